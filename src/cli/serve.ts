@@ -1,0 +1,90 @@
+/** `canal serve`: run the server with the configuration from file < env < flags. */
+import { Canal, ListenError } from '../canal.js';
+import { ConfigError, formatProblem, resolveConfig } from '../config/resolve.js';
+import { envName, flagName, OPTIONS, type Config, type OptionKey, type OptionSpec } from '../config/schema.js';
+import { formatDuration } from '../config/values.js';
+import { createLogger } from '../log.js';
+import { configFlagOptions, configFlagValues, parse } from './args.js';
+import { readConfigFile } from './config-file.js';
+import { ExitCode, type CliIo } from './io.js';
+
+/** The text of `canal serve --help`, built from the option table. */
+export function serveHelp(): string {
+  const rows: Array<[string, string]> = [['--config FILE', 'Read options from a JSON file (flags and CANAL_* variables win over it).']];
+  for (const key of Object.keys(OPTIONS) as OptionKey[]) {
+    const spec = OPTIONS[key] as OptionSpec<unknown>;
+    const flag = flagName(key);
+    if (!flag) continue;
+    const env = envName(key);
+    const extra = [`default ${showDefault(key, spec.default)}`, env ? `env ${env}` : ''].filter(Boolean).join('; ');
+    rows.push([`${flag}${spec.arg ? ` ${spec.arg}` : ''}`, `${spec.doc} (${extra})`]);
+  }
+  rows.push(['-h, --help', 'Show this help.']);
+  const width = Math.max(...rows.map(([f]) => f.length)) + 2;
+  return [
+    'Usage: canal serve [options]',
+    '',
+    'Runs the canal server: echo at ws://HOST:PORT/, the demo pages at http://HOST:PORT/.',
+    'Logs are JSON lines on stderr; the one line on stdout says where it listens.',
+    'SIGINT or SIGTERM closes every connection with 1001 and exits 0.',
+    '',
+    'Options:',
+    ...rows.map(([f, d]) => `  ${f.padEnd(width)}${d}`),
+    '',
+    'Exit codes: 0 stopped by a signal; 1 bad option or cannot listen.',
+  ].join('\n');
+}
+
+function showDefault(key: OptionKey, value: unknown): string {
+  if (key === 'ping_interval' || key === 'shutdown_timeout') return formatDuration(value as number);
+  return JSON.stringify(value);
+}
+
+/** Runs `canal serve`; resolves with the exit code once the server has stopped. */
+export async function serve(io: CliIo, argv: readonly string[]): Promise<number> {
+  const { values } = parse(argv, { ...configFlagOptions(), config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, 'serve');
+  if (values.help) {
+    io.out(serveHelp());
+    return ExitCode.Ok;
+  }
+  const configPath = typeof values.config === 'string' ? values.config : io.env.CANAL_CONFIG;
+  let config: Config;
+  try {
+    const env = { ...io.env, CANAL_CONFIG: undefined };
+    config = resolveConfig({
+      ...(configPath ? { file: readConfigFile(configPath) } : {}),
+      env,
+      flags: configFlagValues(values),
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) io.err(`canal: ${formatProblem(p)}`);
+    return ExitCode.Failure;
+  }
+
+  const canal = new Canal({ ...config, logger: createLogger(config.log_level) });
+  let address;
+  try {
+    address = await canal.listen();
+  } catch (err) {
+    if (!(err instanceof ListenError)) throw err;
+    const env = envName(err.option);
+    io.err(`canal: ${err.message}; choose another with ${flagName(err.option)}${env ? ` or ${env}` : ''}`);
+    await canal.close();
+    return ExitCode.Failure;
+  }
+  const shown = config.host.includes(':') ? `[${config.host}]` : config.host;
+  io.out(`canal listening on ws://${shown}:${address.port} (open http://${shown}:${address.port}/)`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await canal.close();
+  return ExitCode.Ok;
+}

@@ -1,0 +1,145 @@
+/**
+ * Builds the configuration from its sources: defaults < config file < `CANAL_*` environment <
+ * flags (or the embedding API's options, which rank with flags). Pure: the caller reads the file
+ * and passes the environment in. Every wrong field is reported at once.
+ */
+import { defaults, envName, flagName, OPTIONS, type Config, type OptionKey } from './schema.js';
+import { ValueError, type Parser } from './values.js';
+
+/** Where a value came from; used in error messages so a person knows what to change. */
+export type Source =
+  | { kind: 'file'; path: string }
+  | { kind: 'env'; name: string }
+  | { kind: 'flag'; name: string }
+  | { kind: 'option' };
+
+/** One wrong field. */
+export interface ConfigProblem {
+  readonly key: string;
+  readonly source: Source;
+  readonly message: string;
+}
+
+/** The configuration could not be built; `problems` lists every wrong field. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** `port: must be an integer from 0 to 65535, got "abc" (from --port)`. */
+export function formatProblem(p: ConfigProblem): string {
+  return `${p.key}: ${p.message} (${describeSource(p.source)})`;
+}
+
+function describeSource(s: Source): string {
+  switch (s.kind) {
+    case 'file': return `in ${s.path}`;
+    case 'env': return `from environment variable ${s.name}`;
+    case 'flag': return `from flag ${s.name}`;
+    case 'option': return 'from the options passed to new Canal()';
+  }
+}
+
+export interface ConfigSources {
+  /** The parsed JSON of a config file, and its path for messages. */
+  readonly file?: { readonly path: string; readonly data: unknown };
+  /** The process environment; only `CANAL_*` names are read. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Values from flags, keyed by option key (strings, or true for switches). */
+  readonly flags?: Readonly<Partial<Record<OptionKey, string | boolean>>>;
+  /** Values from the embedding API (typed, but still checked). */
+  readonly options?: Readonly<Record<string, unknown>>;
+}
+
+const KEYS = Object.keys(OPTIONS) as OptionKey[];
+
+/**
+ * Returns the checked configuration. Throws {@link ConfigError} listing every wrong field:
+ * values that do not parse, unknown keys in the file or options, unknown `CANAL_*` variables.
+ */
+export function resolveConfig(sources: ConfigSources): Config {
+  const config = defaults() as Record<OptionKey, unknown>;
+  const problems: ConfigProblem[] = [];
+
+  const apply = (key: OptionKey, raw: unknown, source: Source): void => {
+    try {
+      config[key] = (OPTIONS[key].parse as Parser<unknown>)(raw);
+    } catch (err) {
+      if (!(err instanceof ValueError)) throw err;
+      problems.push({ key, source, message: `must be ${err.allowed}, got ${show(raw)}` });
+    }
+  };
+
+  const applyObject = (data: unknown, source: Source): void => {
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+      problems.push({ key: '(top level)', source, message: `must be a JSON object, got ${show(data)}` });
+      return;
+    }
+    for (const [key, raw] of Object.entries(data)) {
+      if (isKey(key)) apply(key, raw, source);
+      else problems.push({ key, source, message: `is not an option${suggest(key, KEYS)}` });
+    }
+  };
+
+  if (sources.file) applyObject(sources.file.data, { kind: 'file', path: sources.file.path });
+
+  if (sources.env) {
+    const known = new Map<string, OptionKey>();
+    for (const key of KEYS) {
+      const name = envName(key);
+      if (name) known.set(name, key);
+    }
+    for (const [name, raw] of Object.entries(sources.env)) {
+      if (!name.startsWith('CANAL_') || raw === undefined) continue;
+      const key = known.get(name);
+      if (key) apply(key, raw, { kind: 'env', name });
+      else problems.push({ key: name, source: { kind: 'env', name }, message: `is not a canal setting${suggest(name, [...known.keys()])}` });
+    }
+  }
+
+  if (sources.options) applyObject(sources.options, { kind: 'option' });
+
+  if (sources.flags) {
+    for (const key of KEYS) {
+      const raw = sources.flags[key];
+      if (raw !== undefined) apply(key, raw, { kind: 'flag', name: flagName(key) ?? key });
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config as Config;
+}
+
+function isKey(key: string): key is OptionKey {
+  return Object.hasOwn(OPTIONS, key);
+}
+
+function show(raw: unknown): string {
+  const s = JSON.stringify(raw) ?? String(raw);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** `; did you mean "port"?` when a known name is one or two edits away. */
+function suggest(name: string, known: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const k of known) {
+    const d = editDistance(name.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best ? `; did you mean ${JSON.stringify(best)}?` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli, spawnCli, waitForLine } from '../helpers/cli.js';
+import { closedWithin, connectClient } from '../helpers/ws-client.js';
+
+async function occupiedPort(): Promise<{ server: Server; port: number }> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+/** One line on stderr, no stack trace. */
+function assertOneLineError(stderr: string, pattern: RegExp): void {
+  const lines = stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(stderr, /\bat .*\(.*:\d+:\d+\)/);
+}
+
+describe('canal serve', () => {
+  it('prints the listening line, echoes, and on SIGTERM closes clients with 1001 and exits 0', async () => {
+    const child = spawnCli(['serve', '--port', '0']);
+    const line = await waitForLine(child, /^canal listening on /);
+    const m = /^canal listening on ws:\/\/127\.0\.0\.1:(\d+) \(open http:\/\/127\.0\.0\.1:\1\/\)$/.exec(line);
+    assert.ok(m, `unexpected line: ${line}`);
+    const client = await connectClient(`ws://127.0.0.1:${m[1]}/`);
+    client.send('hello');
+    assert.equal(await client.nextText(), 'echo: hello');
+    const started = Date.now();
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+    assert.ok(Date.now() - started < 5000);
+    assert.equal((await closedWithin(client)).code, 1001);
+  });
+
+  it('exits 0 on SIGINT too', async () => {
+    const child = spawnCli(['--port', '0']);
+    await waitForLine(child, /^canal listening on /);
+    child.kill('SIGINT');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+  });
+
+  it('reads CANAL_HOST and CANAL_PORT', async () => {
+    const child = spawnCli([], { CANAL_HOST: 'localhost', CANAL_PORT: '0' });
+    const line = await waitForLine(child, /^canal listening on /);
+    assert.match(line, /^canal listening on ws:\/\/localhost:\d+ \(open http:\/\/localhost:\d+\/\)$/);
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  });
+
+  it('says the port is in use and names the flag, exit 1, when the port is taken', async () => {
+    const { server, port } = await occupiedPort();
+    try {
+      const r = await runCli(['serve', '--port', String(port)]);
+      assert.equal(r.code, 1);
+      assertOneLineError(r.stderr, new RegExp(`^canal: port ${port} on 127\\.0\\.0\\.1 is already in use; choose another with --port or CANAL_PORT$`));
+    } finally {
+      server.close();
+    }
+  });
+
+  it('names the flag and what is allowed for a bad value, exit 1', async () => {
+    const r = await runCli(['--port', 'eighty']);
+    assert.equal(r.code, 1);
+    assertOneLineError(r.stderr, /^canal: port: must be an integer from 0 to 65535, got "eighty" \(from flag --port\)$/);
+  });
+
+  it('rejects an unknown flag, exit 1', async () => {
+    const r = await runCli(['serve', '--prot', '1']);
+    assert.equal(r.code, 1);
+    assertOneLineError(r.stderr, /^canal: unknown flag --prot for "canal serve" \(see canal serve --help\)$/);
+  });
+
+  it('rejects a host that is not this machine, exit 1', async () => {
+    const r = await runCli(['--host', '192.0.2.1', '--port', '0']);
+    assert.equal(r.code, 1);
+    assertOneLineError(r.stderr, /^canal: cannot listen on 192\.0\.2\.1: that address is not on this machine; choose another with --host or CANAL_HOST$/);
+  });
+
+  it('rejects a malformed host, exit 1', async () => {
+    const r = await runCli(['--host', 'not a host']);
+    assert.equal(r.code, 1);
+    assertOneLineError(r.stderr, /^canal: host: must be a host name or IP address/);
+  });
+
+  it('rejects an unknown command, exit 1', async () => {
+    const r = await runCli(['srve']);
+    assert.equal(r.code, 1);
+    assertOneLineError(r.stderr, /^canal: unknown command "srve"/);
+  });
+
+  it('reports a config file that does not exist or is not JSON', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canal-cli-'));
+    const missing = await runCli(['--config', join(dir, 'nope.json')]);
+    assert.equal(missing.code, 1);
+    assertOneLineError(missing.stderr, /cannot read config file .*nope\.json: no such file \(check --config\)$/);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"port": 80,}');
+    const invalid = await runCli(['--config', bad]);
+    assert.equal(invalid.code, 1);
+    assertOneLineError(invalid.stderr, /config file .*bad\.json is not valid JSON/);
+    const wrong = join(dir, 'wrong.json');
+    writeFileSync(wrong, JSON.stringify({ port: -1, colour: 'blue' }));
+    const fields = await runCli(['--config', wrong]);
+    assert.equal(fields.code, 1);
+    assert.deepEqual(fields.stderr.trim().split('\n').map((l) => l.replace(/ \(in .*\)$/, '')), [
+      'canal: port: must be an integer from 0 to 65535, got -1',
+      'canal: colour: is not an option',
+    ]);
+  });
+});
+
+describe('canal --help and --version', () => {
+  it('prints the commands with --help, exit 0', async () => {
+    const r = await runCli(['--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /Usage: canal \[command\] \[options\]/);
+    assert.match(r.stdout, /serve\s+run the server/);
+  });
+
+  it('lists every serve option with its default and variable', async () => {
+    const r = await runCli(['serve', '--help']);
+    assert.equal(r.code, 0);
+    for (const [flag, env] of [['--host HOST', 'CANAL_HOST'], ['--port PORT', 'CANAL_PORT'], ['--max-message-bytes BYTES', 'CANAL_MAX_MESSAGE_BYTES'], ['--log-level LEVEL', 'CANAL_LOG_LEVEL']]) {
+      assert.match(r.stdout, new RegExp(`${flag}.*env ${env}`));
+    }
+    assert.match(r.stdout, /--port PORT .*default 8765/);
+  });
+
+  it('prints the package version', async () => {
+    const r = await runCli(['--version']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+$/);
+  });
+});
