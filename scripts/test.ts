@@ -31,7 +31,7 @@ try {
 }
 
 const tsc = join('node_modules', '.bin', 'tsc');
-for (const project of ['tsconfig.json', 'web/tsconfig.json']) {
+for (const project of ['tsconfig.json', 'tsconfig.web.json']) {
   process.stderr.write(`npm test: type-checking ${project}\n`);
   if (run(tsc, ['-p', project]) !== 0) process.exit(1);
 }

@@ -16,7 +16,7 @@ export function serveHelp(): string {
     const flag = flagName(key);
     if (!flag) continue;
     const env = envName(key);
-    const extra = [`default ${showDefault(key, spec.default)}`, env ? `env ${env}` : ''].filter(Boolean).join('; ');
+    const extra = [`default ${showDefault(spec)}`, env ? `env ${env}` : ''].filter(Boolean).join('; ');
     rows.push([`${flag}${spec.arg ? ` ${spec.arg}` : ''}`, `${spec.doc} (${extra})`]);
   }
   rows.push(['-h, --help', 'Show this help.']);
@@ -35,9 +35,10 @@ export function serveHelp(): string {
   ].join('\n');
 }
 
-function showDefault(key: OptionKey, value: unknown): string {
-  if (key === 'ping_interval' || key === 'shutdown_timeout') return formatDuration(value as number);
-  return JSON.stringify(value);
+function showDefault(spec: OptionSpec<unknown>): string {
+  if (spec.default === undefined) return 'unset';
+  if (spec.parse.allowed.startsWith('a duration')) return formatDuration(spec.default as number);
+  return JSON.stringify(spec.default);
 }
 
 /** Runs `canal serve`; resolves with the exit code once the server has stopped. */
@@ -63,28 +64,31 @@ export async function serve(io: CliIo, argv: readonly string[]): Promise<number>
   }
 
   const canal = new Canal({ ...config, logger: createLogger(config.log_level) });
-  let address;
+  // Handlers go in before listening: a signal that arrives as soon as the line is printed must
+  // still close connections with 1001 and exit 0, not kill the process.
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const onSignal = (): void => stop();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    address = await canal.listen();
-  } catch (err) {
-    if (!(err instanceof ListenError)) throw err;
-    const env = envName(err.option);
-    io.err(`canal: ${err.message}; choose another with ${flagName(err.option)}${env ? ` or ${env}` : ''}`);
-    await canal.close();
-    return ExitCode.Failure;
+    let address;
+    try {
+      address = await canal.listen();
+    } catch (err) {
+      if (!(err instanceof ListenError)) throw err;
+      const env = envName(err.option);
+      io.err(`canal: ${err.message}; choose another with ${flagName(err.option)}${env ? ` or ${env}` : ''}`);
+      await canal.close();
+      return ExitCode.Failure;
+    }
+    const shown = config.host.includes(':') ? `[${config.host}]` : config.host;
+    io.out(`canal listening on ws://${shown}:${address.port} (open http://${shown}:${address.port}/)`);
+    await stopped;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
-  const shown = config.host.includes(':') ? `[${config.host}]` : config.host;
-  io.out(`canal listening on ws://${shown}:${address.port} (open http://${shown}:${address.port}/)`);
-
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
   await canal.close();
   return ExitCode.Ok;
 }

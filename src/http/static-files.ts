@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
-import type { Handler } from './dispatcher.js';
+import { sendText, SECURITY_HEADERS, type Handler } from './dispatcher.js';
 
 /** The `web/` folder of the installed package (the same relative place from src/ and dist/). */
 export const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -18,12 +18,7 @@ export function centrifugeBrowserDir(): string {
   return join(dirname(main), '..', 'dist');
 }
 
-const SECURITY_HEADERS = {
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-};
-
-/** A handler serving the files under `dir`; unknown paths go to `next`. */
+/** A handler serving the files under `dir` to GET and HEAD (other methods: 405); unknown paths go to `next`. */
 export function staticFiles(dir: string, options: { immutable?: boolean } = {}): Handler {
   const serve = sirv(dir, {
     dev: false,
@@ -35,5 +30,11 @@ export function staticFiles(dir: string, options: { immutable?: boolean } = {}):
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     },
   });
-  return (req, res, next) => serve(req, res, next);
+  return (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendText(res, 405, `method ${req.method ?? ''} not allowed: pages are read with GET\n`, { allow: 'GET, HEAD' });
+      return;
+    }
+    serve(req, res, next);
+  };
 }
