@@ -4,14 +4,16 @@
  * and passes the environment in. Every wrong field is reported at once.
  */
 import { defaults, envName, flagName, OPTIONS, type Config, type OptionKey } from './schema.js';
-import { ValueError, type Parser } from './values.js';
+import { NestedValueErrors, show, ValueError, type Parser } from './values.js';
 
 /** Where a value came from; used in error messages so a person knows what to change. */
 export type Source =
   | { kind: 'file'; path: string }
   | { kind: 'env'; name: string }
   | { kind: 'flag'; name: string }
-  | { kind: 'option' };
+  | { kind: 'option' }
+  /** A check across several options. */
+  | { kind: 'combination' };
 
 /** One wrong field. */
 export interface ConfigProblem {
@@ -30,7 +32,7 @@ export class ConfigError extends Error {
 
 /** `port: must be an integer from 0 to 65535, got "abc" (from --port)`. */
 export function formatProblem(p: ConfigProblem): string {
-  return `${p.key}: ${p.message} (${describeSource(p.source)})`;
+  return p.source.kind === 'combination' ? `${p.key}: ${p.message}` : `${p.key}: ${p.message} (${describeSource(p.source)})`;
 }
 
 function describeSource(s: Source): string {
@@ -39,6 +41,7 @@ function describeSource(s: Source): string {
     case 'env': return `from environment variable ${s.name}`;
     case 'flag': return `from flag ${s.name}`;
     case 'option': return 'from the options passed to new Canal()';
+    case 'combination': return 'from the combination of options';
   }
 }
 
@@ -67,6 +70,10 @@ export function resolveConfig(sources: ConfigSources): Config {
     try {
       config[key] = (OPTIONS[key].parse as Parser<unknown>)(raw);
     } catch (err) {
+      if (err instanceof NestedValueErrors) {
+        for (const p of err.problems) problems.push({ key: `${key}.${p.path}`, source, message: p.message });
+        return;
+      }
       if (!(err instanceof ValueError)) throw err;
       problems.push({ key, source, message: `must be ${err.allowed}, got ${show(raw)}` });
     }
@@ -83,7 +90,11 @@ export function resolveConfig(sources: ConfigSources): Config {
     }
   };
 
-  if (sources.file) applyObject(sources.file.data, { kind: 'file', path: sources.file.path });
+  if (sources.file) {
+    // With a config file canal is configured for real: dev mode only when the file asks for it.
+    config.dev = false;
+    applyObject(sources.file.data, { kind: 'file', path: sources.file.path });
+  }
 
   if (sources.env) {
     const known = new Map<string, OptionKey>();
@@ -108,17 +119,32 @@ export function resolveConfig(sources: ConfigSources): Config {
     }
   }
 
+  if (problems.length === 0) problems.push(...crossChecks(config as Config));
   if (problems.length > 0) throw new ConfigError(problems);
   return config as Config;
 }
 
-function isKey(key: string): key is OptionKey {
-  return Object.hasOwn(OPTIONS, key);
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-function show(raw: unknown): string {
-  const s = JSON.stringify(raw) ?? String(raw);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+/** Checks across options: settings that are each valid but cannot hold together. */
+function crossChecks(config: Config): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  if (config.dev && !config.insecure_dev && !isLoopback(config.host)) {
+    out.push({
+      key: 'host',
+      source: { kind: 'combination' },
+      message: `dev mode (anonymous connections, open demo namespaces) only listens on loopback addresses, not ${config.host}; ` +
+        'give a config file (dev mode is then off) or pass --insecure-dev',
+    });
+  }
+  return out;
+}
+
+function isKey(key: string): key is OptionKey {
+  return Object.hasOwn(OPTIONS, key);
 }
 
 /** `; did you mean "port"?` when a known name is one or two edits away. */

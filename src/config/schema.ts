@@ -2,7 +2,8 @@
  * The one typed configuration: every option with its default, its parser, its environment
  * variable and its flag, in one table. docs/config.md is checked against this table by a test.
  */
-import { boolean, bytes, duration, host, integer, oneOf, type Parser } from './values.js';
+import { namespaceMap, namespaceOptions, NAMESPACE_DEFAULTS, type NamespaceOptions } from './namespaces.js';
+import { boolean, bytes, duration, host, integer, oneOf, optional, text, type Parser } from './values.js';
 
 /** One configuration option. `env` and `flag` are derived from the key unless set to false. */
 export interface OptionSpec<T> {
@@ -55,6 +56,107 @@ export const OPTIONS = {
     default: 25_000,
     arg: 'DURATION',
     doc: 'How often the server pings every connection; a peer silent until the next ping is dropped.',
+  }),
+  dev: option({
+    parse: boolean,
+    default: true,
+    doc: 'Dev mode: anonymous connections and the demo namespaces (chat, scores, game) on a loopback address. Default true, or false when a config file is given.',
+  }),
+  insecure_dev: option({
+    parse: boolean,
+    default: false,
+    doc: 'Allow dev mode on a non-loopback host (anyone who can reach the port may connect and publish).',
+  }),
+  allow_anonymous_connect: option({
+    parse: boolean,
+    default: false,
+    doc: 'Accept protocol connections without a token (their user is empty). Always on in dev mode.',
+  }),
+  namespaces: option({
+    parse: namespaceMap,
+    default: {} as Record<string, NamespaceOptions>,
+    env: false,
+    flag: false,
+    doc: 'Namespace name -> channel options (see "Namespace options"); a channel "ns:rest" uses namespace "ns".',
+  }),
+  default_namespace: option({
+    parse: namespaceOptions,
+    default: { ...NAMESPACE_DEFAULTS } as NamespaceOptions,
+    env: false,
+    flag: false,
+    doc: 'Channel options for channels with no colon in their name.',
+  }),
+  token_hmac_secret: option({
+    parse: optional(text('a secret of at least 32 characters', /^.{32,}$/s)),
+    default: undefined as string | undefined,
+    arg: 'SECRET',
+    doc: 'Secret for HS256 connection and subscription tokens.',
+  }),
+  token_public_key: option({
+    parse: optional(text('the path of a PEM public key file (RSA for RS256, EC P-256 for ES256)', /^.+$/)),
+    default: undefined as string | undefined,
+    arg: 'FILE',
+    doc: 'PEM public key (SPKI) for RS256 or ES256 tokens.',
+  }),
+  token_issuer: option({
+    parse: optional(text('a string')),
+    default: undefined as string | undefined,
+    arg: 'ISS',
+    doc: 'When set, tokens must carry this "iss" claim.',
+  }),
+  token_audience: option({
+    parse: optional(text('a string')),
+    default: undefined as string | undefined,
+    arg: 'AUD',
+    doc: 'When set, tokens must carry this "aud" claim.',
+  }),
+  channel_max_length: option({
+    parse: integer(1, 1024),
+    default: 255,
+    arg: 'BYTES',
+    doc: 'Longest channel name accepted, in bytes of UTF-8 (longer: error 107).',
+  }),
+  client_max_channels: option({
+    parse: integer(1, 1_000_000),
+    default: 128,
+    arg: 'N',
+    doc: 'Most channels one connection may subscribe to (more: error 106).',
+  }),
+  client_queue_max_bytes: option({
+    parse: bytes(1024, 1024 * 1024 * 1024),
+    default: 4 * 1024 * 1024,
+    arg: 'BYTES',
+    doc: 'Most bytes waiting to be sent to one connection; past it the client is a slow consumer and is disconnected with 3008 (it reconnects and recovers).',
+  }),
+  client_connect_timeout: option({
+    parse: duration(100, 600_000),
+    default: 10_000,
+    arg: 'DURATION',
+    doc: 'A protocol connection that sends no connect command within this time is closed with 3502 (stale).',
+  }),
+  client_expired_close_delay: option({
+    parse: duration(0, 600_000),
+    default: 25_000,
+    arg: 'DURATION',
+    doc: 'How long past its token expiry a connection (3005) or subscription (unsubscribed, 2501) may wait for its refresh.',
+  }),
+  pong_timeout: option({
+    parse: duration(100, 600_000),
+    default: 8000,
+    arg: 'DURATION',
+    doc: 'A protocol client that does not answer a server ping within this time is disconnected with 3012.',
+  }),
+  presence_ttl: option({
+    parse: duration(1000, 3_600_000),
+    default: 60_000,
+    arg: 'DURATION',
+    doc: 'A presence entry not refreshed by its connection within this time disappears (the node refreshes every ping interval).',
+  }),
+  recovery_max_publications: option({
+    parse: integer(1, 1_000_000),
+    default: 300,
+    arg: 'N',
+    doc: 'Most publications a reconnecting subscriber may recover; a larger gap answers recovered: false.',
   }),
   shutdown_timeout: option({
     parse: duration(0, 600_000),

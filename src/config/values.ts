@@ -12,6 +12,20 @@ export class ValueError extends Error {
   }
 }
 
+/** Several nested fields were wrong; each names its path below the option (e.g. `chat.history_size`). */
+export class NestedValueErrors extends Error {
+  constructor(readonly problems: ReadonlyArray<{ readonly path: string; readonly message: string }>) {
+    super(problems.map((p) => `${p.path}: ${p.message}`).join('; '));
+    this.name = 'NestedValueErrors';
+  }
+}
+
+/** `"abc"`, `70000`, `[1]`: a raw value as shown in messages, cut to 60 characters. */
+export function show(raw: unknown): string {
+  const s = JSON.stringify(raw) ?? String(raw);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
 /** A parser turns a raw value into a typed one and carries the human description of what it accepts. */
 export interface Parser<T> {
   readonly allowed: string;

@@ -79,8 +79,14 @@ describe('canal serve', () => {
     assertOneLineError(r.stderr, /^canal: unknown flag --prot for "canal serve" \(see canal serve --help\)$/);
   });
 
+  it('refuses dev mode on a non-loopback host unless --insecure-dev is given, exit 1', async () => {
+    const r = await runCli(['--host', '0.0.0.0', '--port', '0']);
+    assert.equal(r.code, 1);
+    assertOneLineError(r.stderr, /^canal: host: dev mode .* only listens on loopback addresses, not 0\.0\.0\.0; give a config file \(dev mode is then off\) or pass --insecure-dev$/);
+  });
+
   it('rejects a host that is not this machine, exit 1', async () => {
-    const r = await runCli(['--host', '192.0.2.1', '--port', '0']);
+    const r = await runCli(['--host', '192.0.2.1', '--port', '0', '--insecure-dev']);
     assert.equal(r.code, 1);
     assertOneLineError(r.stderr, /^canal: cannot listen on 192\.0\.2\.1: that address is not on this machine; choose another with --host or CANAL_HOST$/);
   });

@@ -1,0 +1,222 @@
+/**
+ * Namespaces: per-namespace channel options, their defaults, their checks, and dev mode's
+ * built-in namespaces. A channel `ns:rest` uses namespace `ns`; a channel with no colon uses
+ * `default_namespace`. Outside dev mode nothing is allowed unless an option says so.
+ */
+import { boolean, duration, integer, NestedValueErrors, oneOf, show, ValueError, type Parser } from './values.js';
+
+/** The options of one namespace (defaults in {@link NAMESPACE_DEFAULTS}). */
+export interface NamespaceOptions {
+  /** Connections with a user (token or onConnecting) may subscribe without a subscription token. */
+  allow_subscribe_for_client: boolean;
+  /** Connections without a user may subscribe. */
+  allow_subscribe_for_anonymous: boolean;
+  /** Connections with a user may publish. */
+  allow_publish_for_client: boolean;
+  /** Connections without a user may publish. */
+  allow_publish_for_anonymous: boolean;
+  /** Subscribers of the channel may publish into it. */
+  allow_publish_for_subscriber: boolean;
+  allow_history_for_client: boolean;
+  allow_history_for_anonymous: boolean;
+  allow_history_for_subscriber: boolean;
+  allow_presence_for_client: boolean;
+  allow_presence_for_anonymous: boolean;
+  allow_presence_for_subscriber: boolean;
+  /** Publications kept per channel; 0 keeps none (no offsets, no recovery). */
+  history_size: number;
+  /** How long a publication is kept, in ms; the stream and its epoch are forgotten this long after the last publish. */
+  history_ttl: number;
+  /** Every subscription is recoverable, whatever the client asked. */
+  force_recovery: boolean;
+  /** Every subscription is positioned (offsets checked for gaps), whatever the client asked. */
+  force_positioning: boolean;
+  /** `stream`: recovery returns every missed publication; `cache`: only the latest (latest-value channels). */
+  recovery_mode: 'stream' | 'cache';
+  /** Keep presence (who is subscribed) for the channel. */
+  presence: boolean;
+  /** Send join and leave pushes to subscribers that ask for them. */
+  join_leave: boolean;
+}
+
+export const NAMESPACE_DEFAULTS: Readonly<NamespaceOptions> = {
+  allow_subscribe_for_client: false,
+  allow_subscribe_for_anonymous: false,
+  allow_publish_for_client: false,
+  allow_publish_for_anonymous: false,
+  allow_publish_for_subscriber: false,
+  allow_history_for_client: false,
+  allow_history_for_anonymous: false,
+  allow_history_for_subscriber: false,
+  allow_presence_for_client: false,
+  allow_presence_for_anonymous: false,
+  allow_presence_for_subscriber: false,
+  history_size: 0,
+  history_ttl: 0,
+  force_recovery: false,
+  force_positioning: false,
+  recovery_mode: 'stream',
+  presence: false,
+  join_leave: false,
+};
+
+/** One sentence per option, for docs/config.md (a test keeps them in step). */
+export const NAMESPACE_DOCS: Readonly<Record<keyof NamespaceOptions, string>> = {
+  allow_subscribe_for_client: 'Connections with a user may subscribe without a subscription token.',
+  allow_subscribe_for_anonymous: 'Connections without a user may subscribe.',
+  allow_publish_for_client: 'Connections with a user may publish.',
+  allow_publish_for_anonymous: 'Connections without a user may publish.',
+  allow_publish_for_subscriber: 'Subscribers of the channel may publish into it.',
+  allow_history_for_client: 'Connections with a user may read history.',
+  allow_history_for_anonymous: 'Connections without a user may read history.',
+  allow_history_for_subscriber: 'Subscribers of the channel may read its history.',
+  allow_presence_for_client: 'Connections with a user may read presence.',
+  allow_presence_for_anonymous: 'Connections without a user may read presence.',
+  allow_presence_for_subscriber: 'Subscribers of the channel may read its presence.',
+  history_size: 'Publications kept per channel (0: no history, no offsets, no recovery).',
+  history_ttl: 'How long a publication is kept; the stream (and its epoch) is forgotten this long after its last publication.',
+  force_recovery: 'Make every subscription recoverable, whatever the client asked.',
+  force_positioning: 'Make every subscription positioned (gaps detected), whatever the client asked.',
+  recovery_mode: '"stream": recovery returns every missed publication; "cache": only the latest one (latest-value channels).',
+  presence: 'Keep presence (who is subscribed) for the channel.',
+  join_leave: 'Send join and leave pushes to subscribers that ask for them.',
+};
+
+const FIELD_PARSERS: { readonly [K in keyof NamespaceOptions]: Parser<NamespaceOptions[K]> } = {
+  allow_subscribe_for_client: boolean,
+  allow_subscribe_for_anonymous: boolean,
+  allow_publish_for_client: boolean,
+  allow_publish_for_anonymous: boolean,
+  allow_publish_for_subscriber: boolean,
+  allow_history_for_client: boolean,
+  allow_history_for_anonymous: boolean,
+  allow_history_for_subscriber: boolean,
+  allow_presence_for_client: boolean,
+  allow_presence_for_anonymous: boolean,
+  allow_presence_for_subscriber: boolean,
+  history_size: integer(0, 1_000_000),
+  history_ttl: duration(0, 30 * 24 * 3_600_000),
+  force_recovery: boolean,
+  force_positioning: boolean,
+  recovery_mode: oneOf(['stream', 'cache'] as const),
+  presence: boolean,
+  join_leave: boolean,
+};
+
+const NAME = /^[A-Za-z0-9_\-.]{1,64}$/;
+
+type Problem = { path: string; message: string };
+
+/** Parses one namespace's options (unset fields take the defaults); problems are collected. */
+function parseNamespace(raw: unknown, path: string, problems: Problem[]): NamespaceOptions {
+  const out: NamespaceOptions = { ...NAMESPACE_DEFAULTS };
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    problems.push({ path, message: `must be an object of namespace options, got ${show(raw)}` });
+    return out;
+  }
+  for (const [key, value] of Object.entries(raw)) {
+    const parse = (FIELD_PARSERS as Record<string, Parser<unknown>>)[key];
+    const at = path === '' ? key : `${path}.${key}`;
+    if (!parse) {
+      problems.push({ path: at, message: 'is not a namespace option' });
+      continue;
+    }
+    try {
+      (out as unknown as Record<string, unknown>)[key] = parse(value);
+    } catch (err) {
+      if (!(err instanceof ValueError)) throw err;
+      problems.push({ path: at, message: `must be ${err.allowed}, got ${show(value)}` });
+    }
+  }
+  for (const message of contradictions(out)) problems.push({ path: path === '' ? '(namespace)' : path, message });
+  return out;
+}
+
+/** Options that cannot hold together; each is a sentence saying what to change. */
+export function contradictions(ns: NamespaceOptions): string[] {
+  const out: string[] = [];
+  if (ns.history_size > 0 && ns.history_ttl === 0) out.push('history_size is set but history_ttl is 0: set how long publications are kept');
+  if (ns.history_size === 0 && ns.history_ttl > 0) out.push('history_ttl is set but history_size is 0: set how many publications are kept');
+  if (ns.history_size === 0 && (ns.force_recovery || ns.recovery_mode === 'cache')) {
+    out.push('recovery needs history: set history_size and history_ttl, or turn off force_recovery / recovery_mode "cache"');
+  }
+  if (ns.history_size === 0 && ns.force_positioning) out.push('force_positioning needs history: set history_size and history_ttl');
+  if (!ns.presence && (ns.allow_presence_for_client || ns.allow_presence_for_anonymous || ns.allow_presence_for_subscriber)) {
+    out.push('presence is off, so allow_presence_for_* cannot be set: turn presence on');
+  }
+  if (ns.history_size === 0 && (ns.allow_history_for_client || ns.allow_history_for_anonymous || ns.allow_history_for_subscriber)) {
+    out.push('history is off (history_size 0), so allow_history_for_* cannot be set');
+  }
+  return out;
+}
+
+/** Parser for `default_namespace`: one namespace's options. */
+export const namespaceOptions: Parser<NamespaceOptions> = Object.assign(
+  (raw: unknown): NamespaceOptions => {
+    const problems: Problem[] = [];
+    const out = parseNamespace(raw, '', problems);
+    if (problems.length > 0) throw new NestedValueErrors(problems);
+    return out;
+  },
+  { allowed: 'an object of namespace options' },
+);
+
+/** Parser for `namespaces`: an object of namespace name -> options. */
+export const namespaceMap: Parser<Record<string, NamespaceOptions>> = Object.assign(
+  (raw: unknown): Record<string, NamespaceOptions> => {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new ValueError('an object of namespace name -> options, e.g. {"chat": {"allow_subscribe_for_client": true}}');
+    }
+    const problems: Problem[] = [];
+    const out: Record<string, NamespaceOptions> = {};
+    for (const [name, value] of Object.entries(raw)) {
+      if (!NAME.test(name)) {
+        problems.push({ path: name, message: 'is not a valid namespace name (1-64 of A-Z a-z 0-9 _ - .)' });
+        continue;
+      }
+      out[name] = parseNamespace(value, name, problems);
+    }
+    if (problems.length > 0) throw new NestedValueErrors(problems);
+    return out;
+  },
+  { allowed: 'an object of namespace name -> options' },
+);
+
+const MINUTE = 60_000;
+
+/**
+ * Dev mode's namespaces, so the demos work with no configuration: `chat` (anyone subscribes
+ * and publishes; history, recovery, presence, join/leave), `scores` (anyone subscribes to a
+ * latest-value channel; the server API publishes), `game` (anyone subscribes; inputs go by RPC).
+ */
+export function devNamespaces(): Record<string, NamespaceOptions> {
+  const open = { ...NAMESPACE_DEFAULTS, allow_subscribe_for_client: true, allow_subscribe_for_anonymous: true };
+  return {
+    chat: {
+      ...open,
+      allow_publish_for_client: true,
+      allow_publish_for_anonymous: true,
+      history_size: 100,
+      history_ttl: 10 * MINUTE,
+      force_recovery: true,
+      presence: true,
+      join_leave: true,
+      allow_history_for_subscriber: true,
+      allow_presence_for_subscriber: true,
+    },
+    scores: {
+      ...open,
+      history_size: 1,
+      history_ttl: 24 * 60 * MINUTE,
+      force_recovery: true,
+      recovery_mode: 'cache',
+      allow_history_for_subscriber: true,
+    },
+    game: {
+      ...open,
+      presence: true,
+      join_leave: true,
+      allow_presence_for_subscriber: true,
+    },
+  };
+}
