@@ -1,0 +1,182 @@
+/**
+ * Encoding replies and pushes as JSON text. Embedded JSON ({@link RawJson}: publication data,
+ * conn_info, chan_info) is inserted as it is, never parsed and serialised again. Fields with
+ * their default value (false, 0, empty) are left out, as proto3 JSON does. Pure: no I/O.
+ */
+import type {
+  ClientInfo, ConnectResult, HistoryResult, Method, PresenceResult, Publication, RawJson, Results,
+  SubscribeResult,
+} from './types.js';
+
+const q = JSON.stringify;
+
+/** `{"a":1,"b":"x"}` from pairs of key and already-encoded value; undefined values are skipped. */
+function object(pairs: ReadonlyArray<readonly [string, string | undefined]>): string {
+  let out = '{';
+  for (const [key, value] of pairs) {
+    if (value === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += `${q(key)}:${value}`;
+  }
+  return `${out}}`;
+}
+
+const flag = (v: boolean | undefined): string | undefined => (v ? 'true' : undefined);
+const num = (v: number | undefined): string | undefined => (v ? String(v) : undefined);
+const str = (v: string | undefined): string | undefined => (v ? q(v) : undefined);
+const raw = (v: RawJson | undefined): string | undefined => v;
+
+/** A ClientInfo object. */
+export function encodeClientInfo(info: ClientInfo): string {
+  return object([
+    ['user', q(info.user)],
+    ['client', q(info.client)],
+    ['conn_info', raw(info.conn_info)],
+    ['chan_info', raw(info.chan_info)],
+  ]);
+}
+
+/** A Publication object (the value of a `pub` push, or an element of `publications`). */
+export function encodePublication(pub: Publication): string {
+  return object([
+    ['data', pub.data],
+    ['info', pub.info ? encodeClientInfo(pub.info) : undefined],
+    ['offset', num(pub.offset)],
+    ['tags', pub.tags && Object.keys(pub.tags).length > 0 ? q(pub.tags) : undefined],
+    ['time', num(pub.time)],
+  ]);
+}
+
+function encodePublications(pubs: readonly Publication[] | undefined): string | undefined {
+  if (!pubs || pubs.length === 0) return undefined;
+  return `[${pubs.map(encodePublication).join(',')}]`;
+}
+
+/** A SubscribeResult object. */
+export function encodeSubscribeResult(r: SubscribeResult): string {
+  return object([
+    ['expires', flag(r.expires)],
+    ['ttl', num(r.ttl)],
+    ['recoverable', flag(r.recoverable)],
+    ['epoch', str(r.epoch)],
+    ['publications', encodePublications(r.publications)],
+    ['recovered', flag(r.recovered)],
+    ['offset', num(r.offset)],
+    ['positioned', flag(r.positioned)],
+    ['data', raw(r.data)],
+    ['was_recovering', flag(r.was_recovering)],
+  ]);
+}
+
+function encodeConnectResult(r: ConnectResult): string {
+  let subs: string | undefined;
+  if (r.subs && Object.keys(r.subs).length > 0) {
+    subs = object(Object.entries(r.subs).map(([ch, s]) => [ch, encodeSubscribeResult(s)] as const));
+  }
+  return object([
+    ['client', q(r.client)],
+    ['version', q(r.version)],
+    ['expires', flag(r.expires)],
+    ['ttl', num(r.ttl)],
+    ['data', raw(r.data)],
+    ['subs', subs],
+    ['ping', num(r.ping)],
+    ['pong', flag(r.pong)],
+    ['node', str(r.node)],
+  ]);
+}
+
+function encodeHistoryResult(r: HistoryResult): string {
+  return object([
+    ['publications', encodePublications(r.publications) ?? '[]'],
+    ['epoch', str(r.epoch)],
+    ['offset', num(r.offset)],
+  ]);
+}
+
+function encodePresenceResult(r: PresenceResult): string {
+  return object([['presence', object(Object.entries(r.presence).map(([id, info]) => [id, encodeClientInfo(info)] as const))]]);
+}
+
+/** The result object of `method`. */
+export function encodeResult<M extends Method>(method: M, result: Results[M]): string {
+  switch (method) {
+    case 'connect': return encodeConnectResult(result as ConnectResult);
+    case 'subscribe': return encodeSubscribeResult(result as SubscribeResult);
+    case 'history': return encodeHistoryResult(result as HistoryResult);
+    case 'presence': return encodePresenceResult(result as PresenceResult);
+    case 'rpc': return object([['data', raw((result as Results['rpc']).data)]]);
+    case 'refresh':
+    case 'sub_refresh': {
+      const r = result as Results['refresh'];
+      return object([
+        ['client', 'client' in r ? str(r.client) : undefined],
+        ['version', 'version' in r ? str(r.version) : undefined],
+        ['expires', flag(r.expires)],
+        ['ttl', num(r.ttl)],
+      ]);
+    }
+    default: return q(result);
+  }
+}
+
+/**
+ * A successful reply: `{"id":N,"<method>":{...}}`. The method object is always present, even
+ * when empty: the centrifuge SDK reads it unconditionally.
+ */
+export function encodeReply<M extends Method>(id: number, method: M, result: Results[M]): string {
+  return `{"id":${id},${q(method)}:${encodeResult(method, result)}}`;
+}
+
+/** An error reply: `{"id":N,"error":{"code":C,"message":"...","temporary":true}}`. */
+export function encodeErrorReply(id: number, code: number, message: string, temporary: boolean): string {
+  return `{"id":${id},"error":${object([['code', String(code)], ['message', q(message)], ['temporary', flag(temporary)]])}}`;
+}
+
+/** The server's application-level ping; the client answers with the same `{}` when asked to. */
+export const PING = '{}';
+
+function push(channel: string | undefined, kind: string, body: string): string {
+  return `{"push":${object([['channel', str(channel)], [kind, body]])}}`;
+}
+
+/** A publication push for `channel`; encoded once and written to every subscriber. */
+export function encodePublicationPush(channel: string, pub: Publication): string {
+  return push(channel, 'pub', encodePublication(pub));
+}
+
+/** A join push (someone subscribed to `channel`). */
+export function encodeJoinPush(channel: string, info: ClientInfo): string {
+  return push(channel, 'join', object([['info', encodeClientInfo(info)]]));
+}
+
+/** A leave push (someone unsubscribed from `channel`). */
+export function encodeLeavePush(channel: string, info: ClientInfo): string {
+  return push(channel, 'leave', object([['info', encodeClientInfo(info)]]));
+}
+
+/** An unsubscribe push: the server ended the subscription (code >= 2500: the client resubscribes). */
+export function encodeUnsubscribePush(channel: string, code: number, reason: string): string {
+  return push(channel, 'unsubscribe', object([['code', String(code)], ['reason', q(reason)]]));
+}
+
+/** A server-side subscribe push: the server subscribed the client to `channel`. */
+export function encodeSubscribePush(channel: string, r: SubscribeResult): string {
+  return push(channel, 'subscribe', object([
+    ['recoverable', flag(r.recoverable)],
+    ['epoch', str(r.epoch)],
+    ['offset', num(r.offset)],
+    ['positioned', flag(r.positioned)],
+    ['data', raw(r.data)],
+  ]));
+}
+
+/** A message push: asynchronous data for the client, outside any channel. */
+export function encodeMessagePush(data: RawJson): string {
+  return push(undefined, 'message', object([['data', data]]));
+}
+
+/** A disconnect push, sent before closing on transports that cannot carry a close code. */
+export function encodeDisconnectPush(code: number, reason: string): string {
+  return push(undefined, 'disconnect', object([['code', String(code)], ['reason', q(reason)]]));
+}
