@@ -1,0 +1,51 @@
+/** The embedded default engine: a MemoryBroker and a MemoryPresence swept by one timer. */
+import type { Engine } from '../types.js';
+import { MemoryBroker } from './memory-broker.js';
+import { MemoryPresence } from './memory-presence.js';
+
+export interface MemoryEngineOptions {
+  /** The clock, in ms; tests pass a fake one. */
+  readonly now?: () => number;
+  /** How often expired streams and presence entries are swept from memory (default 1 s). */
+  readonly sweepIntervalMs?: number;
+}
+
+export class MemoryEngine implements Engine {
+  readonly name = 'memory';
+  readonly broker: MemoryBroker;
+  readonly presence: MemoryPresence;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(options: MemoryEngineOptions = {}) {
+    const clock = options.now ? { now: options.now } : {};
+    this.broker = new MemoryBroker(clock);
+    this.presence = new MemoryPresence(clock);
+    this.#timer = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 1000);
+    this.#timer.unref();
+  }
+
+  /** Frees what has expired now (the timer calls it; tests may too). */
+  sweep(): void {
+    this.broker.sweep();
+    this.presence.sweep();
+  }
+
+  /** Sizes of every internal map, for tests that prove nothing is left behind. */
+  internalSizes(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this.broker.internalSizes())) out[`broker.${k}`] = v;
+    for (const [k, v] of Object.entries(this.presence.internalSizes())) out[`presence.${k}`] = v;
+    return out;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.broker.close();
+    await this.presence.close();
+  }
+}
+
+/** Creates the in-memory engine (the default). */
+export function createMemoryEngine(options: MemoryEngineOptions = {}): MemoryEngine {
+  return new MemoryEngine(options);
+}

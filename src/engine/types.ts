@@ -1,0 +1,151 @@
+/**
+ * The engine seam: what canal needs from the place where publications, history and presence
+ * live. It speaks the domain (publish, history, presence), never a store's commands, so the
+ * in-memory engine and the Redis engine implement the same contract and pass the same suites
+ * (test/contract/). Every method is async so a networked engine fits without changing callers.
+ */
+import type { ClientInfo, Publication, RawJson, StreamPosition } from '../protocol/types.js';
+
+/** A publication as it enters the broker, before it has a place in a stream. */
+export interface PublicationInput {
+  readonly data: RawJson;
+  readonly info?: ClientInfo;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** How a channel keeps history; `size` 0 means no history (publications get no offset). */
+export interface HistoryOptions {
+  /** At most this many publications are kept. */
+  readonly size: number;
+  /** A publication is kept this long; the whole stream (and its epoch) is forgotten this long after the last publish. */
+  readonly ttlMs: number;
+}
+
+export interface PublishOptions {
+  readonly history: HistoryOptions;
+  /**
+   * When set, a second publish with the same key within `idempotencyTtlMs` publishes nothing
+   * and resolves with the first one's position.
+   */
+  readonly idempotencyKey?: string;
+  readonly idempotencyTtlMs?: number;
+}
+
+export interface HistoryQuery {
+  /** Return publications after this position; a different epoch is an UnrecoverablePositionError. */
+  readonly since?: StreamPosition;
+  /** At most this many publications; 0 returns none (only the position), -1 all there are. */
+  readonly limit: number;
+  /** Newest first. */
+  readonly reverse?: boolean;
+  /** The channel's history options, so an engine can expire and trim on read. */
+  readonly history: HistoryOptions;
+}
+
+export interface HistoryPage {
+  /** In stream order (oldest first), or newest first with `reverse`. */
+  readonly publications: readonly Publication[];
+  /** The stream's current top: the offset of its newest publication, and its epoch. */
+  readonly position: StreamPosition;
+}
+
+/** `since` names an epoch the stream no longer has, or an offset past its top. */
+export class UnrecoverablePositionError extends Error {
+  constructor(message = 'the stream no longer has this position') {
+    super(message);
+    this.name = 'UnrecoverablePositionError';
+  }
+}
+
+/** The engine could not be reached or did not answer in time; callers report a temporary error. */
+export class EngineUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EngineUnavailableError';
+  }
+}
+
+/** Receives what the broker delivers to this node. Called in stream order per channel. */
+export interface BrokerEventHandler {
+  /** A publication in a channel this node is subscribed to; `position.offset` is 0 without history. */
+  onPublication(channel: string, pub: Publication, position: StreamPosition): void;
+  onJoin(channel: string, info: ClientInfo): void;
+  onLeave(channel: string, info: ClientInfo): void;
+  /**
+   * The broker may have lost deliveries for `channel` (or for every channel when undefined),
+   * e.g. its connection to Redis dropped. Positioned subscribers must recover.
+   */
+  onInsufficientState(channel?: string): void;
+}
+
+/**
+ * Publish/subscribe between nodes, plus each channel's history stream. Within a channel,
+ * publications are delivered in the order of their offsets to every node subscribed to it.
+ */
+export interface Broker {
+  /** Starts delivering to `handler`; call once before anything else. */
+  start(handler: BrokerEventHandler): Promise<void>;
+
+  /**
+   * Publishes to `channel`: with history, the publication is appended to the stream (next
+   * offset) before the promise resolves and before it is delivered; then it reaches every
+   * node subscribed to `channel` exactly once. Resolves with the stream's new top
+   * (`{offset: 0, epoch: ''}` without history).
+   */
+  publish(channel: string, pub: PublicationInput, options: PublishOptions): Promise<StreamPosition>;
+
+  /** Delivers a join to every node subscribed to `channel` (not kept in history). */
+  publishJoin(channel: string, info: ClientInfo): Promise<void>;
+
+  /** Delivers a leave to every node subscribed to `channel` (not kept in history). */
+  publishLeave(channel: string, info: ClientInfo): Promise<void>;
+
+  /** This node starts receiving `channel`'s deliveries. Idempotent. */
+  subscribe(channel: string): Promise<void>;
+
+  /** This node stops receiving `channel`'s deliveries. Idempotent. */
+  unsubscribe(channel: string): Promise<void>;
+
+  /**
+   * Reads `channel`'s history. Without a stream (never published, or expired) the position is
+   * offset 0 with a fresh epoch, which later publishes keep. Throws
+   * {@link UnrecoverablePositionError} when `since` does not fit the stream.
+   */
+  history(channel: string, query: HistoryQuery): Promise<HistoryPage>;
+
+  /** Forgets `channel`'s publications; its offset and epoch are kept, so positions stay valid. */
+  removeHistory(channel: string): Promise<void>;
+
+  /** Stops; pending calls may fail. */
+  close(): Promise<void>;
+}
+
+export interface PresenceStats {
+  readonly numClients: number;
+  readonly numUsers: number;
+}
+
+/**
+ * Who is in each channel, across nodes. An entry lives `ttlMs` after its last `add` unless
+ * removed, so the entries of a node that died disappear on their own.
+ */
+export interface PresenceManager {
+  /** Adds or refreshes `info.client` in `channel`. */
+  add(channel: string, info: ClientInfo, ttlMs: number): Promise<void>;
+  /** Removes `clientId` from `channel`; no error when absent. */
+  remove(channel: string, clientId: string): Promise<void>;
+  /** Every live entry, keyed by client id. */
+  presence(channel: string): Promise<Record<string, ClientInfo>>;
+  /** Counts of live clients and distinct users, without listing them. */
+  stats(channel: string): Promise<PresenceStats>;
+  close(): Promise<void>;
+}
+
+/** A broker and a presence manager that share a backend. */
+export interface Engine {
+  /** `memory` or `redis`, for logs and the info API. */
+  readonly name: string;
+  readonly broker: Broker;
+  readonly presence: PresenceManager;
+  close(): Promise<void>;
+}
