@@ -1,24 +1,37 @@
 /**
- * The composition root: configuration -> HTTP server -> WebSocket endpoints, static pages and
- * the heartbeat, all on one port.
+ * The composition root: configuration -> engine -> node -> hub -> HTTP + WebSocket endpoints,
+ * static pages and the heartbeat, all on one port.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { resolveConfig } from './config/resolve.js';
+import { KeyFileError, TokenVerifier } from './auth/tokens.js';
+import { ConfigError, resolveConfig } from './config/resolve.js';
 import type { Config } from './config/schema.js';
+import { createMemoryEngine } from './engine/memory/memory-engine.js';
+import type { Engine } from './engine/types.js';
+import type { Handlers } from './handlers.js';
 import { Dispatcher } from './http/dispatcher.js';
 import { centrifugeBrowserDir, staticFiles, WEB_ROOT } from './http/static-files.js';
 import { silentLogger, type Logger } from './log.js';
+import { CanalNode } from './node.js';
+import { DisconnectCode } from './protocol/codes.js';
+import type { RawJson, StreamPosition } from './protocol/types.js';
+import type { ClientSession, SessionContext } from './session/client-session.js';
 import { logConnection } from './transport/connection-log.js';
 import { attachEcho } from './transport/echo.js';
 import { Heartbeat, sweepSockets, trackLiveness } from './transport/heartbeat.js';
+import { acceptProtocolSocket, selectSubprotocol } from './transport/protocol-endpoint.js';
+import { acceptRawSocket, matchRaw, type RawTarget } from './transport/raw-endpoint.js';
 import { UpgradeRouter } from './transport/router.js';
+import { VERSION } from './version.js';
 
-/** Options for {@link Canal}: any configuration field (checked like a flag), plus a logger. */
-export type CanalOptions = Partial<Config> & {
+/** Options for {@link Canal}: any configuration field (checked like a flag), handlers, a logger, an engine. */
+export type CanalOptions = Partial<Config> & Handlers & {
   /** Where logs go; by default nothing is logged. */
   readonly logger?: Logger;
+  /** The engine; by default a new in-memory engine, closed with the server. */
+  readonly engine?: Engine;
 };
 
 /** Where a started server listens. */
@@ -29,6 +42,15 @@ export interface ListenAddress {
   readonly url: string;
 }
 
+/** Options of {@link Canal.publish}. */
+export interface PublishOptions {
+  /** A second publish with the same key within 5 minutes publishes nothing and returns the first one's position. */
+  readonly idempotencyKey?: string;
+  /** Publish without keeping it in the channel's history. */
+  readonly skipHistory?: boolean;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
 /** Why `listen()` failed, in words a person can act on; `code` is Node's (EADDRINUSE, ...). */
 export class ListenError extends Error {
   constructor(readonly code: string, message: string, readonly option: 'port' | 'host') {
@@ -37,8 +59,10 @@ export class ListenError extends Error {
   }
 }
 
-/** Close code sent to every WebSocket when the server shuts down (RFC 6455 §7.4.1: going away). */
+/** Close code for plain WebSockets when the server shuts down (RFC 6455 §7.4.1: going away). */
 const GOING_AWAY = 1001;
+
+const HANDLER_KEYS = ['onConnecting', 'onSubscribe', 'onPublish', 'onRpc', 'onMessage', 'onDisconnect'] as const;
 
 /**
  * A canal server. Construct it (options are checked at once; a bad one throws ConfigError),
@@ -47,17 +71,54 @@ const GOING_AWAY = 1001;
 export class Canal {
   readonly config: Readonly<Config>;
   readonly #log: Logger;
+  readonly #engine: Engine;
+  readonly #ownsEngine: boolean;
+  readonly #node: CanalNode;
+  readonly #sessionContext: SessionContext;
   readonly #http: Server;
   readonly #router = new UpgradeRouter();
   readonly #dispatcher: Dispatcher;
   readonly #heartbeat: Heartbeat;
-  readonly #socketServers: WebSocketServer[] = [];
+  readonly #plainServers: WebSocketServer[] = [];
+  readonly #protocolServer: WebSocketServer;
+  readonly #protocolSessions = new Set<ClientSession>();
   #closing: Promise<void> | undefined;
 
   constructor(options: CanalOptions = {}) {
-    const { logger, ...fields } = options;
+    const { logger, engine, ...rest } = options;
+    const handlers: Handlers = {};
+    const fields: Record<string, unknown> = { ...rest };
+    for (const key of HANDLER_KEYS) {
+      if (fields[key] !== undefined) (handlers as Record<string, unknown>)[key] = fields[key];
+      delete fields[key];
+    }
     this.config = resolveConfig({ options: fields });
     this.#log = logger ?? silentLogger();
+    let tokens: TokenVerifier;
+    try {
+      tokens = new TokenVerifier({
+        hmacSecret: this.config.token_hmac_secret,
+        publicKeyFile: this.config.token_public_key,
+        issuer: this.config.token_issuer,
+        audience: this.config.token_audience,
+      });
+    } catch (err) {
+      if (!(err instanceof KeyFileError)) throw err;
+      throw new ConfigError([{ key: 'token_public_key', source: { kind: 'combination' }, message: err.message }]);
+    }
+    this.#engine = engine ?? createMemoryEngine();
+    this.#ownsEngine = engine === undefined;
+    this.#node = new CanalNode(this.#engine, this.config, this.#log);
+    this.#sessionContext = {
+      node: this.#node,
+      config: this.config,
+      tokens,
+      handlers,
+      log: this.#log,
+      version: VERSION,
+      anonymousAllowed: this.config.dev || this.config.allow_anonymous_connect,
+    };
+
     this.#heartbeat = new Heartbeat(this.config.ping_interval);
     this.#dispatcher = new Dispatcher(this.#log, (req) => `Not found: ${req.url}. Start at / for the demos.\n`);
     this.#http = createServer({ keepAliveTimeout: 5000 }, this.#dispatcher.handle);
@@ -69,22 +130,49 @@ export class Canal {
       this.#log.debug({ err: err.message }, 'bad http request');
     });
     this.#router.gate(() => (this.#closing ? { status: 503, message: 'canal is shutting down\n' } : undefined));
+    this.#protocolServer = this.#mountProtocol();
     this.#mountEcho();
+    this.#mountRaw();
     this.#mountPages();
+    this.#heartbeat.onTick((now) => this.#protocolHeartbeat(now));
   }
 
-  #socketServer(): WebSocketServer {
-    const wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: this.config.max_message_bytes,
-      perMessageDeflate: false,
-    });
-    this.#socketServers.push(wss);
+  /** The node: channels, sessions, engine (for the server API and tests). */
+  get node(): CanalNode {
+    return this.#node;
+  }
+
+  #plainServer(): WebSocketServer {
+    const wss = new WebSocketServer({ noServer: true, maxPayload: this.config.max_message_bytes, perMessageDeflate: false });
+    this.#plainServers.push(wss);
+    this.#heartbeat.onTick(() => sweepSockets(wss.clients));
     return wss;
   }
 
+  #mountProtocol(): WebSocketServer {
+    const server = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.config.max_message_bytes,
+      perMessageDeflate: false,
+      handleProtocols: selectSubprotocol,
+    });
+    this.#router.add({
+      path: '/connection/websocket',
+      description: 'the Centrifugo client protocol (JSON): channels, history, presence, RPC',
+      server,
+      match: (pathname) => (pathname === '/connection/websocket' ? true : undefined),
+      accept: (ws, req) => {
+        logConnection(ws, req, 'protocol', this.#log);
+        const session = acceptProtocolSocket(ws, req, this.#sessionContext);
+        this.#protocolSessions.add(session);
+        ws.once('close', () => this.#protocolSessions.delete(session));
+      },
+    });
+    return server;
+  }
+
   #mountEcho(): void {
-    const server = this.#socketServer();
+    const server = this.#plainServer();
     this.#router.add({
       path: '/',
       description: 'echo: each text message m is answered "echo: m"; binary is sent back as is',
@@ -96,7 +184,23 @@ export class Canal {
         attachEcho(ws);
       },
     });
-    this.#heartbeat.onTick(() => sweepSockets(server.clients));
+  }
+
+  #mountRaw(): void {
+    const server = this.#plainServer();
+    this.#router.add<RawTarget>({
+      path: '/raw/<channel>',
+      description: `plain WebSocket channel: text you send is published, publications arrive as text (namespaces: ${this.#node.namespaceNames().map((n) => `${n}:`).join(', ') || 'none'})`,
+      server,
+      match: (pathname) => matchRaw(pathname, this.#node),
+      refuse: (target) => ('refusal' in target ? target.refusal : undefined),
+      accept: (ws, req, target) => {
+        if ('refusal' in target) return;
+        logConnection(ws, req, 'raw', this.#log);
+        trackLiveness(ws);
+        acceptRawSocket(ws, req, target, this.#node, this.#log, this.config.client_queue_max_bytes);
+      },
+    });
   }
 
   #mountPages(): void {
@@ -104,11 +208,39 @@ export class Canal {
     this.#dispatcher.route('/', staticFiles(WEB_ROOT));
   }
 
+  /** Each tick: ping every connected protocol client, expire what expired, refresh presence; then check pongs. */
+  #protocolHeartbeat(now: number): void {
+    for (const session of this.#protocolSessions) {
+      session.tick(now);
+      session.ping();
+    }
+    setTimeout(() => {
+      for (const session of this.#protocolSessions) session.checkPong();
+    }, this.config.pong_timeout).unref();
+  }
+
+  /**
+   * Publishes `data` (any JSON value) to `channel` with its namespace's history settings, as the
+   * server (no client info). Resolves once it is in history (when the namespace keeps history)
+   * with its position. Throws ReplyError for a bad channel name (107) or unknown namespace (102).
+   */
+  publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<StreamPosition> {
+    const raw = JSON.stringify(data);
+    if (raw === undefined) throw new TypeError('publish: data must be a JSON value');
+    return this.#node.publish(channel, {
+      data: raw as RawJson,
+      ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
+      ...(options.skipHistory ? { skipHistory: true } : {}),
+      ...(options.tags ? { tags: options.tags } : {}),
+    });
+  }
+
   /**
    * Starts listening on the configured host and port. Resolves once connections are accepted;
    * rejects with {@link ListenError} when the port is taken or the host is not this machine's.
    */
   async listen(): Promise<ListenAddress> {
+    await this.#node.start();
     const { host, port } = this.config;
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
@@ -140,8 +272,9 @@ export class Canal {
   }
 
   /**
-   * Stops accepting, closes every WebSocket with 1001 (going away), and resolves once all are
-   * closed; connections still open after `shutdown_timeout` are terminated. Idempotent.
+   * Stops accepting; closes protocol clients with 3001 (shutdown: they reconnect, elsewhere if
+   * there is an elsewhere) and plain WebSockets with 1001 (going away); resolves once all are
+   * closed. Connections still open after `shutdown_timeout` are terminated. Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= this.#shutdown();
@@ -151,16 +284,19 @@ export class Canal {
   async #shutdown(): Promise<void> {
     this.#heartbeat.stop();
     const stopped = new Promise<void>((resolve) => this.#http.close(() => resolve()));
-    const sockets: WebSocket[] = this.#socketServers.flatMap((wss) => [...wss.clients]);
-    const allClosed = Promise.all(sockets.map((ws) => closed(ws)));
-    for (const ws of sockets) ws.close(GOING_AWAY, 'server shutting down');
+    const plain: WebSocket[] = this.#plainServers.flatMap((wss) => [...wss.clients]);
+    const protocol: WebSocket[] = [...this.#protocolServer.clients];
+    const allClosed = Promise.all([...plain, ...protocol].map((ws) => closed(ws)));
+    for (const session of this.#protocolSessions) session.disconnect(DisconnectCode.Shutdown, 'shutdown');
+    for (const ws of plain) ws.close(GOING_AWAY, 'server shutting down');
     const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, this.config.shutdown_timeout, 'timeout').unref());
     if ((await Promise.race([allClosed, timer])) === 'timeout') {
-      for (const ws of sockets) ws.terminate();
+      for (const ws of [...plain, ...protocol]) ws.terminate();
     }
     this.#http.closeAllConnections();
-    for (const wss of this.#socketServers) wss.close();
+    for (const wss of [...this.#plainServers, this.#protocolServer]) wss.close();
     await stopped;
+    if (this.#ownsEngine) await this.#engine.close();
   }
 }
 

@@ -1,7 +1,7 @@
 /** The `canal` command: picks the subcommand, turns usage errors into one line and exit code 1. */
 import { ExitCode, UsageError, type CliIo } from './io.js';
 import { serve } from './serve.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../version.js';
 
 type Command = (io: CliIo, argv: readonly string[]) => Promise<number>;
 

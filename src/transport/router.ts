@@ -15,6 +15,8 @@ export interface Endpoint<M = unknown> {
   /** The ws server (noServer mode) that completes the handshake for this endpoint. */
   readonly server: WebSocketServer;
   match(pathname: string): M | undefined;
+  /** A match this endpoint cannot serve after all (e.g. an unknown channel): refused with this status. */
+  refuse?(match: M): Refusal | undefined;
   /** Called once the handshake is done; owns the socket from then on. */
   accept(ws: WebSocket, req: IncomingMessage, match: M): void;
 }
@@ -59,6 +61,8 @@ export class UpgradeRouter {
         const refusal = check(req, pathname);
         if (refusal) return refuse(socket, refusal);
       }
+      const own = endpoint.refuse?.(match);
+      if (own) return refuse(socket, own);
       endpoint.server.handleUpgrade(req, socket, head, (ws) => endpoint.accept(ws, req, match));
       return;
     }

@@ -1,0 +1,140 @@
+/**
+ * The hub: which local connections are subscribed to which channel, and the local fan-out.
+ * A publication is encoded once per kind of subscriber — a protocol push for centrifuge
+ * clients, the bare payload for plain /raw/ clients — and the same {@link SharedFrame} goes to
+ * every subscriber of that kind (STYLE rule 7). Nothing here grows with the number of channels
+ * per message: one Map lookup, then the subscribers.
+ */
+import { encodeJoinPush, encodeLeavePush, encodePublicationPush } from '../protocol/encode.js';
+import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
+import { SharedFrame } from '../transport/shared-frame.js';
+
+/** A protocol connection's side of a subscription. */
+export interface ProtocolSubscriber {
+  /** A publication in `channel`, already encoded as a push. */
+  deliverPublication(channel: string, frame: SharedFrame, position: StreamPosition): void;
+  /** A join or leave push in `channel`; the subscriber sends it only if it asked for them. */
+  deliverJoinLeave(channel: string, frame: SharedFrame): void;
+}
+
+/** A plain WebSocket connection on /raw/<channel>. */
+export interface RawSubscriber {
+  /** A publication's payload as the text a plain client receives. */
+  deliverRaw(frame: SharedFrame): void;
+}
+
+interface Subscribers {
+  readonly protocol: Set<ProtocolSubscriber>;
+  readonly raw: Set<RawSubscriber>;
+}
+
+/**
+ * The text a plain client receives for a publication whose data is the JSON text `data`: a JSON
+ * string as its bare text, anything else as its JSON text.
+ */
+export function rawText(data: string): string {
+  return data.charCodeAt(0) === 0x22 /* " */ ? (JSON.parse(data) as string) : data;
+}
+
+export class Hub {
+  readonly #channels = new Map<string, Subscribers>();
+  #subscriptions = 0;
+
+  /** Adds `sub` to `channel`; returns true when it is the channel's first local subscriber. */
+  addProtocol(channel: string, sub: ProtocolSubscriber): boolean {
+    return this.#add(channel, (s) => s.protocol.add(sub));
+  }
+
+  /** Adds a plain subscriber; returns true when it is the channel's first local subscriber. */
+  addRaw(channel: string, sub: RawSubscriber): boolean {
+    return this.#add(channel, (s) => s.raw.add(sub));
+  }
+
+  /** Removes `sub`; returns true when the channel has no local subscriber left. */
+  removeProtocol(channel: string, sub: ProtocolSubscriber): boolean {
+    return this.#remove(channel, (s) => s.protocol.delete(sub));
+  }
+
+  removeRaw(channel: string, sub: RawSubscriber): boolean {
+    return this.#remove(channel, (s) => s.raw.delete(sub));
+  }
+
+  #add(channel: string, add: (s: Subscribers) => void): boolean {
+    let subs = this.#channels.get(channel);
+    const first = subs === undefined;
+    if (!subs) {
+      subs = { protocol: new Set(), raw: new Set() };
+      this.#channels.set(channel, subs);
+    }
+    const before = subs.protocol.size + subs.raw.size;
+    add(subs);
+    this.#subscriptions += subs.protocol.size + subs.raw.size - before;
+    return first;
+  }
+
+  #remove(channel: string, remove: (s: Subscribers) => boolean): boolean {
+    const subs = this.#channels.get(channel);
+    if (!subs) return false;
+    if (remove(subs)) this.#subscriptions--;
+    if (subs.protocol.size + subs.raw.size > 0) return false;
+    this.#channels.delete(channel);
+    return true;
+  }
+
+  /** Delivers a publication to every local subscriber of `channel`, encoding once per kind. */
+  publish(channel: string, pub: Publication, position: StreamPosition): number {
+    const subs = this.#channels.get(channel);
+    if (!subs) return 0;
+    if (subs.protocol.size > 0) {
+      const frame = new SharedFrame(encodePublicationPush(channel, pub));
+      for (const s of subs.protocol) s.deliverPublication(channel, frame, position);
+    }
+    if (subs.raw.size > 0) {
+      const frame = new SharedFrame(rawText(pub.data));
+      for (const s of subs.raw) s.deliverRaw(frame);
+    }
+    return subs.protocol.size + subs.raw.size;
+  }
+
+  /** Delivers a join push to the protocol subscribers of `channel`. */
+  join(channel: string, info: ClientInfo): void {
+    this.#joinLeave(channel, () => encodeJoinPush(channel, info));
+  }
+
+  /** Delivers a leave push to the protocol subscribers of `channel`. */
+  leave(channel: string, info: ClientInfo): void {
+    this.#joinLeave(channel, () => encodeLeavePush(channel, info));
+  }
+
+  #joinLeave(channel: string, encode: () => string): void {
+    const subs = this.#channels.get(channel);
+    if (!subs || subs.protocol.size === 0) return;
+    const frame = new SharedFrame(encode());
+    for (const s of subs.protocol) s.deliverJoinLeave(channel, frame);
+  }
+
+  /** Whether `channel` has a local subscriber. */
+  has(channel: string): boolean {
+    return this.#channels.has(channel);
+  }
+
+  /** Local subscribers of `channel` (protocol and plain). */
+  count(channel: string): number {
+    const subs = this.#channels.get(channel);
+    return subs ? subs.protocol.size + subs.raw.size : 0;
+  }
+
+  /** Channels with at least one local subscriber. */
+  channels(): IterableIterator<string> {
+    return this.#channels.keys();
+  }
+
+  get numChannels(): number {
+    return this.#channels.size;
+  }
+
+  /** Local subscriptions, summed over channels. */
+  get numSubscriptions(): number {
+    return this.#subscriptions;
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * The node: one canal process's view of channels. It receives the broker's deliveries and
+ * hands them to the hub, and offers sessions and the server API the domain operations —
+ * publish, history, presence, local subscribe — with namespace rules applied. It also keeps
+ * the registry of connected sessions by client id and by user.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Config } from './config/schema.js';
+import type { NamespaceOptions } from './config/namespaces.js';
+import { devNamespaces } from './config/namespaces.js';
+import {
+  type Broker, type BrokerEventHandler, type Engine, type HistoryOptions, type HistoryPage, type HistoryQuery,
+  type PresenceStats,
+} from './engine/types.js';
+import { Hub, type ProtocolSubscriber, type RawSubscriber } from './hub/hub.js';
+import type { Logger } from './log.js';
+import { checkChannelName, namespaceOf } from './protocol/channel.js';
+import { ErrorCode } from './protocol/codes.js';
+import { ReplyError } from './protocol/errors.js';
+import type { ClientInfo, Publication, RawJson, StreamPosition } from './protocol/types.js';
+import { KeyedLock } from './util/keyed-lock.js';
+
+/** What the node needs from a connected session (for the server API and the heartbeat). */
+export interface SessionHandle {
+  readonly id: string;
+  readonly user: string;
+  /** Channels the session is subscribed to. */
+  channels(): Iterable<string>;
+  /** Ends the connection with `code` and `reason`. */
+  disconnect(code: number, reason: string): void;
+  /** The broker may have lost deliveries: positioned subscriptions (of `channel`, or all) must recover. */
+  insufficientState(channel?: string): void;
+}
+
+export interface PublishInput {
+  readonly data: RawJson;
+  readonly info?: ClientInfo;
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly idempotencyKey?: string;
+  /** Publish without keeping it in history (it gets no offset). */
+  readonly skipHistory?: boolean;
+}
+
+/** How long an idempotency key remembers its publication (Centrifugo's window). */
+const IDEMPOTENCY_TTL_MS = 5 * 60_000;
+
+export class CanalNode implements BrokerEventHandler {
+  /** A unique id of this process, for the info API and logs. */
+  readonly id = randomUUID();
+  readonly name: string;
+  readonly startedAt = Date.now();
+  readonly hub = new Hub();
+  readonly engine: Engine;
+  readonly #broker: Broker;
+  readonly #config: Config;
+  readonly #log: Logger;
+  readonly #namespaces: Record<string, NamespaceOptions>;
+  readonly #locks = new KeyedLock();
+  readonly #sessions = new Map<string, SessionHandle>();
+  readonly #users = new Map<string, Set<SessionHandle>>();
+
+  constructor(engine: Engine, config: Config, log: Logger) {
+    this.engine = engine;
+    this.#broker = engine.broker;
+    this.#config = config;
+    this.#log = log;
+    this.name = `${hostname()}_${config.port}`;
+    // Dev mode adds the demo namespaces; namespaces from the configuration win.
+    this.#namespaces = config.dev ? { ...devNamespaces(), ...config.namespaces } : { ...config.namespaces };
+  }
+
+  /** Connects the node to its broker; call once before serving. */
+  async start(): Promise<void> {
+    await this.#broker.start(this);
+  }
+
+  // ---- namespaces ----
+
+  /** The options of `channel`'s namespace, or undefined when the namespace is not configured. */
+  namespace(channel: string): NamespaceOptions | undefined {
+    const ns = namespaceOf(channel);
+    return ns === '' ? this.#config.default_namespace : this.#namespaces[ns];
+  }
+
+  /** Checks `channel`'s name (107) and that its namespace exists (102); returns its options. */
+  requireNamespace(channel: string): NamespaceOptions {
+    checkChannelName(channel, this.#config.channel_max_length);
+    const options = this.namespace(channel);
+    if (!options) {
+      const known = Object.keys(this.#namespaces).map((n) => `"${n}:"`).join(', ') || 'none';
+      throw new ReplyError(ErrorCode.UnknownChannel, `unknown namespace "${namespaceOf(channel)}" (namespaces: ${known})`);
+    }
+    return options;
+  }
+
+  /** Namespace names, for messages. */
+  namespaceNames(): string[] {
+    return Object.keys(this.#namespaces);
+  }
+
+  // ---- broker events ----
+
+  onPublication(channel: string, pub: Publication, position: StreamPosition): void {
+    this.hub.publish(channel, pub, position);
+  }
+
+  onJoin(channel: string, info: ClientInfo): void {
+    this.hub.join(channel, info);
+  }
+
+  onLeave(channel: string, info: ClientInfo): void {
+    this.hub.leave(channel, info);
+  }
+
+  onInsufficientState(channel?: string): void {
+    this.#log.warn({ channel }, 'broker may have lost publications; positioned subscribers will recover');
+    for (const session of this.#sessions.values()) session.insufficientState(channel);
+  }
+
+  // ---- operations ----
+
+  /** Publishes to `channel` with its namespace's history settings. Throws ReplyError on a bad channel. */
+  async publish(channel: string, input: PublishInput): Promise<StreamPosition> {
+    const ns = this.requireNamespace(channel);
+    const history = input.skipHistory ? { size: 0, ttlMs: 0 } : historyOf(ns);
+    return this.#broker.publish(channel, { data: input.data, ...(input.info ? { info: input.info } : {}), ...(input.tags ? { tags: input.tags } : {}) }, {
+      history,
+      ...(input.idempotencyKey !== undefined ? { idempotencyKey: input.idempotencyKey, idempotencyTtlMs: IDEMPOTENCY_TTL_MS } : {}),
+    });
+  }
+
+  /** Reads `channel`'s history (the namespace must keep history; the caller checks). */
+  history(channel: string, ns: NamespaceOptions, query: Omit<HistoryQuery, 'history'>): Promise<HistoryPage> {
+    return this.#broker.history(channel, { ...query, history: historyOf(ns) });
+  }
+
+  removeHistory(channel: string): Promise<void> {
+    return this.#broker.removeHistory(channel);
+  }
+
+  /**
+   * Starts local delivery of `channel` to `sub`; the broker is subscribed for the channel's
+   * first local subscriber. When that broker subscription fails, `sub` is not added and the
+   * error is thrown, so a channel in the hub is always one the broker delivers.
+   */
+  subscribeProtocol(channel: string, sub: ProtocolSubscriber): Promise<void> {
+    return this.#subscribe(channel, () => this.hub.addProtocol(channel, sub), () => this.hub.removeProtocol(channel, sub));
+  }
+
+  /** Stops local delivery to `sub`; the broker is unsubscribed after the channel's last local subscriber. */
+  unsubscribeProtocol(channel: string, sub: ProtocolSubscriber): Promise<void> {
+    return this.#unsubscribe(channel, () => this.hub.removeProtocol(channel, sub));
+  }
+
+  subscribeRaw(channel: string, sub: RawSubscriber): Promise<void> {
+    return this.#subscribe(channel, () => this.hub.addRaw(channel, sub), () => this.hub.removeRaw(channel, sub));
+  }
+
+  unsubscribeRaw(channel: string, sub: RawSubscriber): Promise<void> {
+    return this.#unsubscribe(channel, () => this.hub.removeRaw(channel, sub));
+  }
+
+  #subscribe(channel: string, add: () => boolean, undo: () => boolean): Promise<void> {
+    return this.#locks.run(channel, async () => {
+      if (!add()) return;
+      try {
+        await this.#broker.subscribe(channel);
+      } catch (err) {
+        undo();
+        throw err;
+      }
+    });
+  }
+
+  #unsubscribe(channel: string, remove: () => boolean): Promise<void> {
+    return this.#locks.run(channel, async () => {
+      if (remove()) await this.#broker.unsubscribe(channel);
+    });
+  }
+
+  publishJoin(channel: string, info: ClientInfo): Promise<void> {
+    return this.#broker.publishJoin(channel, info);
+  }
+
+  publishLeave(channel: string, info: ClientInfo): Promise<void> {
+    return this.#broker.publishLeave(channel, info);
+  }
+
+  addPresence(channel: string, info: ClientInfo): Promise<void> {
+    return this.engine.presence.add(channel, info, this.#config.presence_ttl);
+  }
+
+  removePresence(channel: string, clientId: string): Promise<void> {
+    return this.engine.presence.remove(channel, clientId);
+  }
+
+  presence(channel: string): Promise<Record<string, ClientInfo>> {
+    return this.engine.presence.presence(channel);
+  }
+
+  presenceStats(channel: string): Promise<PresenceStats> {
+    return this.engine.presence.stats(channel);
+  }
+
+  // ---- sessions ----
+
+  /** Registers a connected session (after its connect command succeeded). */
+  register(session: SessionHandle): void {
+    this.#sessions.set(session.id, session);
+    let set = this.#users.get(session.user);
+    if (!set) {
+      set = new Set();
+      this.#users.set(session.user, set);
+    }
+    set.add(session);
+  }
+
+  unregister(session: SessionHandle): void {
+    if (this.#sessions.get(session.id) !== session) return;
+    this.#sessions.delete(session.id);
+    const set = this.#users.get(session.user);
+    set?.delete(session);
+    if (set?.size === 0) this.#users.delete(session.user);
+  }
+
+  /** Connected sessions of `user` on this node. */
+  sessionsOf(user: string): SessionHandle[] {
+    return [...(this.#users.get(user) ?? [])];
+  }
+
+  session(clientId: string): SessionHandle | undefined {
+    return this.#sessions.get(clientId);
+  }
+
+  sessions(): IterableIterator<SessionHandle> {
+    return this.#sessions.values();
+  }
+
+  get numClients(): number {
+    return this.#sessions.size;
+  }
+
+  /** Distinct users among connected sessions (anonymous connections count as one user ''). */
+  get numUsers(): number {
+    return this.#users.size;
+  }
+
+  /** Sizes of internal maps, for tests that prove nothing is left behind. */
+  internalSizes(): Record<string, number> {
+    return { sessions: this.#sessions.size, users: this.#users.size, hubChannels: this.hub.numChannels, locks: this.#locks.size };
+  }
+}
+
+/** The history settings of a namespace as the engine takes them. */
+export function historyOf(ns: NamespaceOptions): HistoryOptions {
+  return { size: ns.history_size, ttlMs: ns.history_ttl };
+}

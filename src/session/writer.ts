@@ -1,0 +1,98 @@
+/**
+ * Per-connection outbound batching: replies and pushes produced during one turn of the event
+ * loop leave in one frame (newline-delimited JSON, as the protocol allows) and one write. A
+ * frame shared by many connections and written alone goes out as the shared bytes. Past
+ * `maxBytes` queued (here and in the socket), the connection is a slow consumer: the queue is
+ * dropped and `onOverflow` runs once (the session disconnects it with a reconnect-allowed code,
+ * and the client recovers what it missed).
+ */
+import { SharedFrame } from '../transport/shared-frame.js';
+
+/** Where a writer's frames go: one connection. */
+export interface FrameSink {
+  writeText(text: string): void;
+  writeShared(frame: SharedFrame): void;
+  /** Bytes accepted for sending but not yet handed to the kernel. */
+  unsentBytes(): number;
+}
+
+type Item = string | SharedFrame;
+
+const pending: Writer[] = [];
+let flushScheduled = false;
+
+/** One setImmediate per turn flushes every writer that has something queued. */
+function flushPending(): void {
+  flushScheduled = false;
+  const writers = pending.splice(0, pending.length);
+  for (const w of writers) w.flush();
+}
+
+export class Writer {
+  readonly #sink: FrameSink;
+  readonly #maxBytes: number;
+  readonly #onOverflow: () => void;
+  #items: Item[] = [];
+  #bytes = 0;
+  #scheduled = false;
+  #closed = false;
+
+  constructor(sink: FrameSink, maxBytes: number, onOverflow: () => void) {
+    this.#sink = sink;
+    this.#maxBytes = maxBytes;
+    this.#onOverflow = onOverflow;
+  }
+
+  /** Queues one reply or push for this turn's frame; ignored once closed. */
+  push(item: Item): void {
+    if (this.#closed) return;
+    this.#items.push(item);
+    this.#bytes += typeof item === 'string' ? item.length : item.text.length;
+    if (this.#bytes + this.#sink.unsentBytes() > this.#maxBytes) {
+      this.#closed = true;
+      this.#items = [];
+      this.#bytes = 0;
+      this.#onOverflow();
+      return;
+    }
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    pending.push(this);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushPending);
+    }
+  }
+
+  /** Writes what is queued as one frame. Safe to call at any time. */
+  flush(): void {
+    this.#scheduled = false;
+    const items = this.#items;
+    if (items.length === 0) return;
+    this.#items = [];
+    this.#bytes = 0;
+    if (items.length === 1) {
+      const only = items[0]!;
+      if (typeof only === 'string') this.#sink.writeText(only);
+      else this.#sink.writeShared(only);
+      return;
+    }
+    let text = '';
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      text += (i === 0 ? '' : '\n') + (typeof item === 'string' ? item : item.text);
+    }
+    this.#sink.writeText(text);
+  }
+
+  /** Writes what is queued now and accepts nothing more. */
+  close(): void {
+    if (this.#closed) return;
+    this.flush();
+    this.#closed = true;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Wires WebSockets on /raw/<channel> to plain-client sessions. The channel is checked before
+ * the handshake, so a wrong URL gets an HTTP status with a sentence (404 unknown namespace, 400
+ * bad name, 403 not allowed) instead of a socket that closes at once.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { RawData, WebSocket } from 'ws';
+import type { NamespaceOptions } from '../config/namespaces.js';
+import type { Logger } from '../log.js';
+import type { CanalNode } from '../node.js';
+import { ErrorCode } from '../protocol/codes.js';
+import { ReplyError } from '../protocol/errors.js';
+import { RawSession } from '../session/raw-session.js';
+import type { Refusal } from './router.js';
+import { WsConnection } from './ws-connection.js';
+
+export const RAW_PREFIX = '/raw/';
+
+const kRaw = Symbol('canal.rawSession');
+type WithRaw = WebSocket & { [kRaw]: RawSession };
+
+/** What a /raw/ path resolves to: a channel and its namespace, or why it cannot be served. */
+export type RawTarget = { readonly channel: string; readonly ns: NamespaceOptions } | { readonly refusal: Refusal };
+
+/** Resolves `/raw/<channel>` (URL-decoded) against the namespaces; undefined for other paths. */
+export function matchRaw(pathname: string, node: CanalNode): RawTarget | undefined {
+  if (!pathname.startsWith(RAW_PREFIX)) return undefined;
+  let channel: string;
+  try {
+    channel = decodeURIComponent(pathname.slice(RAW_PREFIX.length));
+  } catch {
+    return { refusal: { status: 400, message: 'bad channel: the path is not valid percent-encoding\n' } };
+  }
+  let ns: NamespaceOptions;
+  try {
+    ns = node.requireNamespace(channel);
+  } catch (err) {
+    if (!(err instanceof ReplyError)) throw err;
+    const status = err.code === ErrorCode.UnknownChannel ? 404 : 400;
+    return { refusal: { status, message: `${err.message}\n` } };
+  }
+  if (!ns.allow_subscribe_for_anonymous) {
+    return { refusal: { status: 403, message: `permission denied: plain clients may not subscribe to ${channel} (its namespace does not allow anonymous subscribers)\n` } };
+  }
+  return { channel, ns };
+}
+
+/** Starts a plain-client session on a freshly accepted socket. */
+export function acceptRawSocket(ws: WebSocket, req: IncomingMessage, target: { channel: string; ns: NamespaceOptions },
+  node: CanalNode, log: Logger, maxQueueBytes: number): RawSession {
+  const session = new RawSession(new WsConnection(ws, req), target.channel, target.ns, node, log, maxQueueBytes);
+  (ws as WithRaw)[kRaw] = session;
+  ws.on('message', onMessage);
+  ws.once('close', onClose);
+  void session.start();
+  return session;
+}
+
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const session = (this as WithRaw)[kRaw];
+  if (isBinary) session.handleBinary();
+  else session.handleText(data.toString());
+}
+
+function onClose(this: WebSocket): void {
+  (this as WithRaw)[kRaw].closed();
+}
