@@ -13,7 +13,10 @@ export function configFlagOptions(): ParseOptions {
   const out: ParseOptions = {};
   for (const key of Object.keys(OPTIONS) as OptionKey[]) {
     const flag = flagName(key);
-    if (flag) out[flag.slice(2)] = { type: isSwitch(key) ? 'boolean' : 'string' };
+    if (!flag) continue;
+    out[flag.slice(2)] = { type: isSwitch(key) ? 'boolean' : 'string' };
+    // Every switch can also be turned off from the command line: --no-dev.
+    if (isSwitch(key)) out[`no-${flag.slice(2)}`] = { type: 'boolean' };
   }
   return out;
 }
@@ -25,6 +28,7 @@ export function configFlagValues(values: Record<string, unknown>): Partial<Recor
     const flag = flagName(key);
     const v = flag ? values[flag.slice(2)] : undefined;
     if (typeof v === 'string' || typeof v === 'boolean') out[key] = v;
+    if (flag && values[`no-${flag.slice(2)}`] === true) out[key] = false;
   }
   return out;
 }

@@ -17,7 +17,8 @@ export function serveHelp(): string {
     if (!flag) continue;
     const env = envName(key);
     const extra = [`default ${showDefault(spec)}`, env ? `env ${env}` : ''].filter(Boolean).join('; ');
-    rows.push([`${flag}${spec.arg ? ` ${spec.arg}` : ''}`, `${spec.doc} (${extra})`]);
+    const shownFlag = spec.arg ? `${flag} ${spec.arg}` : `${flag}, --no-${flag.slice(2)}`;
+    rows.push([shownFlag, `${spec.doc} (${extra})`]);
   }
   rows.push(['-h, --help', 'Show this help.']);
   const width = Math.max(...rows.map(([f]) => f.length)) + 2;

@@ -3,8 +3,13 @@
  * The owner decides what "due" means — it may find the key was extended and schedule it
  * again — so the heap stays as small as the number of live keys, not of updates.
  */
+interface Slot<K> {
+  readonly at: number;
+  readonly key: K;
+}
+
 export class ExpiryQueue<K> {
-  readonly #heap: Array<{ at: number; key: K }> = [];
+  readonly #heap: Array<Slot<K>> = [];
   readonly #queued = new Set<K>();
 
   /** How many keys are waiting. */
@@ -17,14 +22,18 @@ export class ExpiryQueue<K> {
     if (this.#queued.has(key)) return;
     this.#queued.add(key);
     const heap = this.#heap;
-    heap.push({ at, key });
-    let i = heap.length - 1;
+    const slot = { at, key };
+    // Sift up by moving parents down into the hole, then drop the new slot in once.
+    let i = heap.length;
+    heap.push(slot);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (heap[parent]!.at <= heap[i]!.at) break;
-      [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
+      const p = heap[parent]!;
+      if (p.at <= at) break;
+      heap[i] = p;
       i = parent;
     }
+    heap[i] = slot;
   }
 
   /** Removes and returns every key whose time is `<= now`, earliest first. */
@@ -34,19 +43,20 @@ export class ExpiryQueue<K> {
     while (heap.length > 0 && heap[0]!.at <= now) {
       const top = heap[0]!;
       const last = heap.pop()!;
-      if (heap.length > 0) {
-        heap[0] = last;
+      const n = heap.length;
+      if (n > 0) {
+        // Sift the last slot down from the root, moving smaller children up into the hole.
         let i = 0;
         for (;;) {
           const l = 2 * i + 1;
+          if (l >= n) break;
           const r = l + 1;
-          let m = i;
-          if (l < heap.length && heap[l]!.at < heap[m]!.at) m = l;
-          if (r < heap.length && heap[r]!.at < heap[m]!.at) m = r;
-          if (m === i) break;
-          [heap[m], heap[i]] = [heap[i]!, heap[m]!];
-          i = m;
+          const c = r < n && heap[r]!.at < heap[l]!.at ? r : l;
+          if (heap[c]!.at >= last.at) break;
+          heap[i] = heap[c]!;
+          i = c;
         }
+        heap[i] = last;
       }
       this.#queued.delete(top.key);
       out.push(top.key);

@@ -1,0 +1,14 @@
+import { runBrokerContract } from './broker.contract.js';
+import { runPresenceContract } from './presence.contract.js';
+import { createMemoryEngine } from '../../src/engine/memory/memory-engine.js';
+
+runBrokerContract('memory', async (handler) => {
+  const engine = createMemoryEngine();
+  await engine.broker.start(handler);
+  return { broker: engine.broker, close: () => engine.close() };
+});
+
+runPresenceContract('memory', async () => {
+  const engine = createMemoryEngine();
+  return { presence: engine.presence, close: () => engine.close() };
+});
