@@ -2,16 +2,21 @@
  * The composition root: configuration -> engine -> node -> hub -> HTTP + WebSocket endpoints,
  * static pages and the heartbeat, all on one port.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { KeyFileError, TokenVerifier } from './auth/tokens.js';
-import { ConfigError, resolveConfig } from './config/resolve.js';
+import { ConfigError, isLoopback, resolveConfig } from './config/resolve.js';
+import type { NamespaceOptions } from './config/namespaces.js';
 import type { Config } from './config/schema.js';
 import { createMemoryEngine } from './engine/memory/memory-engine.js';
 import type { Engine } from './engine/types.js';
 import type { Handlers } from './handlers.js';
-import { Dispatcher } from './http/dispatcher.js';
+import { API_PREFIX, apiEndpoint } from './http/api-endpoint.js';
+import { Dispatcher, sendJson, sendText } from './http/dispatcher.js';
+import { Metrics } from './http/metrics.js';
+import { ServerApi } from './http/server-api.js';
 import { centrifugeBrowserDir, staticFiles, WEB_ROOT } from './http/static-files.js';
 import { silentLogger, type Logger } from './log.js';
 import { CanalNode } from './node.js';
@@ -23,11 +28,18 @@ import { attachEcho } from './transport/echo.js';
 import { Heartbeat, sweepSockets, trackLiveness } from './transport/heartbeat.js';
 import { acceptProtocolSocket, selectSubprotocol } from './transport/protocol-endpoint.js';
 import { acceptRawSocket, matchRaw, type RawTarget } from './transport/raw-endpoint.js';
+import { originChecker } from './transport/origin.js';
 import { UpgradeRouter } from './transport/router.js';
 import { VERSION } from './version.js';
 
+/** Configuration fields as the embedding API takes them: all optional, namespace options too. */
+export type ConfigInput = Omit<Partial<Config>, 'namespaces' | 'default_namespace'> & {
+  readonly namespaces?: Readonly<Record<string, Partial<NamespaceOptions>>>;
+  readonly default_namespace?: Partial<NamespaceOptions>;
+};
+
 /** Options for {@link Canal}: any configuration field (checked like a flag), handlers, a logger, an engine. */
-export type CanalOptions = Partial<Config> & Handlers & {
+export type CanalOptions = ConfigInput & Handlers & {
   /** Where logs go; by default nothing is logged. */
   readonly logger?: Logger;
   /** The engine; by default a new in-memory engine, closed with the server. */
@@ -70,6 +82,17 @@ const HANDLER_KEYS = ['onConnecting', 'onSubscribe', 'onPublish', 'onRpc', 'onMe
  */
 export class Canal {
   readonly config: Readonly<Config>;
+  /**
+   * The server API key: the configured one, or in loopback dev mode a random one made at start
+   * (print it for the user); undefined when the API is off.
+   */
+  readonly apiKey: string | undefined;
+  /**
+   * The HS256 token secret: the configured one, or in loopback dev mode (with no token key
+   * configured) a random one made at start, so dev tools can mint tokens.
+   */
+  readonly tokenSecret: string | undefined;
+  readonly metrics: Metrics;
   readonly #log: Logger;
   readonly #engine: Engine;
   readonly #ownsEngine: boolean;
@@ -94,10 +117,13 @@ export class Canal {
     }
     this.config = resolveConfig({ options: fields });
     this.#log = logger ?? silentLogger();
+    const devLoopback = this.config.dev && isLoopback(this.config.host);
+    this.tokenSecret = this.config.token_hmac_secret
+      ?? (devLoopback && !this.config.token_public_key ? randomBytes(32).toString('base64url') : undefined);
     let tokens: TokenVerifier;
     try {
       tokens = new TokenVerifier({
-        hmacSecret: this.config.token_hmac_secret,
+        hmacSecret: this.tokenSecret,
         publicKeyFile: this.config.token_public_key,
         issuer: this.config.token_issuer,
         audience: this.config.token_audience,
@@ -106,9 +132,16 @@ export class Canal {
       if (!(err instanceof KeyFileError)) throw err;
       throw new ConfigError([{ key: 'token_public_key', source: { kind: 'combination' }, message: err.message }]);
     }
+    this.apiKey = this.config.api_key ?? (devLoopback ? randomBytes(16).toString('hex') : undefined);
+    this.metrics = new Metrics({
+      connections: () => this.#connectionCounts(),
+      clients: () => this.#node.numClients,
+      channels: () => this.#node.hub.numChannels,
+      subscriptions: () => this.#node.hub.numSubscriptions,
+    });
     this.#engine = engine ?? createMemoryEngine();
     this.#ownsEngine = engine === undefined;
-    this.#node = new CanalNode(this.#engine, this.config, this.#log);
+    this.#node = new CanalNode(this.#engine, this.config, this.#log, this.metrics);
     this.#sessionContext = {
       node: this.#node,
       config: this.config,
@@ -117,6 +150,7 @@ export class Canal {
       log: this.#log,
       version: VERSION,
       anonymousAllowed: this.config.dev || this.config.allow_anonymous_connect,
+      metrics: this.metrics,
     };
 
     this.#heartbeat = new Heartbeat(this.config.ping_interval);
@@ -129,12 +163,31 @@ export class Canal {
       else socket.destroy();
       this.#log.debug({ err: err.message }, 'bad http request');
     });
-    this.#router.gate(() => (this.#closing ? { status: 503, message: 'canal is shutting down\n' } : undefined));
+    this.#router.gate(() => (this.#closing ? { status: 503, message: 'canal is shutting down; connect to another node\n' } : undefined));
+    const originAllowed = originChecker(this.config.allowed_origins);
+    this.#router.gate((req) => (originAllowed(req.headers.origin) ? undefined : {
+      status: 403,
+      message: `origin ${req.headers.origin ?? ''} is not allowed here (allowed_origins: ${this.config.allowed_origins.join(', ')})\n`,
+    }));
+    this.#router.gate(() => (this.#openConnections() >= this.config.max_connections ? {
+      status: 503,
+      message: `connection limit reached on this node (max_connections ${this.config.max_connections}); try again later\n`,
+    } : undefined));
     this.#protocolServer = this.#mountProtocol();
     this.#mountEcho();
     this.#mountRaw();
+    this.#mountOperations();
     this.#mountPages();
     this.#heartbeat.onTick((now) => this.#protocolHeartbeat(now));
+  }
+
+  #connectionCounts(): Record<string, number> {
+    const [echo, raw] = this.#plainServers;
+    return { echo: echo?.clients.size ?? 0, protocol: this.#protocolServer.clients.size, raw: raw?.clients.size ?? 0 };
+  }
+
+  #openConnections(): number {
+    return Object.values(this.#connectionCounts()).reduce((a, b) => a + b, 0);
   }
 
   /** The node: channels, sessions, engine (for the server API and tests). */
@@ -142,8 +195,8 @@ export class Canal {
     return this.#node;
   }
 
-  #plainServer(): WebSocketServer {
-    const wss = new WebSocketServer({ noServer: true, maxPayload: this.config.max_message_bytes, perMessageDeflate: false });
+  #plainServer(maxPayload: number): WebSocketServer {
+    const wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
     this.#plainServers.push(wss);
     this.#heartbeat.onTick(() => sweepSockets(wss.clients));
     return wss;
@@ -152,7 +205,7 @@ export class Canal {
   #mountProtocol(): WebSocketServer {
     const server = new WebSocketServer({
       noServer: true,
-      maxPayload: this.config.max_message_bytes,
+      maxPayload: this.config.protocol_max_message_bytes,
       perMessageDeflate: false,
       handleProtocols: selectSubprotocol,
     });
@@ -172,7 +225,7 @@ export class Canal {
   }
 
   #mountEcho(): void {
-    const server = this.#plainServer();
+    const server = this.#plainServer(this.config.max_message_bytes);
     this.#router.add({
       path: '/',
       description: 'echo: each text message m is answered "echo: m"; binary is sent back as is',
@@ -187,7 +240,7 @@ export class Canal {
   }
 
   #mountRaw(): void {
-    const server = this.#plainServer();
+    const server = this.#plainServer(this.config.raw_max_message_bytes);
     this.#router.add<RawTarget>({
       path: '/raw/<channel>',
       description: `plain WebSocket channel: text you send is published, publications arrive as text (namespaces: ${this.#node.namespaceNames().map((n) => `${n}:`).join(', ') || 'none'})`,
@@ -198,9 +251,29 @@ export class Canal {
         if ('refusal' in target) return;
         logConnection(ws, req, 'raw', this.#log);
         trackLiveness(ws);
-        acceptRawSocket(ws, req, target, this.#node, this.#log, this.config.client_queue_max_bytes);
+        acceptRawSocket(ws, req, target, this.#node, this.#log, this.config.client_queue_max_bytes, this.metrics);
       },
     });
+  }
+
+  /** /healthz, /metrics, /stats and the server API. */
+  #mountOperations(): void {
+    this.#dispatcher.route('/healthz', (_req, res) => {
+      if (this.#closing) sendJson(res, 503, { status: 'draining' }, { 'cache-control': 'no-store' });
+      else sendJson(res, 200, { status: 'ok' }, { 'cache-control': 'no-store' });
+    });
+    this.#dispatcher.route('/metrics', async (_req, res) => {
+      sendText(res, 200, await this.metrics.text(), { 'content-type': this.metrics.registry.contentType, 'cache-control': 'no-store' });
+    });
+    this.#dispatcher.route('/stats', (_req, res) => {
+      sendJson(res, 200, this.metrics.snapshot(), { 'cache-control': 'no-store' });
+    });
+    const api = new ServerApi(this.#node, { version: VERSION }, this.#log);
+    this.#dispatcher.route(API_PREFIX, apiEndpoint(api, {
+      key: this.apiKey,
+      maxBodyBytes: this.config.max_message_bytes,
+      observe: (method, outcome) => this.metrics.api(method, outcome),
+    }));
   }
 
   #mountPages(): void {
@@ -281,16 +354,31 @@ export class Canal {
     return this.#closing;
   }
 
+  /**
+   * Disconnects `sessions` with 3001 (shutdown: the client reconnects) in about 20 even batches
+   * over `windowMs`, so a node going away does not send all its clients to the other nodes in
+   * the same instant.
+   */
+  async #drain(sessions: ClientSession[], windowMs: number): Promise<void> {
+    const batches = windowMs <= 0 ? 1 : 20;
+    const size = Math.ceil(sessions.length / batches);
+    for (let i = 0; i < sessions.length; i += size) {
+      if (i > 0) await new Promise((r) => setTimeout(r, windowMs / batches));
+      for (const session of sessions.slice(i, i + size)) session.disconnect(DisconnectCode.Shutdown, 'shutdown');
+    }
+  }
+
   async #shutdown(): Promise<void> {
     this.#heartbeat.stop();
     const stopped = new Promise<void>((resolve) => this.#http.close(() => resolve()));
     const plain: WebSocket[] = this.#plainServers.flatMap((wss) => [...wss.clients]);
     const protocol: WebSocket[] = [...this.#protocolServer.clients];
     const allClosed = Promise.all([...plain, ...protocol].map((ws) => closed(ws)));
-    for (const session of this.#protocolSessions) session.disconnect(DisconnectCode.Shutdown, 'shutdown');
     for (const ws of plain) ws.close(GOING_AWAY, 'server shutting down');
+    const window = Math.min(this.config.shutdown_drain_window, this.config.shutdown_timeout / 2);
+    const drained = this.#drain([...this.#protocolSessions], window);
     const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, this.config.shutdown_timeout, 'timeout').unref());
-    if ((await Promise.race([allClosed, timer])) === 'timeout') {
+    if ((await Promise.race([drained.then(() => allClosed), timer])) === 'timeout') {
       for (const ws of [...plain, ...protocol]) ws.terminate();
     }
     this.#http.closeAllConnections();

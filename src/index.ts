@@ -1,7 +1,7 @@
 /**
  * canal's public API. Everything else under src/ is internal and may change without notice.
  */
-export { Canal, ListenError, type CanalOptions, type ListenAddress, type PublishOptions } from './canal.js';
+export { Canal, ListenError, type CanalOptions, type ConfigInput, type ListenAddress, type PublishOptions } from './canal.js';
 export { ConfigError, type ConfigProblem } from './config/resolve.js';
 export type { Config } from './config/schema.js';
 export type { NamespaceOptions } from './config/namespaces.js';

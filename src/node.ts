@@ -14,6 +14,7 @@ import {
   type PresenceStats,
 } from './engine/types.js';
 import { Hub, type ProtocolSubscriber, type RawSubscriber } from './hub/hub.js';
+import type { Metrics } from './http/metrics.js';
 import type { Logger } from './log.js';
 import { checkChannelName, namespaceOf } from './protocol/channel.js';
 import { ErrorCode } from './protocol/codes.js';
@@ -31,6 +32,12 @@ export interface SessionHandle {
   disconnect(code: number, reason: string): void;
   /** The broker may have lost deliveries: positioned subscriptions (of `channel`, or all) must recover. */
   insufficientState(channel?: string): void;
+  /** Subscribes the connection to `channel` from the server's side (a subscribe push tells the client). */
+  serverSubscribe(channel: string): Promise<void>;
+  /** Ends the connection's subscription to `channel` (an unsubscribe push with code 2000). */
+  serverUnsubscribe(channel: string): void;
+  /** Sets when the connection expires (Unix ms), or removes its expiry. */
+  setExpiry(expiresAt: number | undefined): void;
 }
 
 export interface PublishInput {
@@ -55,13 +62,15 @@ export class CanalNode implements BrokerEventHandler {
   readonly #broker: Broker;
   readonly #config: Config;
   readonly #log: Logger;
+  readonly #metrics: Metrics | undefined;
   readonly #namespaces: Record<string, NamespaceOptions>;
   readonly #locks = new KeyedLock();
   readonly #sessions = new Map<string, SessionHandle>();
   readonly #users = new Map<string, Set<SessionHandle>>();
 
-  constructor(engine: Engine, config: Config, log: Logger) {
+  constructor(engine: Engine, config: Config, log: Logger, metrics?: Metrics) {
     this.engine = engine;
+    this.#metrics = metrics;
     this.#broker = engine.broker;
     this.#config = config;
     this.#log = log;
@@ -102,7 +111,8 @@ export class CanalNode implements BrokerEventHandler {
   // ---- broker events ----
 
   onPublication(channel: string, pub: Publication, position: StreamPosition): void {
-    this.hub.publish(channel, pub, position);
+    const delivered = this.hub.publish(channel, pub, position);
+    this.#metrics?.delivered(pub.time === undefined ? 0 : Date.now() - pub.time, delivered);
   }
 
   onJoin(channel: string, info: ClientInfo): void {

@@ -2,7 +2,47 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from './io.js';
 
-/** Reads and parses the JSON file at `path`; throws {@link UsageError} saying why it cannot. */
+/**
+ * Removes line (//) and block comments outside strings, so config files may explain themselves.
+ * Positions in JSON errors stay right because comments become spaces.
+ */
+export function stripJsonComments(text: string): string {
+  let out = '';
+  let i = 0;
+  let inString = false;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (inString) {
+      out += c;
+      if (c === '\\') {
+        out += text[i + 1] ?? '';
+        i += 2;
+        continue;
+      }
+      if (c === '"') inString = false;
+      i++;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+      i++;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') {
+        out += ' ';
+        i++;
+      }
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      const stop = end === -1 ? text.length : end + 2;
+      for (; i < stop; i++) out += text[i] === '\n' ? '\n' : ' ';
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** Reads and parses the JSON file at `path` (comments allowed); throws {@link UsageError} saying why it cannot. */
 export function readConfigFile(path: string): { path: string; data: unknown } {
   let text: string;
   try {
@@ -13,7 +53,7 @@ export function readConfigFile(path: string): { path: string; data: unknown } {
     throw new UsageError(`cannot read config file ${path}: ${why} (check --config)`);
   }
   try {
-    return { path, data: JSON.parse(text) };
+    return { path, data: JSON.parse(stripJsonComments(text)) };
   } catch (err) {
     throw new UsageError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
   }

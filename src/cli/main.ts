@@ -1,12 +1,22 @@
 /** The `canal` command: picks the subcommand, turns usage errors into one line and exit code 1. */
 import { ExitCode, UsageError, type CliIo } from './io.js';
+import { configCommand } from './config-cmd.js';
+import { connect } from './connect.js';
+import { info } from './info.js';
+import { publish } from './publish.js';
 import { serve } from './serve.js';
+import { token } from './token.js';
 import { VERSION } from '../version.js';
 
 type Command = (io: CliIo, argv: readonly string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   serve: { run: serve, summary: 'run the server (the default command)' },
+  publish: { run: publish, summary: 'publish to a channel through the server API' },
+  token: { run: token, summary: 'mint a connection or subscription token (JWT)' },
+  connect: { run: connect, summary: 'an interactive WebSocket client for any endpoint' },
+  info: { run: info, summary: 'show the nodes: clients, users, channels, uptime' },
+  config: { run: configCommand, summary: 'check a config file, or print an example' },
 };
 
 /** The text of `canal --help`. */

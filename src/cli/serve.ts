@@ -6,6 +6,8 @@ import { formatDuration } from '../config/values.js';
 import { createLogger } from '../log.js';
 import { configFlagOptions, configFlagValues, parse } from './args.js';
 import { readConfigFile } from './config-file.js';
+import { removeDevFile, writeDevFile } from './dev-file.js';
+import { withDefined } from '../util/defined.js';
 import { ExitCode, type CliIo } from './io.js';
 
 /** The text of `canal serve --help`, built from the option table. */
@@ -52,7 +54,8 @@ export async function serve(io: CliIo, argv: readonly string[]): Promise<number>
   const configPath = typeof values.config === 'string' ? values.config : io.env.CANAL_CONFIG;
   let config: Config;
   try {
-    const env = { ...io.env, CANAL_CONFIG: undefined };
+    // CANAL_CONFIG and CANAL_URL are read by the CLI itself, not options of the server.
+    const env = { ...io.env, CANAL_CONFIG: undefined, CANAL_URL: undefined };
     config = resolveConfig({
       ...(configPath ? { file: readConfigFile(configPath) } : {}),
       env,
@@ -85,7 +88,15 @@ export async function serve(io: CliIo, argv: readonly string[]): Promise<number>
     }
     const shown = config.host.includes(':') ? `[${config.host}]` : config.host;
     io.out(`canal listening on ws://${shown}:${address.port} (open http://${shown}:${address.port}/)`);
+    if (config.api_key === undefined && canal.apiKey !== undefined) {
+      writeDevFile(address.port, withDefined({ url: `http://${shown}:${address.port}` }, {
+        api_key: canal.apiKey,
+        token_hmac_secret: config.token_hmac_secret === undefined ? canal.tokenSecret : undefined,
+      }));
+      io.out(`dev mode: server API key ${canal.apiKey} (canal publish, canal info and canal token find it on this machine)`);
+    }
     await stopped;
+    removeDevFile(address.port);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

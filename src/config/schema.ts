@@ -3,7 +3,7 @@
  * variable and its flag, in one table. docs/config.md is checked against this table by a test.
  */
 import { namespaceMap, namespaceOptions, NAMESPACE_DEFAULTS, type NamespaceOptions } from './namespaces.js';
-import { boolean, bytes, duration, host, integer, oneOf, optional, text, type Parser } from './values.js';
+import { boolean, bytes, duration, host, integer, list, oneOf, optional, text, type Parser } from './values.js';
 
 /** One configuration option. `env` and `flag` are derived from the key unless set to false. */
 export interface OptionSpec<T> {
@@ -50,6 +50,42 @@ export const OPTIONS = {
     default: 1024 * 1024,
     arg: 'BYTES',
     doc: 'Largest WebSocket message accepted; a larger one closes the connection with 1009.',
+  }),
+  protocol_max_message_bytes: option({
+    parse: bytes(1024, 256 * 1024 * 1024),
+    default: 256 * 1024,
+    arg: 'BYTES',
+    doc: 'Largest frame accepted on /connection/websocket (several commands may share a frame); larger: close 1009.',
+  }),
+  raw_max_message_bytes: option({
+    parse: bytes(1, 256 * 1024 * 1024),
+    default: 64 * 1024,
+    arg: 'BYTES',
+    doc: 'Largest message accepted on /raw/<channel>; larger: close 1009.',
+  }),
+  max_connections: option({
+    parse: integer(1, 10_000_000),
+    default: 100_000,
+    arg: 'N',
+    doc: 'Most WebSocket connections this node accepts; past it an upgrade gets HTTP 503 (clients retry, possibly on another node).',
+  }),
+  allowed_origins: option({
+    parse: list(text('an origin such as https://example.com, https://*.example.com, http://localhost:*, or null', /^(null|[a-z][a-z0-9+.-]*:\/\/[^\s/]+)$/)),
+    default: [] as string[],
+    arg: 'ORIGINS',
+    doc: 'Browser origins allowed to open WebSockets (comma-separated, * matches any run of characters); empty allows any. Clients that send no Origin header (not browsers) are always allowed; other origins get HTTP 403.',
+  }),
+  client_command_rate: option({
+    parse: integer(1, 1_000_000),
+    default: 1000,
+    arg: 'N',
+    doc: 'Commands per second one protocol connection may send on average (a token bucket); past it commands get error 111.',
+  }),
+  client_command_burst: option({
+    parse: integer(1, 1_000_000),
+    default: 2000,
+    arg: 'N',
+    doc: 'Commands a protocol connection may send at once above the rate; after this many refused in a row it is disconnected with 3013.',
   }),
   ping_interval: option({
     parse: duration(1000, 3_600_000),
@@ -110,6 +146,12 @@ export const OPTIONS = {
     arg: 'AUD',
     doc: 'When set, tokens must carry this "aud" claim.',
   }),
+  api_key: option({
+    parse: optional(text('a key of at least 8 characters with no spaces', /^\S{8,}$/)),
+    default: undefined as string | undefined,
+    arg: 'KEY',
+    doc: 'Key of the server API (POST /api/<method> with X-API-Key: KEY); unset, the API is off, except in dev mode where a random key is made at start.',
+  }),
   channel_max_length: option({
     parse: integer(1, 1024),
     default: 255,
@@ -157,6 +199,12 @@ export const OPTIONS = {
     default: 300,
     arg: 'N',
     doc: 'Most publications a reconnecting subscriber may recover; a larger gap answers recovered: false.',
+  }),
+  shutdown_drain_window: option({
+    parse: duration(0, 600_000),
+    default: 2000,
+    arg: 'DURATION',
+    doc: 'On SIGINT/SIGTERM, protocol clients are disconnected with 3001 spread over this window (at most half of shutdown_timeout), so they reconnect elsewhere gradually.',
   }),
   shutdown_timeout: option({
     parse: duration(0, 600_000),

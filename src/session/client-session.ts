@@ -11,12 +11,13 @@ import type { NamespaceOptions } from '../config/namespaces.js';
 import type { Config } from '../config/schema.js';
 import { UnrecoverablePositionError, type HistoryPage } from '../engine/types.js';
 import type { Handlers } from '../handlers.js';
+import type { Metrics } from '../http/metrics.js';
 import type { ProtocolSubscriber } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import type { CanalNode, SessionHandle } from '../node.js';
 import { DisconnectCode, ErrorCode, UnsubscribeCode, UNSUBSCRIBES } from '../protocol/codes.js';
 import { decodeFrame } from '../protocol/decode.js';
-import { encodeErrorReply, encodeReply, encodeUnsubscribePush, PING } from '../protocol/encode.js';
+import { encodeErrorReply, encodeReply, encodeSubscribePush, encodeUnsubscribePush, PING } from '../protocol/encode.js';
 import { AuthError, DisconnectError, ReplyError, toWire, type AuthContext } from '../protocol/errors.js';
 import type {
   ChannelRequest, ClientInfo, Command, ConnectRequest, ConnectResult, HistoryRequest, HistoryResult, Incoming,
@@ -26,6 +27,7 @@ import type {
 } from '../protocol/types.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
 import { withDefined } from '../util/defined.js';
+import { TokenBucket } from './rate-limit.js';
 import { recoverLatest, recoverStream, type HistorySlice } from './recovery.js';
 import { Writer, type FrameSink } from './writer.js';
 
@@ -46,6 +48,7 @@ export interface SessionContext {
   readonly version: string;
   /** Whether connections without a token or user are accepted. */
   readonly anonymousAllowed: boolean;
+  readonly metrics: Metrics;
 }
 
 interface Subscription {
@@ -100,10 +103,14 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
   #closeCode = 0;
   #cleanedUp = false;
   #wasConnected = false;
+  readonly #bucket: TokenBucket;
+  /** Commands refused by the rate limit since the last accepted one. */
+  #refused = 0;
 
   constructor(conn: SessionConnection, ctx: SessionContext) {
     this.#ctx = ctx;
     this.#conn = conn;
+    this.#bucket = new TokenBucket(ctx.config.client_command_rate, ctx.config.client_command_burst, Date.now());
     this.#writer = new Writer(conn, ctx.config.client_queue_max_bytes, () =>
       this.disconnect(DisconnectCode.Slow, `slow: more than ${ctx.config.client_queue_max_bytes} bytes waiting to be sent`),
     );
@@ -162,6 +169,16 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
       this.#awaitingPong = false;
       return;
     }
+    if (!this.#bucket.take(Date.now())) {
+      const { client_command_rate: rate, client_command_burst: burst } = this.#ctx.config;
+      if (++this.#refused > burst) {
+        this.disconnect(DisconnectCode.TooManyRequests, `too many requests: more than ${burst} commands refused in a row`);
+      } else if (cmd.method !== 'send') {
+        this.#fail(new ReplyError(ErrorCode.TooManyRequests, `too many requests: at most ${rate} commands per second`), cmd.id);
+      }
+      return;
+    }
+    this.#refused = 0;
     if (this.#state === 'connecting' && cmd.method !== 'connect') {
       this.disconnect(DisconnectCode.BadRequest, `bad request: the first command must be connect, got ${cmd.method}`);
       return;
@@ -178,6 +195,7 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
   }
 
   async #dispatch(cmd: Command): Promise<void> {
+    this.#ctx.metrics.received('protocol', cmd.method);
     switch (cmd.method) {
       case 'connect': return this.#reply(cmd.id, 'connect', await this.#connect(cmd.request));
       case 'subscribe': return this.#subscribeCommand(cmd.id, cmd.request);
@@ -196,6 +214,7 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
 
   #reply<M extends keyof Results>(id: number, method: M, result: Results[M]): void {
     if (this.#state === 'closed') return;
+    this.#ctx.metrics.sent('reply');
     this.#writer.push(encodeReply(id, method, result));
   }
 
@@ -209,6 +228,7 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
     if (wire.kind === 'internal') {
       this.#ctx.log.error({ err: wire.cause, client: this.id }, 'command failed');
     }
+    this.#ctx.metrics.error(wire.code);
     if (!silent && id > 0 && this.#state !== 'closed') this.#writer.push(encodeErrorReply(id, wire.code, wire.message, wire.temporary));
   }
 
@@ -305,6 +325,7 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
   ping(): void {
     if (this.#state !== 'connected') return;
     this.#awaitingPong = true;
+    this.#ctx.metrics.sent('ping');
     this.#writer.push(PING);
   }
 
@@ -476,6 +497,25 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
     return {};
   }
 
+  /** The server API subscribes this connection to `channel`; the client learns it from a subscribe push. */
+  async serverSubscribe(channel: string): Promise<void> {
+    if (this.#state !== 'connected' || this.#subs.has(channel)) return;
+    const ns = this.#ctx.node.requireNamespace(channel);
+    const req: SubscribeRequest = { channel, recover: false, positioned: false, recoverable: false, join_leave: true };
+    const result = await this.#join(channel, ns, req, { chanInfo: undefined, expiresAt: undefined, serverSide: true });
+    this.#writer.push(encodeSubscribePush(channel, result));
+    this.#activate(channel);
+  }
+
+  /** The server API ends this connection's subscription to `channel`. */
+  serverUnsubscribe(channel: string): void {
+    this.#serverUnsubscribe(channel, UnsubscribeCode.Server, UNSUBSCRIBES[UnsubscribeCode.Server]);
+  }
+
+  setExpiry(expiresAt: number | undefined): void {
+    this.#expiresAt = expiresAt;
+  }
+
   /** Ends a subscription from the server's side with an unsubscribe push. */
   #serverUnsubscribe(channel: string, code: number, reason: string): void {
     if (!this.#subs.has(channel)) return;
@@ -518,7 +558,10 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
 
   deliverJoinLeave(channel: string, frame: SharedFrame): void {
     const sub = this.#subs.get(channel);
-    if (sub && sub.joinLeave && sub.buffer === undefined) this.#writer.push(frame);
+    if (sub && sub.joinLeave && sub.buffer === undefined) {
+      this.#ctx.metrics.sent('join_leave');
+      this.#writer.push(frame);
+    }
   }
 
   /** A gap in a positioned subscription: reconnect so the client recovers (3010), never a silent gap. */
@@ -611,6 +654,7 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
   disconnect(code: number, reason: string): void {
     if (this.#state === 'closed') return;
     this.#closeCode = code;
+    this.#ctx.metrics.disconnect(code);
     this.#writer.close();
     this.#conn.close(code, reason);
     this.closed(code);
@@ -633,6 +677,7 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
   }
 
   #engineError(err: unknown, what: string): void {
+    this.#ctx.metrics.engineError(what);
     this.#ctx.log.warn({ err, client: this.id }, `engine call failed: ${what}`);
   }
 }

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NamespaceOptions } from '../config/namespaces.js';
 import type { RawSubscriber } from '../hub/hub.js';
+import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../log.js';
 import type { CanalNode } from '../node.js';
 import { toWire } from '../protocol/errors.js';
@@ -48,11 +49,14 @@ export class RawSession implements RawSubscriber {
   readonly #node: CanalNode;
   readonly #log: Logger;
   readonly #maxQueueBytes: number;
+  readonly #metrics: Metrics;
   #closed = false;
   /** Publishing is serialised so a client's messages keep their order. */
   #publishing: Promise<void> = Promise.resolve();
 
-  constructor(conn: RawConnection, channel: string, ns: NamespaceOptions, node: CanalNode, log: Logger, maxQueueBytes: number) {
+  constructor(conn: RawConnection, channel: string, ns: NamespaceOptions, node: CanalNode, log: Logger, maxQueueBytes: number,
+    metrics: Metrics) {
+    this.#metrics = metrics;
     this.#conn = conn;
     this.channel = channel;
     this.#ns = ns;
@@ -79,6 +83,7 @@ export class RawSession implements RawSubscriber {
 
   handleText(text: string): void {
     if (this.#closed) return;
+    this.#metrics.received('raw', 'message');
     if (!this.canPublish) {
       this.#close(RawClose.PolicyViolation, `read-only: plain clients may not publish to ${this.channel}`);
       return;

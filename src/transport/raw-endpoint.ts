@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import type { NamespaceOptions } from '../config/namespaces.js';
+import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../log.js';
 import type { CanalNode } from '../node.js';
 import { ErrorCode } from '../protocol/codes.js';
@@ -47,8 +48,8 @@ export function matchRaw(pathname: string, node: CanalNode): RawTarget | undefin
 
 /** Starts a plain-client session on a freshly accepted socket. */
 export function acceptRawSocket(ws: WebSocket, req: IncomingMessage, target: { channel: string; ns: NamespaceOptions },
-  node: CanalNode, log: Logger, maxQueueBytes: number): RawSession {
-  const session = new RawSession(new WsConnection(ws, req), target.channel, target.ns, node, log, maxQueueBytes);
+  node: CanalNode, log: Logger, maxQueueBytes: number, metrics: Metrics): RawSession {
+  const session = new RawSession(new WsConnection(ws, req), target.channel, target.ns, node, log, maxQueueBytes, metrics);
   (ws as WithRaw)[kRaw] = session;
   ws.on('message', onMessage);
   ws.once('close', onClose);

@@ -1,0 +1,238 @@
+/**
+ * The server API's methods, compatible with Centrifugo's HTTP API: each takes checked JSON
+ * parameters and answers `{"result": ...}` or `{"error": {"code", "message"}}` as JSON text.
+ * Transport concerns (HTTP status, API key, body size) live in api-endpoint.ts.
+ */
+import type { Logger } from '../log.js';
+import type { CanalNode } from '../node.js';
+import { DisconnectCode, ErrorCode } from '../protocol/codes.js';
+import { encodeResult } from '../protocol/encode.js';
+import { DisconnectError, ReplyError, toWire } from '../protocol/errors.js';
+import type { RawJson, StreamPosition } from '../protocol/types.js';
+import { EngineUnavailableError, UnrecoverablePositionError } from '../engine/types.js';
+import { withDefined } from '../util/defined.js';
+import { BadParamsError, checkParams, type ParamsSpec } from './api-params.js';
+
+/** What the API reports about this node. */
+export interface NodeInfo {
+  readonly version: string;
+}
+
+const SPECS: Readonly<Record<string, ParamsSpec>> = {
+  publish: {
+    channel: { type: 'string', required: true }, data: { type: 'json', required: true }, skip_history: { type: 'boolean' },
+    tags: { type: 'stringMap' }, idempotency_key: { type: 'string' },
+  },
+  broadcast: {
+    channels: { type: 'strings', required: true }, data: { type: 'json', required: true }, skip_history: { type: 'boolean' },
+    tags: { type: 'stringMap' }, idempotency_key: { type: 'string' },
+  },
+  subscribe: { user: { type: 'string', required: true }, channel: { type: 'string', required: true }, client: { type: 'string' } },
+  unsubscribe: { user: { type: 'string', required: true }, channel: { type: 'string', required: true }, client: { type: 'string' } },
+  disconnect: { user: { type: 'string', required: true }, client: { type: 'string' }, disconnect: { type: 'disconnect' } },
+  refresh: { user: { type: 'string', required: true }, client: { type: 'string' }, expired: { type: 'boolean' }, expire_at: { type: 'integer' } },
+  presence: { channel: { type: 'string', required: true } },
+  presence_stats: { channel: { type: 'string', required: true } },
+  history: { channel: { type: 'string', required: true }, limit: { type: 'integer' }, since: { type: 'position' }, reverse: { type: 'boolean' } },
+  history_remove: { channel: { type: 'string', required: true } },
+  channels: { pattern: { type: 'string' } },
+  info: {},
+  batch: { commands: { type: 'commands', required: true }, parallel: { type: 'boolean' } },
+};
+
+/** The API's method names, in documentation order. */
+export const API_METHODS: readonly string[] = Object.keys(SPECS);
+
+/** How the caller learns the outcome: the JSON reply and whether the request itself was malformed. */
+export interface ApiOutcome {
+  /** `{"result":...}` or `{"error":...}` */
+  readonly body: string;
+  /** 'ok' | 'error' (a command error, e.g. 102) | 'bad_request' (malformed parameters) | 'not_found' (unknown method) */
+  readonly outcome: 'ok' | 'error' | 'bad_request' | 'not_found';
+  /** The error code, when there is one (for metrics). */
+  readonly code?: number;
+}
+
+const MAX_BATCH = 1000;
+
+export class ServerApi {
+  readonly #node: CanalNode;
+  readonly #info: NodeInfo;
+  readonly #log: Logger;
+
+  constructor(node: CanalNode, info: NodeInfo, log: Logger) {
+    this.#node = node;
+    this.#info = info;
+    this.#log = log;
+  }
+
+  /** Calls `method` with `params`. Never throws. */
+  async call(method: string, params: unknown): Promise<ApiOutcome> {
+    const spec = SPECS[method];
+    if (!spec) {
+      return error(ErrorCode.MethodNotFound, `method not found: ${JSON.stringify(method)} (methods: ${API_METHODS.join(', ')})`, 'not_found');
+    }
+    let checked: Record<string, unknown>;
+    try {
+      checked = checkParams(method, params ?? {}, spec);
+    } catch (err) {
+      if (err instanceof BadParamsError) return error(ErrorCode.BadRequest, err.message, 'bad_request');
+      throw err;
+    }
+    try {
+      return { body: `{"result":${await this.#run(method, checked)}}`, outcome: 'ok' };
+    } catch (err) {
+      if (err instanceof BadParamsError) return error(ErrorCode.BadRequest, err.message, 'bad_request');
+      if (err instanceof UnrecoverablePositionError) return error(ErrorCode.UnrecoverablePosition, `unrecoverable position: ${err.message}`, 'error');
+      if (err instanceof EngineUnavailableError) {
+        this.#log.warn({ err, method }, 'server API: engine unavailable');
+        return error(ErrorCode.Internal, `engine unavailable, try again: ${err.message}`, 'error', true);
+      }
+      const wire = toWire(err);
+      if (wire.kind === 'reply') return error(wire.code, wire.message, 'error', wire.temporary);
+      this.#log.error({ err, method }, 'server API call failed');
+      return error(ErrorCode.Internal, 'internal server error', 'error', true);
+    }
+  }
+
+  async #run(method: string, p: Record<string, unknown>): Promise<string> {
+    const node = this.#node;
+    switch (method) {
+      case 'publish': {
+        const position = await this.#publish(p.channel as string, p);
+        return JSON.stringify(position);
+      }
+      case 'broadcast': {
+        const channels = p.channels as string[];
+        if (channels.length === 0) throw new BadParamsError('bad request: broadcast.channels is empty');
+        const replies = await Promise.all(channels.map(async (channel) => {
+          try {
+            return `{"result":${JSON.stringify(await this.#publish(channel, p))}}`;
+          } catch (err) {
+            const wire = toWire(err);
+            if (wire.kind === 'reply') return errorBody(wire.code, wire.message, wire.temporary);
+            this.#log.error({ err, channel }, 'server API broadcast failed for a channel');
+            return errorBody(ErrorCode.Internal, 'internal server error', true);
+          }
+        }));
+        return `{"responses":[${replies.join(',')}]}`;
+      }
+      case 'subscribe': {
+        node.requireNamespace(p.channel as string);
+        const sessions = this.#sessions(p);
+        await Promise.all(sessions.map((s) => s.serverSubscribe(p.channel as string)));
+        return '{}';
+      }
+      case 'unsubscribe': {
+        for (const s of this.#sessions(p)) s.serverUnsubscribe(p.channel as string);
+        return '{}';
+      }
+      case 'disconnect': {
+        const d = p.disconnect as { code: number; reason?: string } | undefined;
+        const code = d?.code ?? DisconnectCode.ForceNoReconnect;
+        const reason = d?.reason || new DisconnectError(code).reason;
+        for (const s of this.#sessions(p)) s.disconnect(code, reason);
+        return '{}';
+      }
+      case 'refresh': {
+        for (const s of this.#sessions(p)) {
+          if (p.expired === true) s.disconnect(DisconnectCode.Expired, 'connection expired');
+          else s.setExpiry(p.expire_at === undefined ? undefined : (p.expire_at as number) * 1000);
+        }
+        return '{}';
+      }
+      case 'presence': {
+        const ns = node.requireNamespace(p.channel as string);
+        if (!ns.presence) throw new ReplyError(ErrorCode.NotAvailable, `not available: ${p.channel as string} keeps no presence`);
+        return encodeResult('presence', { presence: await node.presence(p.channel as string) });
+      }
+      case 'presence_stats': {
+        const ns = node.requireNamespace(p.channel as string);
+        if (!ns.presence) throw new ReplyError(ErrorCode.NotAvailable, `not available: ${p.channel as string} keeps no presence`);
+        const s = await node.presenceStats(p.channel as string);
+        return JSON.stringify({ num_clients: s.numClients, num_users: s.numUsers });
+      }
+      case 'history': {
+        const channel = p.channel as string;
+        const ns = node.requireNamespace(channel);
+        if (ns.history_size === 0) throw new ReplyError(ErrorCode.NotAvailable, `not available: ${channel} keeps no history`);
+        const page = await node.history(channel, ns, withDefined(
+          { limit: (p.limit as number | undefined) ?? 0, reverse: p.reverse === true },
+          { since: p.since as StreamPosition | undefined },
+        ));
+        return encodeResult('history', { publications: page.publications, epoch: page.position.epoch, offset: page.position.offset });
+      }
+      case 'history_remove': {
+        const ns = node.requireNamespace(p.channel as string);
+        if (ns.history_size === 0) throw new ReplyError(ErrorCode.NotAvailable, `not available: ${p.channel as string} keeps no history`);
+        await node.removeHistory(p.channel as string);
+        return '{}';
+      }
+      case 'channels': {
+        const match = p.pattern === undefined ? () => true : globMatcher(p.pattern as string);
+        const out: Record<string, { num_clients: number }> = {};
+        for (const channel of node.hub.channels()) if (match(channel)) out[channel] = { num_clients: node.hub.count(channel) };
+        return JSON.stringify({ channels: out });
+      }
+      case 'info': {
+        return JSON.stringify({
+          nodes: [{
+            uid: node.id,
+            name: node.name,
+            version: this.#info.version,
+            num_clients: node.numClients,
+            num_users: node.numUsers,
+            num_channels: node.hub.numChannels,
+            num_subs: node.hub.numSubscriptions,
+            uptime: Math.floor((Date.now() - node.startedAt) / 1000),
+          }],
+        });
+      }
+      case 'batch': {
+        const commands = p.commands as Array<{ method: string; params?: unknown }>;
+        if (commands.length > MAX_BATCH) throw new BadParamsError(`bad request: a batch holds at most ${MAX_BATCH} commands`);
+        if (commands.some((c) => c.method === 'batch')) throw new BadParamsError('bad request: a batch cannot contain a batch');
+        let replies: ApiOutcome[];
+        if (p.parallel === true) replies = await Promise.all(commands.map((c) => this.call(c.method, c.params ?? {})));
+        else {
+          replies = [];
+          for (const c of commands) replies.push(await this.call(c.method, c.params ?? {}));
+        }
+        return `{"replies":[${replies.map((r) => r.body).join(',')}]}`;
+      }
+      default:
+        throw new Error(`unhandled API method ${method}`);
+    }
+  }
+
+  #publish(channel: string, p: Record<string, unknown>): Promise<StreamPosition> {
+    return this.#node.publish(channel, withDefined(
+      { data: JSON.stringify(p.data) as RawJson },
+      {
+        skipHistory: p.skip_history === true ? true : undefined,
+        tags: p.tags as Record<string, string> | undefined,
+        idempotencyKey: p.idempotency_key as string | undefined,
+      },
+    ));
+  }
+
+  /** The connected sessions a user-targeted call applies to: all of the user's, or one client. */
+  #sessions(p: Record<string, unknown>) {
+    const all = this.#node.sessionsOf(p.user as string);
+    return p.client === undefined ? all : all.filter((s) => s.id === p.client);
+  }
+}
+
+function errorBody(code: number, message: string, temporary = false): string {
+  return `{"error":${JSON.stringify(withDefined({ code, message }, { temporary: temporary || undefined }))}}`;
+}
+
+function error(code: number, message: string, outcome: ApiOutcome['outcome'], temporary = false): ApiOutcome {
+  return { body: errorBody(code, message, temporary), outcome, code };
+}
+
+/** A matcher for glob patterns: `*` any run of characters, `?` one character. */
+export function globMatcher(pattern: string): (s: string) => boolean {
+  const re = new RegExp(`^${pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('')}$`, 'u');
+  return (s) => re.test(s);
+}
