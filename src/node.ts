@@ -89,7 +89,9 @@ export class CanalNode implements BrokerEventHandler {
   /** The options of `channel`'s namespace, or undefined when the namespace is not configured. */
   namespace(channel: string): NamespaceOptions | undefined {
     const ns = namespaceOf(channel);
-    return ns === '' ? this.#config.default_namespace : this.#namespaces[ns];
+    if (ns === '') return this.#config.default_namespace;
+    // Own properties only: "constructor:x" or "__proto__:x" must not find Object's members.
+    return Object.hasOwn(this.#namespaces, ns) ? this.#namespaces[ns] : undefined;
   }
 
   /** Checks `channel`'s name (107) and that its namespace exists (102); returns its options. */

@@ -109,6 +109,7 @@ type Problem = { path: string; message: string };
 
 /** Parses one namespace's options (unset fields take the defaults); problems are collected. */
 function parseNamespace(raw: unknown, path: string, problems: Problem[]): NamespaceOptions {
+  const before = problems.length;
   const out: NamespaceOptions = { ...NAMESPACE_DEFAULTS };
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     problems.push({ path, message: `must be an object of namespace options, got ${show(raw)}` });
@@ -128,7 +129,10 @@ function parseNamespace(raw: unknown, path: string, problems: Problem[]): Namesp
       problems.push({ path: at, message: `must be ${err.allowed}, got ${show(value)}` });
     }
   }
-  for (const message of contradictions(out)) problems.push({ path: path === '' ? '(namespace)' : path, message });
+  // Contradictions are judged only on values that parsed: a refused value was reset to its default.
+  if (problems.length === before) {
+    for (const message of contradictions(out)) problems.push({ path: path === '' ? '(namespace)' : path, message });
+  }
   return out;
 }
 
@@ -168,16 +172,17 @@ export const namespaceMap: Parser<Record<string, NamespaceOptions>> = Object.ass
       throw new ValueError('an object of namespace name -> options, e.g. {"chat": {"allow_subscribe_for_client": true}}');
     }
     const problems: Problem[] = [];
-    const out: Record<string, NamespaceOptions> = {};
+    const entries: Array<[string, NamespaceOptions]> = [];
     for (const [name, value] of Object.entries(raw)) {
       if (!NAME.test(name)) {
         problems.push({ path: name, message: 'is not a valid namespace name (1-64 of A-Z a-z 0-9 _ - .)' });
         continue;
       }
-      out[name] = parseNamespace(value, name, problems);
+      entries.push([name, parseNamespace(value, name, problems)]);
     }
     if (problems.length > 0) throw new NestedValueErrors(problems);
-    return out;
+    // fromEntries defines own properties, so a namespace named "__proto__" is data, not a prototype.
+    return Object.fromEntries(entries);
   },
   { allowed: 'an object of namespace name -> options' },
 );

@@ -6,8 +6,8 @@
 import { ErrorCode } from './codes.js';
 import { ReplyError } from './errors.js';
 
-/** Letters and digits of any script, and `_ - : . @ = + , ; ! ~ # $ /`. */
-const CHANNEL_CHARS = /^[\p{L}\p{N}_\-:.@=+,;!~#$/]+$/u;
+/** Letters (with their combining marks) and digits of any script, and `_ - : . @ = + , ; ! ~ # $ /`. */
+const CHANNEL_CHARS = /^[\p{L}\p{M}\p{N}_\-:.@=+,;!~#$/]+$/u;
 
 export const CHANNEL_CHARSET_DESCRIPTION = 'letters, digits and _ - : . @ = + , ; ! ~ # $ /';
 

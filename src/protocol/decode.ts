@@ -190,7 +190,8 @@ export function decodeLine(text: string, line: number): Incoming {
   }
   if (!method) {
     if (rawId === 0) return { method: 'pong' };
-    bad(`line ${line} has no known method (expected one of ${METHODS.join(', ')})`);
+    // The close reason holds 123 bytes: name the common methods, not all twelve.
+    bad(`line ${line} has no known method (such as connect, subscribe, publish, rpc; see docs/protocol.md)`);
   }
   if (method !== 'send' && rawId === 0) bad(`line ${line}: ${method} needs an id greater than 0`);
   const body = value[method];

@@ -84,7 +84,14 @@ function authToWire(err: AuthError, context: AuthContext): WireError {
 /** Close reasons are limited to 123 bytes of UTF-8 (a close frame's payload is at most 125). */
 export function truncateReason(reason: string): string {
   if (Buffer.byteLength(reason) <= 123) return reason;
-  let out = reason;
-  while (Buffer.byteLength(out) > 120) out = out.slice(0, -1);
+  // Cut whole code points, never half a surrogate pair (it would reach the client as U+FFFD).
+  let out = '';
+  let bytes = 0;
+  for (const ch of reason) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > 120) break;
+    out += ch;
+    bytes += n;
+  }
   return `${out}...`;
 }

@@ -43,11 +43,12 @@ export function recoverStream(from: StreamPosition, slice: HistorySlice, maxPubl
 /**
  * Cache mode (latest-value channels): the newest publication is the whole state. A client
  * already at the top of the same epoch gets nothing and is recovered; any other client gets
- * the newest publication and is recovered; when the stream has none, a client of another
- * epoch is told it is not recovered.
+ * the newest publication and is recovered. When the stream holds no publication (none yet,
+ * expired, or removed) there is nothing to hand over: not recovered, and the application must
+ * load the state itself.
  */
 export function recoverLatest(from: StreamPosition | undefined, latest: Publication | undefined, top: StreamPosition): RecoveryOutcome {
   if (from && from.epoch === top.epoch && from.offset >= top.offset) return { recovered: true, publications: [] };
   if (latest) return { recovered: true, publications: [latest] };
-  return { recovered: from !== undefined && from.epoch === top.epoch, publications: [] };
+  return { recovered: false, publications: [] };
 }

@@ -47,7 +47,7 @@ export class Writer {
   push(item: Item): void {
     if (this.#closed) return;
     this.#items.push(item);
-    this.#bytes += typeof item === 'string' ? item.length : item.text.length;
+    this.#bytes += typeof item === 'string' ? Buffer.byteLength(item) : item.byteLength;
     if (this.#bytes + this.#sink.unsentBytes() > this.#maxBytes) {
       this.#closed = true;
       this.#items = [];

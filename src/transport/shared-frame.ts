@@ -12,9 +12,16 @@ const TEXT_OPCODE = 0x1;
 export class SharedFrame {
   readonly text: string;
   #frame: Buffer | undefined;
+  #byteLength = -1;
 
   constructor(text: string) {
     this.text = text;
+  }
+
+  /** The payload's size in bytes of UTF-8, computed once. */
+  get byteLength(): number {
+    if (this.#byteLength < 0) this.#byteLength = Buffer.byteLength(this.text);
+    return this.#byteLength;
   }
 
   /** The whole frame, built on first use. */

@@ -148,7 +148,9 @@ export class MemoryBroker implements Broker {
     }
     for (const key of this.#idempotencyExpiry.popDue(now)) {
       const seen = this.#idempotency.get(key);
-      if (seen && seen.expiresAt <= now) this.#idempotency.delete(key);
+      if (!seen) continue;
+      if (seen.expiresAt <= now) this.#idempotency.delete(key);
+      else this.#idempotencyExpiry.schedule(key, seen.expiresAt);
     }
   }
 

@@ -1,0 +1,237 @@
+/**
+ * The hub: who is subscribed where on this node, and the local fan-out. A publication is encoded
+ * once per kind of subscriber (protocol push, bare text for /raw/ clients) and the same frame
+ * object reaches every subscriber of that kind (STYLE rule 7).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Hub, rawText, type ProtocolSubscriber, type RawSubscriber } from '../../../src/hub/hub.js';
+import type { ClientInfo, Publication, RawJson, StreamPosition } from '../../../src/protocol/types.js';
+import type { SharedFrame } from '../../../src/transport/shared-frame.js';
+
+class FakeProtocolSubscriber implements ProtocolSubscriber {
+  readonly publications: Array<{ channel: string; frame: SharedFrame; position: StreamPosition }> = [];
+  readonly joinLeave: Array<{ channel: string; frame: SharedFrame }> = [];
+
+  deliverPublication(channel: string, frame: SharedFrame, position: StreamPosition): void {
+    this.publications.push({ channel, frame, position });
+  }
+
+  deliverJoinLeave(channel: string, frame: SharedFrame): void {
+    this.joinLeave.push({ channel, frame });
+  }
+}
+
+class FakeRawSubscriber implements RawSubscriber {
+  readonly frames: SharedFrame[] = [];
+
+  deliverRaw(frame: SharedFrame): void {
+    this.frames.push(frame);
+  }
+}
+
+const raw = (text: string): RawJson => text as RawJson;
+const ann: ClientInfo = { user: 'ann', client: 'c1' };
+const position: StreamPosition = { offset: 3, epoch: 'e1' };
+const hello: Publication = { data: raw('{"text":"hello"}'), offset: 3 };
+
+describe('Hub add and remove', () => {
+  it('returns true only for the first local subscriber of a channel, protocol or raw', () => {
+    const hub = new Hub();
+    const a = new FakeProtocolSubscriber();
+    const b = new FakeProtocolSubscriber();
+    const r = new FakeRawSubscriber();
+    assert.equal(hub.addProtocol('chat:1', a), true);
+    assert.equal(hub.addProtocol('chat:1', b), false);
+    assert.equal(hub.addRaw('chat:1', r), false);
+    assert.equal(hub.addRaw('chat:2', r), true);
+  });
+
+  it('returns true when a raw subscriber is the first and a protocol subscriber follows', () => {
+    const hub = new Hub();
+    assert.equal(hub.addRaw('chat:1', new FakeRawSubscriber()), true);
+    assert.equal(hub.addProtocol('chat:1', new FakeProtocolSubscriber()), false);
+  });
+
+  it('returns true only when the last local subscriber of either kind leaves', () => {
+    const hub = new Hub();
+    const a = new FakeProtocolSubscriber();
+    const r = new FakeRawSubscriber();
+    hub.addProtocol('chat:1', a);
+    hub.addRaw('chat:1', r);
+    assert.equal(hub.removeProtocol('chat:1', a), false);
+    assert.equal(hub.has('chat:1'), true);
+    assert.equal(hub.removeRaw('chat:1', r), true);
+    assert.equal(hub.has('chat:1'), false);
+  });
+
+  it('returns true again for the first subscriber after the channel emptied', () => {
+    const hub = new Hub();
+    const a = new FakeProtocolSubscriber();
+    hub.addProtocol('chat:1', a);
+    hub.removeProtocol('chat:1', a);
+    assert.equal(hub.addProtocol('chat:1', a), true);
+  });
+
+  it('counts a subscriber added twice once', () => {
+    const hub = new Hub();
+    const a = new FakeProtocolSubscriber();
+    assert.equal(hub.addProtocol('chat:1', a), true);
+    assert.equal(hub.addProtocol('chat:1', a), false);
+    assert.equal(hub.count('chat:1'), 1);
+    assert.equal(hub.numSubscriptions, 1);
+    assert.equal(hub.removeProtocol('chat:1', a), true);
+    assert.equal(hub.numSubscriptions, 0);
+  });
+
+  it('keeps numChannels and numSubscriptions right through adds and removes', () => {
+    const hub = new Hub();
+    const subs = [new FakeProtocolSubscriber(), new FakeProtocolSubscriber(), new FakeProtocolSubscriber()];
+    const r = new FakeRawSubscriber();
+    hub.addProtocol('a', subs[0]!);
+    hub.addProtocol('a', subs[1]!);
+    hub.addProtocol('b', subs[0]!);
+    hub.addRaw('b', r);
+    hub.addRaw('c', r);
+    assert.deepEqual({ channels: hub.numChannels, subscriptions: hub.numSubscriptions }, { channels: 3, subscriptions: 5 });
+    assert.deepEqual({ a: hub.count('a'), b: hub.count('b'), c: hub.count('c'), d: hub.count('d') }, { a: 2, b: 2, c: 1, d: 0 });
+    assert.deepEqual([...hub.channels()].sort(), ['a', 'b', 'c']);
+
+    hub.removeProtocol('a', subs[0]!);
+    hub.removeRaw('b', r);
+    assert.deepEqual({ channels: hub.numChannels, subscriptions: hub.numSubscriptions }, { channels: 3, subscriptions: 3 });
+    hub.removeProtocol('a', subs[1]!);
+    hub.removeProtocol('b', subs[0]!);
+    hub.removeRaw('c', r);
+    assert.deepEqual({ channels: hub.numChannels, subscriptions: hub.numSubscriptions }, { channels: 0, subscriptions: 0 });
+    assert.deepEqual([...hub.channels()], []);
+  });
+
+  it('ignores the removal of a subscriber that is not there', () => {
+    const hub = new Hub();
+    const a = new FakeProtocolSubscriber();
+    const stranger = new FakeProtocolSubscriber();
+    const r = new FakeRawSubscriber();
+    assert.equal(hub.removeProtocol('nowhere', a), false);
+    assert.equal(hub.removeRaw('nowhere', r), false);
+    hub.addProtocol('chat:1', a);
+    assert.equal(hub.removeProtocol('chat:1', stranger), false);
+    assert.equal(hub.removeRaw('chat:1', r), false);
+    assert.equal(hub.removeProtocol('chat:1', a), true);
+    assert.equal(hub.removeProtocol('chat:1', a), false);
+    assert.deepEqual({ channels: hub.numChannels, subscriptions: hub.numSubscriptions }, { channels: 0, subscriptions: 0 });
+  });
+
+  it('does not mistake a raw removal for a protocol one when the same object is both', () => {
+    const hub = new Hub();
+    const both = Object.assign(new FakeProtocolSubscriber(), { deliverRaw(): void {} });
+    hub.addProtocol('chat:1', both);
+    assert.equal(hub.removeRaw('chat:1', both), false);
+    assert.equal(hub.count('chat:1'), 1);
+    assert.equal(hub.numSubscriptions, 1);
+  });
+});
+
+describe('Hub publish', () => {
+  it('delivers the same push frame instance to every protocol subscriber, with the position', () => {
+    const hub = new Hub();
+    const subs = [new FakeProtocolSubscriber(), new FakeProtocolSubscriber(), new FakeProtocolSubscriber()];
+    for (const s of subs) hub.addProtocol('chat:1', s);
+    assert.equal(hub.publish('chat:1', hello, position), 3);
+    const frames = subs.map((s) => s.publications[0]!.frame);
+    assert.ok(frames.every((f) => f === frames[0]), 'every subscriber got the same SharedFrame');
+    assert.equal(frames[0]!.text, '{"push":{"channel":"chat:1","pub":{"data":{"text":"hello"},"offset":3}}}');
+    for (const s of subs) assert.deepEqual(s.publications.map((p) => ({ channel: p.channel, position: p.position })), [{ channel: 'chat:1', position }]);
+  });
+
+  it('delivers another single frame, the bare payload, to every raw subscriber', () => {
+    const hub = new Hub();
+    const p = new FakeProtocolSubscriber();
+    const raws = [new FakeRawSubscriber(), new FakeRawSubscriber()];
+    hub.addProtocol('chat:1', p);
+    for (const r of raws) hub.addRaw('chat:1', r);
+    assert.equal(hub.publish('chat:1', hello, position), 3);
+    const rawFrame = raws[0]!.frames[0]!;
+    assert.equal(raws[1]!.frames[0], rawFrame);
+    assert.notEqual(rawFrame, p.publications[0]!.frame);
+    assert.equal(rawFrame.text, '{"text":"hello"}');
+  });
+
+  it('sends a JSON string to raw subscribers as its bare text', () => {
+    const hub = new Hub();
+    const r = new FakeRawSubscriber();
+    hub.addRaw('chat:1', r);
+    hub.publish('chat:1', { data: raw('"hi there"') }, { offset: 0, epoch: '' });
+    assert.equal(r.frames[0]!.text, 'hi there');
+  });
+
+  it('delivers nothing and returns 0 when the channel has no local subscriber', () => {
+    const hub = new Hub();
+    const a = new FakeProtocolSubscriber();
+    hub.addProtocol('chat:2', a);
+    assert.equal(hub.publish('chat:1', hello, position), 0);
+    assert.deepEqual(a.publications, []);
+  });
+
+  it('stops delivering to a subscriber once it is removed', () => {
+    const hub = new Hub();
+    const a = new FakeProtocolSubscriber();
+    const b = new FakeProtocolSubscriber();
+    hub.addProtocol('chat:1', a);
+    hub.addProtocol('chat:1', b);
+    hub.removeProtocol('chat:1', a);
+    assert.equal(hub.publish('chat:1', hello, position), 1);
+    assert.equal(a.publications.length, 0);
+    assert.equal(b.publications.length, 1);
+  });
+});
+
+describe('Hub join and leave', () => {
+  it('delivers one join frame instance to every protocol subscriber and nothing to raw subscribers', () => {
+    const hub = new Hub();
+    const a = new FakeProtocolSubscriber();
+    const b = new FakeProtocolSubscriber();
+    const r = new FakeRawSubscriber();
+    hub.addProtocol('chat:1', a);
+    hub.addProtocol('chat:1', b);
+    hub.addRaw('chat:1', r);
+    hub.join('chat:1', ann);
+    assert.equal(a.joinLeave[0]!.frame, b.joinLeave[0]!.frame);
+    assert.equal(a.joinLeave[0]!.frame.text, '{"push":{"channel":"chat:1","join":{"info":{"user":"ann","client":"c1"}}}}');
+    assert.equal(a.joinLeave[0]!.channel, 'chat:1');
+    assert.deepEqual(r.frames, []);
+  });
+
+  it('delivers a leave frame to protocol subscribers only', () => {
+    const hub = new Hub();
+    const a = new FakeProtocolSubscriber();
+    const r = new FakeRawSubscriber();
+    hub.addProtocol('chat:1', a);
+    hub.addRaw('chat:1', r);
+    hub.leave('chat:1', ann);
+    assert.equal(a.joinLeave[0]!.frame.text, '{"push":{"channel":"chat:1","leave":{"info":{"user":"ann","client":"c1"}}}}');
+    assert.deepEqual(r.frames, []);
+  });
+
+  it('does nothing when the channel has only raw subscribers or none', () => {
+    const hub = new Hub();
+    const r = new FakeRawSubscriber();
+    hub.addRaw('chat:1', r);
+    hub.join('chat:1', ann);
+    hub.leave('chat:9', ann);
+    assert.deepEqual(r.frames, []);
+  });
+});
+
+describe('rawText', () => {
+  it('turns a JSON string into its bare text, unescaped', () => {
+    assert.equal(rawText('"hello"'), 'hello');
+    assert.equal(rawText('"line one\\nline \\"two\\""'), 'line one\nline "two"');
+    assert.equal(rawText('"\\u00f1and\\u00fa"'), '\u00f1and\u00fa');
+    assert.equal(rawText('""'), '');
+  });
+
+  it('keeps objects, arrays, numbers, booleans and null as their JSON text', () => {
+    for (const text of ['{"a":1}', '[1,2]', '42', '-1.5', 'true', 'null']) assert.equal(rawText(text), text);
+  });
+});

@@ -1,0 +1,240 @@
+/**
+ * The per-connection writer: what is pushed during one turn of the event loop leaves as one
+ * frame (lines joined by '\n'), a lone shared frame leaves as its shared bytes, and a client that
+ * does not read is cut off once, past its byte limit, instead of growing our memory.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Writer, type FrameSink } from '../../../src/session/writer.js';
+import { SharedFrame } from '../../../src/transport/shared-frame.js';
+
+type Write = { readonly text: string } | { readonly shared: SharedFrame };
+
+/** A connection that records what was written, with a settable backlog in its socket. */
+class FakeSink implements FrameSink {
+  readonly writes: Write[] = [];
+  unsent = 0;
+
+  writeText(text: string): void {
+    this.writes.push({ text });
+  }
+
+  writeShared(frame: SharedFrame): void {
+    this.writes.push({ shared: frame });
+  }
+
+  unsentBytes(): number {
+    return this.unsent;
+  }
+}
+
+/** Lets the writers' setImmediate flush run. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+const LIMIT = 1024 * 1024;
+
+function writer(sink: FrameSink, maxBytes = LIMIT, onOverflow: () => void = () => assert.fail('unexpected overflow')): Writer {
+  return new Writer(sink, maxBytes, onOverflow);
+}
+
+describe('Writer batching', () => {
+  it('writes nothing until the end of the turn', async () => {
+    const sink = new FakeSink();
+    writer(sink).push('{"id":1,"connect":{}}');
+    assert.deepEqual(sink.writes, []);
+    await nextTurn();
+    assert.deepEqual(sink.writes, [{ text: '{"id":1,"connect":{}}' }]);
+  });
+
+  it('joins several replies and pushes of one turn with \\n into one writeText, in order', async () => {
+    const sink = new FakeSink();
+    const w = writer(sink);
+    w.push('{"id":1,"connect":{"client":"c","version":"v"}}');
+    w.push('{"id":2,"subscribe":{}}');
+    w.push('{"push":{"channel":"a","pub":{"data":1}}}');
+    await nextTurn();
+    assert.deepEqual(sink.writes, [{ text: '{"id":1,"connect":{"client":"c","version":"v"}}\n{"id":2,"subscribe":{}}\n{"push":{"channel":"a","pub":{"data":1}}}' }]);
+  });
+
+  it('writes a lone shared frame through writeShared, the same instance', async () => {
+    const sink = new FakeSink();
+    const frame = new SharedFrame('{"push":{"channel":"a","pub":{"data":1}}}');
+    writer(sink).push(frame);
+    await nextTurn();
+    assert.equal(sink.writes.length, 1);
+    const only = sink.writes[0]!;
+    assert.ok('shared' in only && only.shared === frame);
+  });
+
+  it('writes a lone string through writeText', async () => {
+    const sink = new FakeSink();
+    writer(sink).push('{}');
+    await nextTurn();
+    assert.deepEqual(sink.writes, [{ text: '{}' }]);
+  });
+
+  it('joins a shared frame by its text when it leaves with other items', async () => {
+    const sink = new FakeSink();
+    const w = writer(sink);
+    w.push('{"id":3,"publish":{}}');
+    w.push(new SharedFrame('{"push":{"channel":"a","pub":{"data":2}}}'));
+    await nextTurn();
+    assert.deepEqual(sink.writes, [{ text: '{"id":3,"publish":{}}\n{"push":{"channel":"a","pub":{"data":2}}}' }]);
+  });
+
+  it('starts a new frame for pushes of a later turn', async () => {
+    const sink = new FakeSink();
+    const w = writer(sink);
+    w.push('{"id":1,"ping":{}}');
+    await nextTurn();
+    w.push('{"id":2,"ping":{}}');
+    w.push('{"id":3,"ping":{}}');
+    await nextTurn();
+    assert.deepEqual(sink.writes, [{ text: '{"id":1,"ping":{}}' }, { text: '{"id":2,"ping":{}}\n{"id":3,"ping":{}}' }]);
+  });
+
+  it('flushes many writers with one setImmediate per turn', async (t) => {
+    await nextTurn(); // no flush of an earlier test may be pending
+    const immediate = t.mock.method(globalThis, 'setImmediate');
+    const sinks = [new FakeSink(), new FakeSink(), new FakeSink()];
+    const writers = sinks.map((s) => writer(s));
+    for (const [i, w] of writers.entries()) {
+      w.push(`{"id":${i + 1},"ping":{}}`);
+      w.push('{}');
+    }
+    assert.equal(immediate.mock.callCount(), 1);
+    immediate.mock.restore();
+    await nextTurn();
+    assert.deepEqual(sinks.map((s) => s.writes), [
+      [{ text: '{"id":1,"ping":{}}\n{}' }], [{ text: '{"id":2,"ping":{}}\n{}' }], [{ text: '{"id":3,"ping":{}}\n{}' }],
+    ]);
+  });
+
+  it('writes what is queued at once when flush() is called, and nothing more at the end of the turn', async () => {
+    const sink = new FakeSink();
+    const w = writer(sink);
+    w.push('a');
+    w.push('b');
+    w.flush();
+    assert.deepEqual(sink.writes, [{ text: 'a\nb' }]);
+    await nextTurn();
+    assert.deepEqual(sink.writes, [{ text: 'a\nb' }]);
+  });
+});
+
+describe('Writer overflow (slow consumer)', () => {
+  it('calls onOverflow once, drops the queue and ignores later pushes when the queue passes maxBytes', async () => {
+    const sink = new FakeSink();
+    let overflows = 0;
+    const w = writer(sink, 10, () => overflows++);
+    w.push('12345');
+    w.push('67890'); // 10 bytes: at the limit, not past it
+    assert.equal(overflows, 0);
+    w.push('x'); // 11 bytes
+    assert.equal(overflows, 1);
+    assert.equal(w.closed, true);
+    w.push('more');
+    w.push(new SharedFrame('even more'));
+    await nextTurn();
+    assert.equal(overflows, 1);
+    assert.deepEqual(sink.writes, []);
+  });
+
+  it('counts the bytes still unsent in the socket', async () => {
+    const sink = new FakeSink();
+    sink.unsent = 8;
+    let overflows = 0;
+    const w = writer(sink, 10, () => overflows++);
+    w.push('ab'); // 2 + 8 = 10
+    assert.equal(overflows, 0);
+    w.push('c'); // 3 + 8 = 11
+    assert.equal(overflows, 1);
+    await nextTurn();
+    assert.deepEqual(sink.writes, []);
+  });
+
+  it('overflows on a single item when the socket backlog is already at the limit', () => {
+    const sink = new FakeSink();
+    sink.unsent = 100;
+    let overflows = 0;
+    writer(sink, 100, () => overflows++).push('{}');
+    assert.equal(overflows, 1);
+  });
+
+  it('counts a shared frame by its text', () => {
+    const sink = new FakeSink();
+    let overflows = 0;
+    const w = writer(sink, 10, () => overflows++);
+    w.push(new SharedFrame('0123456789'));
+    assert.equal(overflows, 0);
+    w.push(new SharedFrame('x'));
+    assert.equal(overflows, 1);
+  });
+
+  it('starts counting again from zero after each flush, leaving the backlog to unsentBytes', async () => {
+    const sink = new FakeSink();
+    let overflows = 0;
+    const w = writer(sink, 10, () => overflows++);
+    w.push('0123456789');
+    await nextTurn();
+    w.push('0123456789');
+    await nextTurn();
+    assert.equal(overflows, 0);
+    assert.equal(sink.writes.length, 2);
+  });
+
+  it('counts UTF-8 bytes, not UTF-16 code units, when the text is not ASCII', () => {
+    const sink = new FakeSink();
+    let overflows = 0;
+    const w = writer(sink, 10, () => overflows++);
+    w.push('"\u00e9\u00e9\u00e9\u00e9\u00e9"'); // 7 characters, 12 bytes of UTF-8
+    assert.equal(overflows, 1);
+  });
+});
+
+describe('Writer close', () => {
+  it('flushes what is queued, then ignores later pushes', async () => {
+    const sink = new FakeSink();
+    const w = writer(sink);
+    w.push('{"id":1,"publish":{}}');
+    w.push('{"push":{"channel":"a","unsubscribe":{"code":2000,"reason":"server unsubscribe"}}}');
+    w.close();
+    assert.deepEqual(sink.writes, [{ text: '{"id":1,"publish":{}}\n{"push":{"channel":"a","unsubscribe":{"code":2000,"reason":"server unsubscribe"}}}' }]);
+    assert.equal(w.closed, true);
+    w.push('{"id":2,"publish":{}}');
+    await nextTurn();
+    assert.equal(sink.writes.length, 1);
+  });
+
+  it('writes nothing when closed with an empty queue, and closing twice is harmless', async () => {
+    const sink = new FakeSink();
+    const w = writer(sink);
+    w.close();
+    w.close();
+    await nextTurn();
+    assert.deepEqual(sink.writes, []);
+  });
+
+  it('writes a lone shared frame through writeShared when closing', () => {
+    const sink = new FakeSink();
+    const frame = new SharedFrame('{"push":{"channel":"a","pub":{"data":1}}}');
+    const w = writer(sink);
+    w.push(frame);
+    w.close();
+    assert.equal(sink.writes.length, 1);
+    const only = sink.writes[0]!;
+    assert.ok('shared' in only && only.shared === frame);
+  });
+
+  it('does not call onOverflow when closed after an overflow', () => {
+    const sink = new FakeSink();
+    let overflows = 0;
+    const w = writer(sink, 1, () => overflows++);
+    w.push('xx');
+    w.close();
+    assert.equal(overflows, 1);
+    assert.deepEqual(sink.writes, []);
+  });
+});
