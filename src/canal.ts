@@ -11,6 +11,7 @@ import { ConfigError, isLoopback, resolveConfig } from './config/resolve.js';
 import type { NamespaceOptions } from './config/namespaces.js';
 import type { Config } from './config/schema.js';
 import { createMemoryEngine } from './engine/memory/memory-engine.js';
+import { createRedisEngine } from './engine/redis/redis-engine.js';
 import type { Engine } from './engine/types.js';
 import type { Handlers } from './handlers.js';
 import { API_PREFIX, apiEndpoint } from './http/api-endpoint.js';
@@ -33,7 +34,7 @@ import { UpgradeRouter } from './transport/router.js';
 import { VERSION } from './version.js';
 
 /** Configuration fields as the embedding API takes them: all optional, namespace options too. */
-export type ConfigInput = Omit<Partial<Config>, 'namespaces' | 'default_namespace'> & {
+export type ConfigInput = Omit<Partial<Config>, 'namespaces' | 'default_namespace' | 'engine'> & {
   readonly namespaces?: Readonly<Record<string, Partial<NamespaceOptions>>>;
   readonly default_namespace?: Partial<NamespaceOptions>;
 };
@@ -42,8 +43,11 @@ export type ConfigInput = Omit<Partial<Config>, 'namespaces' | 'default_namespac
 export type CanalOptions = ConfigInput & Handlers & {
   /** Where logs go; by default nothing is logged. */
   readonly logger?: Logger;
-  /** The engine; by default a new in-memory engine, closed with the server. */
-  readonly engine?: Engine;
+  /**
+   * The engine: "memory" (the default) or "redis" (made from the redis_* options), both closed
+   * with the server; or an Engine you made (createRedisEngine(...)), which you close yourself.
+   */
+  readonly engine?: 'memory' | 'redis' | Engine;
 };
 
 /** Where a started server listens. */
@@ -108,9 +112,11 @@ export class Canal {
   #closing: Promise<void> | undefined;
 
   constructor(options: CanalOptions = {}) {
-    const { logger, engine, ...rest } = options;
+    const { logger, engine: engineOption, ...rest } = options;
+    const engine = typeof engineOption === 'object' ? engineOption : undefined;
     const handlers: Handlers = {};
     const fields: Record<string, unknown> = { ...rest };
+    if (typeof engineOption === 'string') fields.engine = engineOption;
     for (const key of HANDLER_KEYS) {
       if (fields[key] !== undefined) (handlers as Record<string, unknown>)[key] = fields[key];
       delete fields[key];
@@ -139,9 +145,11 @@ export class Canal {
       channels: () => this.#node.hub.numChannels,
       subscriptions: () => this.#node.hub.numSubscriptions,
     });
-    this.#engine = engine ?? createMemoryEngine();
+    this.#engine = engine ?? (this.config.engine === 'redis'
+      ? createRedisEngine({ url: this.config.redis_url, prefix: this.config.redis_prefix, timeoutMs: this.config.redis_timeout, logger: this.#log })
+      : createMemoryEngine());
     this.#ownsEngine = engine === undefined;
-    this.#node = new CanalNode(this.#engine, this.config, this.#log, this.metrics);
+    this.#node = new CanalNode(this.#engine, this.config, this.#log, VERSION, this.metrics);
     this.#sessionContext = {
       node: this.#node,
       config: this.config,
@@ -268,7 +276,7 @@ export class Canal {
     this.#dispatcher.route('/stats', (_req, res) => {
       sendJson(res, 200, this.metrics.snapshot(), { 'cache-control': 'no-store' });
     });
-    const api = new ServerApi(this.#node, { version: VERSION }, this.#log);
+    const api = new ServerApi(this.#node, this.#log);
     this.#dispatcher.route(API_PREFIX, apiEndpoint(api, {
       key: this.apiKey,
       maxBodyBytes: this.config.max_message_bytes,
@@ -287,9 +295,10 @@ export class Canal {
       session.tick(now);
       session.ping();
     }
+    // A pong is awaited before the next ping: the timeout is at most half the ping interval.
     setTimeout(() => {
       for (const session of this.#protocolSessions) session.checkPong();
-    }, this.config.pong_timeout).unref();
+    }, Math.min(this.config.pong_timeout, this.config.ping_interval / 2)).unref();
   }
 
   /**
@@ -383,6 +392,7 @@ export class Canal {
     }
     this.#http.closeAllConnections();
     for (const wss of [...this.#plainServers, this.#protocolServer]) wss.close();
+    this.#node.stop();
     await stopped;
     if (this.#ownsEngine) await this.#engine.close();
   }

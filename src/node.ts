@@ -10,8 +10,8 @@ import type { Config } from './config/schema.js';
 import type { NamespaceOptions } from './config/namespaces.js';
 import { devNamespaces } from './config/namespaces.js';
 import {
-  type Broker, type BrokerEventHandler, type Engine, type HistoryOptions, type HistoryPage, type HistoryQuery,
-  type PresenceStats,
+  type Broker, type BrokerEventHandler, type ControlMessage, type Engine, type HistoryOptions, type HistoryPage,
+  type HistoryQuery, type NodeSummary, type PresenceStats,
 } from './engine/types.js';
 import { Hub, type ProtocolSubscriber, type RawSubscriber } from './hub/hub.js';
 import type { Metrics } from './http/metrics.js';
@@ -52,6 +52,17 @@ export interface PublishInput {
 /** How long an idempotency key remembers its publication (Centrifugo's window). */
 const IDEMPOTENCY_TTL_MS = 5 * 60_000;
 
+/** How often a node announces itself to the others, and how long an announcement lasts. */
+const ANNOUNCE_EVERY_MS = 5000;
+const ANNOUNCE_TTL_MS = 3 * ANNOUNCE_EVERY_MS;
+
+/** Control messages: server API actions on a user's connections, wherever they are. */
+export type UserAction =
+  | { readonly op: 'disconnect'; readonly user: string; readonly client?: string; readonly code: number; readonly reason: string }
+  | { readonly op: 'subscribe'; readonly user: string; readonly client?: string; readonly channel: string }
+  | { readonly op: 'unsubscribe'; readonly user: string; readonly client?: string; readonly channel: string }
+  | { readonly op: 'refresh'; readonly user: string; readonly client?: string; readonly expired?: boolean; readonly expireAt?: number };
+
 export class CanalNode implements BrokerEventHandler {
   /** A unique id of this process, for the info API and logs. */
   readonly id = randomUUID();
@@ -67,9 +78,12 @@ export class CanalNode implements BrokerEventHandler {
   readonly #locks = new KeyedLock();
   readonly #sessions = new Map<string, SessionHandle>();
   readonly #users = new Map<string, Set<SessionHandle>>();
+  readonly #version: string;
+  #announcer: NodeJS.Timeout | undefined;
 
-  constructor(engine: Engine, config: Config, log: Logger, metrics?: Metrics) {
+  constructor(engine: Engine, config: Config, log: Logger, version: string, metrics?: Metrics) {
     this.engine = engine;
+    this.#version = version;
     this.#metrics = metrics;
     this.#broker = engine.broker;
     this.#config = config;
@@ -79,9 +93,46 @@ export class CanalNode implements BrokerEventHandler {
     this.#namespaces = config.dev ? { ...devNamespaces(), ...config.namespaces } : { ...config.namespaces };
   }
 
-  /** Connects the node to its broker; call once before serving. */
+  /** Connects the node to its broker and starts announcing it to the others; call once before serving. */
   async start(): Promise<void> {
     await this.#broker.start(this);
+    await this.#announce();
+    this.#announcer = setInterval(() => void this.#announce(), ANNOUNCE_EVERY_MS);
+    this.#announcer.unref();
+  }
+
+  /** Stops announcing; the engine is closed by its owner. */
+  stop(): void {
+    clearInterval(this.#announcer);
+  }
+
+  /** This node's figures, as the server API's info reports them. */
+  summary(): NodeSummary {
+    return {
+      uid: this.id,
+      name: this.name,
+      version: this.#version,
+      num_clients: this.numClients,
+      num_users: this.numUsers,
+      num_channels: this.hub.numChannels,
+      num_subs: this.hub.numSubscriptions,
+      uptime: Math.floor((Date.now() - this.startedAt) / 1000),
+    };
+  }
+
+  async #announce(): Promise<void> {
+    try {
+      await this.engine.nodes.announce(this.summary(), ANNOUNCE_TTL_MS);
+    } catch (err) {
+      this.#metrics?.engineError('announce');
+      this.#log.warn({ err }, 'could not announce this node to the engine');
+    }
+  }
+
+  /** Every live node, with this one's figures fresh. */
+  async nodes(): Promise<NodeSummary[]> {
+    const others = (await this.engine.nodes.list()).filter((n) => n.uid !== this.id);
+    return [this.summary(), ...others];
   }
 
   // ---- namespaces ----
@@ -123,6 +174,33 @@ export class CanalNode implements BrokerEventHandler {
 
   onLeave(channel: string, info: ClientInfo): void {
     this.hub.leave(channel, info);
+  }
+
+  onControl(message: ControlMessage): void {
+    const action = message as unknown as UserAction;
+    const targets = this.sessionsOf(action.user).filter((s) => action.client === undefined || s.id === action.client);
+    for (const session of targets) {
+      switch (action.op) {
+        case 'disconnect':
+          session.disconnect(action.code, action.reason);
+          break;
+        case 'subscribe':
+          session.serverSubscribe(action.channel).catch((err: unknown) => this.#log.warn({ err, channel: action.channel }, 'server-side subscribe failed'));
+          break;
+        case 'unsubscribe':
+          session.serverUnsubscribe(action.channel);
+          break;
+        case 'refresh':
+          if (action.expired) session.disconnect(3005, 'connection expired');
+          else session.setExpiry(action.expireAt);
+          break;
+      }
+    }
+  }
+
+  /** Applies a server API action to `user`'s connections on every node. */
+  async control(action: UserAction): Promise<void> {
+    await this.#broker.publishControl(action as unknown as ControlMessage);
   }
 
   onInsufficientState(channel?: string): void {

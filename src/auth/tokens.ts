@@ -84,6 +84,9 @@ export class TokenVerifier {
   /** Verifies a connection token. Throws AuthError (`expired` or `invalid`). */
   async verifyConnection(token: string): Promise<ConnectionClaims> {
     const payload = await this.#verify(token, 'connection');
+    if (payload.channel !== undefined) {
+      throw new AuthError('invalid', 'invalid token: this is a subscription token (it has a "channel" claim); connect needs a connection token');
+    }
     const channels = payload.channels;
     if (channels !== undefined && (!Array.isArray(channels) || !channels.every((c) => typeof c === 'string'))) {
       throw new AuthError('invalid', 'invalid token: the "channels" claim must be a list of channel names');

@@ -3,6 +3,7 @@ import { Canal, ListenError } from '../canal.js';
 import { ConfigError, formatProblem, resolveConfig } from '../config/resolve.js';
 import { envName, flagName, OPTIONS, type Config, type OptionKey, type OptionSpec } from '../config/schema.js';
 import { formatDuration } from '../config/values.js';
+import { EngineUnavailableError } from '../engine/types.js';
 import { createLogger } from '../log.js';
 import { configFlagOptions, configFlagValues, parse } from './args.js';
 import { readConfigFile } from './config-file.js';
@@ -80,6 +81,11 @@ export async function serve(io: CliIo, argv: readonly string[]): Promise<number>
     try {
       address = await canal.listen();
     } catch (err) {
+      if (err instanceof EngineUnavailableError) {
+        io.err(`canal: ${err.message}; is Redis running? (check --redis-url or CANAL_REDIS_URL)`);
+        await canal.close();
+        return ExitCode.Failure;
+      }
       if (!(err instanceof ListenError)) throw err;
       const env = envName(err.option);
       io.err(`canal: ${err.message}; choose another with ${flagName(err.option)}${env ? ` or ${env}` : ''}`);

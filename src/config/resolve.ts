@@ -140,13 +140,6 @@ function crossChecks(config: Config): ConfigProblem[] {
         'give a config file (dev mode is then off) or pass --insecure-dev',
     });
   }
-  if (config.pong_timeout >= config.ping_interval) {
-    out.push({
-      key: 'pong_timeout',
-      source: { kind: 'combination' },
-      message: `must be shorter than ping_interval (a pong is awaited before the next ping), got ${config.pong_timeout} ms with ping_interval ${config.ping_interval} ms`,
-    });
-  }
   return out;
 }
 

@@ -146,6 +146,30 @@ export const OPTIONS = {
     arg: 'AUD',
     doc: 'When set, tokens must carry this "aud" claim.',
   }),
+  engine: option({
+    parse: oneOf(['memory', 'redis'] as const),
+    default: 'memory' as 'memory' | 'redis',
+    arg: 'NAME',
+    doc: 'Where publications, history and presence live: "memory" (one process, no setup) or "redis" (several nodes share one Redis).',
+  }),
+  redis_url: option({
+    parse: text('a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0', /^rediss?:\/\/\S+$/),
+    default: 'redis://127.0.0.1:6379/0',
+    arg: 'URL',
+    doc: 'The Redis of the redis engine: redis://[user:password@]host:port/db.',
+  }),
+  redis_prefix: option({
+    parse: text('1-64 of A-Z a-z 0-9 _ - . :', /^[A-Za-z0-9_\-.:]{1,64}$/),
+    default: 'canal',
+    arg: 'PREFIX',
+    doc: 'Prefix of every Redis key and pub/sub channel canal uses (nodes that share channels share it).',
+  }),
+  redis_timeout: option({
+    parse: duration(100, 60_000),
+    default: 2000,
+    arg: 'DURATION',
+    doc: 'Timeout of every Redis call (and of connecting at start); a call that times out fails as temporary (code 100).',
+  }),
   api_key: option({
     parse: optional(text('a key of at least 8 characters with no spaces', /^\S{8,}$/)),
     default: undefined as string | undefined,
@@ -186,7 +210,7 @@ export const OPTIONS = {
     parse: duration(100, 600_000),
     default: 8000,
     arg: 'DURATION',
-    doc: 'A protocol client that does not answer a server ping within this time is disconnected with 3012.',
+    doc: 'A protocol client that does not answer a server ping within this time (at most half of ping_interval) is disconnected with 3012.',
   }),
   presence_ttl: option({
     parse: duration(1000, 3_600_000),

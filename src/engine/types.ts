@@ -65,6 +65,35 @@ export class EngineUnavailableError extends Error {
   }
 }
 
+/**
+ * A message between nodes, e.g. the server API disconnecting a user whose connections may be
+ * on any node. JSON-serialisable; `op` says what it is.
+ */
+export interface ControlMessage {
+  readonly op: string;
+  readonly [field: string]: unknown;
+}
+
+/** What a node tells the others about itself (the server API's `info`). */
+export interface NodeSummary {
+  readonly uid: string;
+  readonly name: string;
+  readonly version: string;
+  readonly num_clients: number;
+  readonly num_users: number;
+  readonly num_channels: number;
+  readonly num_subs: number;
+  readonly uptime: number;
+}
+
+/** Which nodes are alive: each announces itself periodically; silent ones drop out. */
+export interface NodeRegistry {
+  /** Records this node's summary; it is listed for `ttlMs` unless announced again. */
+  announce(summary: NodeSummary, ttlMs: number): Promise<void>;
+  /** Every node announced within its TTL, this one included. */
+  list(): Promise<NodeSummary[]>;
+}
+
 /** Receives what the broker delivers to this node. Called in stream order per channel. */
 export interface BrokerEventHandler {
   /** A publication in a channel this node is subscribed to; `position.offset` is 0 without history. */
@@ -76,6 +105,8 @@ export interface BrokerEventHandler {
    * e.g. its connection to Redis dropped. Positioned subscribers must recover.
    */
   onInsufficientState(channel?: string): void;
+  /** A control message from any node (this one included). */
+  onControl(message: ControlMessage): void;
 }
 
 /**
@@ -116,6 +147,9 @@ export interface Broker {
   /** Forgets `channel`'s publications; its offset and epoch are kept, so positions stay valid. */
   removeHistory(channel: string): Promise<void>;
 
+  /** Delivers `message` to every node, this one included. */
+  publishControl(message: ControlMessage): Promise<void>;
+
   /** Stops; pending calls may fail. */
   close(): Promise<void>;
 }
@@ -147,5 +181,6 @@ export interface Engine {
   readonly name: string;
   readonly broker: Broker;
   readonly presence: PresenceManager;
+  readonly nodes: NodeRegistry;
   close(): Promise<void>;
 }

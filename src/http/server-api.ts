@@ -13,11 +13,6 @@ import { EngineUnavailableError, UnrecoverablePositionError } from '../engine/ty
 import { withDefined } from '../util/defined.js';
 import { BadParamsError, checkParams, type ParamsSpec } from './api-params.js';
 
-/** What the API reports about this node. */
-export interface NodeInfo {
-  readonly version: string;
-}
-
 const SPECS: Readonly<Record<string, ParamsSpec>> = {
   publish: {
     channel: { type: 'string', required: true }, data: { type: 'json', required: true }, skip_history: { type: 'boolean' },
@@ -57,12 +52,10 @@ const MAX_BATCH = 1000;
 
 export class ServerApi {
   readonly #node: CanalNode;
-  readonly #info: NodeInfo;
   readonly #log: Logger;
 
-  constructor(node: CanalNode, info: NodeInfo, log: Logger) {
+  constructor(node: CanalNode, log: Logger) {
     this.#node = node;
-    this.#info = info;
     this.#log = log;
   }
 
@@ -119,26 +112,26 @@ export class ServerApi {
       }
       case 'subscribe': {
         node.requireNamespace(p.channel as string);
-        const sessions = this.#sessions(p);
-        await Promise.all(sessions.map((s) => s.serverSubscribe(p.channel as string)));
+        await node.control(withDefined({ op: 'subscribe', user: p.user as string, channel: p.channel as string }, { client: p.client }));
         return '{}';
       }
       case 'unsubscribe': {
-        for (const s of this.#sessions(p)) s.serverUnsubscribe(p.channel as string);
+        await node.control(withDefined({ op: 'unsubscribe', user: p.user as string, channel: p.channel as string }, { client: p.client }));
         return '{}';
       }
       case 'disconnect': {
         const d = p.disconnect as { code: number; reason?: string } | undefined;
         const code = d?.code ?? DisconnectCode.ForceNoReconnect;
         const reason = d?.reason || new DisconnectError(code).reason;
-        for (const s of this.#sessions(p)) s.disconnect(code, reason);
+        await node.control(withDefined({ op: 'disconnect', user: p.user as string, code, reason }, { client: p.client }));
         return '{}';
       }
       case 'refresh': {
-        for (const s of this.#sessions(p)) {
-          if (p.expired === true) s.disconnect(DisconnectCode.Expired, 'connection expired');
-          else s.setExpiry(p.expire_at === undefined ? undefined : (p.expire_at as number) * 1000);
-        }
+        await node.control(withDefined({ op: 'refresh', user: p.user as string }, {
+          client: p.client,
+          expired: p.expired === true ? true : undefined,
+          expireAt: p.expire_at === undefined ? undefined : (p.expire_at as number) * 1000,
+        }));
         return '{}';
       }
       case 'presence': {
@@ -175,18 +168,7 @@ export class ServerApi {
         return JSON.stringify({ channels: out });
       }
       case 'info': {
-        return JSON.stringify({
-          nodes: [{
-            uid: node.id,
-            name: node.name,
-            version: this.#info.version,
-            num_clients: node.numClients,
-            num_users: node.numUsers,
-            num_channels: node.hub.numChannels,
-            num_subs: node.hub.numSubscriptions,
-            uptime: Math.floor((Date.now() - node.startedAt) / 1000),
-          }],
-        });
+        return JSON.stringify({ nodes: await node.nodes() });
       }
       case 'batch': {
         const commands = p.commands as Array<{ method: string; params?: unknown }>;
@@ -216,11 +198,6 @@ export class ServerApi {
     ));
   }
 
-  /** The connected sessions a user-targeted call applies to: all of the user's, or one client. */
-  #sessions(p: Record<string, unknown>) {
-    const all = this.#node.sessionsOf(p.user as string);
-    return p.client === undefined ? all : all.filter((s) => s.id === p.client);
-  }
 }
 
 function errorBody(code: number, message: string, temporary = false): string {

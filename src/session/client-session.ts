@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { TokenVerifier } from '../auth/tokens.js';
 import type { NamespaceOptions } from '../config/namespaces.js';
 import type { Config } from '../config/schema.js';
-import { UnrecoverablePositionError, type HistoryPage } from '../engine/types.js';
+import { EngineUnavailableError, UnrecoverablePositionError, type HistoryPage } from '../engine/types.js';
 import type { Handlers } from '../handlers.js';
 import type { Metrics } from '../http/metrics.js';
 import type { ProtocolSubscriber } from '../hub/hub.js';
@@ -84,6 +84,14 @@ function toRaw(value: unknown): RawJson | undefined {
 
 function ttlSeconds(expiresAt: number, now: number): number {
   return Math.max(1, Math.ceil((expiresAt - now) / 1000));
+}
+
+/**
+ * When a refresh is due: the `ttl` sent to the client is whole seconds rounded up, and the
+ * client refreshes exactly then, so the server must not count from the token's own expiry.
+ */
+function refreshDeadline(expiresAt: number | undefined, now: number): number | undefined {
+  return expiresAt === undefined ? undefined : now + ttlSeconds(expiresAt, now) * 1000;
 }
 
 export class ClientSession implements ProtocolSubscriber, SessionHandle {
@@ -220,6 +228,11 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
 
   /** The one place a failure becomes what the client sees. */
   #fail(err: unknown, id: number, context: AuthContext = 'connection', silent = false): void {
+    if (err instanceof EngineUnavailableError) {
+      // Redis away: the command fails as temporary (the client retries), the connection stays.
+      this.#engineError(err, 'command');
+      err = new ReplyError(ErrorCode.Internal, 'temporarily unavailable, try again', { temporary: true });
+    }
     const wire = toWire(err, context);
     if (wire.kind === 'disconnect') {
       this.disconnect(wire.code, wire.reason);
@@ -235,7 +248,6 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
   // ---- connect, refresh, expiry ----
 
   async #connect(req: ConnectRequest): Promise<ConnectResult> {
-    clearTimeout(this.#staleTimer);
     const { tokens, handlers, anonymousAllowed, config, node } = this.#ctx;
     let user = '';
     let info: RawJson | undefined;
@@ -269,9 +281,11 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
     if (this.#state !== 'connecting') throw new DisconnectError(DisconnectCode.ConnectionClosed);
     this.#user = user;
     this.#connInfo = info;
-    this.#expiresAt = expiresAt;
+    this.#expiresAt = refreshDeadline(expiresAt, now);
     this.#state = 'connected';
     this.#wasConnected = true;
+    // Only a connect that succeeds stops the stale timer: a client whose connects fail stays stale.
+    clearTimeout(this.#staleTimer);
     node.register(this);
 
     const subs: Record<string, SubscribeResult> = {};
@@ -299,8 +313,8 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
   async #refresh(req: RefreshRequest): Promise<RefreshResult> {
     const claims = await this.#ctx.tokens.verifyConnection(req.token);
     if (claims.user !== this.#user) throw new AuthError('invalid', 'invalid token: it is for another user');
-    this.#expiresAt = claims.expiresAt;
     const now = Date.now();
+    this.#expiresAt = refreshDeadline(claims.expiresAt, now);
     return withDefined<RefreshResult>({ client: this.id, version: this.#ctx.version }, {
       expires: claims.expiresAt !== undefined ? true : undefined,
       ttl: claims.expiresAt !== undefined ? ttlSeconds(claims.expiresAt, now) : undefined,
@@ -312,7 +326,7 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
     if (!sub) throw new ReplyError(ErrorCode.BadRequest, `not subscribed to ${req.channel}`);
     const claims = await this.#ctx.tokens.verifySubscription(req.token, req.channel);
     if (claims.user !== this.#user) throw new AuthError('invalid', 'invalid subscription token: it is for another user');
-    sub.expiresAt = claims.expiresAt;
+    sub.expiresAt = refreshDeadline(claims.expiresAt, Date.now());
     return withDefined<SubRefreshResult>({}, {
       expires: claims.expiresAt !== undefined ? true : undefined,
       ttl: claims.expiresAt !== undefined ? ttlSeconds(claims.expiresAt, Date.now()) : undefined,
@@ -374,7 +388,7 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
       const claims = await tokens.verifySubscription(req.token, channel);
       if (claims.user !== this.#user) throw new AuthError('invalid', 'invalid subscription token: it is for another user');
       chanInfo = claims.info;
-      expiresAt = claims.expiresAt;
+      expiresAt = refreshDeadline(claims.expiresAt, Date.now());
     } else if (handlers.onSubscribe) {
       const r = await handlers.onSubscribe(withDefined({ client: this.id, user: this.#user, channel }, { data: parseData(req.data) }));
       if (r) {
@@ -435,7 +449,6 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
       }
       if (ns.presence) await node.addPresence(channel, info);
       if (this.#state === 'closed' || this.#subs.get(channel) !== sub) throw new DisconnectError(DisconnectCode.ConnectionClosed);
-      if (ns.join_leave) void node.publishJoin(channel, info).catch((err: unknown) => this.#engineError(err, 'join'));
       if (extra.expiresAt !== undefined) {
         result = { ...result, expires: true, ttl: ttlSeconds(extra.expiresAt, Date.now()) };
       }
@@ -482,13 +495,18 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
     return { ...base, epoch: page.position.epoch, offset: page.position.offset };
   }
 
-  /** After the subscribe reply: deliver what was buffered meanwhile, newer than the result's position. */
+  /**
+   * After the subscribe reply: deliver what was buffered meanwhile (newer than the result's
+   * position), then announce the join — after, so every engine delivers it the same way,
+   * including to the subscriber itself when it asked for join/leave.
+   */
   #activate(channel: string): void {
     const sub = this.#subs.get(channel);
     if (!sub || sub.buffer === undefined) return;
     const buffered = sub.buffer;
     sub.buffer = undefined;
     for (const { frame, position } of buffered) this.deliverPublication(channel, frame, position);
+    if (sub.ns.join_leave) void this.#ctx.node.publishJoin(channel, sub.info).catch((err: unknown) => this.#engineError(err, 'join'));
   }
 
   async #unsubscribe(req: ChannelRequest): Promise<Results['unsubscribe']> {

@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { UnrecoverablePositionError, type Broker, type BrokerEventHandler, type PublishOptions } from '../../src/engine/types.js';
+import {
+  UnrecoverablePositionError, type Broker, type BrokerEventHandler, type ControlMessage, type PublishOptions,
+} from '../../src/engine/types.js';
 import type { ClientInfo, Publication, RawJson, StreamPosition } from '../../src/protocol/types.js';
 
 /** A broker under test, started with `handler`, and how to stop it. */
@@ -19,6 +21,7 @@ export class RecordingHandler implements BrokerEventHandler {
   readonly joins: Array<{ channel: string; info: ClientInfo }> = [];
   readonly leaves: Array<{ channel: string; info: ClientInfo }> = [];
   readonly insufficient: Array<string | undefined> = [];
+  readonly controls: ControlMessage[] = [];
 
   onPublication(channel: string, pub: Publication, position: StreamPosition): void {
     this.publications.push({ channel, pub, position });
@@ -31,6 +34,9 @@ export class RecordingHandler implements BrokerEventHandler {
   }
   onInsufficientState(channel?: string): void {
     this.insufficient.push(channel);
+  }
+  onControl(message: ControlMessage): void {
+    this.controls.push(message);
   }
 
   /** Resolves once `count` publications were delivered in `channel` (or rejects after `ms`). */
@@ -221,6 +227,14 @@ export function runBrokerContract(name: string, create: (handler: RecordingHandl
       while ((handler.joins.every((j) => j.channel !== ch) || handler.leaves.every((l) => l.channel !== ch)) && Date.now() < deadline) await sleep(5);
       assert.deepEqual(handler.joins.filter((j) => j.channel === ch).map((j) => j.info), [info]);
       assert.deepEqual(handler.leaves.filter((l) => l.channel === ch).map((l) => l.info), [info]);
+    });
+
+    it('delivers control messages to every node, this one included, as they were sent', async () => {
+      const marker = channel('control');
+      await broker.publishControl({ op: 'disconnect', user: 'ana', code: 3503, reason: 'bye', marker });
+      const deadline = Date.now() + 3000;
+      while (!handler.controls.some((m) => m.marker === marker) && Date.now() < deadline) await sleep(5);
+      assert.deepEqual(handler.controls.filter((m) => m.marker === marker), [{ op: 'disconnect', user: 'ana', code: 3503, reason: 'bye', marker }]);
     });
 
     it('keeps tags and info through history', async () => {

@@ -1,4 +1,5 @@
 import { runBrokerContract } from './broker.contract.js';
+import { runNodesContract } from './nodes.contract.js';
 import { runPresenceContract } from './presence.contract.js';
 import { createMemoryEngine } from '../../src/engine/memory/memory-engine.js';
 
@@ -11,4 +12,9 @@ runBrokerContract('memory', async (handler) => {
 runPresenceContract('memory', async () => {
   const engine = createMemoryEngine();
   return { presence: engine.presence, close: () => engine.close() };
+});
+
+runNodesContract('memory', async () => {
+  const engine = createMemoryEngine();
+  return { nodes: engine.nodes, close: () => engine.close() };
 });

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ClientInfo, Publication, StreamPosition } from '../../protocol/types.js';
 import {
-  UnrecoverablePositionError, type Broker, type BrokerEventHandler, type HistoryPage, type HistoryQuery,
+  UnrecoverablePositionError, type Broker, type BrokerEventHandler, type ControlMessage, type HistoryPage, type HistoryQuery,
   type PublicationInput, type PublishOptions,
 } from '../types.js';
 import { ExpiryQueue } from './expiry-queue.js';
@@ -132,6 +132,10 @@ export class MemoryBroker implements Broker {
   async removeHistory(channel: string): Promise<void> {
     const stream = this.#streams.get(channel);
     if (stream) stream.entries = [];
+  }
+
+  async publishControl(message: ControlMessage): Promise<void> {
+    this.#handler?.onControl(message);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 /** The embedded default engine: a MemoryBroker and a MemoryPresence swept by one timer. */
-import type { Engine } from '../types.js';
+import type { Engine, NodeRegistry, NodeSummary } from '../types.js';
 import { MemoryBroker } from './memory-broker.js';
 import { MemoryPresence } from './memory-presence.js';
 
@@ -10,16 +10,38 @@ export interface MemoryEngineOptions {
   readonly sweepIntervalMs?: number;
 }
 
+/** Announcements kept in memory until their TTL passes (in practice: this process's one node). */
+class MemoryNodeRegistry implements NodeRegistry {
+  readonly #nodes = new Map<string, { summary: NodeSummary; expiresAt: number }>();
+  readonly #now: () => number;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
+
+  async announce(summary: NodeSummary, ttlMs: number): Promise<void> {
+    this.#nodes.set(summary.uid, { summary, expiresAt: this.#now() + ttlMs });
+  }
+
+  async list(): Promise<NodeSummary[]> {
+    const now = this.#now();
+    for (const [uid, n] of this.#nodes) if (n.expiresAt <= now) this.#nodes.delete(uid);
+    return [...this.#nodes.values()].map((n) => n.summary);
+  }
+}
+
 export class MemoryEngine implements Engine {
   readonly name = 'memory';
   readonly broker: MemoryBroker;
   readonly presence: MemoryPresence;
+  readonly nodes: NodeRegistry;
   readonly #timer: NodeJS.Timeout;
 
   constructor(options: MemoryEngineOptions = {}) {
     const clock = options.now ? { now: options.now } : {};
     this.broker = new MemoryBroker(clock);
     this.presence = new MemoryPresence(clock);
+    this.nodes = new MemoryNodeRegistry(options.now ?? Date.now);
     this.#timer = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 1000);
     this.#timer.unref();
   }

@@ -4,7 +4,7 @@ import { createMemoryEngine } from '../../../src/engine/memory/memory-engine.js'
 import type { BrokerEventHandler } from '../../../src/engine/types.js';
 import type { RawJson } from '../../../src/protocol/types.js';
 
-const ignore: BrokerEventHandler = { onPublication() {}, onJoin() {}, onLeave() {}, onInsufficientState() {} };
+const ignore: BrokerEventHandler = { onPublication() {}, onJoin() {}, onLeave() {}, onInsufficientState() {}, onControl() {} };
 
 function allZero(sizes: Record<string, number>): void {
   for (const [name, size] of Object.entries(sizes)) assert.equal(size, 0, `${name} still holds ${size} entries`);

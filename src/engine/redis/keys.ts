@@ -1,0 +1,56 @@
+/**
+ * Redis key and pub/sub channel names, all under one prefix. Per-channel keys carry the channel
+ * in a hash tag ({...}) so that a channel's keys share a slot (Redis Cluster-safe scripts).
+ */
+export class RedisKeys {
+  readonly prefix: string;
+  /** The pub/sub channel every node listens to for control messages. */
+  readonly control: string;
+  /** Hash: node uid -> summary JSON. */
+  readonly nodes: string;
+  /** Sorted set: node uid -> when its announcement expires (ms). */
+  readonly nodesSeen: string;
+  readonly #pubsubPrefix: string;
+
+  constructor(prefix: string) {
+    this.prefix = prefix;
+    this.control = `${prefix}.control`;
+    this.nodes = `${prefix}.nodes`;
+    this.nodesSeen = `${prefix}.nodes.seen`;
+    this.#pubsubPrefix = `${prefix}.ch.`;
+  }
+
+  stream(channel: string): string {
+    return `${this.prefix}.stream.{${channel}}`;
+  }
+
+  meta(channel: string): string {
+    return `${this.prefix}.meta.{${channel}}`;
+  }
+
+  idempotency(channel: string, key: string): string {
+    return `${this.prefix}.idem.{${channel}}.${key}`;
+  }
+
+  presenceData(channel: string): string {
+    return `${this.prefix}.presence.data.{${channel}}`;
+  }
+
+  presenceExpiry(channel: string): string {
+    return `${this.prefix}.presence.expire.{${channel}}`;
+  }
+
+  presenceUsers(channel: string): string {
+    return `${this.prefix}.presence.users.{${channel}}`;
+  }
+
+  /** The pub/sub channel that carries `channel`'s publications, joins and leaves. */
+  pubsub(channel: string): string {
+    return `${this.#pubsubPrefix}${channel}`;
+  }
+
+  /** The canal channel of a pub/sub channel name, or undefined when it is not one of ours. */
+  channelOf(pubsub: string): string | undefined {
+    return pubsub.startsWith(this.#pubsubPrefix) ? pubsub.slice(this.#pubsubPrefix.length) : undefined;
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The Redis Broker: several canal nodes share channels through one Redis. Publishing is one
+ * Lua script (publish.lua) that bumps the offset, appends to the history stream and publishes
+ * to pub/sub atomically. Each node subscribes to a channel's pub/sub channel only while it has
+ * local subscribers, so a publication crosses Redis once per interested node. When the
+ * subscriber connection comes back after a drop, deliveries may have been lost: the handler
+ * hears onInsufficientState() and positioned subscribers recover.
+ */
+import type { Logger } from '../../log.js';
+import { encodeClientInfo } from '../../protocol/encode.js';
+import type { ClientInfo, StreamPosition } from '../../protocol/types.js';
+import { newEpoch } from '../memory/memory-broker.js';
+import {
+  UnrecoverablePositionError, type Broker, type BrokerEventHandler, type ControlMessage, type HistoryPage,
+  type HistoryQuery, type PublicationInput, type PublishOptions,
+} from '../types.js';
+import { decodeBody, headerRest, infoFromWire, Kind } from './codec.js';
+import { unavailable, type RedisConnections } from './connections.js';
+import type { RedisKeys } from './keys.js';
+
+type HistoryMode = 'none' | 'oldest' | 'newest' | 'after';
+type StreamEntry = [string, string[]];
+
+export class RedisBroker implements Broker {
+  readonly #conn: RedisConnections;
+  readonly #keys: RedisKeys;
+  readonly #log: Logger;
+  #handler: BrokerEventHandler | undefined;
+  #readyOnce = false;
+
+  constructor(conn: RedisConnections, keys: RedisKeys, log: Logger) {
+    this.#conn = conn;
+    this.#keys = keys;
+    this.#log = log;
+  }
+
+  async start(handler: BrokerEventHandler): Promise<void> {
+    this.#handler = handler;
+    const sub = this.#conn.subscriber;
+    sub.on('message', (pubsub: string, message: string) => this.#onMessage(pubsub, message));
+    sub.on('ready', () => {
+      // The first ready is the start; any later one follows a drop that may have lost messages.
+      if (this.#readyOnce) this.#handler?.onInsufficientState();
+      this.#readyOnce = true;
+    });
+    await this.#conn.start();
+    try {
+      await sub.subscribe(this.#keys.control);
+    } catch (err) {
+      throw unavailable('subscribe to the control channel', err);
+    }
+  }
+
+  #onMessage(pubsub: string, message: string): void {
+    const handler = this.#handler;
+    if (!handler) return;
+    try {
+      if (pubsub === this.#keys.control) {
+        handler.onControl(JSON.parse(message) as ControlMessage);
+        return;
+      }
+      const channel = this.#keys.channelOf(pubsub);
+      if (channel === undefined) return;
+      const kind = message[0];
+      if (kind === Kind.Publication) {
+        const { pub, position } = decodeBody(message.slice(1));
+        handler.onPublication(channel, pub, position);
+      } else if (kind === Kind.Join) {
+        handler.onJoin(channel, infoFromWire(JSON.parse(message.slice(1))));
+      } else if (kind === Kind.Leave) {
+        handler.onLeave(channel, infoFromWire(JSON.parse(message.slice(1))));
+      }
+    } catch (err) {
+      this.#log.error({ err, pubsub }, 'malformed message from Redis pub/sub; ignored');
+    }
+  }
+
+  async publish(channel: string, input: PublicationInput, options: PublishOptions): Promise<StreamPosition> {
+    const k = this.#keys;
+    const idempotent = options.idempotencyKey !== undefined;
+    try {
+      const [offset, epoch] = (await this.#conn.script(
+        'canalPublish',
+        k.stream(channel), k.meta(channel), idempotent ? k.idempotency(channel, options.idempotencyKey!) : k.meta(channel),
+        k.pubsub(channel), headerRest(input, Date.now()), input.data, options.history.size, options.history.ttlMs,
+        newEpoch(), idempotent ? (options.idempotencyTtlMs ?? 0) : 0,
+      )) as [number, string];
+      return { offset, epoch };
+    } catch (err) {
+      throw unavailable('publish', err);
+    }
+  }
+
+  publishJoin(channel: string, info: ClientInfo): Promise<void> {
+    return this.#publishPresence(channel, Kind.Join, info);
+  }
+
+  publishLeave(channel: string, info: ClientInfo): Promise<void> {
+    return this.#publishPresence(channel, Kind.Leave, info);
+  }
+
+  async #publishPresence(channel: string, kind: string, info: ClientInfo): Promise<void> {
+    try {
+      await this.#conn.command.publish(this.#keys.pubsub(channel), kind + encodeClientInfo(info));
+    } catch (err) {
+      throw unavailable(kind === Kind.Join ? 'join' : 'leave', err);
+    }
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    try {
+      await this.#conn.subscriber.subscribe(this.#keys.pubsub(channel));
+    } catch (err) {
+      throw unavailable('subscribe', err);
+    }
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    try {
+      await this.#conn.subscriber.unsubscribe(this.#keys.pubsub(channel));
+    } catch (err) {
+      throw unavailable('unsubscribe', err);
+    }
+  }
+
+  async history(channel: string, query: HistoryQuery): Promise<HistoryPage> {
+    const { since, limit, reverse = false } = query;
+    let mode: HistoryMode;
+    let n: number;
+    if (limit === 0) [mode, n] = ['none', 0];
+    else if (since && !reverse) [mode, n] = ['after', since.offset];
+    else if (since) [mode, n] = ['newest', -1];
+    else if (reverse) [mode, n] = ['newest', limit];
+    else [mode, n] = ['oldest', limit];
+    let top: number;
+    let epoch: string;
+    let entries: StreamEntry[];
+    try {
+      [top, epoch, entries] = (await this.#conn.script(
+        'canalHistory', this.#keys.stream(channel), this.#keys.meta(channel),
+        query.history.ttlMs, newEpoch(), mode, n,
+      )) as [number, string, StreamEntry[]];
+    } catch (err) {
+      throw unavailable('history', err);
+    }
+    const position = { offset: top, epoch };
+    if (since && (since.epoch !== epoch || since.offset > top)) {
+      throw new UnrecoverablePositionError(since.epoch !== epoch ? 'the stream has a different epoch' : 'the offset is past the top of the stream');
+    }
+    let pubs = entries.map(([, fields]) => decodeBody(fields[1]!).pub);
+    if (mode === 'after') {
+      pubs = pubs.filter((p) => p.offset! > since!.offset).reverse();
+    } else if (since && reverse) {
+      pubs = pubs.filter((p) => p.offset! < since.offset);
+    }
+    if (limit > 0) pubs = pubs.slice(0, limit);
+    return { publications: pubs, position };
+  }
+
+  async removeHistory(channel: string): Promise<void> {
+    try {
+      await this.#conn.command.del(this.#keys.stream(channel));
+    } catch (err) {
+      throw unavailable('history removal', err);
+    }
+  }
+
+  async publishControl(message: ControlMessage): Promise<void> {
+    try {
+      await this.#conn.command.publish(this.#keys.control, JSON.stringify(message));
+    } catch (err) {
+      throw unavailable('control message', err);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#handler = undefined;
+  }
+}

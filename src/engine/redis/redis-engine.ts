@@ -1,0 +1,50 @@
+/** The Redis engine: broker, presence and node registry on one Redis, under one key prefix. */
+import type { Logger } from '../../log.js';
+import { silentLogger } from '../../log.js';
+import type { Engine } from '../types.js';
+import { RedisConnections } from './connections.js';
+import { RedisKeys } from './keys.js';
+import { RedisBroker } from './redis-broker.js';
+import { RedisNodes } from './redis-nodes.js';
+import { RedisPresence } from './redis-presence.js';
+
+export interface RedisEngineOptions {
+  /** redis://[user:password@]host:port/db (default redis://127.0.0.1:6379/0). */
+  readonly url?: string;
+  /** Prefix of every key and pub/sub channel (default "canal"). */
+  readonly prefix?: string;
+  /** Timeout of every Redis call, and of connecting at start, in ms (default 2000). */
+  readonly timeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+export class RedisEngine implements Engine {
+  readonly name = 'redis';
+  readonly broker: RedisBroker;
+  readonly presence: RedisPresence;
+  readonly nodes: RedisNodes;
+  readonly keys: RedisKeys;
+  readonly connections: RedisConnections;
+
+  constructor(options: RedisEngineOptions = {}) {
+    const log = options.logger ?? silentLogger();
+    this.keys = new RedisKeys(options.prefix ?? 'canal');
+    this.connections = new RedisConnections({ url: options.url ?? 'redis://127.0.0.1:6379/0', timeoutMs: options.timeoutMs ?? 2000, log });
+    this.broker = new RedisBroker(this.connections, this.keys, log);
+    this.presence = new RedisPresence(this.connections, this.keys);
+    this.nodes = new RedisNodes(this.connections, this.keys);
+  }
+
+  async close(): Promise<void> {
+    await this.broker.close();
+    await this.connections.close();
+  }
+}
+
+/**
+ * Creates the Redis engine. It connects when the server starts (Broker.start); until then, and
+ * while Redis is away, calls fail at once with EngineUnavailableError.
+ */
+export function createRedisEngine(options: RedisEngineOptions = {}): RedisEngine {
+  return new RedisEngine(options);
+}
