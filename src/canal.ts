@@ -15,6 +15,7 @@ import { createRedisEngine } from './engine/redis/redis-engine.js';
 import type { Engine } from './engine/types.js';
 import type { Handlers } from './handlers.js';
 import { API_PREFIX, apiEndpoint } from './http/api-endpoint.js';
+import { devTokenEndpoint } from './http/dev-token.js';
 import { Dispatcher, sendJson, sendText } from './http/dispatcher.js';
 import { Metrics } from './http/metrics.js';
 import { ServerApi } from './http/server-api.js';
@@ -24,6 +25,7 @@ import { CanalNode } from './node.js';
 import { DisconnectCode } from './protocol/codes.js';
 import type { RawJson, StreamPosition } from './protocol/types.js';
 import type { ClientSession, SessionContext } from './session/client-session.js';
+import type { RawContext } from './session/raw-session.js';
 import { logConnection } from './transport/connection-log.js';
 import { attachEcho } from './transport/echo.js';
 import { Heartbeat, sweepSockets, trackLiveness } from './transport/heartbeat.js';
@@ -102,6 +104,7 @@ export class Canal {
   readonly #ownsEngine: boolean;
   readonly #node: CanalNode;
   readonly #sessionContext: SessionContext;
+  readonly #rawContext: RawContext;
   readonly #http: Server;
   readonly #router = new UpgradeRouter();
   readonly #dispatcher: Dispatcher;
@@ -159,6 +162,13 @@ export class Canal {
       version: VERSION,
       anonymousAllowed: this.config.dev || this.config.allow_anonymous_connect,
       metrics: this.metrics,
+    };
+    this.#rawContext = {
+      node: this.#node,
+      handlers,
+      log: this.#log,
+      metrics: this.metrics,
+      maxQueueBytes: this.config.client_queue_max_bytes,
     };
 
     this.#heartbeat = new Heartbeat(this.config.ping_interval);
@@ -253,13 +263,13 @@ export class Canal {
       path: '/raw/<channel>',
       description: `plain WebSocket channel: text you send is published, publications arrive as text (namespaces: ${this.#node.namespaceNames().map((n) => `${n}:`).join(', ') || 'none'})`,
       server,
-      match: (pathname) => matchRaw(pathname, this.#node),
+      match: (pathname) => matchRaw(pathname, this.#node, this.#sessionContext.handlers.onSubscribe !== undefined),
       refuse: (target) => ('refusal' in target ? target.refusal : undefined),
       accept: (ws, req, target) => {
         if ('refusal' in target) return;
         logConnection(ws, req, 'raw', this.#log);
         trackLiveness(ws);
-        acceptRawSocket(ws, req, target, this.#node, this.#log, this.config.client_queue_max_bytes, this.metrics);
+        acceptRawSocket(ws, req, target, this.#rawContext);
       },
     });
   }
@@ -285,6 +295,7 @@ export class Canal {
   }
 
   #mountPages(): void {
+    if (this.config.dev && this.tokenSecret !== undefined) this.#dispatcher.route('/demo/token', devTokenEndpoint(this.tokenSecret));
     this.#dispatcher.route('/vendor/centrifuge/', staticFiles(centrifugeBrowserDir(), { immutable: true }), { strip: true });
     this.#dispatcher.route('/', staticFiles(WEB_ROOT));
   }

@@ -49,7 +49,7 @@ export const OPTIONS = {
     parse: bytes(1, 256 * 1024 * 1024),
     default: 1024 * 1024,
     arg: 'BYTES',
-    doc: 'Largest WebSocket message accepted; a larger one closes the connection with 1009.',
+    doc: 'Largest message on the echo endpoint (ws://HOST:PORT/) and largest server API request body; a larger message closes the connection with 1009.',
   }),
   protocol_max_message_bytes: option({
     parse: bytes(1024, 256 * 1024 * 1024),

@@ -9,7 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../protocol/codes.js';
 import { sendJson, type Handler } from './dispatcher.js';
-import { API_METHODS, type ServerApi } from './server-api.js';
+import { API_METHODS, RawSource, type ServerApi } from './server-api.js';
 
 export const API_PREFIX = '/api/';
 
@@ -95,24 +95,24 @@ export function apiEndpoint(api: ServerApi, options: ApiEndpointOptions): Handle
       return apiError(res, 413, ErrorCode.LimitExceeded, `request body too large: at most ${options.maxBodyBytes} bytes`);
     }
     let params: unknown = {};
+    const text = body.toString('utf8');
     if (body.length > 0) {
       try {
-        params = JSON.parse(body.toString('utf8'));
+        params = JSON.parse(text);
       } catch (err) {
         observe('bad_request');
         return apiError(res, 400, ErrorCode.BadRequest, `bad request: the body is not valid JSON (${(err as Error).message})`);
       }
     }
-    const result = await api.call(method, params);
+    const result = await api.call(method, params, body.length > 0 ? new RawSource(text) : undefined);
     observe(result.outcome);
     const status = result.outcome === 'bad_request' ? 400 : result.outcome === 'not_found' ? 404 : 200;
-    const text = result.body;
     res.writeHead(status, {
       'content-type': 'application/json',
-      'content-length': Buffer.byteLength(text),
+      'content-length': Buffer.byteLength(result.body),
       'x-content-type-options': 'nosniff',
       'cache-control': 'no-store',
     });
-    res.end(text);
+    res.end(result.body);
   };
 }

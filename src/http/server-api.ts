@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { CanalNode } from '../node.js';
 import { DisconnectCode, ErrorCode } from '../protocol/codes.js';
 import { encodeResult } from '../protocol/encode.js';
+import { compactJson, rawValueAt } from '../protocol/raw-json.js';
 import { DisconnectError, ReplyError, toWire } from '../protocol/errors.js';
 import type { RawJson, StreamPosition } from '../protocol/types.js';
 import { EngineUnavailableError, UnrecoverablePositionError } from '../engine/types.js';
@@ -59,8 +60,12 @@ export class ServerApi {
     this.#log = log;
   }
 
-  /** Calls `method` with `params`. Never throws. */
-  async call(method: string, params: unknown): Promise<ApiOutcome> {
+  /**
+   * Calls `method` with `params`. `source` is the JSON text `params` was parsed from, when
+   * there is one: publication data is taken from it as written (JSON.parse rounds integers past
+   * 2^53). Never throws.
+   */
+  async call(method: string, params: unknown, source?: RawSource): Promise<ApiOutcome> {
     const spec = SPECS[method];
     if (!spec) {
       return error(ErrorCode.MethodNotFound, `method not found: ${JSON.stringify(method)} (methods: ${API_METHODS.join(', ')})`, 'not_found');
@@ -73,7 +78,7 @@ export class ServerApi {
       throw err;
     }
     try {
-      return { body: `{"result":${await this.#run(method, checked)}}`, outcome: 'ok' };
+      return { body: `{"result":${await this.#run(method, checked, source)}}`, outcome: 'ok' };
     } catch (err) {
       if (err instanceof BadParamsError) return error(ErrorCode.BadRequest, err.message, 'bad_request');
       if (err instanceof UnrecoverablePositionError) return error(ErrorCode.UnrecoverablePosition, `unrecoverable position: ${err.message}`, 'error');
@@ -88,11 +93,11 @@ export class ServerApi {
     }
   }
 
-  async #run(method: string, p: Record<string, unknown>): Promise<string> {
+  async #run(method: string, p: Record<string, unknown>, source: RawSource | undefined): Promise<string> {
     const node = this.#node;
     switch (method) {
       case 'publish': {
-        const position = await this.#publish(p.channel as string, p);
+        const position = await this.#publish(p.channel as string, p, source);
         return JSON.stringify(position);
       }
       case 'broadcast': {
@@ -100,7 +105,7 @@ export class ServerApi {
         if (channels.length === 0) throw new BadParamsError('bad request: broadcast.channels is empty');
         const replies = await Promise.all(channels.map(async (channel) => {
           try {
-            return `{"result":${JSON.stringify(await this.#publish(channel, p))}}`;
+            return `{"result":${JSON.stringify(await this.#publish(channel, p, source))}}`;
           } catch (err) {
             const wire = toWire(err);
             if (wire.kind === 'reply') return errorBody(wire.code, wire.message, wire.temporary);
@@ -175,10 +180,11 @@ export class ServerApi {
         if (commands.length > MAX_BATCH) throw new BadParamsError(`bad request: a batch holds at most ${MAX_BATCH} commands`);
         if (commands.some((c) => c.method === 'batch')) throw new BadParamsError('bad request: a batch cannot contain a batch');
         let replies: ApiOutcome[];
-        if (p.parallel === true) replies = await Promise.all(commands.map((c) => this.call(c.method, c.params ?? {})));
+        const sub = (i: number): RawSource | undefined => source?.at(['commands', i, 'params']);
+        if (p.parallel === true) replies = await Promise.all(commands.map((c, i) => this.call(c.method, c.params ?? {}, sub(i))));
         else {
           replies = [];
-          for (const c of commands) replies.push(await this.call(c.method, c.params ?? {}));
+          for (const [i, c] of commands.entries()) replies.push(await this.call(c.method, c.params ?? {}, sub(i)));
         }
         return `{"replies":[${replies.map((r) => r.body).join(',')}]}`;
       }
@@ -187,9 +193,10 @@ export class ServerApi {
     }
   }
 
-  #publish(channel: string, p: Record<string, unknown>): Promise<StreamPosition> {
+  #publish(channel: string, p: Record<string, unknown>, source: RawSource | undefined): Promise<StreamPosition> {
+    const data = source?.value(['data']) ?? JSON.stringify(p.data);
     return this.#node.publish(channel, withDefined(
-      { data: JSON.stringify(p.data) as RawJson },
+      { data: data as RawJson },
       {
         skipHistory: p.skip_history === true ? true : undefined,
         tags: p.tags as Record<string, string> | undefined,
@@ -198,6 +205,22 @@ export class ServerApi {
     ));
   }
 
+}
+
+/** Where a call's parameters came from: JSON text, and the path of the parameters object in it. */
+export class RawSource {
+  constructor(private readonly text: string, private readonly path: ReadonlyArray<string | number> = []) {}
+
+  /** The compacted JSON text of the value at `path` below the parameters, if present. */
+  value(path: ReadonlyArray<string | number>): string | undefined {
+    const raw = rawValueAt(this.text, [...this.path, ...path]);
+    return raw === undefined ? undefined : compactJson(raw);
+  }
+
+  /** The source of a nested parameters object. */
+  at(path: ReadonlyArray<string | number>): RawSource {
+    return new RawSource(this.text, [...this.path, ...path]);
+  }
 }
 
 function errorBody(code: number, message: string, temporary = false): string {

@@ -12,6 +12,7 @@ import {
   type SubscribePosition, type SubscribeRequest,
 } from './types.js';
 import { withDefined } from '../util/defined.js';
+import { compactJson, rawValueAt } from './raw-json.js';
 
 type Obj = Record<string, unknown>;
 
@@ -26,7 +27,16 @@ function isObject(v: unknown): v is Obj {
 
 /** Typed access to one request object; errors name the field by its path. */
 class Fields {
-  constructor(private readonly obj: Obj, private readonly path: string) {}
+  /**
+   * `obj` is the parsed object at `keys` inside the line `source`; the source is kept so that
+   * embedded JSON values are taken as written (see raw-json.ts).
+   */
+  constructor(
+    private readonly obj: Obj,
+    private readonly path: string,
+    private readonly source: string,
+    private readonly keys: readonly string[],
+  ) {}
 
   #get(key: string): unknown {
     const v = this.obj[key];
@@ -72,14 +82,14 @@ class Fields {
   /** An embedded JSON value (a protocol `bytes` field), kept as its JSON text. */
   json(key: string): RawJson | undefined {
     if (!(key in this.obj)) return undefined;
-    return JSON.stringify(this.obj[key]) as RawJson;
+    return compactJson(rawValueAt(this.source, [...this.keys, key])!) as RawJson;
   }
 
   object(key: string): Fields | undefined {
     const v = this.#get(key);
     if (v === undefined) return undefined;
     if (!isObject(v)) bad(`${this.path}.${key} must be an object`);
-    return new Fields(v, `${this.path}.${key}`);
+    return new Fields(v, `${this.path}.${key}`, this.source, [...this.keys, key]);
   }
 
   entries(): Array<[string, unknown]> {
@@ -88,7 +98,7 @@ class Fields {
 
   at(key: string, value: unknown): Fields {
     if (!isObject(value)) bad(`${this.path}.${key} must be an object`);
-    return new Fields(value, `${this.path}.${key}`);
+    return new Fields(value, `${this.path}.${key}`, this.source, [...this.keys, key]);
   }
 }
 
@@ -196,7 +206,7 @@ export function decodeLine(text: string, line: number): Incoming {
   if (method !== 'send' && rawId === 0) bad(`line ${line}: ${method} needs an id greater than 0`);
   const body = value[method];
   if (!isObject(body)) bad(`line ${line}: ${method} must be an object`);
-  return { id: rawId, method, request: decodeRequest(method, new Fields(body, method)) } as Command;
+  return { id: rawId, method, request: decodeRequest(method, new Fields(body, method, text, [method])) } as Command;
 }
 
 /**

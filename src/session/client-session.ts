@@ -35,8 +35,18 @@ import { Writer, type FrameSink } from './writer.js';
 export interface SessionConnection extends FrameSink {
   /** Closes with `code` and a non-empty `reason`. */
   close(code: number, reason: string): void;
+  /** Stops reading from the client (TCP then pushes back), until resume(). */
+  pause(): void;
+  resume(): void;
   readonly remoteAddress: string | undefined;
 }
+
+/**
+ * Commands waiting to be handled, past which the connection stops reading until the backlog
+ * falls to RESUME_AT: a client cannot grow our memory by sending faster than we handle.
+ */
+const PAUSE_AT = 2000;
+const RESUME_AT = 200;
 
 /** Shared by every session of a server: one object, not one per connection. */
 export interface SessionContext {
@@ -100,7 +110,7 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
   readonly #conn: SessionConnection;
   readonly #writer: Writer;
   readonly #subs = new Map<string, Subscription>();
-  readonly #queue: Incoming[] = [];
+  readonly #queue: Command[] = [];
   #processing = false;
   #state: State = 'connecting';
   #user = '';
@@ -114,6 +124,7 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
   readonly #bucket: TokenBucket;
   /** Commands refused by the rate limit since the last accepted one. */
   #refused = 0;
+  #paused = false;
 
   constructor(conn: SessionConnection, ctx: SessionContext) {
     this.#ctx = ctx;
@@ -153,7 +164,15 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
       this.#fail(err, 0);
       return;
     }
-    for (const c of commands) this.#queue.push(c);
+    for (const c of commands) {
+      // A pong is answered at once, not behind a slow command: it only proves the client is alive.
+      if (c.method === 'pong') this.#awaitingPong = false;
+      else this.#queue.push(c);
+    }
+    if (this.#queue.length > PAUSE_AT && !this.#paused) {
+      this.#paused = true;
+      this.#conn.pause();
+    }
     void this.#drain();
   }
 
@@ -166,17 +185,19 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
     if (this.#processing) return;
     this.#processing = true;
     try {
-      while (this.#queue.length > 0 && this.#state !== 'closed') await this.#handle(this.#queue.shift()!);
+      while (this.#queue.length > 0 && this.#state !== 'closed') {
+        await this.#handle(this.#queue.shift()!);
+        if (this.#paused && this.#queue.length <= RESUME_AT) {
+          this.#paused = false;
+          this.#conn.resume();
+        }
+      }
     } finally {
       this.#processing = false;
     }
   }
 
-  async #handle(cmd: Incoming): Promise<void> {
-    if (cmd.method === 'pong') {
-      this.#awaitingPong = false;
-      return;
-    }
+  async #handle(cmd: Command): Promise<void> {
     if (!this.#bucket.take(Date.now())) {
       const { client_command_rate: rate, client_command_burst: burst } = this.#ctx.config;
       if (++this.#refused > burst) {

@@ -6,12 +6,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import type { NamespaceOptions } from '../config/namespaces.js';
-import type { Metrics } from '../http/metrics.js';
-import type { Logger } from '../log.js';
 import type { CanalNode } from '../node.js';
 import { ErrorCode } from '../protocol/codes.js';
 import { ReplyError } from '../protocol/errors.js';
-import { RawSession } from '../session/raw-session.js';
+import { RawSession, type RawContext } from '../session/raw-session.js';
 import type { Refusal } from './router.js';
 import { WsConnection } from './ws-connection.js';
 
@@ -23,8 +21,11 @@ type WithRaw = WebSocket & { [kRaw]: RawSession };
 /** What a /raw/ path resolves to: a channel and its namespace, or why it cannot be served. */
 export type RawTarget = { readonly channel: string; readonly ns: NamespaceOptions } | { readonly refusal: Refusal };
 
-/** Resolves `/raw/<channel>` (URL-decoded) against the namespaces; undefined for other paths. */
-export function matchRaw(pathname: string, node: CanalNode): RawTarget | undefined {
+/**
+ * Resolves `/raw/<channel>` (URL-decoded) against the namespaces; undefined for other paths.
+ * `askHandler`: the application's onSubscribe decides after the handshake, not the namespace.
+ */
+export function matchRaw(pathname: string, node: CanalNode, askHandler: boolean): RawTarget | undefined {
   if (!pathname.startsWith(RAW_PREFIX)) return undefined;
   let channel: string;
   try {
@@ -40,7 +41,7 @@ export function matchRaw(pathname: string, node: CanalNode): RawTarget | undefin
     const status = err.code === ErrorCode.UnknownChannel ? 404 : 400;
     return { refusal: { status, message: `${err.message}\n` } };
   }
-  if (!ns.allow_subscribe_for_anonymous) {
+  if (!ns.allow_subscribe_for_anonymous && !askHandler) {
     return { refusal: { status: 403, message: `permission denied: plain clients may not subscribe to ${channel} (its namespace does not allow anonymous subscribers)\n` } };
   }
   return { channel, ns };
@@ -48,8 +49,8 @@ export function matchRaw(pathname: string, node: CanalNode): RawTarget | undefin
 
 /** Starts a plain-client session on a freshly accepted socket. */
 export function acceptRawSocket(ws: WebSocket, req: IncomingMessage, target: { channel: string; ns: NamespaceOptions },
-  node: CanalNode, log: Logger, maxQueueBytes: number, metrics: Metrics): RawSession {
-  const session = new RawSession(new WsConnection(ws, req), target.channel, target.ns, node, log, maxQueueBytes, metrics);
+  ctx: RawContext): RawSession {
+  const session = new RawSession(new WsConnection(ws, req), target.channel, target.ns, ctx);
   (ws as WithRaw)[kRaw] = session;
   ws.on('message', onMessage);
   ws.once('close', onClose);

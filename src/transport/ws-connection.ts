@@ -31,4 +31,12 @@ export class WsConnection {
   close(code: number, reason: string): void {
     closeSocket(this.ws, code, reason);
   }
+
+  pause(): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.pause();
+  }
+
+  resume(): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.resume();
+  }
 }

@@ -1,0 +1,126 @@
+/**
+ * Raw JSON text, kept as the client wrote it. JSON.parse turns numbers into doubles, so
+ * 12345678901234567890 would come out as 12345678901234567000; a publication's data must reach
+ * every subscriber exactly as sent (other SDKs read 64-bit integers). These scanners find a
+ * value's text inside an already-validated JSON document and compact it to one line. Pure.
+ */
+
+const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+function skipWs(text: string, i: number): number {
+  while (i < text.length && WS.has(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** The index just past the string that starts at `i` (a quote). */
+function skipString(text: string, i: number): number {
+  i++;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c /* \ */) i += 2;
+    else if (c === 0x22 /* " */) return i + 1;
+    else i++;
+  }
+  return i;
+}
+
+/** The index just past the value that starts at `i` (after whitespace). */
+function skipValue(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c === 0x22) return skipString(text, i);
+  if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+    let depth = 0;
+    while (i < text.length) {
+      const d = text.charCodeAt(i);
+      if (d === 0x22) {
+        i = skipString(text, i);
+        continue;
+      }
+      if (d === 0x7b || d === 0x5b) depth++;
+      else if (d === 0x7d || d === 0x5d) {
+        depth--;
+        if (depth === 0) return i + 1;
+      }
+      i++;
+    }
+    return i;
+  }
+  // A number, true, false or null: up to the next delimiter.
+  while (i < text.length) {
+    const d = text.charCodeAt(i);
+    if (d === 0x2c || d === 0x7d || d === 0x5d || WS.has(d)) break;
+    i++;
+  }
+  return i;
+}
+
+/** The span of the value of member `key` of the object at `i`; the last one wins, as in JSON.parse. */
+function memberSpan(text: string, i: number, key: string): [number, number] | undefined {
+  if (text.charCodeAt(i) !== 0x7b) return undefined;
+  let found: [number, number] | undefined;
+  i = skipWs(text, i + 1);
+  while (i < text.length && text.charCodeAt(i) !== 0x7d) {
+    const keyEnd = skipString(text, i);
+    const name = JSON.parse(text.slice(i, keyEnd)) as string;
+    i = skipWs(text, keyEnd);
+    i = skipWs(text, i + 1); // the colon
+    const end = skipValue(text, i);
+    if (name === key) found = [i, end];
+    i = skipWs(text, end);
+    if (text.charCodeAt(i) === 0x2c) i = skipWs(text, i + 1);
+  }
+  return found;
+}
+
+/** The span of element `index` of the array at `i`. */
+function elementSpan(text: string, i: number, index: number): [number, number] | undefined {
+  if (text.charCodeAt(i) !== 0x5b) return undefined;
+  i = skipWs(text, i + 1);
+  for (let n = 0; i < text.length && text.charCodeAt(i) !== 0x5d; n++) {
+    const end = skipValue(text, i);
+    if (n === index) return [i, end];
+    i = skipWs(text, end);
+    if (text.charCodeAt(i) === 0x2c) i = skipWs(text, i + 1);
+  }
+  return undefined;
+}
+
+/**
+ * The text of the value at `path` (object keys and array indexes) in `text`, which must be
+ * valid JSON; undefined when the path does not exist. Whitespace inside the value is kept.
+ */
+export function rawValueAt(text: string, path: ReadonlyArray<string | number>): string | undefined {
+  let span: [number, number] = [skipWs(text, 0), text.length];
+  for (const step of path) {
+    const next = typeof step === 'number' ? elementSpan(text, span[0], step) : memberSpan(text, span[0], step);
+    if (!next) return undefined;
+    span = next;
+  }
+  return text.slice(span[0], skipValue(text, span[0]));
+}
+
+/** The same JSON value on one line: whitespace outside strings removed (strings untouched). */
+export function compactJson(text: string): string {
+  let plain = true;
+  for (let i = 0; i < text.length; i++) {
+    if (WS.has(text.charCodeAt(i))) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return text;
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      const end = skipString(text, i);
+      out += text.slice(i, end);
+      i = end;
+    } else {
+      if (!WS.has(c)) out += text[i];
+      i++;
+    }
+  }
+  return out;
+}
