@@ -3,6 +3,7 @@ import { Canal, ListenError } from '../canal.js';
 import { ConfigError, formatProblem, resolveConfig } from '../config/resolve.js';
 import { envName, flagName, OPTIONS, type Config, type OptionKey, type OptionSpec } from '../config/schema.js';
 import { formatDuration } from '../config/values.js';
+import { createDemos } from '../demos/index.js';
 import { EngineUnavailableError } from '../engine/types.js';
 import { createLogger } from '../log.js';
 import { configFlagOptions, configFlagValues, parse } from './args.js';
@@ -68,7 +69,9 @@ export async function serve(io: CliIo, argv: readonly string[]): Promise<number>
     return ExitCode.Failure;
   }
 
-  const canal = new Canal({ ...config, logger: createLogger(config.log_level) });
+  // Dev mode runs the demos' server side (the game, the scoreboard admin) in this process.
+  const demos = config.dev ? createDemos() : undefined;
+  const canal = new Canal({ ...config, ...demos?.handlers, logger: createLogger(config.log_level) });
   // Handlers go in before listening: a signal that arrives as soon as the line is printed must
   // still close connections with 1001 and exit 0, not kill the process.
   let stop!: () => void;
@@ -92,6 +95,7 @@ export async function serve(io: CliIo, argv: readonly string[]): Promise<number>
       await canal.close();
       return ExitCode.Failure;
     }
+    demos?.start(canal);
     const shown = config.host.includes(':') ? `[${config.host}]` : config.host;
     io.out(`canal listening on ws://${shown}:${address.port} (open http://${shown}:${address.port}/)`);
     if (config.api_key === undefined && canal.apiKey !== undefined) {
@@ -102,6 +106,7 @@ export async function serve(io: CliIo, argv: readonly string[]): Promise<number>
       io.out(`dev mode: server API key ${canal.apiKey} (canal publish, canal info and canal token find it on this machine)`);
     }
     await stopped;
+    demos?.stop();
     removeDevFile(address.port);
   } finally {
     process.off('SIGINT', onSignal);
