@@ -12,6 +12,7 @@ import { formatDuration } from '../src/config/values.js';
 function showValue(spec: OptionSpec<unknown>, value: unknown): string {
   if (value === undefined) return 'unset';
   if (spec.parse.allowed.startsWith('a duration')) return formatDuration(value as number);
+  if (Array.isArray(value)) return `\`${JSON.stringify(value)}\``;
   if (typeof value === 'object') return Object.keys(value as object).length === 0 ? '`{}`' : '(see below)';
   return `\`${JSON.stringify(value)}\``;
 }

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { KeyFileError, TokenVerifier } from './auth/tokens.js';
 import { ConfigError, isLoopback, resolveConfig } from './config/resolve.js';
@@ -352,6 +353,7 @@ export class Canal {
     this.#heartbeat.start();
     const address = this.address;
     if (!address) throw new ListenError('ENOTLISTENING', 'server stopped while starting', 'port');
+    this.#node.name = `${hostname()}_${address.port}`;
     this.#log.debug({ host: address.host, port: address.port }, 'listening');
     return address;
   }

@@ -38,6 +38,8 @@ export interface SessionHandle {
   serverUnsubscribe(channel: string): void;
   /** Sets when the connection expires (Unix ms), or removes its expiry. */
   setExpiry(expiresAt: number | undefined): void;
+  /** Renews the connection's presence entries. */
+  refreshPresence(): void;
 }
 
 export interface PublishInput {
@@ -66,7 +68,8 @@ export type UserAction =
 export class CanalNode implements BrokerEventHandler {
   /** A unique id of this process, for the info API and logs. */
   readonly id = randomUUID();
-  readonly name: string;
+  /** host_port; set again once the server listens (a configured port 0 becomes the real one). */
+  name: string;
   readonly startedAt = Date.now();
   readonly hub = new Hub();
   readonly engine: Engine;
@@ -205,7 +208,11 @@ export class CanalNode implements BrokerEventHandler {
 
   onInsufficientState(channel?: string): void {
     this.#log.warn({ channel }, 'broker may have lost publications; positioned subscribers will recover');
-    for (const session of this.#sessions.values()) session.insufficientState(channel);
+    for (const session of [...this.#sessions.values()]) {
+      session.insufficientState(channel);
+      // The engine may have lost presence too (a restarted Redis keeps nothing): renew it now, not at the next tick.
+      session.refreshPresence();
+    }
   }
 
   // ---- operations ----
@@ -277,8 +284,9 @@ export class CanalNode implements BrokerEventHandler {
     return this.#broker.publishLeave(channel, info);
   }
 
+  /** Adds or renews presence; entries live at least two ping intervals, since they are renewed once per interval. */
   addPresence(channel: string, info: ClientInfo): Promise<void> {
-    return this.engine.presence.add(channel, info, this.#config.presence_ttl);
+    return this.engine.presence.add(channel, info, Math.max(this.#config.presence_ttl, 2 * this.#config.ping_interval));
   }
 
   removePresence(channel: string, clientId: string): Promise<void> {

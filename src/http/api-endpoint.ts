@@ -67,7 +67,12 @@ export interface ApiEndpointOptions {
 export function apiEndpoint(api: ServerApi, options: ApiEndpointOptions): Handler {
   return async (req, res) => {
     const path = (req.url ?? '').split('?', 1)[0]!;
-    const method = decodeURIComponent(path.slice(API_PREFIX.length));
+    let method: string;
+    try {
+      method = decodeURIComponent(path.slice(API_PREFIX.length));
+    } catch {
+      method = path.slice(API_PREFIX.length); // not valid percent-encoding: an unknown method below
+    }
     const observe = (outcome: string): void => options.observe?.(API_METHODS.includes(method) ? method : 'unknown', outcome);
     if (options.key === undefined) {
       observe('off');

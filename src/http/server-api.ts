@@ -66,7 +66,8 @@ export class ServerApi {
    * 2^53). Never throws.
    */
   async call(method: string, params: unknown, source?: RawSource): Promise<ApiOutcome> {
-    const spec = SPECS[method];
+    // Own properties only: a method named "constructor" or "toString" is unknown, not Object's member.
+    const spec = Object.hasOwn(SPECS, method) ? SPECS[method] : undefined;
     if (!spec) {
       return error(ErrorCode.MethodNotFound, `method not found: ${JSON.stringify(method)} (methods: ${API_METHODS.join(', ')})`, 'not_found');
     }

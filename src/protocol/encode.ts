@@ -170,13 +170,3 @@ export function encodeSubscribePush(channel: string, r: SubscribeResult): string
     ['data', raw(r.data)],
   ]));
 }
-
-/** A message push: asynchronous data for the client, outside any channel. */
-export function encodeMessagePush(data: RawJson): string {
-  return push(undefined, 'message', object([['data', data]]));
-}
-
-/** A disconnect push, sent before closing on transports that cannot carry a close code. */
-export function encodeDisconnectPush(code: number, reason: string): string {
-  return push(undefined, 'disconnect', object([['code', String(code)], ['reason', q(reason)]]));
-}

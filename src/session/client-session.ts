@@ -226,7 +226,7 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
   async #dispatch(cmd: Command): Promise<void> {
     this.#ctx.metrics.received('protocol', cmd.method);
     switch (cmd.method) {
-      case 'connect': return this.#reply(cmd.id, 'connect', await this.#connect(cmd.request));
+      case 'connect': return this.#connectCommand(cmd.id, cmd.request);
       case 'subscribe': return this.#subscribeCommand(cmd.id, cmd.request);
       case 'unsubscribe': return this.#reply(cmd.id, 'unsubscribe', await this.#unsubscribe(cmd.request));
       case 'publish': return this.#reply(cmd.id, 'publish', await this.#publish(cmd.request));
@@ -324,11 +324,14 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
         node: node.id,
       },
     );
-    // Publications buffered for server-side subscriptions go out after the connect reply.
-    queueMicrotask(() => {
-      for (const channel of Object.keys(subs)) this.#activate(channel);
-    });
     return result;
+  }
+
+  /** Connect, then — after the reply, which the client must see first — the server-side subscriptions' buffers. */
+  async #connectCommand(id: number, req: ConnectRequest): Promise<void> {
+    const result = await this.#connect(req);
+    this.#reply(id, 'connect', result);
+    for (const channel of Object.keys(result.subs ?? {})) this.#activate(channel);
   }
 
   async #refresh(req: RefreshRequest): Promise<RefreshResult> {
@@ -380,7 +383,16 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
     for (const sub of this.#subs.values()) {
       if (sub.expiresAt !== undefined && sub.expiresAt + grace <= now) {
         this.#serverUnsubscribe(sub.channel, UnsubscribeCode.Expired, UNSUBSCRIBES[UnsubscribeCode.Expired]);
-      } else if (sub.ns.presence && sub.buffer === undefined) {
+      }
+    }
+    this.refreshPresence();
+  }
+
+  /** Renews this connection's presence entries (each tick, and at once after the engine came back). */
+  refreshPresence(): void {
+    if (this.#state !== 'connected') return;
+    for (const sub of this.#subs.values()) {
+      if (sub.ns.presence && sub.buffer === undefined) {
         void this.#ctx.node.addPresence(sub.channel, sub.info).catch((err: unknown) => this.#engineError(err, 'presence refresh'));
       }
     }

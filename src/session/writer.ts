@@ -4,7 +4,7 @@
  * frame shared by many connections and written alone goes out as the shared bytes. Past
  * `maxBytes` queued (here and in the socket), the connection is a slow consumer: the queue is
  * dropped and `onOverflow` runs once (the session disconnects it with a reconnect-allowed code,
- * and the client recovers what it missed).
+ * and the client recovers what it missed). A single message into an empty pipeline always passes.
  */
 import { SharedFrame } from '../transport/shared-frame.js';
 
@@ -48,7 +48,10 @@ export class Writer {
     if (this.#closed) return;
     this.#items.push(item);
     this.#bytes += typeof item === 'string' ? Buffer.byteLength(item) : item.byteLength;
-    if (this.#bytes + this.#sink.unsentBytes() > this.#maxBytes) {
+    const unsent = this.#sink.unsentBytes();
+    // One message alone is always accepted: a publication larger than the limit must not cut
+    // every subscriber; the limit is for a backlog that grows because the client does not read.
+    if (this.#bytes + unsent > this.#maxBytes && (this.#items.length > 1 || unsent > 0)) {
       this.#closed = true;
       this.#items = [];
       this.#bytes = 0;

@@ -1,6 +1,7 @@
 /**
  * Redis key and pub/sub channel names, all under one prefix. Per-channel keys carry the channel
- * in a hash tag ({...}) so that a channel's keys share a slot (Redis Cluster-safe scripts).
+ * in a hash tag ({...}) so that the keys one script touches share a slot — a precondition for
+ * Redis Cluster, which canal does not support yet (it connects to one Redis).
  */
 export class RedisKeys {
   readonly prefix: string;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  encodeClientInfo, encodeDisconnectPush, encodeErrorReply, encodeJoinPush, encodeLeavePush, encodeMessagePush,
+  encodeClientInfo, encodeErrorReply, encodeJoinPush, encodeLeavePush,
   encodePublication, encodePublicationPush, encodeReply, encodeSubscribePush, encodeUnsubscribePush, PING,
 } from '../../../src/protocol/encode.js';
 import type { ClientInfo, Publication, RawJson } from '../../../src/protocol/types.js';
@@ -195,15 +195,6 @@ describe('pushes', () => {
     expectLine(encodeSubscribePush('news', { recoverable: true, epoch: 'e1', offset: 3, positioned: true, data: raw('{"x":1}') }),
       '{"push":{"channel":"news","subscribe":{"recoverable":true,"epoch":"e1","offset":3,"positioned":true,"data":{"x":1}}}}');
     expectLine(encodeSubscribePush('news', {}), '{"push":{"channel":"news","subscribe":{}}}');
-  });
-
-  it('encodes a message push with no channel', () => {
-    expectLine(encodeMessagePush(raw('{"hello":"world"}')), '{"push":{"message":{"data":{"hello":"world"}}}}');
-    expectLine(encodeMessagePush(raw('"hi"')), '{"push":{"message":{"data":"hi"}}}');
-  });
-
-  it('encodes a disconnect push with no channel', () => {
-    expectLine(encodeDisconnectPush(3001, 'shutdown'), '{"push":{"disconnect":{"code":3001,"reason":"shutdown"}}}');
   });
 
   it('quotes channel names that need escaping', () => {

@@ -188,9 +188,25 @@ describe('Writer overflow (slow consumer)', () => {
   it('counts UTF-8 bytes, not UTF-16 code units, when the text is not ASCII', () => {
     const sink = new FakeSink();
     let overflows = 0;
-    const w = writer(sink, 10, () => overflows++);
-    w.push('"\u00e9\u00e9\u00e9\u00e9\u00e9"'); // 7 characters, 12 bytes of UTF-8
+    const w = writer(sink, 14, () => overflows++);
+    w.push('{}');
+    w.push('"\u00e9\u00e9\u00e9\u00e9\u00e9"'); // 7 characters, 12 bytes of UTF-8: 14 in all, at the limit
+    assert.equal(overflows, 0);
+    w.push('"\u00e9"'); // 4 more bytes (3 characters)
     assert.equal(overflows, 1);
+  });
+
+  it('accepts one message larger than the limit into an empty pipeline (a big publication cuts nobody)', async () => {
+    const sink = new FakeSink();
+    let overflows = 0;
+    const w = writer(sink, 10, () => overflows++);
+    w.push('"a big publication of 33 bytes"');
+    assert.equal(overflows, 0);
+    await nextTurn();
+    assert.deepEqual(sink.writes, [{ text: '"a big publication of 33 bytes"' }]);
+    w.push('"x"');
+    w.push('"y"');
+    assert.equal(overflows, 0, 'the pipeline is empty again once written');
   });
 });
 
@@ -233,6 +249,7 @@ describe('Writer close', () => {
     let overflows = 0;
     const w = writer(sink, 1, () => overflows++);
     w.push('xx');
+    w.push('yy');
     w.close();
     assert.equal(overflows, 1);
     assert.deepEqual(sink.writes, []);

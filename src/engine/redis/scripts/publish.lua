@@ -3,7 +3,7 @@
 -- can see an offset that history does not hold. Idempotent per key when KEYS[3] is given.
 --
 -- KEYS[1] history stream       KEYS[2] stream meta (hash: s = top offset, e = epoch)
--- KEYS[3] idempotency key ('' when none)
+-- KEYS[3] idempotency key (when ARGV[7] is 0 the caller passes KEYS[2] again: unused)
 -- ARGV[1] pub/sub channel      ARGV[2] header fields after offset and epoch (',"t":...' or '')
 -- ARGV[3] data (JSON text)     ARGV[4] history size (0: no history)
 -- ARGV[5] history ttl ms       ARGV[6] epoch to use if the stream has none
