@@ -1,0 +1,52 @@
+/**
+ * The README's embedding example is real code: it is taken from README.md as written, run
+ * against the current source, and used by the centrifuge client as a reader would.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Centrifuge } from 'centrifuge';
+import WebSocket from 'ws';
+import type { Canal } from '../../src/index.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function readmeExample(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const m = /## Embedding\n\n```ts\n([\s\S]*?)```/.exec(readme);
+  assert.ok(m, 'README.md has an "## Embedding" section with a ts code block');
+  return m[1]!;
+}
+
+describe('the README embedding example', () => {
+  it('runs as written: a roll RPC answers a value and publishes it to room:dice', async () => {
+    const source = readmeExample()
+      .replace("from 'canal'", `from ${JSON.stringify(pathToFileURL(join(ROOT, 'src/index.ts')).href)}`)
+      .replace('port: 8765', 'port: 0')
+      .replace("process.on('SIGTERM', () => void canal.close());", 'export { canal };');
+    assert.match(source, /export \{ canal \};/, 'the example ends by closing on SIGTERM');
+    const file = join(mkdtempSync(join(tmpdir(), 'canal-readme-')), 'example.mts');
+    writeFileSync(file, source);
+    const { canal } = (await import(pathToFileURL(file).href)) as { canal: Canal };
+    try {
+      const client = new Centrifuge(`${canal.address!.url}/connection/websocket`, { websocket: WebSocket as never });
+      const sub = client.newSubscription('room:dice');
+      const published = new Promise<unknown>((resolve) => sub.on('publication', (ctx) => resolve(ctx.data)));
+      sub.subscribe();
+      client.connect();
+      await sub.ready(5000);
+      const { data } = await client.rpc('roll', { sides: 6 });
+      const value = (data as { value: number }).value;
+      assert.ok(Number.isInteger(value) && value >= 1 && value <= 6, `roll gave ${value}`);
+      assert.deepEqual(await published, { client: (client as unknown as { _client: string })._client, value });
+      await assert.rejects(client.rpc('fly', {}), (err: { code: number }) => err.code === 104);
+      await assert.rejects(client.rpc('roll', { sides: 1 }), (err: { code: number }) => err.code === 107);
+      client.disconnect();
+    } finally {
+      await canal.close();
+    }
+  });
+});
