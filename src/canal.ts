@@ -253,7 +253,7 @@ export class Canal {
       accept: (ws, req) => {
         logConnection(ws, req, 'echo', this.#log);
         trackLiveness(ws);
-        attachEcho(ws);
+        attachEcho(ws, this.metrics);
       },
     });
   }
@@ -392,7 +392,8 @@ export class Canal {
 
   async #shutdown(): Promise<void> {
     this.#heartbeat.stop();
-    const stopped = new Promise<void>((resolve) => this.#http.close(() => resolve()));
+    // The port stays open while draining: /healthz answers 503 and upgrades get 503, so a load
+    // balancer sees the node leave instead of a refused connection.
     const plain: WebSocket[] = this.#plainServers.flatMap((wss) => [...wss.clients]);
     const protocol: WebSocket[] = [...this.#protocolServer.clients];
     const allClosed = Promise.all([...plain, ...protocol].map((ws) => closed(ws)));
@@ -403,6 +404,7 @@ export class Canal {
     if ((await Promise.race([drained.then(() => allClosed), timer])) === 'timeout') {
       for (const ws of [...plain, ...protocol]) ws.terminate();
     }
+    const stopped = new Promise<void>((resolve) => this.#http.close(() => resolve()));
     this.#http.closeAllConnections();
     for (const wss of [...this.#plainServers, this.#protocolServer]) wss.close();
     this.#node.stop();

@@ -111,10 +111,12 @@ export async function connect(io: CliIo, argv: readonly string[]): Promise<numbe
       if (line !== '' || !isProtocol) io.out(`< ${line}`);
     }
   });
+  let wasOpen = false;
+  ws.once('open', () => (wasOpen = true));
   const closed = new Promise<number>((resolve) => {
     ws.once('close', (code, reason) => {
       const normal = code === 1000 || code === 1005;
-      io.err(`closed: ${code}${reason.length > 0 ? ` ${reason.toString()}` : ''}`);
+      if (wasOpen) io.err(`closed: ${code}${reason.length > 0 ? ` ${reason.toString()}` : ''}`);
       resolve(normal ? ExitCode.Ok : ExitCode.Failure);
     });
   });

@@ -52,10 +52,19 @@ export function resolveTarget(values: Record<string, unknown>, env: Readonly<Rec
   };
 }
 
+function unreachable(target: Target, err: unknown): UsageError {
+  const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+  return new UsageError(`cannot reach canal at ${target.httpUrl} (${cause}); is it running? (set --url)`);
+}
+
 /** Calls the server API; resolves with the `result`, or throws UsageError with the server's words. */
 export async function callApi(target: Target, method: string, params: unknown): Promise<unknown> {
   if (target.apiKey === undefined) {
-    throw new UsageError(`no API key: pass --api-key KEY or set CANAL_API_KEY (a dev-mode server on this machine is found automatically; none answers at ${target.httpUrl}?)`);
+    // Say the more useful thing: a server that is not there, before a key that is not known.
+    await fetch(`${target.httpUrl}/healthz`, { signal: AbortSignal.timeout(5000) }).catch((err: unknown) => {
+      throw unreachable(target, err);
+    });
+    throw new UsageError('no API key: pass --api-key KEY or set CANAL_API_KEY (for a dev-mode server on this machine it is found automatically)');
   }
   let res: Response;
   try {
@@ -66,8 +75,7 @@ export async function callApi(target: Target, method: string, params: unknown): 
       signal: AbortSignal.timeout(10_000),
     });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-    throw new UsageError(`cannot reach canal at ${target.httpUrl} (${cause}); is it running? (set --url)`);
+    throw unreachable(target, err);
   }
   let body: { result?: unknown; error?: { code: number; message: string } };
   try {

@@ -52,7 +52,8 @@ function fits(type: FieldType, v: unknown): boolean {
 }
 
 /**
- * Returns `params` when it fits `spec`; throws BadParamsError naming the first wrong, missing or
+ * Returns `params` without its null fields (JSON null means "not given", as in Centrifugo's
+ * protobuf JSON) when it fits `spec`; throws BadParamsError naming the first wrong, missing or
  * unknown field and what it must be. `method` is used in messages.
  */
 export function checkParams(method: string, params: unknown, spec: ParamsSpec): Record<string, unknown> {
@@ -71,5 +72,5 @@ export function checkParams(method: string, params: unknown, spec: ParamsSpec): 
     }
     if (!fits(field.type, v)) throw new BadParamsError(`bad request: ${method}.${key} must be ${DESCRIBE[field.type]}`);
   }
-  return params;
+  return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== null));
 }

@@ -128,7 +128,7 @@ export class ServerApi {
       case 'disconnect': {
         const d = p.disconnect as { code: number; reason?: string } | undefined;
         const code = d?.code ?? DisconnectCode.ForceNoReconnect;
-        const reason = d?.reason || new DisconnectError(code).reason;
+        const reason = new DisconnectError(code, d?.reason || undefined).reason; // cut to what a close frame holds
         await node.control(withDefined({ op: 'disconnect', user: p.user as string, code, reason }, { client: p.client }));
         return '{}';
       }

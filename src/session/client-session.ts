@@ -707,8 +707,11 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
     this.#closeCode = code;
     this.#ctx.metrics.disconnect(code);
     this.#writer.close();
-    this.#conn.close(code, reason);
-    this.closed(code);
+    try {
+      this.#conn.close(code, reason);
+    } finally {
+      this.closed(code);
+    }
   }
 
   /** The transport closed (either side): subscriptions, presence and registration are cleaned up once. */

@@ -6,6 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
+import { truncateReason } from '../protocol/errors.js';
 import type { SharedFrame } from './shared-frame.js';
 
 /** The parts of ws's internals the direct path relies on (ws 8: lib/websocket.js, lib/sender.js). */
@@ -47,7 +48,14 @@ export function unsentBytes(ws: WebSocket): number {
  */
 export function closeSocket(ws: WebSocket, code: number, reason: string, graceMs = 5000): void {
   if (ws.readyState === ws.CLOSED) return;
-  if (ws.readyState === ws.OPEN) ws.close(code, reason);
+  if (ws.readyState === ws.OPEN) {
+    try {
+      ws.close(code, truncateReason(reason));
+    } catch {
+      ws.terminate(); // a code ws refuses must still end the connection
+      return;
+    }
+  }
   const timer = setTimeout(() => ws.terminate(), graceMs);
   timer.unref();
   ws.once('close', () => clearTimeout(timer));
