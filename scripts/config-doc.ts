@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { EXAMPLE_CONFIG } from '../src/cli/config-cmd.js';
 import { devNamespaces, NAMESPACE_DEFAULTS, NAMESPACE_DOCS, type NamespaceOptions } from '../src/config/namespaces.js';
 import { envName, flagName, OPTIONS, type OptionKey, type OptionSpec } from '../src/config/schema.js';
 import { formatDuration } from '../src/config/values.js';
@@ -91,25 +92,10 @@ channel and the \`*_for_subscriber\` option is on. A valid subscription token al
 subscribing. An embedding application's \`onSubscribe\` / \`onPublish\` handler, when given,
 replaces the namespace check for that action.
 
-\`\`\`json
-{
-  "port": 8765,
-  "token_hmac_secret": "change-me-to-a-long-random-secret-of-32+-chars",
-  "namespaces": {
-    "chat": {
-      "allow_subscribe_for_client": true,
-      "allow_publish_for_subscriber": true,
-      "history_size": 100,
-      "history_ttl": "10m",
-      "force_recovery": true,
-      "presence": true,
-      "join_leave": true,
-      "allow_presence_for_subscriber": true,
-      "allow_history_for_subscriber": true
-    }
-  }
-}
-\`\`\`
+A starting point (\`canal config example\` prints it; comments are allowed in config files):
+
+\`\`\`jsonc
+${EXAMPLE_CONFIG}\`\`\`
 `;
 }
 

@@ -1,6 +1,7 @@
 /** Runs the canal CLI from source (through tsx) as a child process, as a user would. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
@@ -66,4 +67,60 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 20
       reject(new Error(`canal exited with ${code} before printing ${pattern}; stderr: ${errors}`));
     });
   });
+}
+
+/** A `canal serve` child process in dev mode, with what it printed at start. */
+export interface ServedProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  /** The random dev-mode API key it printed. */
+  readonly apiKey: string;
+  readonly httpUrl: string;
+  readonly wsUrl: string;
+}
+
+export interface ServeOptions {
+  /** How the process is stopped after the test file if it is still running (default SIGTERM, then SIGKILL after 8 s). */
+  readonly stopWith?: 'SIGTERM' | 'SIGKILL';
+  /** Called with each line the process writes to stderr (its JSON log). */
+  readonly onStderrLine?: (line: string) => void;
+}
+
+/**
+ * Spawns `canal serve --port 0 ARGS` (dev mode, so it prints an API key) and resolves once it
+ * printed both its listening line and its key; it is stopped after the current test file.
+ */
+export async function serveProcess(args: readonly string[] = [], options: ServeOptions = {}): Promise<ServedProcess> {
+  const child = spawnCli(['serve', '--port', '0', ...args]);
+  after(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill(options.stopWith ?? 'SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+    await exited;
+    clearTimeout(timer);
+  });
+  let errText = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    if (!options.onStderrLine) return;
+    errText += d.toString();
+    const lines = errText.split('\n');
+    errText = lines.pop()!;
+    for (const line of lines) options.onStderrLine(line);
+  });
+  let out = '';
+  const { port, apiKey } = await new Promise<{ port: number; apiKey: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`canal serve printed no port and key within 20 s: ${out}`)), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const port = /^canal listening on ws:\/\/127\.0\.0\.1:(\d+) \(open http:\/\/127\.0\.0\.1:\1\/\)$/m.exec(out)?.[1];
+      const key = /^dev mode: server API key ([0-9a-f]{32}) \(/m.exec(out)?.[1];
+      if (port && key) {
+        clearTimeout(timer);
+        resolve({ port: Number(port), apiKey: key });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`canal serve exited with ${code} before listening: ${out}`)));
+  });
+  return { child, port, apiKey, httpUrl: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}` };
 }

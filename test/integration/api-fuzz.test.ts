@@ -8,11 +8,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import { connectedClient, openProtocolClient, type ProtocolClient } from '../helpers/protocol-client.js';
-import { spawnCli } from '../helpers/cli.js';
+import { serveProcess, type ServedProcess } from '../helpers/cli.js';
 import { connectClient } from '../helpers/ws-client.js';
 
 const SEED = Number(process.env.CANAL_FUZZ_SEED ?? 20240611);
@@ -253,50 +252,16 @@ async function pool(count: number, concurrency: number, task: (i: number) => Pro
 }
 
 /** A canal server running as its own process (a crash is an exit, and it gets its own CPU). */
-interface CanalProcess {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly wsUrl: string;
-  readonly httpUrl: string;
-  readonly apiKey: string;
+interface CanalProcess extends ServedProcess {
   /** Log lines at level error or fatal (pino levels 50, 60). */
   readonly errorLogs: string[];
 }
 
-/** Spawns `canal serve --port 0 ARGS` and reads its port and dev API key from stdout. */
+/** Spawns `canal serve --port 0 ARGS`, keeping its error-level log lines. */
 async function startCanalProcess(args: readonly string[]): Promise<CanalProcess> {
-  const child = spawnCli(['serve', '--port', '0', ...args]);
-  after(async () => {
-    if (child.exitCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
-    await exited;
-    clearTimeout(timer);
-  });
   const errorLogs: string[] = [];
-  let errText = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    errText += d.toString();
-    const lines = errText.split('\n');
-    errText = lines.pop()!;
-    for (const line of lines) if (/"level":(50|60)\b/.test(line)) errorLogs.push(line);
-  });
-  let out = '';
-  const { port, apiKey } = await new Promise<{ port: number; apiKey: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`canal printed no port and key within 20 s: ${out}`)), 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const port = /^canal listening on ws:\/\/127\.0\.0\.1:(\d+) /m.exec(out)?.[1];
-      const key = /^dev mode: server API key ([0-9a-f]+) /m.exec(out)?.[1];
-      if (port && key) {
-        clearTimeout(timer);
-        resolve({ port: Number(port), apiKey: key });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`canal exited with ${code} before listening`)));
-  });
-  return { child, port, apiKey, errorLogs, wsUrl: `ws://127.0.0.1:${port}`, httpUrl: `http://127.0.0.1:${port}` };
+  const served = await serveProcess(args, { onStderrLine: (line) => { if (/"level":(50|60)\b/.test(line)) errorLogs.push(line); } });
+  return { ...served, errorLogs };
 }
 
 /** After the fuzz: the echo endpoint answers, and a publish through the API reaches a subscriber. */

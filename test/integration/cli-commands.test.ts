@@ -7,7 +7,6 @@
  * result bin.ts makes the exit code.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -16,45 +15,14 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { decodeJwt, jwtVerify } from 'jose';
 import { main } from '../../src/cli/main.js';
-import { runCli, spawnCli, type CliResult } from '../helpers/cli.js';
+import { runCli, serveProcess, type CliResult, type ServedProcess } from '../helpers/cli.js';
 import { connectedClient } from '../helpers/protocol-client.js';
 
-/** A `canal serve` child process and what it printed. */
-interface Served {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly apiKey: string;
-  readonly httpUrl: string;
-  readonly wsUrl: string;
-}
+type Served = ServedProcess;
 
 /** Spawns `canal serve --port 0 ARGS`; resolves once both stdout lines (listening, dev key) are read. */
-async function serve(args: readonly string[] = []): Promise<Served> {
-  const child = spawnCli(['serve', '--port', '0', ...args]);
-  after(async () => {
-    if (child.exitCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
-    await exited;
-    clearTimeout(timer);
-  });
-  child.stderr!.resume();
-  let out = '';
-  const { port, apiKey } = await new Promise<{ port: number; apiKey: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`canal serve printed no port and key within 20 s: ${out}`)), 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const port = /^canal listening on ws:\/\/127\.0\.0\.1:(\d+) \(open http:\/\/127\.0\.0\.1:\1\/\)$/m.exec(out)?.[1];
-      const key = /^dev mode: server API key ([0-9a-f]{32}) \(/m.exec(out)?.[1];
-      if (port && key) {
-        clearTimeout(timer);
-        resolve({ port: Number(port), apiKey: key });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`canal serve exited with ${code} before listening: ${out}`)));
-  });
-  return { child, port, apiKey, httpUrl: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}` };
+function serve(args: readonly string[] = []): Promise<ServedProcess> {
+  return serveProcess(args);
 }
 
 /** A port on 127.0.0.1 where nothing listens (bound, then released). */

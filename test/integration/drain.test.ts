@@ -6,13 +6,12 @@
  * there.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { Centrifuge, type PublicationContext } from 'centrifuge';
 import WebSocket from 'ws';
-import { spawnCli } from '../helpers/cli.js';
+import { serveProcess, type ServedProcess } from '../helpers/cli.js';
 import { connectedClient, type Closed, type ProtocolClient } from '../helpers/protocol-client.js';
 
 const DRAIN_WINDOW_MS = 2000;
@@ -30,40 +29,11 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined
   }
 }
 
-/** A `canal serve` child process. */
-interface Node {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly apiKey: string;
-  readonly httpUrl: string;
-  readonly wsUrl: string;
-}
+type Node = ServedProcess;
 
-/** Spawns `canal serve --port 0 ARGS`; resolves once it printed its port and dev API key. */
-async function serve(args: readonly string[]): Promise<Node> {
-  const child = spawnCli(['serve', '--port', '0', ...args]);
-  after(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
-  });
-  child.stderr!.resume();
-  let out = '';
-  const { port, apiKey } = await new Promise<{ port: number; apiKey: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`canal serve printed no port and key within 20 s: ${out}`)), 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const port = /^canal listening on ws:\/\/127\.0\.0\.1:(\d+) /m.exec(out)?.[1];
-      const key = /^dev mode: server API key ([0-9a-f]+) /m.exec(out)?.[1];
-      if (port && key) {
-        clearTimeout(timer);
-        resolve({ port: Number(port), apiKey: key });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`canal serve exited with ${code} before listening: ${out}`)));
-  });
-  return { child, port, apiKey, httpUrl: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}` };
+/** Spawns `canal serve --port 0 ARGS`; killed (SIGKILL) after the file if a test left it running. */
+function serve(args: readonly string[]): Promise<ServedProcess> {
+  return serveProcess(args, { stopWith: 'SIGKILL' });
 }
 
 /** A TCP proxy on 127.0.0.1: each new connection goes to `target` (changeable), as a load balancer would. */
