@@ -1,0 +1,48 @@
+/**
+ * `npm run bench -- <name> [flags]`: runs one benchmark. A new benchmark is one file exporting
+ * a Benchmark and one line in BENCHMARKS. Exits 1 with the usage for a missing or unknown name,
+ * and with the message alone for a BenchError (bad flag, no build, wrong reply, dead server).
+ */
+import { BenchError, type Benchmark } from './lib/benchmark.js';
+import { echo } from './echo.js';
+
+const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
+  echo,
+};
+
+function usage(): string {
+  const names = Object.keys(BENCHMARKS);
+  const width = Math.max(...names.map((n) => n.length)) + 2;
+  return [
+    'Usage: npm run bench -- <benchmark> [flags]',
+    '',
+    'Benchmarks:',
+    ...names.map((n) => `  ${n.padEnd(width)}${BENCHMARKS[n]!.summary}`),
+    '',
+    'Run "npm run bench -- <benchmark> --help" for its flags.',
+  ].join('\n');
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '--help' || name === '-h') {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  const benchmark = name === undefined ? undefined : BENCHMARKS[name];
+  if (!benchmark) {
+    process.stderr.write(`${name === undefined ? 'bench: which benchmark?' : `bench: unknown benchmark "${name}"`}\n\n${usage()}\n`);
+    return 1;
+  }
+  try {
+    return await benchmark.run(rest);
+  } catch (err) {
+    if (!(err instanceof BenchError)) throw err;
+    process.stderr.write(`bench ${name}: ${err.message}\n`);
+    return 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+// Exit explicitly once stdout is flushed: a stray handle must not keep a finished bench alive.
+process.stdout.write('', () => process.exit(code));
