@@ -1,7 +1,9 @@
 /**
- * Per-connection outbound batching: replies and pushes produced during one turn of the event
- * loop leave in one frame (newline-delimited JSON, as the protocol allows) and one write. A
- * frame shared by many connections and written alone goes out as the shared bytes. Past
+ * Per-connection outbound batching: what one turn of the event loop produced for a connection
+ * leaves in one write. Replies and pushes made for this connection alone are joined into one
+ * frame (newline-delimited JSON, as the protocol allows); a frame shared by many connections (a
+ * publication) keeps its own bytes, built once for all of them, so batching never re-encodes
+ * it per subscriber. Past
  * `maxBytes` queued (here and in the socket), the connection is a slow consumer: the queue is
  * dropped and `onOverflow` runs once (the session disconnects it with a reconnect-allowed code,
  * and the client recovers what it missed). A single message into an empty pipeline always passes.
@@ -14,6 +16,9 @@ export interface FrameSink {
   writeShared(frame: SharedFrame): void;
   /** Bytes accepted for sending but not yet handed to the kernel. */
   unsentBytes(): number;
+  /** Holds writes until uncork(), so several frames leave in one system call. */
+  cork(): void;
+  uncork(): void;
 }
 
 type Item = string | SharedFrame;
@@ -67,7 +72,10 @@ export class Writer {
     }
   }
 
-  /** Writes what is queued as one frame. Safe to call at any time. */
+  /**
+   * Writes what is queued in one write: runs of this connection's own messages as one text
+   * frame each, shared frames as their shared bytes. Safe to call at any time.
+   */
   flush(): void {
     this.#scheduled = false;
     const items = this.#items;
@@ -80,12 +88,22 @@ export class Writer {
       else this.#sink.writeShared(only);
       return;
     }
-    let text = '';
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
-      text += (i === 0 ? '' : '\n') + (typeof item === 'string' ? item : item.text);
+    const sink = this.#sink;
+    sink.cork();
+    let text: string | undefined;
+    for (const item of items) {
+      if (typeof item === 'string') {
+        text = text === undefined ? item : `${text}\n${item}`;
+        continue;
+      }
+      if (text !== undefined) {
+        sink.writeText(text);
+        text = undefined;
+      }
+      sink.writeShared(item);
     }
-    this.#sink.writeText(text);
+    if (text !== undefined) sink.writeText(text);
+    sink.uncork();
   }
 
   /** Writes what is queued now and accepts nothing more. */

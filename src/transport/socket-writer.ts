@@ -37,6 +37,15 @@ export function writeText(ws: WebSocket, text: string): void {
   if (ws.readyState === ws.OPEN) ws.send(text);
 }
 
+/** Holds the socket's writes until uncorkSocket(): several frames, one system call. */
+export function corkSocket(ws: WebSocket): void {
+  (ws as unknown as WsInternals)._socket?.cork();
+}
+
+export function uncorkSocket(ws: WebSocket): void {
+  (ws as unknown as WsInternals)._socket?.uncork();
+}
+
 /** Bytes accepted for sending but not yet handed to the kernel. */
 export function unsentBytes(ws: WebSocket): number {
   return ws.bufferedAmount;

@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { SharedFrame } from './shared-frame.js';
-import { closeSocket, unsentBytes, writeShared, writeText } from './socket-writer.js';
+import { closeSocket, corkSocket, uncorkSocket, unsentBytes, writeShared, writeText } from './socket-writer.js';
 
 export class WsConnection {
   readonly ws: WebSocket;
@@ -30,6 +30,14 @@ export class WsConnection {
 
   close(code: number, reason: string): void {
     closeSocket(this.ws, code, reason);
+  }
+
+  cork(): void {
+    corkSocket(this.ws);
+  }
+
+  uncork(): void {
+    uncorkSocket(this.ws);
   }
 
   pause(): void {

@@ -1,14 +1,15 @@
 /**
- * The per-connection writer: what is pushed during one turn of the event loop leaves as one
- * frame (lines joined by '\n'), a lone shared frame leaves as its shared bytes, and a client that
- * does not read is cut off once, past its byte limit, instead of growing our memory.
+ * The per-connection writer: what is pushed during one turn of the event loop leaves in one
+ * write (corked): the connection's own lines joined by '\n' into one frame, shared frames as
+ * their shared bytes; and a client that does not read is cut off once, past its byte limit,
+ * instead of growing our memory.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Writer, type FrameSink } from '../../../src/session/writer.js';
 import { SharedFrame } from '../../../src/transport/shared-frame.js';
 
-type Write = { readonly text: string } | { readonly shared: SharedFrame };
+type Write = { readonly text: string } | { readonly shared: SharedFrame } | { readonly cork: boolean };
 
 /** A connection that records what was written, with a settable backlog in its socket. */
 class FakeSink implements FrameSink {
@@ -25,6 +26,14 @@ class FakeSink implements FrameSink {
 
   unsentBytes(): number {
     return this.unsent;
+  }
+
+  cork(): void {
+    this.writes.push({ cork: true });
+  }
+
+  uncork(): void {
+    this.writes.push({ cork: false });
   }
 }
 
@@ -48,14 +57,18 @@ describe('Writer batching', () => {
     assert.deepEqual(sink.writes, [{ text: '{"id":1,"connect":{}}' }]);
   });
 
-  it('joins several replies and pushes of one turn with \\n into one writeText, in order', async () => {
+  it('joins several replies and pushes of one turn with \\n into one writeText, in order, in one corked write', async () => {
     const sink = new FakeSink();
     const w = writer(sink);
     w.push('{"id":1,"connect":{"client":"c","version":"v"}}');
     w.push('{"id":2,"subscribe":{}}');
     w.push('{"push":{"channel":"a","pub":{"data":1}}}');
     await nextTurn();
-    assert.deepEqual(sink.writes, [{ text: '{"id":1,"connect":{"client":"c","version":"v"}}\n{"id":2,"subscribe":{}}\n{"push":{"channel":"a","pub":{"data":1}}}' }]);
+    assert.deepEqual(sink.writes, [
+      { cork: true },
+      { text: '{"id":1,"connect":{"client":"c","version":"v"}}\n{"id":2,"subscribe":{}}\n{"push":{"channel":"a","pub":{"data":1}}}' },
+      { cork: false },
+    ]);
   });
 
   it('writes a lone shared frame through writeShared, the same instance', async () => {
@@ -75,13 +88,27 @@ describe('Writer batching', () => {
     assert.deepEqual(sink.writes, [{ text: '{}' }]);
   });
 
-  it('joins a shared frame by its text when it leaves with other items', async () => {
+  it('keeps shared frames as their shared bytes among other items, in order, all in one corked write', async () => {
     const sink = new FakeSink();
     const w = writer(sink);
+    const a = new SharedFrame('{"push":{"channel":"a","pub":{"data":2}}}');
+    const b = new SharedFrame('{"push":{"channel":"a","pub":{"data":3}}}');
     w.push('{"id":3,"publish":{}}');
-    w.push(new SharedFrame('{"push":{"channel":"a","pub":{"data":2}}}'));
+    w.push('{"id":4,"ping":{}}');
+    w.push(a);
+    w.push(b);
+    w.push('{}');
     await nextTurn();
-    assert.deepEqual(sink.writes, [{ text: '{"id":3,"publish":{}}\n{"push":{"channel":"a","pub":{"data":2}}}' }]);
+    assert.deepEqual(sink.writes, [
+      { cork: true },
+      { text: '{"id":3,"publish":{}}\n{"id":4,"ping":{}}' },
+      { shared: a },
+      { shared: b },
+      { text: '{}' },
+      { cork: false },
+    ]);
+    const shared = sink.writes.filter((x): x is { shared: SharedFrame } => 'shared' in x);
+    assert.ok(shared[0]!.shared === a && shared[1]!.shared === b, 'the same instances: encoded once for every subscriber');
   });
 
   it('starts a new frame for pushes of a later turn', async () => {
@@ -92,7 +119,7 @@ describe('Writer batching', () => {
     w.push('{"id":2,"ping":{}}');
     w.push('{"id":3,"ping":{}}');
     await nextTurn();
-    assert.deepEqual(sink.writes, [{ text: '{"id":1,"ping":{}}' }, { text: '{"id":2,"ping":{}}\n{"id":3,"ping":{}}' }]);
+    assert.deepEqual(sink.writes, [{ text: '{"id":1,"ping":{}}' }, { cork: true }, { text: '{"id":2,"ping":{}}\n{"id":3,"ping":{}}' }, { cork: false }]);
   });
 
   it('flushes many writers with one setImmediate per turn', async (t) => {
@@ -107,9 +134,8 @@ describe('Writer batching', () => {
     assert.equal(immediate.mock.callCount(), 1);
     immediate.mock.restore();
     await nextTurn();
-    assert.deepEqual(sinks.map((s) => s.writes), [
-      [{ text: '{"id":1,"ping":{}}\n{}' }], [{ text: '{"id":2,"ping":{}}\n{}' }], [{ text: '{"id":3,"ping":{}}\n{}' }],
-    ]);
+    const corked = (text: string): Write[] => [{ cork: true }, { text }, { cork: false }];
+    assert.deepEqual(sinks.map((s) => s.writes), [corked('{"id":1,"ping":{}}\n{}'), corked('{"id":2,"ping":{}}\n{}'), corked('{"id":3,"ping":{}}\n{}')]);
   });
 
   it('writes what is queued at once when flush() is called, and nothing more at the end of the turn', async () => {
@@ -118,9 +144,9 @@ describe('Writer batching', () => {
     w.push('a');
     w.push('b');
     w.flush();
-    assert.deepEqual(sink.writes, [{ text: 'a\nb' }]);
+    assert.deepEqual(sink.writes, [{ cork: true }, { text: 'a\nb' }, { cork: false }]);
     await nextTurn();
-    assert.deepEqual(sink.writes, [{ text: 'a\nb' }]);
+    assert.deepEqual(sink.writes, [{ cork: true }, { text: 'a\nb' }, { cork: false }]);
   });
 });
 
@@ -217,11 +243,15 @@ describe('Writer close', () => {
     w.push('{"id":1,"publish":{}}');
     w.push('{"push":{"channel":"a","unsubscribe":{"code":2000,"reason":"server unsubscribe"}}}');
     w.close();
-    assert.deepEqual(sink.writes, [{ text: '{"id":1,"publish":{}}\n{"push":{"channel":"a","unsubscribe":{"code":2000,"reason":"server unsubscribe"}}}' }]);
+    assert.deepEqual(sink.writes, [
+      { cork: true },
+      { text: '{"id":1,"publish":{}}\n{"push":{"channel":"a","unsubscribe":{"code":2000,"reason":"server unsubscribe"}}}' },
+      { cork: false },
+    ]);
     assert.equal(w.closed, true);
     w.push('{"id":2,"publish":{}}');
     await nextTurn();
-    assert.equal(sink.writes.length, 1);
+    assert.equal(sink.writes.length, 3);
   });
 
   it('writes nothing when closed with an empty queue, and closing twice is harmless', async () => {
