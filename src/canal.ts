@@ -112,7 +112,6 @@ export class Canal {
   readonly #heartbeat: Heartbeat;
   readonly #plainServers: WebSocketServer[] = [];
   readonly #protocolServer: WebSocketServer;
-  readonly #protocolSessions = new Set<ClientSession>();
   #closing: Promise<void> | undefined;
 
   constructor(options: CanalOptions = {}) {
@@ -163,6 +162,7 @@ export class Canal {
       version: VERSION,
       anonymousAllowed: this.config.dev || this.config.allow_anonymous_connect,
       metrics: this.metrics,
+      sessions: new Set<ClientSession>(),
     };
     this.#rawContext = {
       node: this.#node,
@@ -235,9 +235,7 @@ export class Canal {
       match: (pathname) => (pathname === '/connection/websocket' ? true : undefined),
       accept: (ws, req) => {
         logConnection(ws, req, 'protocol', this.#log);
-        const session = acceptProtocolSocket(ws, req, this.#sessionContext);
-        this.#protocolSessions.add(session);
-        ws.once('close', () => this.#protocolSessions.delete(session));
+        acceptProtocolSocket(ws, req, this.#sessionContext);
       },
     });
     return server;
@@ -303,13 +301,13 @@ export class Canal {
 
   /** Each tick: ping every connected protocol client, expire what expired, refresh presence; then check pongs. */
   #protocolHeartbeat(now: number): void {
-    for (const session of this.#protocolSessions) {
+    for (const session of this.#sessionContext.sessions) {
       session.tick(now);
       session.ping();
     }
     // A pong is awaited before the next ping: the timeout is at most half the ping interval.
     setTimeout(() => {
-      for (const session of this.#protocolSessions) session.checkPong();
+      for (const session of this.#sessionContext.sessions) session.checkPong();
     }, Math.min(this.config.pong_timeout, this.config.ping_interval / 2)).unref();
   }
 
@@ -399,7 +397,7 @@ export class Canal {
     const allClosed = Promise.all([...plain, ...protocol].map((ws) => closed(ws)));
     for (const ws of plain) ws.close(GOING_AWAY, 'server shutting down');
     const window = Math.min(this.config.shutdown_drain_window, this.config.shutdown_timeout / 2);
-    const drained = this.#drain([...this.#protocolSessions], window);
+    const drained = this.#drain([...this.#sessionContext.sessions], window);
     const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, this.config.shutdown_timeout, 'timeout').unref());
     if ((await Promise.race([drained.then(() => allClosed), timer])) === 'timeout') {
       for (const ws of [...plain, ...protocol]) ws.terminate();

@@ -59,6 +59,8 @@ export interface SessionContext {
   /** Whether connections without a token or user are accepted. */
   readonly anonymousAllowed: boolean;
   readonly metrics: Metrics;
+  /** Every open protocol session of the server (connecting or connected), for the heartbeat and shutdown. */
+  readonly sessions: Set<ClientSession>;
 }
 
 interface Subscription {
@@ -138,6 +140,7 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
       ctx.config.client_connect_timeout,
     );
     this.#staleTimer.unref();
+    ctx.sessions.add(this);
   }
 
   get user(): string {
@@ -718,6 +721,7 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
   closed(code: number): void {
     if (this.#cleanedUp) return;
     this.#cleanedUp = true;
+    this.#ctx.sessions.delete(this);
     const wasConnected = this.#wasConnected;
     this.#state = 'closed';
     if (this.#closeCode === 0) this.#closeCode = code;
