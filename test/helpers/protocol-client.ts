@@ -7,6 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { WebSocket, type ClientOptions, type RawData } from 'ws';
+import { closedWithin, type Closed } from './ws-client.js';
+
+export { closedWithin, type Closed };
 
 /** One decoded line (a reply, a push or a ping), read by tests with property paths. */
 export type Wire = { readonly [key: string]: any };
@@ -14,11 +17,6 @@ export type Wire = { readonly [key: string]: any };
 export interface Frame {
   readonly text: string;
   readonly isBinary: boolean;
-}
-
-export interface Closed {
-  readonly code: number;
-  readonly reason: string;
 }
 
 export interface ProtocolClientOptions extends ClientOptions {
@@ -243,18 +241,6 @@ export async function connectedClient(baseUrl: string, body: unknown = {}, optio
   return c;
 }
 
-/** Resolves with the close code and reason; rejects when the connection is still open after `ms`. */
-export async function closedWithin(client: ProtocolClient, ms = 5000): Promise<Closed> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`connection still open after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([client.closed, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Asserts that `actual` holds everything in `expected`: objects key by key (extra keys in

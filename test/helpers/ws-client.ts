@@ -89,7 +89,7 @@ export async function connectClient(url: string, options: ClientOptions = {}): P
 }
 
 /** Resolves with the close code/reason or rejects when the connection is still open after `ms`. */
-export async function closedWithin(client: TestClient, ms = 5000): Promise<Closed> {
+export async function closedWithin(client: { readonly closed: Promise<Closed> }, ms = 5000): Promise<Closed> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`connection still open after ${ms} ms`)), ms);

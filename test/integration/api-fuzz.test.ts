@@ -13,6 +13,7 @@ import { after, describe, it } from 'node:test';
 import { connectedClient, openProtocolClient, type ProtocolClient } from '../helpers/protocol-client.js';
 import { serveProcess, type ServedProcess } from '../helpers/cli.js';
 import { connectClient } from '../helpers/ws-client.js';
+import { seededRandom } from '../helpers/random.js';
 
 const SEED = Number(process.env.CANAL_FUZZ_SEED ?? 20240611);
 const API_BODIES = 10_000;
@@ -22,22 +23,11 @@ const LIMIT_BYTES = 64 * 1024;
 /** The protocol's frame limit: the default, so a 100,000-deep value fits in a frame. */
 const PROTOCOL_LIMIT_BYTES = 256 * 1024;
 
-/** mulberry32: a small seeded PRNG, so a failure can be replayed with the same seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Random {
   readonly next: () => number;
   constructor(seed: number) {
-    this.next = prng(seed);
+    this.next = seededRandom(seed);
   }
 
   int(n: number): number {

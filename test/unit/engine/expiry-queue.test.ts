@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ExpiryQueue } from '../../../src/engine/memory/expiry-queue.js';
+import { seededRandom } from '../../helpers/random.js';
 
 describe('ExpiryQueue', () => {
   it('is empty when new, and pops nothing', () => {
@@ -86,7 +87,7 @@ describe('ExpiryQueue', () => {
   });
 
   it('matches a simple reference model over 10,000 random operations (fixed seed)', () => {
-    const random = mulberry32(0x5eed_1234);
+    const random = seededRandom(0x5eed_1234);
     const int = (n: number): number => Math.floor(random() * n);
     const q = new ExpiryQueue<number>();
     const reference = new Map<number, number>(); // key -> due time of its queued entry
@@ -120,15 +121,3 @@ describe('ExpiryQueue', () => {
     assert.equal(q.size, 0);
   });
 });
-
-/** A small seeded PRNG (mulberry32), so the random test is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
