@@ -5,9 +5,13 @@
  */
 import { BenchError, type Benchmark } from './lib/benchmark.js';
 import { echo } from './echo.js';
+import { fanout } from './fanout.js';
+import { memory } from './memory.js';
 
 const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   echo,
+  fanout,
+  memory,
 };
 
 function usage(): string {
