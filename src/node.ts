@@ -241,8 +241,8 @@ export class CanalNode implements BrokerEventHandler {
    * first local subscriber. When that broker subscription fails, `sub` is not added and the
    * error is thrown, so a channel in the hub is always one the broker delivers.
    */
-  subscribeProtocol(channel: string, sub: ProtocolSubscriber): Promise<void> {
-    return this.#subscribe(channel, () => this.hub.addProtocol(channel, sub), () => this.hub.removeProtocol(channel, sub));
+  subscribeProtocol(channel: string, sub: ProtocolSubscriber, joinLeave = false): Promise<void> {
+    return this.#subscribe(channel, () => this.hub.addProtocol(channel, sub, joinLeave), () => this.hub.removeProtocol(channel, sub));
   }
 
   /** Stops local delivery to `sub`; the broker is unsubscribed after the channel's last local subscriber. */

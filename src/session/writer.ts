@@ -39,6 +39,8 @@ export class Writer {
   readonly #onOverflow: () => void;
   #items: Item[] = [];
   #bytes = 0;
+  /** What the socket held unsent when this turn's first item came: our own writes happen at flush. */
+  #unsent = 0;
   #scheduled = false;
   #closed = false;
 
@@ -53,7 +55,8 @@ export class Writer {
     if (this.#closed) return;
     this.#items.push(item);
     this.#bytes += typeof item === 'string' ? Buffer.byteLength(item) : item.byteLength;
-    const unsent = this.#sink.unsentBytes();
+    if (this.#items.length === 1) this.#unsent = this.#sink.unsentBytes();
+    const unsent = this.#unsent;
     // One message alone is always accepted: a publication larger than the limit must not cut
     // every subscriber; the limit is for a backlog that grows because the client does not read.
     if (this.#bytes + unsent > this.#maxBytes && (this.#items.length > 1 || unsent > 0)) {

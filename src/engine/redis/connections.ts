@@ -62,9 +62,18 @@ export class RedisConnections {
     });
     this.command = connect('canal-commands');
     this.subscriber = connect('canal-subscriber');
+    const sources: string[] = [];
     for (const [name, script] of Object.entries(SCRIPTS)) {
-      this.command.defineCommand(name, { numberOfKeys: script.keys, lua: loadScript(script.file) });
+      const lua = loadScript(script.file);
+      sources.push(lua);
+      this.command.defineCommand(name, { numberOfKeys: script.keys, lua });
     }
+    // Load the scripts whenever the connection is (re)established, before any call: a Redis that
+    // restarted has none, and EVALSHA falling back to EVAL one call at a time could let a later
+    // pipelined publish run before an earlier one.
+    this.command.on('ready', () => {
+      for (const lua of sources) this.command.script('LOAD', lua).catch(() => {});
+    });
     let warned = false;
     for (const [role, conn] of [['commands', this.command], ['subscriber', this.subscriber]] as const) {
       conn.on('error', (err: Error) => {

@@ -187,13 +187,13 @@ describe('Hub publish', () => {
 });
 
 describe('Hub join and leave', () => {
-  it('delivers one join frame instance to every protocol subscriber and nothing to raw subscribers', () => {
+  it('delivers one join frame instance to every protocol subscriber that asked for them and nothing to raw subscribers', () => {
     const hub = new Hub();
     const a = new FakeProtocolSubscriber();
     const b = new FakeProtocolSubscriber();
     const r = new FakeRawSubscriber();
-    hub.addProtocol('chat:1', a);
-    hub.addProtocol('chat:1', b);
+    hub.addProtocol('chat:1', a, true);
+    hub.addProtocol('chat:1', b, true);
     hub.addRaw('chat:1', r);
     hub.join('chat:1', ann);
     assert.equal(a.joinLeave[0]!.frame, b.joinLeave[0]!.frame);
@@ -206,11 +206,26 @@ describe('Hub join and leave', () => {
     const hub = new Hub();
     const a = new FakeProtocolSubscriber();
     const r = new FakeRawSubscriber();
-    hub.addProtocol('chat:1', a);
+    hub.addProtocol('chat:1', a, true);
     hub.addRaw('chat:1', r);
     hub.leave('chat:1', ann);
     assert.equal(a.joinLeave[0]!.frame.text, '{"push":{"channel":"chat:1","leave":{"info":{"user":"ann","client":"c1"}}}}');
     assert.deepEqual(r.frames, []);
+  });
+
+  it('offers joins and leaves only to the subscribers that asked for them, and forgets them on removal', () => {
+    const hub = new Hub();
+    const asked = new FakeProtocolSubscriber();
+    const quiet = new FakeProtocolSubscriber();
+    hub.addProtocol('chat:1', asked, true);
+    hub.addProtocol('chat:1', quiet);
+    hub.join('chat:1', ann);
+    assert.equal(asked.joinLeave.length, 1);
+    assert.equal(quiet.joinLeave.length, 0);
+    hub.removeProtocol('chat:1', asked);
+    hub.leave('chat:1', ann);
+    assert.equal(asked.joinLeave.length, 1, 'no leave after removal');
+    assert.equal(quiet.joinLeave.length, 0);
   });
 
   it('does nothing when the channel has only raw subscribers or none', () => {
