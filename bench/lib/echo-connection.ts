@@ -7,15 +7,14 @@
  * pre-framed, pre-masked messages goes out in one write, and replies are compared as bytes
  * without becoming strings or events.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ECHO_PREFIX, MAX_SEQ, messageTemplate, writeSeq } from './echo-message.js';
 import type { Tally } from './tally.js';
+import { openClientSocket } from './client-socket.js';
 import {
-  checkHandshakeResponse,
   clientFrame,
   emptyFrameHeader,
-  handshakeRequest,
   headerLength,
   Opcode,
   parseFrameHeader,
@@ -30,14 +29,7 @@ export interface EchoConnectionOptions {
   readonly size: number;
 }
 
-const HOST = '127.0.0.1';
 
-/**
- * Every connection reads into this one buffer (net's `onread`): no Buffer and no stream 'data'
- * event per read, which is most of a reader's cost when replies arrive a few at a time. Safe
- * because each read is handled synchronously and leftovers are copied out.
- */
-const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 const HANDSHAKE_TIMEOUT_MS = 5000;
 const NORMAL_CLOSURE = 1000;
 
@@ -45,51 +37,17 @@ const NORMAL_CLOSURE = 1000;
  * Opens a connection to `ws://127.0.0.1:port/` and completes the handshake. Rejects when the
  * server refuses or does not answer within 5 s. Nothing is sent until {@link EchoConnection.start}.
  */
-export function openEchoConnection(
+export async function openEchoConnection(
   port: number,
   index: number,
   options: EchoConnectionOptions,
   tally: Tally,
   onError: (err: Error) => void,
 ): Promise<EchoConnection> {
-  return new Promise((resolve, reject) => {
-    let sink = (_bytes: Buffer): void => {};
-    const socket = connect({
-      host: HOST,
-      port,
-      noDelay: true,
-      onread: {
-        buffer: READ_BUFFER,
-        callback: (n) => {
-          sink(READ_BUFFER.subarray(0, n));
-          return true;
-        },
-      },
-    });
-    const { request, key } = handshakeRequest(HOST, port, '/');
-    let head = Buffer.alloc(0);
-    const fail = (err: Error): void => {
-      socket.destroy();
-      reject(new Error(`connection ${index}: ${err.message}`));
-    };
-    socket.setTimeout(HANDSHAKE_TIMEOUT_MS, () => fail(new Error('no handshake answer within 5 s')));
-    socket.once('error', fail);
-    socket.once('connect', () => socket.write(request));
-    sink = (chunk: Buffer): void => {
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      socket.off('error', fail);
-      socket.setTimeout(0);
-      const problem = checkHandshakeResponse(head.subarray(0, end).toString('latin1'), key);
-      if (problem) return fail(new Error(problem));
-      const connection = new EchoConnection(socket, index, options, tally, onError);
-      sink = (bytes) => connection.receive(bytes);
-      const rest = head.subarray(end + 4);
-      if (rest.length > 0) connection.receive(rest);
-      resolve(connection);
-    };
-  });
+  const { socket, route } = await openClientSocket(port, '/', `connection ${index}`, HANDSHAKE_TIMEOUT_MS);
+  const connection = new EchoConnection(socket, index, options, tally, onError);
+  route((bytes) => connection.receive(bytes));
+  return connection;
 }
 
 /** A handshaken connection; see {@link openEchoConnection}. */

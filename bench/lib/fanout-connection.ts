@@ -5,24 +5,16 @@
  * are parsed in place, and a delivery is found and checked by reading two numbers located with
  * indexOf (bench/lib/fanout-message.ts), never by making a string or parsing JSON.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { findPublication, nowMicros, publicationData, type FoundPublication } from './fanout-message.js';
 import type { FanoutTally } from './fanout-tally.js';
 import type { TargetKind } from './fanout-load-types.js';
-import {
-  checkHandshakeResponse, clientFrame, emptyFrameHeader, handshakeRequest, Opcode, parseFrameHeader, type FrameHeader,
-} from './ws-frames.js';
-
-const HOST = '127.0.0.1';
+import { openClientSocket } from './client-socket.js';
+import { clientFrame, emptyFrameHeader, Opcode, parseFrameHeader, type FrameHeader } from './ws-frames.js';
 
 /** canal's protocol endpoint. */
 export const PROTOCOL_PATH = '/connection/websocket';
 
-/**
- * Every connection reads into this one buffer (net's `onread`): no Buffer and no 'data' event
- * per read. Safe because each read is handled synchronously and leftovers are copied out.
- */
-const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** The protocol's ping and pong (an empty command): protocol.md, "Ping and pong". */
@@ -32,58 +24,6 @@ const PONG_FRAME = clientFrame(Opcode.Text, PING);
 /** Where found publications are read into (one per process: reads are handled one at a time). */
 const found: FoundPublication = { seq: 0, sentUs: 0 };
 
-/**
- * Opens `ws://127.0.0.1:port<path>` and completes the opening handshake; resolves with the
- * socket and a function that routes its bytes from then on (bytes that came with the handshake
- * answer are routed at once). Rejects when the server refuses or is silent for 10 s.
- */
-function openSocket(port: number, path: string, what: string): Promise<{ socket: Socket; route: (receive: (bytes: Buffer) => void) => void }> {
-  return new Promise((resolve, reject) => {
-    let sink = (_bytes: Buffer): void => {};
-    const socket = connect({
-      host: HOST,
-      port,
-      noDelay: true,
-      onread: {
-        buffer: READ_BUFFER,
-        callback: (n) => {
-          sink(READ_BUFFER.subarray(0, n));
-          return true;
-        },
-      },
-    });
-    const { request, key } = handshakeRequest(HOST, port, path);
-    let head = Buffer.alloc(0);
-    const fail = (err: Error): void => {
-      socket.destroy();
-      reject(new Error(`${what}: ${err.message}`));
-    };
-    socket.setTimeout(HANDSHAKE_TIMEOUT_MS, () => fail(new Error(`no handshake answer within ${HANDSHAKE_TIMEOUT_MS} ms`)));
-    socket.once('error', fail);
-    socket.once('connect', () => socket.write(request));
-    sink = (chunk: Buffer): void => {
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      socket.off('error', fail);
-      socket.setTimeout(0);
-      const problem = checkHandshakeResponse(head.subarray(0, end).toString('latin1'), key);
-      if (problem) return fail(new Error(problem));
-      let rest: Buffer | undefined = Buffer.from(head.subarray(end + 4));
-      sink = (bytes) => {
-        rest = rest ? Buffer.concat([rest, bytes]) : Buffer.from(bytes);
-      };
-      resolve({
-        socket,
-        route: (receive) => {
-          sink = receive;
-          if (rest && rest.length > 0) receive(rest);
-          rest = undefined;
-        },
-      });
-    };
-  });
-}
 
 /** A handshaken client connection: frames parsed in place, pings answered, text handed to a subclass. */
 abstract class FanoutClient {
@@ -205,7 +145,7 @@ export class FanoutSubscriber extends FanoutClient {
   static async open(
     kind: TargetKind, port: number, channel: string, index: number, publishers: number, tally: FanoutTally, onError: (err: Error) => void,
   ): Promise<FanoutSubscriber> {
-    const { socket, route } = await openSocket(port, kind === 'protocol' ? PROTOCOL_PATH : '/', `subscriber ${index}`);
+    const { socket, route } = await openClientSocket(port, kind === 'protocol' ? PROTOCOL_PATH : '/', `subscriber ${index}`, HANDSHAKE_TIMEOUT_MS);
     const subscriber = new FanoutSubscriber(socket, kind, index, publishers, tally, onError);
     if (kind === 'plain') {
       route((bytes) => subscriber.receive(bytes));
@@ -286,7 +226,7 @@ export class FanoutPublisher extends FanoutClient {
   /** Opens publisher `index` on `port` (connected, for `protocol`). */
   static async open(kind: TargetKind, port: number, channel: string, index: number, size: number, tally: FanoutTally, onError: (err: Error) => void): Promise<FanoutPublisher> {
     const what = `publisher ${index}`;
-    const { socket, route } = await openSocket(port, kind === 'protocol' ? PROTOCOL_PATH : '/', what);
+    const { socket, route } = await openClientSocket(port, kind === 'protocol' ? PROTOCOL_PATH : '/', what, HANDSHAKE_TIMEOUT_MS);
     const publisher = new FanoutPublisher(socket, kind, what, channel, size, tally, onError);
     if (kind === 'plain') {
       route((bytes) => publisher.receive(bytes));

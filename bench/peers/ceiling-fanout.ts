@@ -10,7 +10,8 @@
  *   node --import tsx bench/peers/ceiling-fanout.ts [--port N]
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { acceptKey, emptyFrameHeader, Opcode, parseFrameHeader, writeHeader } from '../lib/ws-frames.js';
+import { emptyFrameHeader, Opcode, parseFrameHeader, writeHeader } from '../lib/ws-frames.js';
+import { acceptUpgrade } from './server-handshake.js';
 import { announce, PEER_HOST, peerPort } from './peer-process.js';
 
 const header = emptyFrameHeader();
@@ -22,29 +23,11 @@ const open = new Set<Socket>();
 const pendingOf = new WeakMap<Socket, Buffer>();
 
 function onHandshake(socket: Socket): void {
-  let head = Buffer.alloc(0);
-  const onHead = (chunk: Buffer): void => {
-    head = Buffer.concat([head, chunk]);
-    const end = head.indexOf('\r\n\r\n');
-    if (end === -1) return;
-    socket.off('data', onHead);
-    const key = /\r\nsec-websocket-key:\s*(\S+)/i.exec(head.subarray(0, end).toString('latin1'))?.[1];
-    if (!key) {
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      return;
-    }
-    // Added before the 101 leaves: a client that has its answer is already a subscriber.
-    open.add(socket);
-    socket.once('close', () => open.delete(socket));
-    socket.write(
-      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        `Sec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n`,
-    );
-    socket.on('data', onFrames);
-    const rest = head.subarray(end + 4);
-    if (rest.length > 0) onFrames.call(socket, rest);
-  };
-  socket.on('data', onHead);
+  // Added before the 101 leaves: a client that has its answer is already a subscriber.
+  acceptUpgrade(socket, onFrames, (s) => {
+    open.add(s);
+    s.once('close', () => open.delete(s));
+  });
 }
 
 /** Broadcasts every whole text frame received so far to every other connection, one write each. */
