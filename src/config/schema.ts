@@ -85,7 +85,7 @@ export const OPTIONS = {
     parse: integer(1, 1_000_000),
     default: 2000,
     arg: 'N',
-    doc: 'Commands a protocol connection may send at once above the rate; after this many refused in a row it is disconnected with 3013.',
+    doc: 'Commands a protocol connection may send at once above the rate; after more than this many are refused within one second it is disconnected with 3013.',
   }),
   ping_interval: option({
     parse: duration(1000, 3_600_000),

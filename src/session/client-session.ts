@@ -27,7 +27,7 @@ import type {
 } from '../protocol/types.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
 import { withDefined } from '../util/defined.js';
-import { TokenBucket } from './rate-limit.js';
+import { RateLimiter } from './rate-limit.js';
 import { recoverLatest, recoverStream, type HistorySlice } from './recovery.js';
 import { Writer, type FrameSink } from './writer.js';
 
@@ -123,15 +123,13 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
   #closeCode = 0;
   #cleanedUp = false;
   #wasConnected = false;
-  readonly #bucket: TokenBucket;
-  /** Commands refused by the rate limit since the last accepted one. */
-  #refused = 0;
+  readonly #limiter: RateLimiter;
   #paused = false;
 
   constructor(conn: SessionConnection, ctx: SessionContext) {
     this.#ctx = ctx;
     this.#conn = conn;
-    this.#bucket = new TokenBucket(ctx.config.client_command_rate, ctx.config.client_command_burst, Date.now());
+    this.#limiter = new RateLimiter(ctx.config.client_command_rate, ctx.config.client_command_burst, Date.now());
     this.#writer = new Writer(conn, ctx.config.client_queue_max_bytes, () =>
       this.disconnect(DisconnectCode.Slow, `slow: more than ${ctx.config.client_queue_max_bytes} bytes waiting to be sent`),
     );
@@ -168,15 +166,28 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
       return;
     }
     for (const c of commands) {
-      // A pong is answered at once, not behind a slow command: it only proves the client is alive.
-      if (c.method === 'pong') this.#awaitingPong = false;
-      else this.#queue.push(c);
+      if (c.method !== 'pong') {
+        this.#queue.push(c);
+      } else if (this.#awaitingPong) {
+        // The pong to our ping is taken at once, not behind a slow command: it only proves the client is alive.
+        this.#awaitingPong = false;
+      } else if (this.#limiter.take(Date.now()) === 'flood') {
+        // Pongs nobody asked for are commands like any other for the rate limit (issue 13: a
+        // flood of `{}` was accepted at 1.6 M/s).
+        this.#flooded();
+        return;
+      }
     }
     if (this.#queue.length > PAUSE_AT && !this.#paused) {
       this.#paused = true;
       this.#conn.pause();
     }
     void this.#drain();
+  }
+
+  #flooded(): void {
+    const burst = this.#ctx.config.client_command_burst;
+    this.disconnect(DisconnectCode.TooManyRequests, `too many requests: more than ${burst} commands refused within a second`);
   }
 
   /** A binary frame: the JSON protocol is text only. */
@@ -214,16 +225,16 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
   }
 
   async #handle(cmd: Command): Promise<void> {
-    if (!this.#bucket.take(Date.now())) {
-      const { client_command_rate: rate, client_command_burst: burst } = this.#ctx.config;
-      if (++this.#refused > burst) {
-        this.disconnect(DisconnectCode.TooManyRequests, `too many requests: more than ${burst} commands refused in a row`);
-      } else if (cmd.method !== 'send') {
-        this.#fail(new ReplyError(ErrorCode.TooManyRequests, `too many requests: at most ${rate} commands per second`), cmd.id);
-      }
+    const verdict = this.#limiter.take(Date.now());
+    if (verdict === 'flood') {
+      this.#flooded();
       return;
     }
-    this.#refused = 0;
+    if (verdict === 'refused') {
+      const rate = this.#ctx.config.client_command_rate;
+      if (cmd.method !== 'send') this.#fail(new ReplyError(ErrorCode.TooManyRequests, `too many requests: at most ${rate} commands per second`), cmd.id);
+      return;
+    }
     if (this.#state === 'connecting' && cmd.method !== 'connect') {
       this.disconnect(DisconnectCode.BadRequest, `bad request: the first command must be connect, got ${cmd.method}`);
       return;

@@ -221,7 +221,7 @@ describe('client_command_rate and client_command_burst', async () => {
     c.close();
   });
 
-  it('disconnects with 3013 after more than 20 refusals in a row (100 pings in one frame)', async () => {
+  it('disconnects with 3013 after more than 20 refusals within a second (100 pings in one frame)', async () => {
     const c = await rested();
     const ids = pingBurst(c, 100);
     const { code, reason } = await closedWithin(c);
@@ -231,6 +231,31 @@ describe('client_command_rate and client_command_burst', async () => {
     assert.equal(got.filter((m) => m.ping).length, 20, 'the first 20 are answered');
     assert.equal(got.filter((m) => m.error?.code === 111).length, 20, 'the next 20 are refused with 111');
     assert.equal(got.length, 40, 'nothing is answered after the disconnect');
+  });
+  it('disconnects with 3013 a flood that refills let through now and then (pings every 5 ms at 10/s)', async () => {
+    const c = await rested();
+    // 200 pings/s against 10/s: each 100 ms refill lets one through, so refusals never run 20
+    // in a row; counting them over a window catches the flood all the same.
+    let id = 1000;
+    const timer = setInterval(() => {
+      if (c.isOpen) c.send(JSON.stringify({ id: id++, ping: {} }));
+    }, 5);
+    try {
+      const { code } = await closedWithin(c, 3000);
+      assert.equal(code, 3013);
+    } finally {
+      clearInterval(timer);
+    }
+    const answered = c.lines.map((l) => JSON.parse(l) as Wire).filter((m) => m.ping !== undefined && typeof m.id === 'number' && m.id >= 1000);
+    assert.ok(answered.length >= 20, `the burst was answered first (${answered.length})`);
+  });
+
+  it('counts pongs nobody asked for as commands: 100 unsolicited {} in one frame close with 3013', async () => {
+    const c = await rested();
+    c.send(Array(100).fill('{}').join('\n'));
+    const { code, reason } = await closedWithin(c);
+    assert.equal(code, 3013);
+    assert.match(reason, /^too many requests/);
   });
 });
 
