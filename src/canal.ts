@@ -170,6 +170,8 @@ export class Canal {
       log: this.#log,
       metrics: this.metrics,
       maxQueueBytes: this.config.client_queue_max_bytes,
+      commandRate: this.config.client_command_rate,
+      commandBurst: this.config.client_command_burst,
     };
 
     this.#heartbeat = new Heartbeat(this.config.ping_interval);

@@ -79,7 +79,7 @@ export const OPTIONS = {
     parse: integer(1, 1_000_000),
     default: 1000,
     arg: 'N',
-    doc: 'Commands per second one protocol connection may send on average (a token bucket); past it commands get error 111.',
+    doc: 'Commands per second one protocol connection (or messages one plain /raw/ client) may send on average (a token bucket); past it commands get error 111, and a plain client is closed with 1008.',
   }),
   client_command_burst: option({
     parse: integer(1, 1_000_000),

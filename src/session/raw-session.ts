@@ -17,6 +17,7 @@ import { toWire } from '../protocol/errors.js';
 import { compactJson } from '../protocol/raw-json.js';
 import type { RawJson } from '../protocol/types.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
+import { RateLimiter } from './rate-limit.js';
 
 /** Close codes for plain clients (RFC 6455 §7.4.1): they do not speak the protocol's codes. */
 export const RawClose = {
@@ -34,7 +35,19 @@ export interface RawConnection {
   writeShared(frame: SharedFrame): void;
   unsentBytes(): number;
   close(code: number, reason: string): void;
+  /** Stops reading from the client (TCP then pushes back), until resume(). */
+  pause(): void;
+  resume(): void;
 }
+
+/**
+ * Messages a plain client may have waiting to be published before its connection stops
+ * reading: publishing is one at a time (order), so a client that sends faster than the engine
+ * takes them is held back by TCP, not by our memory (issue 13: on Redis, two clients sending
+ * 60 KB messages ran a 256 MB heap out in 10 s). ws still hands over what one socket read
+ * brought after the pause, so the queue is bounded by this plus one read.
+ */
+export const RAW_PUBLISH_WINDOW = 8;
 
 /**
  * The publication data for a plain client's text: the JSON value it holds, as written but on
@@ -56,6 +69,9 @@ export interface RawContext {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly maxQueueBytes: number;
+  /** The per-connection rate limit, the same as protocol clients'. */
+  readonly commandRate: number;
+  readonly commandBurst: number;
 }
 
 export class RawSession implements RawSubscriber {
@@ -65,14 +81,20 @@ export class RawSession implements RawSubscriber {
   readonly #conn: RawConnection;
   readonly #ctx: RawContext;
   #closed = false;
-  /** Publishing is serialised so a client's messages keep their order. */
-  #publishing: Promise<void> = Promise.resolve();
+  /** Messages accepted and not yet published, oldest first: published one at a time, in order. */
+  readonly #queue: string[] = [];
+  #publishing = false;
+  #paused = false;
+  /** Accepts nothing more; closes with this once the queue is published. */
+  #closeWhenDrained: { readonly code: number; readonly reason: string } | undefined;
+  readonly #limiter: RateLimiter;
 
   constructor(conn: RawConnection, channel: string, ns: NamespaceOptions, ctx: RawContext) {
     this.#conn = conn;
     this.channel = channel;
     this.#ns = ns;
     this.#ctx = ctx;
+    this.#limiter = new RateLimiter(ctx.commandRate, ctx.commandBurst, Date.now());
   }
 
   /**
@@ -98,27 +120,71 @@ export class RawSession implements RawSubscriber {
   }
 
   handleText(text: string): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#closeWhenDrained) return;
     this.#ctx.metrics.received('raw', 'message');
     if (!this.canPublish) {
       this.#close(RawClose.PolicyViolation, `read-only: plain clients may not publish to ${this.channel}`);
       return;
     }
-    let data = rawToData(text);
-    this.#publishing = this.#publishing.then(async () => {
-      if (this.#closed) return;
-      const { node, handlers } = this.#ctx;
-      try {
-        if (handlers.onPublish) {
-          const r = await handlers.onPublish({ client: this.id, user: '', channel: this.channel, data: JSON.parse(data) });
-          if (r && r.data !== undefined) data = JSON.stringify(r.data) as RawJson;
+    if (this.#limiter.take(Date.now()) !== 'ok') {
+      // A plain client cannot be told that one message was refused, and dropping it silently
+      // would lose data it believes sent: past the rate, the connection ends, with the reason,
+      // once the messages accepted before this one are published.
+      const { commandRate, commandBurst } = this.#ctx;
+      this.#closeAfterQueue(RawClose.PolicyViolation, `too many messages: at most ${commandRate} per second (${commandBurst} at once)`);
+      return;
+    }
+    this.#queue.push(text);
+    if (this.#queue.length >= RAW_PUBLISH_WINDOW && !this.#paused) {
+      this.#paused = true;
+      this.#conn.pause();
+    }
+    if (!this.#publishing) void this.#publishQueued();
+  }
+
+  /** Publishes the queue one message at a time, resuming reading once it has drained to half the window. */
+  async #publishQueued(): Promise<void> {
+    this.#publishing = true;
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        await this.#publish(this.#queue.shift()!);
+        if (this.#paused && this.#queue.length <= RAW_PUBLISH_WINDOW / 2 && !this.#closed && !this.#closeWhenDrained) {
+          this.#paused = false;
+          this.#conn.resume();
         }
-        if (this.#closed) return;
-        await node.publish(this.channel, { data, info: { user: '', client: this.id } });
-      } catch (err) {
-        this.#refuse(err, 'publish');
       }
-    });
+    } finally {
+      this.#publishing = false;
+    }
+    const last = this.#closeWhenDrained;
+    if (last) this.#close(last.code, last.reason);
+  }
+
+  #closeAfterQueue(code: number, reason: string): void {
+    this.#closeWhenDrained = { code, reason };
+    if (!this.#publishing) {
+      this.#close(code, reason);
+      return;
+    }
+    if (!this.#paused) {
+      this.#paused = true;
+      this.#conn.pause();
+    }
+  }
+
+  async #publish(text: string): Promise<void> {
+    const { node, handlers } = this.#ctx;
+    let data = rawToData(text);
+    try {
+      if (handlers.onPublish) {
+        const r = await handlers.onPublish({ client: this.id, user: '', channel: this.channel, data: JSON.parse(data) });
+        if (r && r.data !== undefined) data = JSON.stringify(r.data) as RawJson;
+      }
+      if (this.#closed) return;
+      await node.publish(this.channel, { data, info: { user: '', client: this.id } });
+    } catch (err) {
+      this.#refuse(err, 'publish');
+    }
   }
 
   /** Closes for a refused or failed action: 1008 when refused, 1011 when the server failed. */
@@ -153,6 +219,7 @@ export class RawSession implements RawSubscriber {
   closed(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#queue.length = 0;
     void this.#ctx.node.unsubscribeRaw(this.channel, this).catch(() => {});
   }
 }

@@ -58,6 +58,9 @@ export function unsentBytes(ws: WebSocket): number {
 export function closeSocket(ws: WebSocket, code: number, reason: string, graceMs = 5000): void {
   if (ws.readyState === ws.CLOSED) return;
   if (ws.readyState === ws.OPEN) {
+    // A connection paused for backpressure must read again, or the peer's answering close
+    // frame is never seen and the close waits out the grace period.
+    if (ws.isPaused) ws.resume();
     try {
       ws.close(code, truncateReason(reason));
     } catch {
