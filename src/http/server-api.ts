@@ -12,6 +12,7 @@ import { DisconnectError, ReplyError, toWire } from '../protocol/errors.js';
 import type { RawJson, StreamPosition } from '../protocol/types.js';
 import { EngineUnavailableError, UnrecoverablePositionError } from '../engine/types.js';
 import { withDefined } from '../util/defined.js';
+import { globMatcher, MAX_GLOB_LENGTH } from '../util/glob.js';
 import { TimeSlice } from '../util/time-slice.js';
 import { BadParamsError, checkParams, type ParamsSpec } from './api-params.js';
 
@@ -179,9 +180,18 @@ export class ServerApi {
         return '{}';
       }
       case 'channels': {
-        const match = p.pattern === undefined ? () => true : globMatcher(p.pattern as string);
+        const pattern = p.pattern as string | undefined;
+        if (pattern !== undefined && pattern.length > MAX_GLOB_LENGTH) {
+          throw new BadParamsError(`bad request: channels.pattern is longer than ${MAX_GLOB_LENGTH} characters`);
+        }
+        const match = pattern === undefined ? () => true : globMatcher(pattern);
         const out: Record<string, { num_clients: number }> = {};
-        for (const channel of node.hub.channels()) if (match(channel)) out[channel] = { num_clients: node.hub.count(channel) };
+        const slice = new TimeSlice(SLICE_MS);
+        for (const channel of [...node.hub.channels()]) {
+          if (slice.due()) await slice.yield();
+          const n = node.hub.count(channel); // 0 when its last subscriber left while the loop yielded
+          if (n > 0 && match(channel)) out[channel] = { num_clients: n };
+        }
         return JSON.stringify({ channels: out });
       }
       case 'info': {
@@ -263,10 +273,4 @@ function errorBody(code: number, message: string, temporary = false): string {
 
 function error(code: number, message: string, outcome: ApiOutcome['outcome'], temporary = false): ApiOutcome {
   return { body: errorBody(code, message, temporary), outcome, code };
-}
-
-/** A matcher for glob patterns: `*` any run of characters, `?` one character. */
-export function globMatcher(pattern: string): (s: string) => boolean {
-  const re = new RegExp(`^${pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('')}$`, 'u');
-  return (s) => re.test(s);
 }

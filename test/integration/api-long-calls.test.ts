@@ -59,3 +59,29 @@ describe('long server API calls', async () => {
     assert.equal(first, 'ping', 'the batch held the event loop until it ended');
   });
 });
+
+describe('the channels API pattern', async () => {
+  const server = await startServer();
+
+  it('answers *a*a*a*a*b against a 255-character channel at once (a backtracking matcher took 56 s)', async () => {
+    const sub = await connectedClient(server.wsUrl);
+    const channel = `chat:${'a'.repeat(250)}`;
+    await sub.subscribe(channel);
+    const answer = await api(server, 'channels', { pattern: '*a*a*a*a*a*a*a*a*b' });
+    assert.deepEqual(answer.result.channels, {});
+    assert.deepEqual(Object.keys((await api(server, 'channels', { pattern: '*a*a*a*a*a*a*a*a*' })).result.channels), [channel]);
+    sub.close();
+  });
+
+  it('refuses a pattern longer than 1,024 characters with 400 and code 107', async () => {
+    const res = await fetch(`${server.httpUrl}/api/channels`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': server.canal.apiKey! },
+      body: JSON.stringify({ pattern: '*'.repeat(1025) }),
+    });
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { error: { code: number; message: string } };
+    assert.equal(body.error.code, 107);
+    assert.match(body.error.message, /pattern is longer than 1024 characters/);
+  });
+});
