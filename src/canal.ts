@@ -99,6 +99,8 @@ export class Canal {
    * configured) a random one made at start, so dev tools can mint tokens.
    */
   readonly tokenSecret: string | undefined;
+  /** Whether {@link tokenSecret} was made here (dev mode) rather than configured by the operator. */
+  readonly #secretIsGenerated: boolean;
   readonly metrics: Metrics;
   readonly #log: Logger;
   readonly #engine: Engine;
@@ -127,8 +129,8 @@ export class Canal {
     this.config = resolveConfig({ options: fields });
     this.#log = logger ?? silentLogger();
     const devLoopback = this.config.dev && isLoopback(this.config.host);
-    this.tokenSecret = this.config.token_hmac_secret
-      ?? (devLoopback && !this.config.token_public_key ? randomBytes(32).toString('base64url') : undefined);
+    this.#secretIsGenerated = this.config.token_hmac_secret === undefined && devLoopback && !this.config.token_public_key;
+    this.tokenSecret = this.config.token_hmac_secret ?? (this.#secretIsGenerated ? randomBytes(32).toString('base64url') : undefined);
     let tokens: TokenVerifier;
     try {
       tokens = new TokenVerifier({
@@ -296,7 +298,9 @@ export class Canal {
   }
 
   #mountPages(): void {
-    if (this.config.dev && this.tokenSecret !== undefined) this.#dispatcher.route('/demo/token', devTokenEndpoint(this.tokenSecret));
+    // Only with the secret dev mode made itself: with the operator's secret, the endpoint would
+    // hand anyone a valid token for any user (issue 13, item 4).
+    if (this.#secretIsGenerated && this.tokenSecret !== undefined) this.#dispatcher.route('/demo/token', devTokenEndpoint(this.tokenSecret));
     this.#dispatcher.route('/vendor/centrifuge/', staticFiles(centrifugeBrowserDir(), { immutable: true }), { strip: true });
     this.#dispatcher.route('/', staticFiles(WEB_ROOT));
   }
