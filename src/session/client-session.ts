@@ -321,6 +321,12 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
         if (r.expireAt !== undefined) expiresAt = r.expireAt * 1000;
       }
     }
+    const serverSide = new Set(channels);
+    if (serverSide.size > config.client_max_channels) {
+      // The connection would start past its own limit (issue 13: a token naming 1,000 channels got them all).
+      throw new DisconnectError(DisconnectCode.ChannelLimit,
+        `channel limit: the token or connect handler names ${serverSide.size} channels, more than client_max_channels (${config.client_max_channels})`);
+    }
     if (user === '' && req.token === undefined && !anonymousAllowed) {
       throw new AuthError('missing', 'unauthorized: a connection token is required (anonymous connections are off)');
     }
@@ -338,7 +344,7 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
     node.register(this);
 
     const subs: Record<string, SubscribeResult> = {};
-    for (const channel of new Set(channels)) {
+    for (const channel of serverSide) {
       const result = await this.#serverSideSubscribe(channel, req.subs?.[channel]);
       if (result) subs[channel] = result;
     }
@@ -580,6 +586,8 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
   async serverSubscribe(channel: string): Promise<void> {
     if (this.#state !== 'connected' || this.#subs.has(channel)) return;
     const ns = this.#ctx.node.requireNamespace(channel);
+    const max = this.#ctx.config.client_max_channels;
+    if (this.#subs.size >= max) throw new ReplyError(ErrorCode.LimitExceeded, `limit exceeded: the connection already has client_max_channels (${max}) channels`);
     const req: SubscribeRequest = { channel, recover: false, positioned: false, recoverable: false, join_leave: true };
     const result = await this.#join(channel, ns, req, { chanInfo: undefined, expiresAt: undefined, serverSide: true });
     this.#writer.push(encodeSubscribePush(channel, result));
