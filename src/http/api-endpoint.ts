@@ -8,6 +8,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../protocol/codes.js';
+import { jsonDepth, MAX_JSON_DEPTH } from '../protocol/raw-json.js';
 import { sendJson, type Handler } from './dispatcher.js';
 import { API_METHODS, RawSource, type ServerApi } from './server-api.js';
 
@@ -115,6 +116,10 @@ export function apiEndpoint(api: ServerApi, options: ApiEndpointOptions): Handle
     let params: unknown = {};
     const text = body.toString('utf8');
     if (body.length > 0) {
+      if (jsonDepth(text) > MAX_JSON_DEPTH) {
+        observe('bad_request');
+        return apiError(res, 400, ErrorCode.BadRequest, `bad request: the body nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
+      }
       try {
         params = JSON.parse(text);
       } catch (err) {

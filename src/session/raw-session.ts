@@ -14,7 +14,7 @@ import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../log.js';
 import type { CanalNode } from '../node.js';
 import { toWire } from '../protocol/errors.js';
-import { compactJson } from '../protocol/raw-json.js';
+import { compactJson, jsonDepth, MAX_JSON_DEPTH } from '../protocol/raw-json.js';
 import type { RawJson } from '../protocol/types.js';
 import type { SharedFrame } from '../transport/shared-frame.js';
 import { RateLimiter } from './rate-limit.js';
@@ -60,6 +60,15 @@ export function rawToData(text: string): RawJson {
     return JSON.stringify(text) as RawJson;
   }
   return compactJson(text.trim()) as RawJson;
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Shared by every plain-client session of a server: one object, not one per connection. */
@@ -124,6 +133,11 @@ export class RawSession implements RawSubscriber {
     this.#ctx.metrics.received('raw', 'message');
     if (!this.canPublish) {
       this.#close(RawClose.PolicyViolation, `read-only: plain clients may not publish to ${this.channel}`);
+      return;
+    }
+    if (jsonDepth(text) > MAX_JSON_DEPTH && isJson(text)) {
+      // Text that is not JSON goes out as a string, however many brackets it has.
+      this.#closeAfterQueue(RawClose.PolicyViolation, `refused: the message nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
       return;
     }
     if (this.#limiter.take(Date.now()) !== 'ok') {

@@ -372,3 +372,56 @@ async function messagesReceived(server: TestServer, endpoint: string): Promise<n
   }
   return total;
 }
+
+describe('JSON nesting depth on every entry point', async () => {
+  const server = await startServer();
+  const deep = (n: number): string => `${'['.repeat(n)}${']'.repeat(n)}`;
+
+  it('closes a protocol client that publishes JSON nested 101 levels deep with 3501, and publishes nothing', async () => {
+    const channel = fresh('chat');
+    const sub = await connectedClient(server.wsUrl);
+    await sub.subscribe(channel);
+    const c = await connectedClient(server.wsUrl);
+    c.send(`{"id":9,"publish":{"channel":"${channel}","data":${deep(200)}}}`);
+    const { code, reason } = await closedWithin(c);
+    assert.equal(code, 3501);
+    assert.match(reason, /nests JSON deeper than 100 levels/);
+    await sub.expectNone(200);
+    sub.close();
+  });
+
+  it('answers the server API 400 with code 107 for a body nested 101 levels deep', async () => {
+    const res = await fetch(`${server.httpUrl}/api/publish`, {
+      method: 'POST', headers: { 'x-api-key': server.canal.apiKey! }, body: `{"channel":"chat:deep","data":${deep(100)}}`,
+    });
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { error: { code: number; message: string } };
+    assert.deepEqual(body.error, { code: 107, message: 'bad request: the body nests JSON deeper than 100 levels' });
+  });
+
+  it('closes a plain client whose JSON nests 101 levels deep with 1008, after publishing what it sent before', async () => {
+    const channel = fresh('chat');
+    const other = await plain(channel);
+    const p = await connectClient(`${server.wsUrl}/raw/${channel}`);
+    p.send('before');
+    p.send(deep(101));
+    assert.equal(await other.nextText(), 'before');
+    const { code, reason } = await closedWithin(p);
+    assert.equal(code, 1008);
+    assert.match(reason, /nests JSON deeper than 100 levels/);
+    other.close();
+  });
+
+  it('publishes a plain text full of brackets that is not JSON as text', async () => {
+    const channel = fresh('chat');
+    const p = await plain(channel);
+    const text = `${'['.repeat(150)} not json`;
+    p.send(text);
+    assert.equal(await p.nextText(), text);
+    p.close();
+  });
+
+  async function plain(channel: string): Promise<TestClient> {
+    return connectClient(`${server.wsUrl}/raw/${channel}`);
+  }
+});
