@@ -32,6 +32,7 @@ import { attachEcho } from './transport/echo.js';
 import { Heartbeat, sweepSockets, trackLiveness } from './transport/heartbeat.js';
 import { acceptProtocolSocket, selectSubprotocol } from './transport/protocol-endpoint.js';
 import { acceptRawSocket, matchRaw, type RawTarget } from './transport/raw-endpoint.js';
+import { connectionBudget, openFileLimit } from './transport/fd-budget.js';
 import { originChecker } from './transport/origin.js';
 import { UpgradeRouter } from './transport/router.js';
 import { VERSION } from './version.js';
@@ -178,11 +179,29 @@ export class Canal {
 
     this.#heartbeat = new Heartbeat(this.config.ping_interval);
     this.#dispatcher = new Dispatcher(this.#log, (req) => `Not found: ${req.url}. Start at / for the demos.\n`);
-    this.#http = createServer({ keepAliveTimeout: 5000 }, this.#dispatcher.handle);
+    this.#http = createServer({
+      keepAliveTimeout: 5000,
+      headersTimeout: this.config.header_timeout,
+      // Node checks the timeout this often (30 s by default, which made half-open connections live ~75 s).
+      connectionsCheckingInterval: Math.min(1000, this.config.header_timeout / 2),
+    }, this.#dispatcher.handle);
+    const fdLimit = openFileLimit();
+    if (fdLimit !== undefined) {
+      // Past this many sockets Node closes new ones at once, instead of the process running out
+      // of descriptors and accepting nothing (docs/scaling.md, "File descriptors").
+      this.#http.maxConnections = connectionBudget(fdLimit);
+      if (this.config.max_connections > this.#http.maxConnections) {
+        this.#log.warn({ max_connections: this.config.max_connections, open_file_limit: fdLimit, usable: this.#http.maxConnections },
+          `max_connections ${this.config.max_connections} is more than this process's file-descriptor limit allows (ulimit -n ${fdLimit}: about ${this.#http.maxConnections} connections); raise it with ulimit -n or LimitNOFILE`);
+      }
+    }
     this.#http.on('upgrade', this.#router.handleUpgrade);
-    this.#http.on('clientError', (err, socket) => {
-      // Malformed HTTP: answer 400 and close, as Node would, but without an unhandled error.
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    this.#http.on('clientError', (err: Error & { code?: string }, socket) => {
+      // Malformed HTTP, or headers not sent within header_timeout: answer and close, as Node
+      // would, but without an unhandled error. The socket is destroyed once the answer is
+      // written, not half-closed: a peer that never reads would otherwise keep its descriptor.
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`, () => socket.destroy());
       else socket.destroy();
       this.#log.debug({ err: err.message }, 'bad http request');
     });

@@ -69,6 +69,12 @@ export const OPTIONS = {
     arg: 'N',
     doc: 'Most WebSocket connections this node accepts; past it an upgrade gets HTTP 503 (clients retry, possibly on another node).',
   }),
+  header_timeout: option({
+    parse: duration(500, 120_000),
+    default: 10_000,
+    arg: 'DURATION',
+    doc: 'How long a new HTTP connection (a WebSocket upgrade included) may take to send its request headers; a slower one is closed, so half-open connections cannot hold file descriptors for long.',
+  }),
   allowed_origins: option({
     parse: list(text('an origin such as https://example.com, https://*.example.com, http://localhost:*, or null', /^(null|[a-z][a-z0-9+.-]*:\/\/[^\s/]+)$/)),
     default: [] as string[],
