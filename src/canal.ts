@@ -10,7 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { KeyFileError, TokenVerifier } from './auth/tokens.js';
 import { ConfigError, isLoopback, resolveConfig } from './config/resolve.js';
 import type { NamespaceOptions } from './config/namespaces.js';
-import type { Config } from './config/schema.js';
+import { OPTIONS, type Config } from './config/schema.js';
 import { createMemoryEngine } from './engine/memory/memory-engine.js';
 import { createRedisEngine } from './engine/redis/redis-engine.js';
 import type { Engine } from './engine/types.js';
@@ -186,15 +186,9 @@ export class Canal {
       connectionsCheckingInterval: Math.min(1000, this.config.header_timeout / 2),
     }, this.#dispatcher.handle);
     const fdLimit = openFileLimit();
-    if (fdLimit !== undefined) {
-      // Past this many sockets Node closes new ones at once, instead of the process running out
-      // of descriptors and accepting nothing (docs/scaling.md, "File descriptors").
-      this.#http.maxConnections = connectionBudget(fdLimit);
-      if (this.config.max_connections > this.#http.maxConnections) {
-        this.#log.warn({ max_connections: this.config.max_connections, open_file_limit: fdLimit, usable: this.#http.maxConnections },
-          `max_connections ${this.config.max_connections} is more than this process's file-descriptor limit allows (ulimit -n ${fdLimit}: about ${this.#http.maxConnections} connections); raise it with ulimit -n or LimitNOFILE`);
-      }
-    }
+    // Past this many sockets Node closes new ones at once, instead of the process running out of
+    // descriptors and accepting nothing (docs/scaling.md, "File descriptors").
+    if (fdLimit !== undefined) this.#http.maxConnections = connectionBudget(fdLimit);
     this.#http.on('upgrade', this.#router.handleUpgrade);
     this.#http.on('clientError', (err: Error & { code?: string }, socket) => {
       // Malformed HTTP, or headers not sent within header_timeout: answer and close, as Node
@@ -379,11 +373,25 @@ export class Canal {
     });
     this.#http.on('error', (err) => this.#log.error({ err }, 'http server error'));
     this.#heartbeat.start();
+    this.#warnAboutFileLimit();
     const address = this.address;
     if (!address) throw new ListenError('ENOTLISTENING', 'server stopped while starting', 'port');
     this.#node.name = `${hostname()}_${address.port}`;
     this.#log.debug({ host: address.host, port: address.port }, 'listening');
     return address;
+  }
+
+  /**
+   * Says when max_connections is more than the file-descriptor limit allows: a warning when the
+   * operator chose it, a debug line for the default (most machines' limit is below 100,000).
+   */
+  #warnAboutFileLimit(): void {
+    const usable = this.#http.maxConnections;
+    const wanted = this.config.max_connections;
+    if (!Number.isFinite(usable) || usable <= 0 || wanted <= usable) return;
+    const chosen = wanted !== OPTIONS.max_connections.default;
+    this.#log[chosen ? 'warn' : 'debug']({ max_connections: wanted, usable },
+      `max_connections ${wanted} is more than this process's file-descriptor limit allows (about ${usable} connections); raise ulimit -n (or LimitNOFILE) to serve more`);
   }
 
   /** Where the server listens, or undefined before `listen()` and after `close()`. */
