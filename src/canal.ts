@@ -18,7 +18,7 @@ import type { Handlers } from './handlers.js';
 import { API_PREFIX, apiEndpoint } from './http/api-endpoint.js';
 import { devTokenEndpoint } from './http/dev-token.js';
 import { Dispatcher, sendJson, sendText } from './http/dispatcher.js';
-import { Metrics } from './http/metrics.js';
+import { Metrics } from './metrics.js';
 import { ServerApi } from './http/server-api.js';
 import { centrifugeBrowserDir, staticFiles, WEB_ROOT } from './http/static-files.js';
 import { silentLogger, type Logger } from './log.js';

@@ -14,7 +14,7 @@ import {
   type HistoryQuery, type NodeSummary, type PresenceStats,
 } from './engine/types.js';
 import { Hub, type ProtocolSubscriber, type RawSubscriber } from './hub/hub.js';
-import type { Metrics } from './http/metrics.js';
+import type { Metrics } from './metrics.js';
 import type { Logger } from './log.js';
 import { checkChannelName, namespaceOf } from './protocol/channel.js';
 import { ErrorCode } from './protocol/codes.js';

@@ -11,7 +11,7 @@ import type { NamespaceOptions } from '../config/namespaces.js';
 import type { Config } from '../config/schema.js';
 import { EngineUnavailableError, UnrecoverablePositionError, type HistoryPage } from '../engine/types.js';
 import type { Handlers } from '../handlers.js';
-import type { Metrics } from '../http/metrics.js';
+import type { Metrics } from '../metrics.js';
 import type { ProtocolSubscriber } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import type { CanalNode, SessionHandle } from '../node.js';

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { NamespaceOptions } from '../config/namespaces.js';
 import type { Handlers } from '../handlers.js';
 import type { RawSubscriber } from '../hub/hub.js';
-import type { Metrics } from '../http/metrics.js';
+import type { Metrics } from '../metrics.js';
 import type { Logger } from '../log.js';
 import type { CanalNode } from '../node.js';
 import { toWire } from '../protocol/errors.js';
