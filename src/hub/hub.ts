@@ -1,26 +1,26 @@
 /**
  * The hub: which local connections are subscribed to which channel, and the local fan-out.
  * A publication is encoded once per kind of subscriber — a protocol push for centrifuge
- * clients, the bare payload for plain /raw/ clients — and the same {@link SharedFrame} goes to
+ * clients, the bare payload for plain /raw/ clients — and the same {@link SharedMessage} goes to
  * every subscriber of that kind (STYLE rule 7). Nothing here grows with the number of channels
  * per message: one Map lookup, then the subscribers.
  */
 import { encodeJoinPush, encodeLeavePush, encodePublicationPush } from '../protocol/encode.js';
 import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
-import { SharedFrame } from '../transport/shared-frame.js';
+import { SharedMessage } from './shared-message.js';
 
 /** A protocol connection's side of a subscription. */
 export interface ProtocolSubscriber {
   /** A publication in `channel`, already encoded as a push. */
-  deliverPublication(channel: string, frame: SharedFrame, position: StreamPosition): void;
+  deliverPublication(channel: string, frame: SharedMessage, position: StreamPosition): void;
   /** A join or leave push in `channel` (only subscribers added with `joinLeave` receive them). */
-  deliverJoinLeave(channel: string, frame: SharedFrame): void;
+  deliverJoinLeave(channel: string, frame: SharedMessage): void;
 }
 
 /** A plain WebSocket connection on /raw/<channel>. */
 export interface RawSubscriber {
   /** A publication's payload as the text a plain client receives. */
-  deliverRaw(frame: SharedFrame): void;
+  deliverRaw(frame: SharedMessage): void;
 }
 
 interface Subscribers {
@@ -97,11 +97,11 @@ export class Hub {
     const subs = this.#channels.get(channel);
     if (!subs) return 0;
     if (subs.protocol.size > 0) {
-      const frame = new SharedFrame(encodePublicationPush(channel, pub));
+      const frame = new SharedMessage(encodePublicationPush(channel, pub));
       for (const s of subs.protocol) s.deliverPublication(channel, frame, position);
     }
     if (subs.raw.size > 0) {
-      const frame = new SharedFrame(rawText(pub.data));
+      const frame = new SharedMessage(rawText(pub.data));
       for (const s of subs.raw) s.deliverRaw(frame);
     }
     return subs.protocol.size + subs.raw.size;
@@ -125,7 +125,7 @@ export class Hub {
   #joinLeave(channel: string, encode: () => string): void {
     const subs = this.#channels.get(channel);
     if (!subs || subs.joinLeave.size === 0) return;
-    const frame = new SharedFrame(encode());
+    const frame = new SharedMessage(encode());
     for (const s of subs.joinLeave) s.deliverJoinLeave(channel, frame);
   }
 

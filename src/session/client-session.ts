@@ -25,7 +25,7 @@ import type {
   RpcResult, SendRequest, StreamPosition, SubRefreshRequest, SubRefreshResult, SubscribePosition, SubscribeRequest,
   SubscribeResult,
 } from '../protocol/types.js';
-import type { SharedFrame } from '../transport/shared-frame.js';
+import type { SharedMessage } from '../hub/shared-message.js';
 import { withDefined } from '../util/defined.js';
 import { RateLimiter } from './rate-limit.js';
 import { recoverLatest, recoverStream, type HistorySlice } from './recovery.js';
@@ -67,7 +67,7 @@ interface Subscription {
   readonly channel: string;
   readonly ns: NamespaceOptions;
   /** Publications that arrive while the subscribe reply is being prepared wait here. */
-  buffer: Array<{ frame: SharedFrame; position: StreamPosition }> | undefined;
+  buffer: Array<{ frame: SharedMessage; position: StreamPosition }> | undefined;
   readonly joinLeave: boolean;
   readonly positioned: boolean;
   /** The last delivered position (history channels only). */
@@ -624,7 +624,7 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
 
   // ---- delivery (called by the hub) ----
 
-  deliverPublication(channel: string, frame: SharedFrame, position: StreamPosition): void {
+  deliverPublication(channel: string, frame: SharedMessage, position: StreamPosition): void {
     const sub = this.#subs.get(channel);
     if (!sub) return;
     if (sub.buffer !== undefined) {
@@ -643,7 +643,7 @@ export class ClientSession implements ProtocolSubscriber, SessionHandle {
     this.#writer.push(frame);
   }
 
-  deliverJoinLeave(channel: string, frame: SharedFrame): void {
+  deliverJoinLeave(channel: string, frame: SharedMessage): void {
     const sub = this.#subs.get(channel);
     if (sub && sub.joinLeave && sub.buffer === undefined) {
       this.#ctx.metrics.sent('join_leave');

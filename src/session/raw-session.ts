@@ -16,7 +16,7 @@ import type { CanalNode } from '../node.js';
 import { toWire } from '../protocol/errors.js';
 import { compactJson, jsonDepth, MAX_JSON_DEPTH } from '../protocol/raw-json.js';
 import type { RawJson } from '../protocol/types.js';
-import type { SharedFrame } from '../transport/shared-frame.js';
+import type { SharedMessage } from '../hub/shared-message.js';
 import { RateLimiter } from './rate-limit.js';
 
 /** Close codes for plain clients (RFC 6455 §7.4.1): they do not speak the protocol's codes. */
@@ -32,7 +32,7 @@ export const RawClose = {
 } as const;
 
 export interface RawConnection {
-  writeShared(frame: SharedFrame): void;
+  writeShared(frame: SharedMessage): void;
   unsentBytes(): number;
   close(code: number, reason: string): void;
   /** Stops reading from the client (TCP then pushes back), until resume(). */
@@ -214,7 +214,7 @@ export class RawSession implements RawSubscriber {
     this.#close(RawClose.UnsupportedData, 'binary messages are not supported here; send text');
   }
 
-  deliverRaw(frame: SharedFrame): void {
+  deliverRaw(frame: SharedMessage): void {
     if (this.#closed) return;
     if (this.#conn.unsentBytes() > this.#ctx.maxQueueBytes) {
       this.#close(RawClose.PolicyViolation, 'slow: too much data waiting to be sent to this client');

@@ -8,12 +8,12 @@
  * dropped and `onOverflow` runs once (the session disconnects it with a reconnect-allowed code,
  * and the client recovers what it missed). A single message into an empty pipeline always passes.
  */
-import { SharedFrame } from '../transport/shared-frame.js';
+import { SharedMessage } from '../hub/shared-message.js';
 
 /** Where a writer's frames go: one connection. */
 export interface FrameSink {
   writeText(text: string): void;
-  writeShared(frame: SharedFrame): void;
+  writeShared(frame: SharedMessage): void;
   /** Bytes accepted for sending but not yet handed to the kernel. */
   unsentBytes(): number;
   /** Holds writes until uncork(), so several frames leave in one system call. */
@@ -21,7 +21,7 @@ export interface FrameSink {
   uncork(): void;
 }
 
-type Item = string | SharedFrame;
+type Item = string | SharedMessage;
 
 const pending: Writer[] = [];
 let flushScheduled = false;

@@ -7,25 +7,25 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Hub, rawText, type ProtocolSubscriber, type RawSubscriber } from '../../../src/hub/hub.js';
 import type { ClientInfo, Publication, RawJson, StreamPosition } from '../../../src/protocol/types.js';
-import type { SharedFrame } from '../../../src/transport/shared-frame.js';
+import type { SharedMessage } from '../../../src/hub/shared-message.js';
 
 class FakeProtocolSubscriber implements ProtocolSubscriber {
-  readonly publications: Array<{ channel: string; frame: SharedFrame; position: StreamPosition }> = [];
-  readonly joinLeave: Array<{ channel: string; frame: SharedFrame }> = [];
+  readonly publications: Array<{ channel: string; frame: SharedMessage; position: StreamPosition }> = [];
+  readonly joinLeave: Array<{ channel: string; frame: SharedMessage }> = [];
 
-  deliverPublication(channel: string, frame: SharedFrame, position: StreamPosition): void {
+  deliverPublication(channel: string, frame: SharedMessage, position: StreamPosition): void {
     this.publications.push({ channel, frame, position });
   }
 
-  deliverJoinLeave(channel: string, frame: SharedFrame): void {
+  deliverJoinLeave(channel: string, frame: SharedMessage): void {
     this.joinLeave.push({ channel, frame });
   }
 }
 
 class FakeRawSubscriber implements RawSubscriber {
-  readonly frames: SharedFrame[] = [];
+  readonly frames: SharedMessage[] = [];
 
-  deliverRaw(frame: SharedFrame): void {
+  deliverRaw(frame: SharedMessage): void {
     this.frames.push(frame);
   }
 }
@@ -139,7 +139,7 @@ describe('Hub publish', () => {
     for (const s of subs) hub.addProtocol('chat:1', s);
     assert.equal(hub.publish('chat:1', hello, position), 3);
     const frames = subs.map((s) => s.publications[0]!.frame);
-    assert.ok(frames.every((f) => f === frames[0]), 'every subscriber got the same SharedFrame');
+    assert.ok(frames.every((f) => f === frames[0]), 'every subscriber got the same SharedMessage');
     assert.equal(frames[0]!.text, '{"push":{"channel":"chat:1","pub":{"data":{"text":"hello"},"offset":3}}}');
     for (const s of subs) assert.deepEqual(s.publications.map((p) => ({ channel: p.channel, position: p.position })), [{ channel: 'chat:1', position }]);
   });

@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Writer, type FrameSink } from '../../../src/session/writer.js';
-import { SharedFrame } from '../../../src/transport/shared-frame.js';
+import { SharedMessage } from '../../../src/hub/shared-message.js';
 
-type Write = { readonly text: string } | { readonly shared: SharedFrame } | { readonly cork: boolean };
+type Write = { readonly text: string } | { readonly shared: SharedMessage } | { readonly cork: boolean };
 
 /** A connection that records what was written, with a settable backlog in its socket. */
 class FakeSink implements FrameSink {
@@ -20,7 +20,7 @@ class FakeSink implements FrameSink {
     this.writes.push({ text });
   }
 
-  writeShared(frame: SharedFrame): void {
+  writeShared(frame: SharedMessage): void {
     this.writes.push({ shared: frame });
   }
 
@@ -73,7 +73,7 @@ describe('Writer batching', () => {
 
   it('writes a lone shared frame through writeShared, the same instance', async () => {
     const sink = new FakeSink();
-    const frame = new SharedFrame('{"push":{"channel":"a","pub":{"data":1}}}');
+    const frame = new SharedMessage('{"push":{"channel":"a","pub":{"data":1}}}');
     writer(sink).push(frame);
     await nextTurn();
     assert.equal(sink.writes.length, 1);
@@ -91,8 +91,8 @@ describe('Writer batching', () => {
   it('keeps shared frames as their shared bytes among other items, in order, all in one corked write', async () => {
     const sink = new FakeSink();
     const w = writer(sink);
-    const a = new SharedFrame('{"push":{"channel":"a","pub":{"data":2}}}');
-    const b = new SharedFrame('{"push":{"channel":"a","pub":{"data":3}}}');
+    const a = new SharedMessage('{"push":{"channel":"a","pub":{"data":2}}}');
+    const b = new SharedMessage('{"push":{"channel":"a","pub":{"data":3}}}');
     w.push('{"id":3,"publish":{}}');
     w.push('{"id":4,"ping":{}}');
     w.push(a);
@@ -107,7 +107,7 @@ describe('Writer batching', () => {
       { text: '{}' },
       { cork: false },
     ]);
-    const shared = sink.writes.filter((x): x is { shared: SharedFrame } => 'shared' in x);
+    const shared = sink.writes.filter((x): x is { shared: SharedMessage } => 'shared' in x);
     assert.ok(shared[0]!.shared === a && shared[1]!.shared === b, 'the same instances: encoded once for every subscriber');
   });
 
@@ -162,7 +162,7 @@ describe('Writer overflow (slow consumer)', () => {
     assert.equal(overflows, 1);
     assert.equal(w.closed, true);
     w.push('more');
-    w.push(new SharedFrame('even more'));
+    w.push(new SharedMessage('even more'));
     await nextTurn();
     assert.equal(overflows, 1);
     assert.deepEqual(sink.writes, []);
@@ -193,9 +193,9 @@ describe('Writer overflow (slow consumer)', () => {
     const sink = new FakeSink();
     let overflows = 0;
     const w = writer(sink, 10, () => overflows++);
-    w.push(new SharedFrame('0123456789'));
+    w.push(new SharedMessage('0123456789'));
     assert.equal(overflows, 0);
-    w.push(new SharedFrame('x'));
+    w.push(new SharedMessage('x'));
     assert.equal(overflows, 1);
   });
 
@@ -265,7 +265,7 @@ describe('Writer close', () => {
 
   it('writes a lone shared frame through writeShared when closing', () => {
     const sink = new FakeSink();
-    const frame = new SharedFrame('{"push":{"channel":"a","pub":{"data":1}}}');
+    const frame = new SharedMessage('{"push":{"channel":"a","pub":{"data":1}}}');
     const w = writer(sink);
     w.push(frame);
     w.close();
