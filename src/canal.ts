@@ -23,15 +23,17 @@ import { ServerApi } from './http/server-api.js';
 import { centrifugeBrowserDir, staticFiles, WEB_ROOT } from './http/static-files.js';
 import { silentLogger, type Logger } from './log.js';
 import { CanalNode } from './node.js';
-import { DisconnectCode } from './protocol/codes.js';
+import { CloseCode, DisconnectCode } from './protocol/codes.js';
 import type { RawJson, StreamPosition } from './protocol/types.js';
-import type { ClientSession, SessionContext } from './session/client-session.js';
-import type { RawContext } from './session/raw-session.js';
+import type { ClientSession } from './session/client-session.js';
+import { systemClock, type SessionContext } from './session/context.js';
+import { FlushQueue } from './session/outbox.js';
+import type { PlainContext } from './session/plain-session.js';
 import { logConnection } from './transport/connection-log.js';
 import { attachEcho } from './transport/echo.js';
 import { Heartbeat, sweepSockets, trackLiveness } from './transport/heartbeat.js';
 import { acceptProtocolSocket, selectSubprotocol } from './transport/protocol-endpoint.js';
-import { acceptRawSocket, matchRaw, type RawTarget } from './transport/raw-endpoint.js';
+import { acceptPlainSocket, matchPlain, type PlainTarget } from './transport/plain-endpoint.js';
 import { connectionBudget, openFileLimit } from './transport/fd-budget.js';
 import { originChecker } from './transport/origin.js';
 import { UpgradeRouter } from './transport/router.js';
@@ -79,9 +81,6 @@ export class ListenError extends Error {
   }
 }
 
-/** Close code for plain WebSockets when the server shuts down (RFC 6455 §7.4.1: going away). */
-const GOING_AWAY = 1001;
-
 const HANDLER_KEYS = ['onConnecting', 'onSubscribe', 'onPublish', 'onRpc', 'onMessage', 'onDisconnect'] as const;
 
 /**
@@ -108,7 +107,7 @@ export class Canal {
   readonly #ownsEngine: boolean;
   readonly #node: CanalNode;
   readonly #sessionContext: SessionContext;
-  readonly #rawContext: RawContext;
+  readonly #plainContext: PlainContext;
   readonly #http: Server;
   readonly #router = new UpgradeRouter();
   readonly #dispatcher: Dispatcher;
@@ -165,9 +164,11 @@ export class Canal {
       version: VERSION,
       anonymousAllowed: this.config.dev || this.config.allow_anonymous_connect,
       metrics: this.metrics,
+      clock: systemClock,
+      flushes: new FlushQueue(),
       sessions: new Set<ClientSession>(),
     };
-    this.#rawContext = {
+    this.#plainContext = {
       node: this.#node,
       handlers,
       log: this.#log,
@@ -175,6 +176,7 @@ export class Canal {
       maxQueueBytes: this.config.client_queue_max_bytes,
       commandRate: this.config.client_command_rate,
       commandBurst: this.config.client_command_burst,
+      clock: systemClock,
     };
 
     this.#heartbeat = new Heartbeat(this.config.ping_interval);
@@ -211,7 +213,7 @@ export class Canal {
     } : undefined));
     this.#protocolServer = this.#mountProtocol();
     this.#mountEcho();
-    this.#mountRaw();
+    this.#mountPlain();
     this.#mountOperations();
     this.#mountPages();
     this.#heartbeat.onTick((now) => this.#protocolHeartbeat(now));
@@ -273,19 +275,19 @@ export class Canal {
     });
   }
 
-  #mountRaw(): void {
+  #mountPlain(): void {
     const server = this.#plainServer(this.config.raw_max_message_bytes);
-    this.#router.add<RawTarget>({
+    this.#router.add<PlainTarget>({
       path: '/raw/<channel>',
       description: `plain WebSocket channel: text you send is published, publications arrive as text (namespaces: ${this.#node.namespaceNames().map((n) => `${n}:`).join(', ') || 'none'})`,
       server,
-      match: (pathname) => matchRaw(pathname, this.#node, this.#sessionContext.handlers.onSubscribe !== undefined),
+      match: (pathname) => matchPlain(pathname, this.#node, this.#sessionContext.handlers.onSubscribe !== undefined),
       refuse: (target) => ('refusal' in target ? target.refusal : undefined),
       accept: (ws, req, target) => {
         if ('refusal' in target) return;
         logConnection(ws, req, 'raw', this.#log);
         trackLiveness(ws);
-        acceptRawSocket(ws, req, target, this.#rawContext);
+        acceptPlainSocket(ws, req, target, this.#plainContext);
       },
     });
   }
@@ -433,7 +435,7 @@ export class Canal {
     const plain: WebSocket[] = this.#plainServers.flatMap((wss) => [...wss.clients]);
     const protocol: WebSocket[] = [...this.#protocolServer.clients];
     const allClosed = Promise.all([...plain, ...protocol].map((ws) => closed(ws)));
-    for (const ws of plain) ws.close(GOING_AWAY, 'server shutting down');
+    for (const ws of plain) ws.close(CloseCode.GoingAway, 'server shutting down');
     const window = Math.min(this.config.shutdown_drain_window, this.config.shutdown_timeout / 2);
     const drained = this.#drain([...this.#sessionContext.sessions], window);
     const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, this.config.shutdown_timeout, 'timeout').unref());

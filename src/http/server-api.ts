@@ -10,7 +10,7 @@ import { encodeResult } from '../protocol/encode.js';
 import { compactJson, documentSpan, elementsAt, memberAt, type Span } from '../protocol/raw-json.js';
 import { DisconnectError, ReplyError, toWire } from '../protocol/errors.js';
 import type { RawJson, StreamPosition } from '../protocol/types.js';
-import { EngineUnavailableError, UnrecoverablePositionError } from '../engine/types.js';
+import { EngineUnavailableError } from '../engine/types.js';
 import { withDefined } from '../util/defined.js';
 import { globMatcher, MAX_GLOB_LENGTH } from '../util/glob.js';
 import { TimeSlice } from '../util/time-slice.js';
@@ -90,11 +90,7 @@ export class ServerApi {
       return { body: `{"result":${await this.#run(method, checked, source)}}`, outcome: 'ok' };
     } catch (err) {
       if (err instanceof BadParamsError) return error(ErrorCode.BadRequest, err.message, 'bad_request');
-      if (err instanceof UnrecoverablePositionError) return error(ErrorCode.UnrecoverablePosition, `unrecoverable position: ${err.message}`, 'error');
-      if (err instanceof EngineUnavailableError) {
-        this.#log.warn({ err, method }, 'server API: engine unavailable');
-        return error(ErrorCode.Internal, `engine unavailable, try again: ${err.message}`, 'error', true);
-      }
+      if (err instanceof EngineUnavailableError) this.#log.warn({ err, method }, 'server API: engine unavailable');
       const wire = toWire(err);
       if (wire.kind === 'reply') return error(wire.code, wire.message, 'error', wire.temporary);
       this.#log.error({ err, method }, 'server API call failed');

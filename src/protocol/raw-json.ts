@@ -1,3 +1,5 @@
+import type { RawJson } from './types.js';
+
 /**
  * Raw JSON text, kept as the client wrote it. JSON.parse turns numbers into doubles, so
  * 12345678901234567890 would come out as 12345678901234567000; a publication's data must reach
@@ -186,4 +188,14 @@ export function compactJson(text: string): string {
     }
   }
   return out;
+}
+
+/** The value of JSON text, or undefined for none (an absent protocol `bytes` field). */
+export function parseData(text: RawJson | undefined): unknown {
+  return text === undefined ? undefined : JSON.parse(text);
+}
+
+/** The JSON text of a value, or undefined for undefined. */
+export function toRaw(value: unknown): RawJson | undefined {
+  return value === undefined ? undefined : (JSON.stringify(value) as RawJson);
 }

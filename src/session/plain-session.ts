@@ -7,31 +7,22 @@
  * handlers when it has them (they decide instead, as for protocol clients).
  */
 import { randomUUID } from 'node:crypto';
+import { allowedByNamespace, PLAIN_CLIENT } from '../auth/channel-rights.js';
 import type { NamespaceOptions } from '../config/namespaces.js';
 import type { Handlers } from '../handlers.js';
-import type { RawSubscriber } from '../hub/hub.js';
+import type { PlainSubscriber } from '../hub/hub.js';
 import type { Metrics } from '../metrics.js';
 import type { Logger } from '../log.js';
 import type { CanalNode } from '../node.js';
+import { CloseCode } from '../protocol/codes.js';
 import { toWire } from '../protocol/errors.js';
 import { compactJson, jsonDepth, MAX_JSON_DEPTH } from '../protocol/raw-json.js';
 import type { RawJson } from '../protocol/types.js';
 import type { SharedMessage } from '../hub/shared-message.js';
+import type { Clock } from './context.js';
 import { RateLimiter } from './rate-limit.js';
 
-/** Close codes for plain clients (RFC 6455 §7.4.1): they do not speak the protocol's codes. */
-export const RawClose = {
-  /** The client may not publish here, or sent something it should not. */
-  PolicyViolation: 1008,
-  /** Binary messages are not publications. */
-  UnsupportedData: 1003,
-  /** The server failed; the client may try again. */
-  InternalError: 1011,
-  /** The server is going away. */
-  GoingAway: 1001,
-} as const;
-
-export interface RawConnection {
+export interface PlainConnection {
   writeShared(frame: SharedMessage): void;
   unsentBytes(): number;
   close(code: number, reason: string): void;
@@ -47,13 +38,13 @@ export interface RawConnection {
  * 60 KB messages ran a 256 MB heap out in 10 s). ws still hands over what one socket read
  * brought after the pause, so the queue is bounded by this plus one read.
  */
-export const RAW_PUBLISH_WINDOW = 8;
+export const PLAIN_PUBLISH_WINDOW = 8;
 
 /**
  * The publication data for a plain client's text: the JSON value it holds, as written but on
  * one line (numbers keep every digit), or a JSON string when it is not JSON.
  */
-export function rawToData(text: string): RawJson {
+export function plainToData(text: string): RawJson {
   try {
     JSON.parse(text);
   } catch {
@@ -72,7 +63,7 @@ function isJson(text: string): boolean {
 }
 
 /** Shared by every plain-client session of a server: one object, not one per connection. */
-export interface RawContext {
+export interface PlainContext {
   readonly node: CanalNode;
   readonly handlers: Handlers;
   readonly log: Logger;
@@ -81,14 +72,15 @@ export interface RawContext {
   /** The per-connection rate limit, the same as protocol clients'. */
   readonly commandRate: number;
   readonly commandBurst: number;
+  readonly clock: Clock;
 }
 
-export class RawSession implements RawSubscriber {
+export class PlainSession implements PlainSubscriber {
   readonly id = randomUUID();
   readonly channel: string;
   readonly #ns: NamespaceOptions;
-  readonly #conn: RawConnection;
-  readonly #ctx: RawContext;
+  readonly #conn: PlainConnection;
+  readonly #ctx: PlainContext;
   #closed = false;
   /** Messages accepted and not yet published, oldest first: published one at a time, in order. */
   readonly #queue: string[] = [];
@@ -98,12 +90,12 @@ export class RawSession implements RawSubscriber {
   #closeWhenDrained: { readonly code: number; readonly reason: string } | undefined;
   readonly #limiter: RateLimiter;
 
-  constructor(conn: RawConnection, channel: string, ns: NamespaceOptions, ctx: RawContext) {
+  constructor(conn: PlainConnection, channel: string, ns: NamespaceOptions, ctx: PlainContext) {
     this.#conn = conn;
     this.channel = channel;
     this.#ns = ns;
     this.#ctx = ctx;
-    this.#limiter = new RateLimiter(ctx.commandRate, ctx.commandBurst, Date.now());
+    this.#limiter = new RateLimiter(ctx.commandRate, ctx.commandBurst, ctx.clock.now());
   }
 
   /**
@@ -115,8 +107,8 @@ export class RawSession implements RawSubscriber {
     try {
       if (handlers.onSubscribe) await handlers.onSubscribe({ client: this.id, user: '', channel: this.channel });
       if (this.#closed) return;
-      await node.subscribeRaw(this.channel, this);
-      if (this.#closed) await node.unsubscribeRaw(this.channel, this);
+      await node.subscribePlain(this.channel, this);
+      if (this.#closed) await node.unsubscribePlain(this.channel, this);
     } catch (err) {
       this.#refuse(err, 'subscribe');
       if (!this.#closed) log.warn({ err, channel: this.channel }, 'plain client could not subscribe');
@@ -125,31 +117,31 @@ export class RawSession implements RawSubscriber {
 
   /** Whether this client may publish: the application's onPublish decides, or the namespace. */
   get canPublish(): boolean {
-    return this.#ctx.handlers.onPublish !== undefined || this.#ns.allow_publish_for_anonymous || this.#ns.allow_publish_for_subscriber;
+    return this.#ctx.handlers.onPublish !== undefined || allowedByNamespace(this.#ns, 'publish', PLAIN_CLIENT);
   }
 
   handleText(text: string): void {
     if (this.#closed || this.#closeWhenDrained) return;
     this.#ctx.metrics.received('raw', 'message');
     if (!this.canPublish) {
-      this.#close(RawClose.PolicyViolation, `read-only: plain clients may not publish to ${this.channel}`);
+      this.#close(CloseCode.PolicyViolation, `read-only: plain clients may not publish to ${this.channel}`);
       return;
     }
     if (jsonDepth(text) > MAX_JSON_DEPTH && isJson(text)) {
       // Text that is not JSON goes out as a string, however many brackets it has.
-      this.#closeAfterQueue(RawClose.PolicyViolation, `refused: the message nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
+      this.#closeAfterQueue(CloseCode.PolicyViolation, `refused: the message nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
       return;
     }
-    if (this.#limiter.take(Date.now()) !== 'ok') {
+    if (this.#limiter.take(this.#ctx.clock.now()) !== 'ok') {
       // A plain client cannot be told that one message was refused, and dropping it silently
       // would lose data it believes sent: past the rate, the connection ends, with the reason,
       // once the messages accepted before this one are published.
       const { commandRate, commandBurst } = this.#ctx;
-      this.#closeAfterQueue(RawClose.PolicyViolation, `too many messages: at most ${commandRate} per second (${commandBurst} at once)`);
+      this.#closeAfterQueue(CloseCode.PolicyViolation, `too many messages: at most ${commandRate} per second (${commandBurst} at once)`);
       return;
     }
     this.#queue.push(text);
-    if (this.#queue.length >= RAW_PUBLISH_WINDOW && !this.#paused) {
+    if (this.#queue.length >= PLAIN_PUBLISH_WINDOW && !this.#paused) {
       this.#paused = true;
       this.#conn.pause();
     }
@@ -162,7 +154,7 @@ export class RawSession implements RawSubscriber {
     try {
       while (this.#queue.length > 0 && !this.#closed) {
         await this.#publish(this.#queue.shift()!);
-        if (this.#paused && this.#queue.length <= RAW_PUBLISH_WINDOW / 2 && !this.#closed && !this.#closeWhenDrained) {
+        if (this.#paused && this.#queue.length <= PLAIN_PUBLISH_WINDOW / 2 && !this.#closed && !this.#closeWhenDrained) {
           this.#paused = false;
           this.#conn.resume();
         }
@@ -188,7 +180,7 @@ export class RawSession implements RawSubscriber {
 
   async #publish(text: string): Promise<void> {
     const { node, handlers } = this.#ctx;
-    let data = rawToData(text);
+    let data = plainToData(text);
     try {
       if (handlers.onPublish) {
         const r = await handlers.onPublish({ client: this.id, user: '', channel: this.channel, data: JSON.parse(data) });
@@ -207,33 +199,33 @@ export class RawSession implements RawSubscriber {
     if (wire.kind === 'internal') this.#ctx.log.error({ err: wire.cause, channel: this.channel }, `plain client ${action} failed`);
     const refused = wire.kind === 'disconnect' || (wire.kind === 'reply' && !wire.temporary);
     const why = wire.kind === 'disconnect' ? wire.reason : wire.message;
-    this.#close(refused ? RawClose.PolicyViolation : RawClose.InternalError, `${action} refused: ${why}`);
+    this.#close(refused ? CloseCode.PolicyViolation : CloseCode.InternalError, `${action} refused: ${why}`);
   }
 
   handleBinary(): void {
-    this.#close(RawClose.UnsupportedData, 'binary messages are not supported here; send text');
+    this.#close(CloseCode.UnsupportedData, 'binary messages are not supported here; send text');
   }
 
-  deliverRaw(frame: SharedMessage): void {
+  deliverText(message: SharedMessage): void {
     if (this.#closed) return;
     if (this.#conn.unsentBytes() > this.#ctx.maxQueueBytes) {
-      this.#close(RawClose.PolicyViolation, 'slow: too much data waiting to be sent to this client');
+      this.#close(CloseCode.PolicyViolation, 'slow: too much data waiting to be sent to this client');
       return;
     }
-    this.#conn.writeShared(frame);
+    this.#conn.writeShared(message);
   }
 
   #close(code: number, reason: string): void {
     if (this.#closed) return;
     this.#conn.close(code, reason);
-    this.closed();
+    this.connectionClosed();
   }
 
   /** The connection closed: stop delivery. */
-  closed(): void {
+  connectionClosed(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue.length = 0;
-    void this.#ctx.node.unsubscribeRaw(this.channel, this).catch(() => {});
+    void this.#ctx.node.unsubscribePlain(this.channel, this).catch(() => {});
   }
 }
