@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { KeyFileError, TokenVerifier } from './auth/tokens.js';
 import { ConfigError, isLoopback, resolveConfig } from './config/resolve.js';
@@ -33,6 +34,7 @@ import { Heartbeat, sweepSockets, trackLiveness } from './transport/heartbeat.js
 import { acceptProtocolSocket, selectSubprotocol } from './transport/protocol-endpoint.js';
 import { acceptRawSocket, matchRaw, type RawTarget } from './transport/raw-endpoint.js';
 import { originChecker } from './transport/origin.js';
+import { RefusalLog } from './transport/refusal-log.js';
 import { UpgradeRouter } from './transport/router.js';
 import { VERSION } from './version.js';
 
@@ -173,9 +175,11 @@ export class Canal {
     };
 
     this.#heartbeat = new Heartbeat(this.config.ping_interval);
-    this.#dispatcher = new Dispatcher(this.#log, (req) => `Not found: ${req.url}. Start at / for the demos.\n`);
+    this.#dispatcher = new Dispatcher(this.#log, (req) => `Not found: ${req.url}. ${this.#demosServed() ? 'Start at / for the demos.' : demosOffReason(this.config)}\n`);
     this.#http = createServer({ keepAliveTimeout: 5000 }, this.#dispatcher.handle);
     this.#http.on('upgrade', this.#router.handleUpgrade);
+    const refusals = new RefusalLog(this.#log);
+    this.#router.onRefused((req, pathname, refusal) => refusals.record(req, pathname, refusal));
     this.#http.on('clientError', (err, socket) => {
       // Malformed HTTP: answer 400 and close, as Node would, but without an unhandled error.
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -293,9 +297,20 @@ export class Canal {
     }));
   }
 
+  /**
+   * The demo pages are served in dev mode only: they need its anonymous connections, demo
+   * namespaces and /demo/token (and `canal serve` runs their server side only then). Outside it
+   * they could only fail (issue 16), so / and /demo/ answer 404 with the reason instead.
+   */
+  #demosServed(): boolean {
+    return this.config.dev && this.config.demos;
+  }
+
   #mountPages(): void {
-    if (this.config.dev && this.tokenSecret !== undefined) this.#dispatcher.route('/demo/token', devTokenEndpoint(this.tokenSecret));
     this.#dispatcher.route('/vendor/centrifuge/', staticFiles(centrifugeBrowserDir(), { immutable: true }), { strip: true });
+    this.#dispatcher.route('/assets/', staticFiles(join(WEB_ROOT, 'assets')), { strip: true });
+    if (!this.#demosServed()) return;
+    if (this.tokenSecret !== undefined) this.#dispatcher.route('/demo/token', devTokenEndpoint(this.tokenSecret));
     this.#dispatcher.route('/', staticFiles(WEB_ROOT));
   }
 
@@ -423,6 +438,14 @@ function inSlices<T>(items: readonly T[], fn: (item: T) => void, from = 0): void
   const end = Math.min(from + HEARTBEAT_SLICE, items.length);
   for (let i = from; i < end; i++) fn(items[i]!);
   if (end < items.length) setImmediate(inSlices<T>, items, fn, end);
+}
+
+/** Why the demo pages are not served, for the 404 of / and /demo/. */
+function demosOffReason(config: Readonly<Config>): string {
+  return config.dev
+    ? 'The demo pages are off (demos: false).'
+    : 'The demo pages are served in dev mode only (they need its anonymous connections, demo namespaces and /demo/token), ' +
+      'and this server runs with dev mode off. Run canal without a config file, or set "dev": true, to see them.';
 }
 
 function closed(ws: WebSocket): Promise<void> {

@@ -103,6 +103,11 @@ export const OPTIONS = {
     default: false,
     doc: 'Allow dev mode on a non-loopback host (anyone who can reach the port may connect and publish).',
   }),
+  demos: option({
+    parse: boolean,
+    default: true,
+    doc: 'Serve the demo pages (/ and /demo/...). Only in dev mode, whose anonymous connections, demo namespaces and /demo/token they need; outside it those paths answer 404 saying so.',
+  }),
   allow_anonymous_connect: option({
     parse: boolean,
     default: false,
