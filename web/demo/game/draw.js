@@ -23,13 +23,32 @@ const DEFAULT_ARENA = { width: 800, height: 500 };
 /** The ring around our own dot: this far outside the dot, this thick (arena units). */
 const RING_GAP = 6;
 const RING_WIDTH = 3;
+/**
+ * Space around the arena, in arena units. The server stops a dot's centre one radius from a
+ * wall, so the dot touches the wall; its outline, its ring and a star's points reach further,
+ * and without this margin the canvas edge cut them off (issue 16).
+ */
+export const MARGIN = RING_GAP + RING_WIDTH + 1;
 
 /**
- * The CSS aspect ratio of a canvas showing `arena`.
+ * The CSS aspect ratio of a canvas showing `arena` and its margin.
  * @param {{ width: number, height: number }} arena
  */
 export function aspectRatio(arena) {
-  return `${arena.width} / ${arena.height}`;
+  return `${arena.width + 2 * MARGIN} / ${arena.height + 2 * MARGIN}`;
+}
+
+/**
+ * How arena units map to canvas pixels: the largest scale at which the arena and its margin fit,
+ * centred. Computed from both sides, so a canvas a pixel off its aspect ratio (borders, rounding)
+ * still shows everything.
+ * @param {number} width canvas pixels
+ * @param {number} height canvas pixels
+ * @param {{ width: number, height: number }} arena
+ */
+export function arenaLayout(width, height, arena) {
+  const scale = Math.min(width / (arena.width + 2 * MARGIN), height / (arena.height + 2 * MARGIN));
+  return { scale, x: (width - arena.width * scale) / 2, y: (height - arena.height * scale) / 2 };
 }
 
 /**
@@ -93,13 +112,13 @@ export function startRenderer(canvas, scene) {
     drawnAt = now;
     const snapshot = scene.current?.snapshot;
     const arena = snapshot?.arena ?? DEFAULT_ARENA;
-    const scale = canvas.width / arena.width;
+    const { scale, x, y } = arenaLayout(canvas.width, canvas.height, arena);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = colors.bg;
     ctx.fillRect(0, 0, canvas.width, canvas.height);
-    ctx.setTransform(scale, 0, 0, scale, 0, 0); // from here on, arena units
+    ctx.setTransform(scale, 0, 0, scale, x, y); // from here on, arena units
 
-    // A faint grid, to see motion even when alone.
+    // A faint grid, to see motion even when alone, inside the walls.
     ctx.strokeStyle = colors.line;
     ctx.lineWidth = 1;
     ctx.beginPath();
@@ -112,6 +131,8 @@ export function startRenderer(canvas, scene) {
       ctx.lineTo(arena.width, gy);
     }
     ctx.stroke();
+    ctx.strokeStyle = colors.muted;
+    ctx.strokeRect(0, 0, arena.width, arena.height); // the walls the dots stop at
 
     // Text in screen pixels, not arena units: readable on a phone, not huge on a wide screen.
     const textSize = (14 * (window.devicePixelRatio || 1)) / scale;
