@@ -16,6 +16,7 @@ import { createMemoryEngine } from './engine/memory/memory-engine.js';
 import { createRedisEngine } from './engine/redis/redis-engine.js';
 import type { Engine } from './engine/types.js';
 import type { Handlers } from './handlers.js';
+import { ADMIN_PREFIX, adminEndpoint, adminOff, adminSettings, type AdminSettings } from './http/admin.js';
 import { API_PREFIX, apiEndpoint } from './http/api-endpoint.js';
 import { devTokenEndpoint } from './http/dev-token.js';
 import { Dispatcher, sendJson, sendText } from './http/dispatcher.js';
@@ -114,6 +115,8 @@ export class Canal {
   readonly #heartbeat: Heartbeat;
   readonly #plainServers: WebSocketServer[] = [];
   readonly #protocolServer: WebSocketServer;
+  /** The admin page's settings, or why it is off. */
+  readonly #admin: AdminSettings | { readonly off: string };
   #closing: Promise<void> | undefined;
 
   constructor(options: CanalOptions = {}) {
@@ -144,6 +147,7 @@ export class Canal {
       throw new ConfigError([{ key: 'token_public_key', source: { kind: 'combination' }, message: err.message }]);
     }
     this.apiKey = this.config.api_key ?? (devLoopback ? randomBytes(16).toString('hex') : undefined);
+    this.#admin = adminSettings(this.config, devLoopback, this.apiKey, randomBytes(32).toString('base64url'));
     this.metrics = new Metrics({
       connections: () => this.#connectionCounts(),
       clients: () => this.#node.numClients,
@@ -200,6 +204,7 @@ export class Canal {
     this.#mountEcho();
     this.#mountRaw();
     this.#mountOperations();
+    this.#mountAdmin();
     this.#mountPages();
     this.#heartbeat.onTick((now) => this.#protocolHeartbeat(now));
   }
@@ -297,6 +302,17 @@ export class Canal {
     }));
   }
 
+  /** /admin: the admin page and its API when on, else a 404 that says how to turn it on. */
+  #mountAdmin(): void {
+    const admin = this.#admin;
+    this.#dispatcher.route(ADMIN_PREFIX, 'off' in admin ? adminOff(admin.off) : adminEndpoint(new ServerApi(this.#node, this.#log), {
+      ...admin,
+      sessionTtlMs: this.config.admin_session_ttl,
+      maxBodyBytes: this.config.max_message_bytes,
+      log: this.#log,
+    }));
+  }
+
   /**
    * The demo pages are served in dev mode only: they need its anonymous connections, demo
    * namespaces and /demo/token (and `canal serve` runs their server side only then). Outside it
@@ -373,6 +389,10 @@ export class Canal {
     if (!address) throw new ListenError('ENOTLISTENING', 'server stopped while starting', 'port');
     this.#node.name = `${hostname()}_${address.port}`;
     this.#log.debug({ host: address.host, port: address.port }, 'listening');
+    if (!('off' in this.#admin)) {
+      const url = `${address.url.replace(/^ws/, 'http')}/admin`;
+      this.#log.info({ url }, this.#admin.hint ? 'admin page on (dev mode: its password is the server API key)' : 'admin page on');
+    }
     return address;
   }
 

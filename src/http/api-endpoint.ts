@@ -41,7 +41,7 @@ function keysMatch(presented: string, expected: string): boolean {
 }
 
 /** Reads the body up to `limit` bytes; resolves undefined when it is larger. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
