@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { KeyFileError, TokenVerifier } from './auth/tokens.js';
 import { ConfigError, isLoopback, resolveConfig } from './config/resolve.js';
@@ -15,6 +16,7 @@ import { createMemoryEngine } from './engine/memory/memory-engine.js';
 import { createRedisEngine } from './engine/redis/redis-engine.js';
 import type { Engine } from './engine/types.js';
 import type { Handlers } from './handlers.js';
+import { ADMIN_PREFIX, adminEndpoint, adminOff, adminSettings, type AdminSettings } from './http/admin.js';
 import { API_PREFIX, apiEndpoint } from './http/api-endpoint.js';
 import { devTokenEndpoint } from './http/dev-token.js';
 import { Dispatcher, sendJson, sendText } from './http/dispatcher.js';
@@ -36,6 +38,7 @@ import { acceptProtocolSocket, selectSubprotocol } from './transport/protocol-en
 import { acceptPlainSocket, matchPlain, type PlainTarget } from './transport/plain-endpoint.js';
 import { connectionBudget, openFileLimit } from './transport/fd-budget.js';
 import { originChecker } from './transport/origin.js';
+import { RefusalLog } from './transport/refusal-log.js';
 import { UpgradeRouter } from './transport/router.js';
 import { VERSION } from './version.js';
 
@@ -114,6 +117,8 @@ export class Canal {
   readonly #heartbeat: Heartbeat;
   readonly #plainServers: WebSocketServer[] = [];
   readonly #protocolServer: WebSocketServer;
+  /** The admin page's settings, or why it is off. */
+  readonly #admin: AdminSettings | { readonly off: string };
   #closing: Promise<void> | undefined;
 
   constructor(options: CanalOptions = {}) {
@@ -144,6 +149,7 @@ export class Canal {
       throw new ConfigError([{ key: 'token_public_key', source: { kind: 'combination' }, message: err.message }]);
     }
     this.apiKey = this.config.api_key ?? (devLoopback ? randomBytes(16).toString('hex') : undefined);
+    this.#admin = adminSettings(this.config, devLoopback, this.apiKey, randomBytes(32).toString('base64url'));
     this.metrics = new Metrics({
       connections: () => this.#connectionCounts(),
       clients: () => this.#node.numClients,
@@ -180,7 +186,7 @@ export class Canal {
     };
 
     this.#heartbeat = new Heartbeat(this.config.ping_interval);
-    this.#dispatcher = new Dispatcher(this.#log, (req) => `Not found: ${req.url}. Start at / for the demos.\n`);
+    this.#dispatcher = new Dispatcher(this.#log, (req) => `Not found: ${req.url}. ${this.#demosServed() ? 'Start at / for the demos.' : demosOffReason(this.config)}\n`);
     this.#http = createServer({
       keepAliveTimeout: 5000,
       headersTimeout: this.config.header_timeout,
@@ -192,6 +198,8 @@ export class Canal {
     // descriptors and accepting nothing (docs/scaling.md, "File descriptors").
     if (fdLimit !== undefined) this.#http.maxConnections = connectionBudget(fdLimit);
     this.#http.on('upgrade', this.#router.handleUpgrade);
+    const refusals = new RefusalLog(this.#log);
+    this.#router.onRefused((req, pathname, refusal) => refusals.record(req, pathname, refusal));
     this.#http.on('clientError', (err: Error & { code?: string }, socket) => {
       // Malformed HTTP, or headers not sent within header_timeout: answer and close, as Node
       // would, but without an unhandled error. The socket is destroyed once the answer is
@@ -215,6 +223,7 @@ export class Canal {
     this.#mountEcho();
     this.#mountPlain();
     this.#mountOperations();
+    this.#mountAdmin();
     this.#mountPages();
     this.#heartbeat.onTick((now) => this.#protocolHeartbeat(now));
   }
@@ -312,11 +321,33 @@ export class Canal {
     }));
   }
 
+  /** /admin: the admin page and its API when on, else a 404 that says how to turn it on. */
+  #mountAdmin(): void {
+    const admin = this.#admin;
+    this.#dispatcher.route(ADMIN_PREFIX, 'off' in admin ? adminOff(admin.off) : adminEndpoint(new ServerApi(this.#node, this.#log), {
+      ...admin,
+      sessionTtlMs: this.config.admin_session_ttl,
+      maxBodyBytes: this.config.max_message_bytes,
+      log: this.#log,
+    }));
+  }
+
+  /**
+   * The demo pages are served in dev mode only: they need its anonymous connections, demo
+   * namespaces and /demo/token (and `canal serve` runs their server side only then). Outside it
+   * they could only fail (issue 16), so / and /demo/ answer 404 with the reason instead.
+   */
+  #demosServed(): boolean {
+    return this.config.dev && this.config.demos;
+  }
+
   #mountPages(): void {
+    this.#dispatcher.route('/vendor/centrifuge/', staticFiles(centrifugeBrowserDir(), { immutable: true }), { strip: true });
+    this.#dispatcher.route('/assets/', staticFiles(join(WEB_ROOT, 'assets')), { strip: true });
+    if (!this.#demosServed()) return;
     // Only with the secret dev mode made itself: with the operator's secret, the endpoint would
     // hand anyone a valid token for any user (issue 13, item 4).
     if (this.#secretIsGenerated && this.tokenSecret !== undefined) this.#dispatcher.route('/demo/token', devTokenEndpoint(this.tokenSecret));
-    this.#dispatcher.route('/vendor/centrifuge/', staticFiles(centrifugeBrowserDir(), { immutable: true }), { strip: true });
     this.#dispatcher.route('/', staticFiles(WEB_ROOT));
   }
 
@@ -380,6 +411,10 @@ export class Canal {
     if (!address) throw new ListenError('ENOTLISTENING', 'server stopped while starting', 'port');
     this.#node.name = `${hostname()}_${address.port}`;
     this.#log.debug({ host: address.host, port: address.port }, 'listening');
+    if (!('off' in this.#admin)) {
+      const url = `${address.url.replace(/^ws/, 'http')}/admin`;
+      this.#log.info({ url }, this.#admin.hint ? 'admin page on (dev mode: its password is the server API key)' : 'admin page on');
+    }
     return address;
   }
 
@@ -458,6 +493,14 @@ function inSlices<T>(items: readonly T[], fn: (item: T) => void, from = 0): void
   const end = Math.min(from + HEARTBEAT_SLICE, items.length);
   for (let i = from; i < end; i++) fn(items[i]!);
   if (end < items.length) setImmediate(inSlices<T>, items, fn, end);
+}
+
+/** Why the demo pages are not served, for the 404 of / and /demo/. */
+function demosOffReason(config: Readonly<Config>): string {
+  return config.dev
+    ? 'The demo pages are off (demos: false).'
+    : 'The demo pages are served in dev mode only (they need its anonymous connections, demo namespaces and /demo/token), ' +
+      'and this server runs with dev mode off. Run canal without a config file, or set "dev": true, to see them.';
 }
 
 function closed(ws: WebSocket): Promise<void> {

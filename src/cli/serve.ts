@@ -73,7 +73,7 @@ export async function serve(io: CliIo, argv: readonly string[]): Promise<number>
   }
 
   // Dev mode runs the demos' server side (the game, the scoreboard admin) in this process.
-  const demos = config.dev ? createDemos() : undefined;
+  const demos = config.dev && config.demos ? createDemos() : undefined;
   const canal = new Canal({ ...config, ...demos?.handlers, logger: createLogger(config.log_level) });
   // Handlers go in before listening: a signal that arrives as soon as the line is printed must
   // still close connections with 1001 and exit 0, not kill the process.

@@ -140,6 +140,14 @@ function crossChecks(config: Config): ConfigProblem[] {
         'give a config file (dev mode is then off) or pass --insecure-dev',
     });
   }
+  if ((config.admin_password === undefined) !== (config.admin_secret === undefined)) {
+    const [set, missing] = config.admin_password === undefined ? ['admin_secret', 'admin_password'] : ['admin_password', 'admin_secret'];
+    out.push({
+      key: missing,
+      source: { kind: 'combination' },
+      message: `${set} is set but ${missing} is not: the admin page needs both (admin_secret: 32+ random characters that sign its cookies)`,
+    });
+  }
   return out;
 }
 

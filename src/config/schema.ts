@@ -109,6 +109,11 @@ export const OPTIONS = {
     default: false,
     doc: 'Allow dev mode on a non-loopback host (anyone who can reach the port may connect and publish).',
   }),
+  demos: option({
+    parse: boolean,
+    default: true,
+    doc: 'Serve the demo pages (/ and /demo/...). Only in dev mode, whose anonymous connections, demo namespaces and /demo/token they need; outside it those paths answer 404 saying so.',
+  }),
   allow_anonymous_connect: option({
     parse: boolean,
     default: false,
@@ -181,6 +186,24 @@ export const OPTIONS = {
     default: undefined as string | undefined,
     arg: 'KEY',
     doc: 'Key of the server API (POST /api/<method> with X-API-Key: KEY); unset, the API is off, except in dev mode where a random key is made at start.',
+  }),
+  admin_password: option({
+    parse: optional(text('a password of at least 8 characters', /^.{8,}$/s)),
+    default: undefined as string | undefined,
+    arg: 'PASSWORD',
+    doc: 'Password of the admin page (/admin); set with admin_secret, it turns the page on. Unset, the page is off, except in dev mode on loopback, where its password is the server API key.',
+  }),
+  admin_secret: option({
+    parse: optional(text('a secret of at least 32 characters', /^.{32,}$/s)),
+    default: undefined as string | undefined,
+    arg: 'SECRET',
+    doc: 'Key that signs the admin page\'s session cookies (HMAC-SHA256); changing it logs every admin out. Set with admin_password.',
+  }),
+  admin_session_ttl: option({
+    parse: duration(60_000, 86_400_000),
+    default: 8 * 3_600_000,
+    arg: 'DURATION',
+    doc: 'How long an admin page login lasts; then the page asks for the password again.',
   }),
   channel_max_length: option({
     parse: integer(1, 1024),

@@ -12,7 +12,7 @@ import type { Canal } from '../canal.js';
 import type { DisconnectContext, Handlers, RpcContext } from '../handlers.js';
 import { ErrorCode } from '../protocol/codes.js';
 import { ReplyError } from '../protocol/errors.js';
-import { createGame, type Game } from './game.js';
+import { createGame, type Game, type GameOptions } from './game.js';
 import { createScoreboard, type Scoreboard } from './scoreboard.js';
 
 export interface Demos {
@@ -23,8 +23,13 @@ export interface Demos {
   stop(): void;
 }
 
-export function createDemos(): Demos {
-  const game: Game = createGame();
+export interface DemosOptions {
+  /** Options of the game (tick, limits, rules); its defaults otherwise. */
+  readonly game?: GameOptions;
+}
+
+export function createDemos(options: DemosOptions = {}): Demos {
+  const game: Game = createGame(options.game);
   const scoreboard: Scoreboard = createScoreboard();
   return {
     handlers: {

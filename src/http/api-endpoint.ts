@@ -46,7 +46,7 @@ function keysMatch(presented: string, expected: string): boolean {
  * (from Content-Length, or once that many bytes came), without reading the rest: the caller
  * answers 413 and closes the connection (issue 13: a 300 MiB body was read to its end).
  */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {

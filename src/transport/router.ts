@@ -30,10 +30,14 @@ export interface Refusal {
 /** Checks run before any handshake (origin, capacity, draining); a Refusal stops the upgrade. */
 export type UpgradeGate = (req: IncomingMessage, pathname: string) => Refusal | undefined;
 
+/** Told of every upgrade the router refuses, for the log. Must not throw. */
+export type RefusalListener = (req: IncomingMessage, pathname: string, refusal: Refusal) => void;
+
 /** Dispatches 'upgrade' events from the HTTP server to endpoints. */
 export class UpgradeRouter {
   readonly #endpoints: Endpoint<any>[] = [];
   readonly #gates: UpgradeGate[] = [];
+  #onRefused: RefusalListener | undefined;
 
   /** Adds an endpoint; endpoints are tried in the order they were added. */
   add<M>(endpoint: Endpoint<M>): void {
@@ -43,6 +47,11 @@ export class UpgradeRouter {
   /** Adds a check that runs before every handshake. */
   gate(check: UpgradeGate): void {
     this.#gates.push(check);
+  }
+
+  /** Calls `listener` with every refusal (one listener; a second call replaces it). */
+  onRefused(listener: RefusalListener): void {
+    this.#onRefused = listener;
   }
 
   /** The endpoints, for listings. */
@@ -59,15 +68,20 @@ export class UpgradeRouter {
       if (match === undefined) continue;
       for (const check of this.#gates) {
         const refusal = check(req, pathname);
-        if (refusal) return refuse(socket, refusal);
+        if (refusal) return this.#refuse(req, pathname, socket, refusal);
       }
       const own = endpoint.refuse?.(match);
-      if (own) return refuse(socket, own);
+      if (own) return this.#refuse(req, pathname, socket, own);
       endpoint.server.handleUpgrade(req, socket, head, (ws) => endpoint.accept(ws, req, match));
       return;
     }
-    refuse(socket, { status: 404, message: this.notFoundMessage(pathname, req.headers.host) });
+    this.#refuse(req, pathname, socket, { status: 404, message: this.notFoundMessage(pathname, req.headers.host) });
   };
+
+  #refuse(req: IncomingMessage, pathname: string, socket: Duplex, refusal: Refusal): void {
+    this.#onRefused?.(req, pathname, refusal);
+    refuse(socket, refusal);
+  }
 
   /** The body of the 404 for an unserved path: what exists, with full URLs. */
   notFoundMessage(pathname: string, hostHeader: string | undefined): string {

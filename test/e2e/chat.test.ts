@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { saveScreenshot, startBrowser, collectConsole, type ConsoleLog } from '../helpers/browser.js';
 import { startDemoServer } from '../helpers/demo-server.js';
+import { connectClient } from '../helpers/ws-client.js';
 
 /** One person with the chat open. */
 interface Person {
@@ -224,6 +225,57 @@ describe('the chat demo page /demo/chat/', async () => {
     assert.deepEqual(texts, ['before', 'missed 1', 'missed 2', 'missed 3', 'missed 4', 'missed 5', 'back', ...floods]);
     // Chromium logs each reconnect attempt that failed while offline; nothing else is expected.
     assert.deepEqual(problems(ben, /net::ERR_INTERNET_DISCONNECTED/), []);
+  });
+
+  it('refuses a nickname that presence shows in the room, leaving its owner the "(you)" marks, and lets the newcomer pick another', async (t) => {
+    const ana = await enter('Ana', 'taken');
+    t.after(() => ana.context.close());
+    await say(ana.page, 'I am the real Ana');
+
+    // Someone else, in another browser, types the same nickname.
+    const context = await browser.newContext();
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const logged = collectConsole(page);
+    await page.goto(`${server.httpUrl}/demo/chat/#taken`);
+    await page.locator('#name').fill('Ana');
+    await page.locator('#name').press('Enter');
+    await page.locator('#join-error', { hasText: '“Ana” is already in #taken. Pick another nickname.' }).waitFor({ timeout: 5000 });
+    assert.equal(await page.locator('#chat').isHidden(), true, 'the room is not shown to the second "Ana"');
+    assert.equal(await page.evaluate('document.activeElement?.id'), 'name', 'the nickname box has the focus');
+    t.diagnostic(await saveScreenshot(page, 'chat-name-taken'));
+
+    // The first Ana is still the only "Ana (you)", and her message is still the only one marked hers.
+    await waitForPresence(ana.page, ['Ana (you)']);
+    assert.equal(await ana.page.locator('#messages li.message.mine').count(), 1);
+    const presence = (await api('presence', { channel: 'chat:taken' })).presence as Record<string, { user: string }>;
+    assert.deepEqual(Object.values(presence).map((p) => p.user), ['Ana']);
+
+    // Another nickname goes in.
+    await page.locator('#name').fill('Ana B');
+    await page.locator('#name').press('Enter');
+    await waitForNotice(page, 'You are in #taken. Above: the last 1 message.');
+    await waitForPresence(page, ['Ana', 'Ana B (you)']);
+    assert.equal(await page.locator('#messages li.message.mine').count(), 0, 'the real Ana\'s message is not marked as the newcomer\'s');
+    assert.equal(await page.locator('#join-error').textContent(), '');
+    assert.deepEqual([...logged.texts('error'), ...logged.pageErrors], []);
+  });
+
+  it('shows text published as a JSON string by canal publish or a plain /raw/ client as the text, without quotes', async (t) => {
+    const ana = await enter('Ana', 'plain');
+    t.after(() => ana.context.close());
+    await server.canal.publish('chat:plain', 'from canal publish');
+    const plain = await connectClient(`${server.wsUrl}/raw/chat:plain`);
+    t.after(() => plain.close());
+    plain.send('hello from a plain client');
+    await waitForMessage(ana.page, 'hello from a plain client');
+    await server.canal.publish('chat:plain', { score: 2 });
+    await waitForMessageCount(ana.page, 3);
+    assert.deepEqual(await shownMessages(ana.page), [
+      { author: 'server', text: 'from canal publish' },
+      { author: 'anonymous', text: 'hello from a plain client' },
+      { author: 'server', text: '{"score":2}' },
+    ]);
   });
 
   it('shows a message that looks like HTML as text, creating no element and running no script', async (t) => {

@@ -15,8 +15,9 @@ import { startDemoServer } from '../helpers/demo-server.js';
 
 const DESKTOP = { width: 1200, height: 800 };
 const PHONE = { width: 390, height: 844 };
-/** The arena's width (DEFAULT_RULES in src/demos/game-sim.ts). */
+/** The arena's width and a player's radius (DEFAULT_RULES in src/demos/game-sim.ts). */
 const ARENA_WIDTH = 800;
+const PLAYER_RADIUS = 14;
 
 interface GamePage {
   readonly page: Page;
@@ -199,5 +200,56 @@ describe('the game demo page /demo/game/', async () => {
     await page.locator('#scoreboard li.empty').waitFor({ timeout: 5000 });
     t.diagnostic(await saveScreenshot(page, 'game-390px-left'));
     assert.deepEqual(problems(logged), []);
+  });
+});
+
+/**
+ * Evaluated in the page: the bounding box, in canvas pixels, of the pixels in the colour of the
+ * ring around one's own player (--accent, #0b5fff in the light theme).
+ */
+const RING_BOX = `(() => {
+  const canvas = document.getElementById('arena');
+  const { data, width, height } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+  let [minX, minY, maxX, maxY] = [width, height, -1, -1];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      if (Math.abs(data[i] - 11) < 40 && Math.abs(data[i + 1] - 95) < 40 && data[i + 2] > 215) {
+        [minX, minY, maxX, maxY] = [Math.min(minX, x), Math.min(minY, y), Math.max(maxX, x), Math.max(maxY, y)];
+      }
+    }
+  }
+  return { minX, width: maxX - minX + 1, height: maxY - minY + 1 };
+})()`;
+
+describe('the game arena at its walls', async () => {
+  const browser: Browser = await startBrowser();
+  // Fast players, so that one reaches a wall within a few ticks.
+  const server = await startDemoServer({}, { game: { rules: { speed: 4000 } } });
+
+  it('draws the whole of a player standing against the left wall, its "you" ring included', async (t) => {
+    const page = await browser.newPage({ viewport: DESKTOP });
+    t.after(() => page.close());
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.goto(`${server.httpUrl}/demo/game/?room=e2e-wall`);
+    await page.locator('#state[data-state="connected"]').waitFor({ timeout: 5000 });
+    await page.locator('#name').fill('Wall');
+    await page.locator('#join').click();
+    await page.locator('#game:not([data-player=""])').waitFor({ timeout: 5000 });
+    const id = (await page.locator('#game').getAttribute('data-player')) ?? '';
+
+    await page.locator('#arena').focus();
+    await page.keyboard.down('ArrowLeft');
+    await page.locator(`#scoreboard li[data-id="${id}"][data-x="${PLAYER_RADIUS}"]`).waitFor({ timeout: 5000 });
+    await page.keyboard.up('ArrowLeft');
+    await settled(page, id);
+    // Two frames after the position settled: what is on the canvas is the player at rest.
+    await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
+    t.diagnostic(await saveScreenshot(page, 'game-player-at-left-wall'));
+
+    const ring = await page.evaluate<{ minX: number; width: number; height: number }>(RING_BOX);
+    assert.ok(ring.width > 10, `the ring is drawn: ${JSON.stringify(ring)}`);
+    assert.ok(ring.minX > 0, `the ring does not touch the canvas's left edge: ${JSON.stringify(ring)}`);
+    assert.ok(Math.abs(ring.width - ring.height) <= 2, `the ring is round, not cut by the edge: ${JSON.stringify(ring)}`);
   });
 });

@@ -22,7 +22,7 @@ function readmeExample(): string {
 }
 
 describe('the README embedding example', () => {
-  it('runs as written: a roll RPC answers a value and publishes it to room:dice', async () => {
+  it('runs as written: a roll RPC answers a value and publishes it to room:dice, and serves no demo page', async () => {
     const source = readmeExample()
       .replace("from 'canal'", `from ${JSON.stringify(pathToFileURL(join(ROOT, 'src/index.ts')).href)}`)
       .replace('port: 8765', 'port: 0')
@@ -45,6 +45,10 @@ describe('the README embedding example', () => {
       await assert.rejects(client.rpc('fly', {}), (err: { code: number }) => err.code === 104);
       await assert.rejects(client.rpc('roll', { sides: 1 }), (err: { code: number }) => err.code === 107);
       client.disconnect();
+      // The demos' RPC methods (game.join...) do not exist in this application: no page offers them.
+      const page = await fetch(`${canal.address!.url.replace('ws:', 'http:')}/demo/game/`);
+      assert.equal(page.status, 404);
+      assert.match(await page.text(), /The demo pages are off \(demos: false\)/);
     } finally {
       await canal.close();
     }

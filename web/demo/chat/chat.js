@@ -2,7 +2,8 @@
 // namespace keeps 100 messages for 10 minutes, makes every subscription recoverable, and keeps
 // presence with join/leave events. The steps, in order:
 //   1. connect with a token that names you (fetched from /demo/token),
-//   2. subscribe to the room, then load its recent history and who is here,
+//   2. subscribe to the room, check who is here (a nickname someone in the room already has
+//      is refused), then load its recent history,
 //   3. show live messages, joins and leaves,
 //   4. after a drop, the client reconnects and recovers what was missed by itself.
 import { protocolUrl, showConnection } from '../shared/connection.js';
@@ -20,6 +21,8 @@ const NAME = /^[\p{L}\p{N} _.-]{1,32}$/u;
 const NAME_KEY = 'canal-chat-name';
 /** Any room can be linked to as /demo/chat/#name; the select offers a few. */
 const ROOM = /^[a-z0-9-]{1,32}$/;
+/** Where this tab keeps the client ids it had, so that a reload knows its own leftovers in presence. */
+const CLIENTS_KEY = 'canal-chat-clients';
 
 const badge = byId('state', HTMLElement);
 const joinForm = byId('join-form', HTMLFormElement);
@@ -54,6 +57,31 @@ let connection;
 /** @type {Room | undefined} */
 let room;
 
+/**
+ * Every client id this tab has connected as, newest last (kept in sessionStorage, which a reload
+ * of the tab keeps and other tabs do not share). A dropped connection can stay in presence for a
+ * while; when its id is ours, it is us coming back, not someone else with our nickname.
+ * @type {string[]}
+ */
+const myClients = readClients();
+
+/** @returns {string[]} */
+function readClients() {
+  try {
+    const saved = /** @type {unknown} */ (JSON.parse(sessionStorage.getItem(CLIENTS_KEY) ?? '[]'));
+    return Array.isArray(saved) ? saved.filter((id) => typeof id === 'string') : [];
+  } catch {
+    return []; // not JSON: start afresh
+  }
+}
+
+/** @param {string} id */
+function rememberClient(id) {
+  myClients.push(id);
+  myClients.splice(0, myClients.length - 20); // a tab reconnects often over a day; the recent ones suffice
+  sessionStorage.setItem(CLIENTS_KEY, JSON.stringify(myClients));
+}
+
 // ---- 1. Connecting, with a token that carries the nickname --------------------------------
 
 /**
@@ -66,6 +94,12 @@ async function fetchToken(name) {
   const res = await fetch(`/demo/token?user=${encodeURIComponent(name)}`, { cache: 'no-store' });
   // A refused name will not get better by retrying: UnauthorizedError makes the client stop.
   if (res.status === 400) throw new Centrifuge.UnauthorizedError('nickname refused');
+  if (res.status === 404) {
+    // No demo tokens here: the server was given its own token secret (it never mints tokens
+    // with an operator's secret), so retrying would loop for ever.
+    joinError.textContent = 'This server mints no demo tokens (it has its own token secret). Start canal without --token-hmac-secret to try the chat.';
+    throw new Centrifuge.UnauthorizedError('no demo tokens on this server');
+  }
   if (!res.ok) throw new Error(`GET /demo/token answered ${res.status}`); // the client retries
   const body = /** @type {{ token: string }} */ (await res.json());
   return body.token;
@@ -83,6 +117,7 @@ function connect(name) {
   connection = current;
   client.on('connected', (ctx) => {
     current.clientId = ctx.client;
+    rememberClient(ctx.client);
     joinError.textContent = '';
   });
   client.on('disconnected', (ctx) => {
@@ -159,8 +194,17 @@ async function onSubscribed(r, ctx) {
   }
   r.epoch = epoch;
   if (!ctx.wasRecovering) {
+    // Who is here first: a nickname in use is refused before anything is shown as "yours".
+    await refreshPresence(r);
+    if (room !== r) return;
+    if (nameTaken(r)) {
+      refuseName(r);
+      return;
+    }
     await loadHistory(r, 'earlier');
-  } else if (ctx.recovered) {
+    return;
+  }
+  if (ctx.recovered) {
     notice(ctx.hasRecoveredPublications ? 'Back online. Messages sent while you were away follow.' : 'Back online. You missed nothing.');
   } else {
     notice('Back online, but too much happened to recover every message: history reloaded.');
@@ -190,6 +234,30 @@ async function loadHistory(r, kind) {
   } finally {
     messages.removeAttribute('aria-busy');
   }
+}
+
+/**
+ * Whether someone else in the room shows our nickname: a connection of another tab or person,
+ * not one of this tab's own earlier connections.
+ * @param {Room} r
+ */
+function nameTaken(r) {
+  const name = connection?.name;
+  return [...r.present.values()].some((info) => nameOf(info) === name && !myClients.includes(info.client));
+}
+
+/**
+ * Leaves the room and asks for another nickname: two people with one name would both see the
+ * other's messages marked as theirs.
+ * @param {Room} r
+ */
+function refuseName(r) {
+  const name = connection?.name ?? '';
+  leaveRoom();
+  chat.hidden = true;
+  joinError.textContent = `“${name}” is already in #${r.name}. Pick another nickname.`;
+  nameInput.focus();
+  nameInput.select();
 }
 
 /** @param {Room} r */
@@ -225,14 +293,10 @@ function showPublication(r, pub) {
     if (r.shown.has(pub.offset)) return;
     r.shown.add(pub.offset);
   }
-  const data = /** @type {unknown} */ (pub.data);
-  const text = typeof data === 'object' && data !== null && 'text' in data && typeof data.text === 'string'
-    ? data.text
-    : JSON.stringify(data); // not a chat message (e.g. from canal publish): show it raw
   const li = element('li', 'message');
   const mine = pub.info !== undefined && pub.info.user === connection?.name;
   if (mine) li.classList.add('mine');
-  li.append(element('span', 'author', nameOf(pub.info)), element('span', 'text', text));
+  li.append(element('span', 'author', nameOf(pub.info)), element('span', 'text', textOf(pub.data)));
   const offset = pub.offset;
   addLine(li, mine, () => {
     if (offset === undefined) return null;
@@ -241,6 +305,18 @@ function showPublication(r, pub) {
     return [...messages.querySelectorAll('li[data-offset]')]
       .find((el) => Number(/** @type {HTMLElement} */ (el).dataset.offset) > offset) ?? null;
   });
+}
+
+/**
+ * What a publication says: this page sends `{text}`; `canal publish chat:room hi` and a plain
+ * client on /raw/chat:room send a JSON string, shown as it is (not in quotes); anything else is
+ * shown as JSON.
+ * @param {unknown} data
+ */
+function textOf(data) {
+  if (typeof data === 'string') return data;
+  if (typeof data === 'object' && data !== null && 'text' in data && typeof data.text === 'string') return data.text;
+  return JSON.stringify(data);
 }
 
 /** A line that is not a message: joins, leaves, reconnections. @param {string} text */
