@@ -3,23 +3,16 @@
  * checks that each reply is `echo: ` + the message it answers, in order, and counts it.
  *
  * Hand-rolled over node:net on purpose: the generator must cost much less per message than
- * the servers it measures (see bench/peers/ceiling-echo.ts for the check), so a batch of
+ * the servers it measures (see bench/echo/peers/ceiling-echo.ts for the check), so a batch of
  * pre-framed, pre-masked messages goes out in one write, and replies are compared as bytes
  * without becoming strings or events.
  */
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ECHO_PREFIX, MAX_SEQ, messageTemplate, writeSeq } from './echo-message.js';
-import type { Tally } from './tally.js';
-import { openClientSocket } from './client-socket.js';
-import {
-  clientFrame,
-  emptyFrameHeader,
-  headerLength,
-  Opcode,
-  parseFrameHeader,
-  type FrameHeader,
-} from './ws-frames.js';
+import { openClientSocket } from '../lib/client-socket.js';
+import type { Tally } from '../lib/tally.js';
+import { clientFrame, emptyFrameHeader, headerLength, Opcode, parseFrameHeader, type FrameHeader } from '../lib/ws-frames.js';
+import { ECHO_PREFIX, MAX_SEQ, messageTemplate, writeSeq } from './message.js';
 
 /** How a connection loads its server. */
 export interface EchoConnectionOptions {
@@ -28,7 +21,6 @@ export interface EchoConnectionOptions {
   /** Bytes of each message (ASCII text). */
   readonly size: number;
 }
-
 
 const HANDSHAKE_TIMEOUT_MS = 5000;
 const NORMAL_CLOSURE = 1000;
@@ -170,7 +162,7 @@ export class EchoConnection {
       throw new Error(`reply ${seq} is wrong: expected ${JSON.stringify(expected.subarray(0, 40).toString('latin1'))}..., got ${JSON.stringify(got)}...`);
     }
     this.#received = seq + 1;
-    this.#tally.record(now - this.#sentAt[seq % this.#window]!);
+    this.#tally.record((now - this.#sentAt[seq % this.#window]!) * 1000);
   }
 
   #control(buf: Buffer, h: FrameHeader): void {

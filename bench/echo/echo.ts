@@ -1,66 +1,64 @@
 /**
  * The echo benchmark: round trips per second through ws://127.0.0.1:PORT/ for canal (the built
- * server) and for a minimal `ws` server doing the same thing, under the same pipelined load in
- * the same run; plus a second ws server (the A/A control: how far two identical servers land,
- * i.e. the noise) and a ceiling peer that shows the load generator is not what limits them.
+ * server, on Node and optionally on Bun) and for peers doing the same thing, under the same
+ * pipelined load in the same run: a minimal `ws` server, a second one (the A/A control: how far
+ * two identical servers land, i.e. the noise), a raw `Bun.serve` echo, and a ceiling peer that
+ * shows where the load generator itself saturates.
  *
- * All servers run at once on the server CPU; one generator on the other CPU loads them in
- * turn, one slice each per round, the order rotating (ws, canal, ws2, ceiling, then canal, ws2,
- * ceiling, ws, ...). Interleaving slices of about a second, rather than whole runs, puts ws and
- * canal under the same conditions on a shared machine whose speed drifts within seconds. Slices
- * during which other work took CPU do not count; figures are medians over the quiet ones.
+ * All servers run at once on the server CPU; one load process per target on the other CPU; the
+ * targets are loaded in turn, one slice each per round, the order rotating (bench/lib/rounds.ts).
+ * Slices during which other work took CPU do not count; figures are medians over the quiet ones.
  */
-import { BenchError, type Benchmark } from './lib/benchmark.js';
-import { spawnChild } from './lib/children.js';
-import { builtServer } from './lib/dist.js';
-import { MIN_MESSAGE_BYTES } from './lib/echo-message.js';
-import { ECHO_LOAD_ENTRY, type EchoLoadConfig, type EchoLoadLine, type SliceReport, type TargetSummary } from './lib/echo-load-types.js';
-import { describeMachine } from './lib/machine.js';
-import { flagsHelp, parseIntFlags } from './lib/options.js';
-import { REPO_ROOT, tsxCommand } from './lib/paths.js';
-import { detectPinning, type Pinning } from './lib/pinning.js';
-import { MIN_SLICE_MS } from './lib/quiet-slices.js';
-import { startServer, type RunningServer, type ServerCommand } from './lib/server-process.js';
-import { echoReport, roundLine, type Round } from './echo-report.js';
+import { BenchError, type Benchmark } from '../lib/benchmark.js';
+import { builtServer } from '../lib/dist.js';
+import { flagsHelp, int, parseFlags, someOf, text } from '../lib/flags.js';
+import { LoadChild } from '../lib/load-child.js';
+import { describeMachine } from '../lib/machine.js';
+import { REPO_ROOT } from '../lib/paths.js';
+import { choosePinning, PIN_CHOICES } from '../lib/pinning.js';
+import { MIN_SLICE_MS } from '../lib/quiet-slices.js';
+import { runRounds } from '../lib/rounds.js';
+import { startServer, throwIfDead, type RunningServer, type ServerCommand } from '../lib/server-process.js';
+import { bunPeer, CanalSetup, canalVariants, nodePeer, RUNTIMES, splitFlags, type CanalVariant } from '../lib/targets.js';
+import { MIN_MESSAGE_BYTES } from './message.js';
+import { echoReport, roundLine } from './report.js';
+import type { EchoCommand, EchoDone, EchoLine, EchoLoadConfig, EchoSlice } from './types.js';
+
+const PEERS = ['ws', 'ws2', 'bun', 'ceiling'] as const;
+type Peer = (typeof PEERS)[number];
 
 const FLAGS = {
-  connections: { default: 50, min: 1, max: 10_000, doc: 'WebSocket connections per target' },
-  window: { default: 8, min: 1, max: 1024, doc: 'messages in flight per connection (pipelining depth)' },
-  size: { default: 64, min: MIN_MESSAGE_BYTES, max: 65_000, doc: 'bytes per text message' },
-  seconds: { default: 12, min: 1, max: 600, doc: 'measured seconds per target, one slice per round' },
-  rounds: { default: 20, min: 1, max: 100, doc: 'rounds of ws, canal, ws2, ceiling, one slice each; figures are medians over quiet slices' },
-  'extra-rounds': { default: 8, min: 0, max: 100, doc: 'rounds added, at most, while a target has fewer quiet slices than --rounds' },
-  warmup: { default: 1, min: 0, max: 60, doc: 'seconds of load per target before the first round' },
+  connections: int(50, 1, 10_000, 'WebSocket connections per target'),
+  window: int(8, 1, 1024, 'messages in flight per connection (pipelining depth)'),
+  size: int(64, MIN_MESSAGE_BYTES, 65_000, 'bytes per text message'),
+  seconds: int(12, 1, 600, 'measured seconds per target, one slice per round'),
+  rounds: int(20, 1, 100, 'rounds of every target, one slice each; figures are medians over quiet slices'),
+  'extra-rounds': int(8, 0, 100, 'rounds added, at most, while a target has fewer quiet slices than --rounds'),
+  warmup: int(1, 0, 60, 'seconds of load per target before the first round'),
+  runtimes: someOf(RUNTIMES, ['node'], 'canal targets: node (`canal`: node dist/cli/bin.js serve), bun (`canal-bun`: bun dist/cli/bin.js serve)'),
+  peers: someOf(PEERS, [...PEERS], 'peers: ws (a minimal ws echo), ws2 (the same again: the A/A control), bun (a raw Bun.serve echo), ceiling (node:net, almost no work per message)'),
+  'serve-flags': text('', '"FLAGS"', 'extra flags for every canal serve, split at spaces (e.g. "--workers 2")'),
+  pin: PIN_CHOICES,
 } as const;
 
-/** Slack over the loaded time for the generator to start, connect and close. */
-const GENERATOR_SLACK_MS = 60_000;
-/** Allowance per slice on top of its measured time, for settling and draining. */
-const PER_SLICE_ALLOWANCE_MS = 500;
+/** Load before counting in each slice: every window refills in the first write and idle servers stay JIT-warm. */
+const SETTLE_MS = 100;
+/** Slack over a command's expected time before its load process is declared stuck. */
+const COMMAND_SLACK_MS = 30_000;
+/** Time allowed for one load process to open its connections. */
+const OPEN_MS = 60_000;
 
-/** Environment for canal without any CANAL_* variable, so it runs with its defaults. */
-function defaultsOnlyEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CANAL_')));
-}
+const PEER_ENTRIES: Readonly<Record<Peer, (name: string) => ServerCommand>> = {
+  ws: (name) => nodePeer(name, 'bench/echo/peers/ws-echo.ts'),
+  ws2: (name) => nodePeer(name, 'bench/echo/peers/ws-echo.ts'),
+  bun: (name) => bunPeer(name, 'bench/echo/peers/bun-echo.ts'),
+  ceiling: (name) => nodePeer(name, 'bench/echo/peers/ceiling-echo.ts'),
+};
 
-/**
- * The servers measured; the generator rotates which goes first from round to round. `ws2` is
- * a second, identical ws peer: the A/A control, whose ratio to ws is the noise of the method
- * on this machine, against which canal/ws is read.
- */
-function targets(canalBin: string): ServerCommand[] {
-  const wsPeer = tsxCommand('bench/peers/ws-echo.ts', ['--port', '0']);
-  return [
-    { name: 'ws', ...wsPeer },
-    {
-      name: 'canal',
-      command: process.execPath,
-      args: [canalBin, 'serve', '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn'],
-      env: defaultsOnlyEnv(),
-    },
-    { name: 'ws2', ...wsPeer },
-    { name: 'ceiling', ...tsxCommand('bench/peers/ceiling-echo.ts', ['--port', '0']) },
-  ];
+/** The targets in the order they are listed and first loaded: ws, the canals, ws2, bun, ceiling. */
+function targets(setup: CanalSetup, canals: readonly CanalVariant[], peers: readonly Peer[]): ServerCommand[] {
+  const peer = (p: Peer): ServerCommand[] => (peers.includes(p) ? [PEER_ENTRIES[p](p)] : []);
+  return [...peer('ws'), ...canals.map((c) => setup.canal(c)), ...peer('ws2'), ...peer('bun'), ...peer('ceiling')];
 }
 
 function usage(): string {
@@ -68,61 +66,20 @@ function usage(): string {
     'Usage: npm run bench -- echo [flags]',
     '',
     'Round trips/s through the echo endpoint ws://127.0.0.1:PORT/ of canal (dist/: run `npm run build`',
-    'first) and of a minimal `ws` server, same load, same run, interleaved slice by slice; plus a',
-    'ceiling peer that shows the load generator is not the bottleneck, and a second ws peer (ws2) whose',
-    'ratio to ws is the noise of the method. Every reply is checked, in order.',
+    'first) and of peers doing the same thing, same load, same run, interleaved slice by slice: a minimal',
+    '`ws` server, a second one (ws2, whose ratio to ws is the noise of the method), a raw Bun.serve echo,',
+    'and a ceiling peer that shows where the load generator saturates. Every reply is checked, in order.',
+    'The defaults take about 2 minutes (a run is about 1.5 s per target per round, plus start-up).',
     '',
     'Flags:',
     ...flagsHelp(FLAGS),
   ].join('\n');
 }
 
-/** What one run of the generator yields: the rounds in order and a summary per target. */
-interface LoadOutcome {
-  readonly rounds: readonly Round[];
-  readonly summaries: Readonly<Record<string, TargetSummary>>;
-}
-
-/**
- * Runs the generator against `servers`, printing each round as it completes. Rejects with
- * BenchError when the generator fails or a server dies (naming the server first).
- */
-async function runLoad(config: EchoLoadConfig, servers: readonly RunningServer[], pinning: Pinning, out: (line: string) => void): Promise<LoadOutcome> {
-  const names = config.targets.map((t) => t.name);
-  const generator = tsxCommand(ECHO_LOAD_ENTRY, [JSON.stringify(config)]);
-  const { command, args } = pinning.wrap('load', generator.command, generator.args);
-  const child = spawnChild('load generator', command, args);
-  const rounds: Round[] = [];
-  let summaries: Readonly<Record<string, TargetSummary>> | undefined;
-  let current = new Map<string, SliceReport>();
-  child.onLine((text) => {
-    const line = JSON.parse(text) as EchoLoadLine;
-    if (line.type === 'done') {
-      summaries = line.targets;
-      return;
-    }
-    current.set(line.target, line);
-    if (current.size < names.length) return;
-    rounds.push(current);
-    out(roundLine(current, rounds.length, names));
-    current = new Map();
-  });
-  const loadedMs = names.length * (config.warmupMs + config.maxRounds * (config.sliceMs + PER_SLICE_ALLOWANCE_MS));
-  try {
-    await child.completion(loadedMs + GENERATOR_SLACK_MS);
-  } catch (err) {
-    // A generator that lost its connections usually means a server died: say which first.
-    const dead = servers.find((s) => s.child.exit);
-    throw dead ? dead.child.failure('exited during the run') : err;
-  }
-  const dead = servers.find((s) => s.child.exit);
-  if (dead) throw dead.child.failure('exited during the run');
-  if (!summaries) throw new BenchError(`the load generator printed no summary: ${JSON.stringify(child.stdout.slice(-200))}`);
-  return { rounds, summaries };
-}
+type EchoLoad = LoadChild<EchoCommand, EchoLine>;
 
 async function runEcho(argv: readonly string[]): Promise<number> {
-  const flags = parseIntFlags(argv, FLAGS, 'echo');
+  const flags = parseFlags(argv, FLAGS, 'echo');
   if (!flags) {
     process.stdout.write(`${usage()}\n`);
     return 0;
@@ -138,42 +95,75 @@ async function runEcho(argv: readonly string[]): Promise<number> {
   const { bin, warning } = builtServer(REPO_ROOT);
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   if (warning) out(`WARNING: ${warning}`);
-  const machine = describeMachine();
-  const pinning = detectPinning();
-  const commands = targets(bin);
-  const names = commands.map((c) => c.name);
-  out(
-    `echo: ${flags.connections} connections x ${flags.window} in flight per target, ${flags.size}-byte text messages; ` +
-      `${flags.warmup} s warm-up per target, then ${flags.rounds} rounds of ${names.join(', ')} at ${sliceMs} ms each ` +
-      `(up to ${flags['extra-rounds']} more while other work disturbs them)`,
-  );
-  out(`machine: nproc ${machine.nproc}, node ${machine.node}, ${machine.cpuModel}; pinning: ${pinning.description}`);
-  out('');
-
+  const pinning = choosePinning(flags.pin);
+  const setup = new CanalSetup(bin, splitFlags(flags['serve-flags']));
   const servers: RunningServer[] = [];
+  const loads = new Map<string, EchoLoad>();
   try {
-    for (const command of commands) servers.push(await startServer(command, pinning));
-    const config: EchoLoadConfig = {
-      targets: servers.map((s, i) => ({ name: names[i]!, port: s.port, serverPid: s.child.process.pid ?? 0 })),
-      connections: flags.connections,
-      window: flags.window,
-      size: flags.size,
-      warmupMs: flags.warmup * 1000,
-      sliceMs,
-      rounds: flags.rounds,
-      maxRounds: flags.rounds + flags['extra-rounds'],
-    };
-    const { rounds, summaries } = await runLoad(config, servers, pinning, out);
+    const canals = canalVariants(flags.runtimes, [undefined]);
+    const commands = targets(setup, canals, flags.peers);
+    const names = commands.map((c) => c.name);
+    const machine = describeMachine();
+    const maxRounds = flags.rounds + flags['extra-rounds'];
+    out(
+      `echo: ${flags.connections} connections x ${flags.window} in flight per target, ${flags.size}-byte text messages; ` +
+        `${flags.warmup} s warm-up per target, then ${flags.rounds} rounds of ${names.join(', ')} at ${sliceMs} ms each ` +
+        `(up to ${flags['extra-rounds']} more while other work disturbs them)`,
+    );
+    for (const c of canals) out(`${c.name}: ${setup.describe(c)} (default configuration: no CANAL_* variable reaches it)`);
+    out(`machine: ${machine.line}; pinning: ${pinning.description}`);
     out('');
-    out(echoReport(rounds, flags.rounds, names, summaries));
+
+    for (const command of commands) servers.push(await startServer(command, pinning));
+    const deadlineMs = OPEN_MS + names.length * flags.warmup * 1000 + maxRounds * names.length * (SETTLE_MS + sliceMs + COMMAND_SLACK_MS);
+    for (const [i, server] of servers.entries()) {
+      const config: EchoLoadConfig = {
+        load: 'echo',
+        name: names[i]!,
+        deadlineMs,
+        port: server.port,
+        serverPids: [server.child.process.pid ?? 0],
+        connections: flags.connections,
+        window: flags.window,
+        size: flags.size,
+      };
+      const { load } = await LoadChild.ready<EchoCommand, EchoLine>(`load generator for ${config.name}`, config, pinning, OPEN_MS);
+      loads.set(config.name, load);
+    }
+    if (flags.warmup > 0) {
+      for (const name of names) await loads.get(name)!.request({ cmd: 'warmup', ms: flags.warmup * 1000 }, flags.warmup * 1000 + COMMAND_SLACK_MS, 'warm up');
+    }
+    const rounds = await runRounds<EchoSlice>({
+      targets: names,
+      phases: ['echo'],
+      wanted: flags.rounds,
+      maxRounds,
+      measure: async (name, round) => {
+        const slice = (await loads.get(name)!.request({ cmd: 'slice', round, settleMs: SETTLE_MS, sliceMs }, SETTLE_MS + sliceMs + COMMAND_SLACK_MS, 'measure a slice')) as EchoSlice;
+        throwIfDead(servers);
+        return [slice];
+      },
+      onRound: (round, index) => out(roundLine(round.get('echo')!, index, names)),
+    });
+    const done: Record<string, EchoDone> = {};
+    for (const name of names) done[name] = (await loads.get(name)!.request({ cmd: 'done' }, COMMAND_SLACK_MS, 'finish')) as EchoDone;
+    throwIfDead(servers);
+    out('');
+    out(echoReport(rounds.get('echo')!, flags.rounds, names, done));
+  } catch (err) {
+    // A load process that lost its connections usually means a server died: say which first.
+    throwIfDead(servers);
+    throw err;
   } finally {
+    await Promise.all([...loads.values()].map((l) => l.stop()));
     await Promise.all(servers.map((s) => s.child.stop()));
+    setup.remove();
   }
   return 0;
 }
 
 /** `npm run bench -- echo`: see {@link usage}. */
 export const echo: Benchmark = {
-  summary: 'echo round trips/s: canal vs a raw ws server (and a ceiling peer), same load, same run',
+  summary: 'echo round trips/s: canal vs a raw ws server, a raw Bun server (and a ceiling peer), same load, same run',
   run: runEcho,
 };

@@ -1,43 +1,54 @@
 /**
- * What the echo benchmark passes to its load-generator process (as one JSON argument) and what
- * the generator prints back (JSON lines on stdout: one per measured slice, then a summary).
+ * What the echo benchmark and its load processes (one per target) say to each other: the
+ * configuration, the commands, the lines answered (see bench/lib/load-child.ts).
  */
-import type { CpuShares } from './cpu-usage.js';
+import type { CpuShares } from '../lib/cpu.js';
+import type { LoadConfigBase } from '../lib/load-child.js';
+import type { LatencyFigures } from '../lib/tally.js';
 
-/** One server under test, listening on ws://127.0.0.1:port/. */
-export interface EchoTargetAddress {
-  readonly name: string;
+/** One target's load: C connections to ws://127.0.0.1:port/, each keeping `window` messages in flight. */
+export interface EchoLoadConfig extends LoadConfigBase {
+  readonly load: 'echo';
   readonly port: number;
-  /** Its process, whose CPU time is sampled at both ends of each of its slices. */
-  readonly serverPid: number;
-}
-
-/**
- * A run: every target warmed up in turn, then rounds in which each target in turn carries the
- * whole load for one slice, until every target has `rounds` quiet slices or `maxRounds` rounds
- * were run.
- */
-export interface EchoLoadConfig {
-  readonly targets: readonly EchoTargetAddress[];
-  /** Connections per target (each target has its own, idle while another is measured). */
+  /** The target's processes, whose CPU time is sampled at both ends of each of its slices. */
+  readonly serverPids: readonly number[];
   readonly connections: number;
   /** Messages in flight per connection. */
   readonly window: number;
   /** Bytes per message. */
   readonly size: number;
-  /** Load per target before the first round, so JIT and socket buffers settle. */
-  readonly warmupMs: number;
-  /** Measured time of one target in one round. */
+}
+
+/** Load without counting, so JIT and socket buffers settle. */
+export interface EchoWarmup {
+  readonly cmd: 'warmup';
+  readonly ms: number;
+}
+
+/** One measured slice: loaded for `settleMs` (back to a steady state), then counted for `sliceMs`, then drained. */
+export interface EchoSliceCommand {
+  readonly cmd: 'slice';
+  readonly round: number;
+  readonly settleMs: number;
   readonly sliceMs: number;
-  /** Quiet slices wanted per target. */
-  readonly rounds: number;
-  /** Rounds run at most, quiet or not. */
-  readonly maxRounds: number;
+}
+
+export interface EchoDoneCommand {
+  readonly cmd: 'done';
+}
+
+export type EchoCommand = EchoWarmup | EchoSliceCommand | EchoDoneCommand;
+
+/** The connections are open (first line), or the warm-up is over. */
+export interface EchoReady {
+  readonly type: 'ready';
+  readonly seconds: number;
 }
 
 /** One target's slice of one round. */
-export interface SliceReport {
+export interface EchoSlice {
   readonly type: 'slice';
+  readonly phase: 'echo';
   readonly target: string;
   readonly round: number;
   readonly roundTrips: number;
@@ -49,22 +60,13 @@ export interface SliceReport {
   readonly quiet: boolean;
 }
 
-/** One target over the whole run. */
-export interface TargetSummary {
+/** The answer to `done`: the target over the whole run. */
+export interface EchoDone {
+  readonly type: 'done';
   /** Replies checked, warm-up and drains included; all were right (a wrong one ends the run). */
   readonly verified: number;
-  /** Round-trip latency percentiles, write to reply, in milliseconds, over quiet slices (all when none was). */
-  readonly p50Ms: number;
-  readonly p99Ms: number;
+  /** Round-trip latency, write to reply, over quiet slices (all when none was). */
+  readonly latency: LatencyFigures;
 }
 
-/** The last line: per-target summaries. */
-export interface DoneReport {
-  readonly type: 'done';
-  readonly targets: Readonly<Record<string, TargetSummary>>;
-}
-
-export type EchoLoadLine = SliceReport | DoneReport;
-
-/** The path of the load-generator entry point, relative to the repository root. */
-export const ECHO_LOAD_ENTRY = 'bench/lib/echo-load.ts';
+export type EchoLine = EchoReady | EchoSlice | EchoDone;

@@ -3,17 +3,24 @@
  * publisher. Hand-rolled over node:net, like the echo generator's, so that taking in a delivery
  * costs less than a server spends sending it: every socket reads into one shared buffer, frames
  * are parsed in place, and a delivery is found and checked by reading two numbers located with
- * indexOf (bench/lib/fanout-message.ts), never by making a string or parsing JSON.
+ * indexOf (bench/fanout/message.ts), never by making a string or parsing JSON.
  */
 import type { Socket } from 'node:net';
-import { findPublication, nowMicros, publicationData, type FoundPublication } from './fanout-message.js';
-import type { FanoutTally } from './fanout-tally.js';
-import type { TargetKind } from './fanout-load-types.js';
-import { openClientSocket } from './client-socket.js';
-import { clientFrame, emptyFrameHeader, Opcode, parseFrameHeader, type FrameHeader } from './ws-frames.js';
+import { openClientSocket } from '../lib/client-socket.js';
+import type { TargetKind } from '../lib/targets.js';
+import { clientFrame, emptyFrameHeader, Opcode, parseFrameHeader, type FrameHeader } from '../lib/ws-frames.js';
+import { findPublication, nowMicros, publicationData, type FoundPublication } from './message.js';
+import type { Publications } from './publications.js';
 
 /** canal's protocol endpoint. */
 export const PROTOCOL_PATH = '/connection/websocket';
+
+/**
+ * Where a plain target's publisher connects (its subscribers connect to `/`). The ws peers and
+ * the ceiling take any path and send to every other connection; the Bun peer subscribes to its
+ * topic every connection but the publisher's, since `server.publish` reaches every subscriber.
+ */
+export const PLAIN_PUBLISHER_PATH = '/publisher';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -23,7 +30,6 @@ const PONG_FRAME = clientFrame(Opcode.Text, PING);
 
 /** Where found publications are read into (one per process: reads are handled one at a time). */
 const found: FoundPublication = { seq: 0, sentUs: 0 };
-
 
 /** A handshaken client connection: frames parsed in place, pings answered, text handed to a subclass. */
 abstract class FanoutClient {
@@ -122,7 +128,7 @@ const ERROR_KEY = Buffer.from('"error"', 'latin1');
  * checked is each publisher's own: publisher `p` of P sends publications p, p + P, p + 2P, ...
  */
 export class FanoutSubscriber extends FanoutClient {
-  readonly #tally: FanoutTally;
+  readonly #publications: Publications;
   readonly #index: number;
   /** The sequence number of the next publication this subscriber must receive, per publisher. */
   readonly #next: Float64Array;
@@ -130,9 +136,9 @@ export class FanoutSubscriber extends FanoutClient {
   /** While connecting (protocol): settles when the subscribe reply arrives. */
   #ready: { resolve: () => void; reject: (err: Error) => void } | undefined;
 
-  private constructor(socket: Socket, kind: TargetKind, index: number, publishers: number, tally: FanoutTally, onError: (err: Error) => void) {
+  private constructor(socket: Socket, kind: TargetKind, index: number, publishers: number, publications: Publications, onError: (err: Error) => void) {
     super(socket, kind, `subscriber ${index}`, onError);
-    this.#tally = tally;
+    this.#publications = publications;
     this.#index = index;
     this.#next = Float64Array.from({ length: publishers }, (_, p) => p);
   }
@@ -143,10 +149,10 @@ export class FanoutSubscriber extends FanoutClient {
    * then added it). Rejects on a refusal or an error reply; `onError` reports later failures.
    */
   static async open(
-    kind: TargetKind, port: number, channel: string, index: number, publishers: number, tally: FanoutTally, onError: (err: Error) => void,
+    kind: TargetKind, port: number, channel: string, index: number, publishers: number, publications: Publications, onError: (err: Error) => void,
   ): Promise<FanoutSubscriber> {
     const { socket, route } = await openClientSocket(port, kind === 'protocol' ? PROTOCOL_PATH : '/', `subscriber ${index}`, HANDSHAKE_TIMEOUT_MS);
-    const subscriber = new FanoutSubscriber(socket, kind, index, publishers, tally, onError);
+    const subscriber = new FanoutSubscriber(socket, kind, index, publishers, publications, onError);
     if (kind === 'plain') {
       route((bytes) => subscriber.receive(bytes));
       return subscriber;
@@ -162,7 +168,7 @@ export class FanoutSubscriber extends FanoutClient {
 
   protected override onText(buf: Buffer, at: number, end: number, nowUs: number): void {
     if (this.#ready) return this.#onSetupText(buf, at, end);
-    const tally = this.#tally;
+    const publications = this.#publications;
     const next = this.#next;
     let from = at;
     let count = 0;
@@ -173,7 +179,7 @@ export class FanoutSubscriber extends FanoutClient {
         throw new Error(`received publication ${found.seq}, expected ${expected} from its publisher (${found.seq > expected ? 'missed one' : 'out of order or twice'})`);
       }
       next[p] = found.seq + next.length;
-      tally.delivered(found.seq, found.sentUs, nowUs);
+      publications.delivered(found.seq, found.sentUs, nowUs);
       count++;
     }
     this.#received += count;
@@ -208,7 +214,7 @@ export class FanoutSubscriber extends FanoutClient {
 
 /** A publisher: sends publications (protocol publish commands, or plain text) and checks canal's replies. */
 export class FanoutPublisher extends FanoutClient {
-  readonly #tally: FanoutTally;
+  readonly #publications: Publications;
   readonly #channel: string;
   readonly #size: number;
   /** While connecting (protocol): settles when the connect reply arrives. */
@@ -216,18 +222,18 @@ export class FanoutPublisher extends FanoutClient {
   /** Publish replies still to come (protocol). */
   #unanswered = 0;
 
-  private constructor(socket: Socket, kind: TargetKind, what: string, channel: string, size: number, tally: FanoutTally, onError: (err: Error) => void) {
+  private constructor(socket: Socket, kind: TargetKind, what: string, channel: string, size: number, publications: Publications, onError: (err: Error) => void) {
     super(socket, kind, what, onError);
-    this.#tally = tally;
+    this.#publications = publications;
     this.#channel = channel;
     this.#size = size;
   }
 
   /** Opens publisher `index` on `port` (connected, for `protocol`). */
-  static async open(kind: TargetKind, port: number, channel: string, index: number, size: number, tally: FanoutTally, onError: (err: Error) => void): Promise<FanoutPublisher> {
+  static async open(kind: TargetKind, port: number, channel: string, index: number, size: number, publications: Publications, onError: (err: Error) => void): Promise<FanoutPublisher> {
     const what = `publisher ${index}`;
-    const { socket, route } = await openClientSocket(port, kind === 'protocol' ? PROTOCOL_PATH : '/', what, HANDSHAKE_TIMEOUT_MS);
-    const publisher = new FanoutPublisher(socket, kind, what, channel, size, tally, onError);
+    const { socket, route } = await openClientSocket(port, kind === 'protocol' ? PROTOCOL_PATH : PLAIN_PUBLISHER_PATH, what, HANDSHAKE_TIMEOUT_MS);
+    const publisher = new FanoutPublisher(socket, kind, what, channel, size, publications, onError);
     if (kind === 'plain') {
       route((bytes) => publisher.receive(bytes));
       return publisher;
@@ -241,10 +247,10 @@ export class FanoutPublisher extends FanoutClient {
     return publisher;
   }
 
-  /** Sends the next publication (the tally numbers it), stamped now. */
+  /** Sends the next publication (numbered by the publications), stamped now. */
   publish(): void {
     const sentUs = nowMicros();
-    const seq = this.#tally.send(sentUs);
+    const seq = this.#publications.send(sentUs);
     const data = publicationData(seq, sentUs, this.#size);
     const text = this.kind === 'protocol' ? `{"id":${seq + 2},"publish":{"channel":${JSON.stringify(this.#channel)},"data":${data}}}` : data;
     if (this.kind === 'protocol') this.#unanswered++;

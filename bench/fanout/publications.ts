@@ -1,17 +1,20 @@
 /**
- * What a fan-out load generator counts for its target, shared by all the target's subscribers:
- * every publication sent and its send time, every delivery (checked by the subscriber to be the
- * next one it expects from that publisher), when a publication has reached every subscriber,
- * and, inside a measured slice, deliveries and their latency. Publications are numbered in the
- * order they are sent; with P publishers, publication `seq` is sent by publisher `seq % P`.
+ * The publications of one fan-out target, shared by all its subscribers: every publication sent
+ * and its send time, every delivery (checked by the subscriber to be the next one it expects
+ * from that publisher, and here to be one that was sent and has not yet reached everyone), when
+ * a publication has reached every subscriber; deliveries and their latency go to the tally.
+ * Publications are numbered in the order they are sent; with P publishers, publication `seq` is
+ * sent by publisher `seq % P`.
  */
-import { Histogram } from './histogram.js';
+import { Tally } from '../lib/tally.js';
 
 /** Publications tracked at once; more in flight is an error (the target has stopped delivering). */
 export const RING = 1 << 16;
 
-export class FanoutTally {
+export class Publications {
   readonly subscribers: number;
+  /** Deliveries: every one checked, and those of the measured window with their latency. */
+  readonly tally = new Tally();
   /** Deliveries of each publication in flight, by sequence number modulo RING. */
   readonly #counts = new Int32Array(RING);
   /** Send time of each publication in flight, in microseconds since the Unix epoch. */
@@ -22,13 +25,6 @@ export class FanoutTally {
   completed = 0;
   /** The oldest publication some subscriber has not received yet (publications before it are done). */
   #oldest = 0;
-  /** Deliveries checked, warm-up included. */
-  verified = 0;
-  /** Deliveries counted since {@link startWindow}. */
-  windowDeliveries = 0;
-  /** Latency of the deliveries counted in the window, in microseconds. */
-  readonly latencyUs = new Histogram();
-  #recording = false;
   /** Called each time a publication has reached every subscriber. */
   onComplete: (() => void) | undefined;
 
@@ -49,35 +45,21 @@ export class FanoutTally {
 
   /**
    * One delivery of publication `seq`, stamped `sentUs` in its data, received at `nowUs`.
-   * Throws when no such publication was sent (a wrong or corrupt number).
+   * Throws when no such publication was sent (a wrong or corrupt number), or when it has
+   * already reached every subscriber (a duplicate).
    */
   delivered(seq: number, sentUs: number, nowUs: number): void {
     const slot = seq & (RING - 1);
     if (seq >= this.published || seq < this.#oldest || this.#sentUs[slot] !== sentUs || this.#counts[slot]! >= this.subscribers) {
       throw new Error(`received publication ${seq} stamped ${sentUs}, which was not sent (or already reached everyone)`);
     }
-    this.verified++;
-    if (this.#recording) {
-      this.windowDeliveries++;
-      this.latencyUs.record(nowUs - sentUs);
-    }
+    this.tally.record(nowUs - sentUs);
     if (++this.#counts[slot]! === this.subscribers) {
       this.completed++;
       // With several publishers, publications may complete out of their numbering order.
       while (this.#oldest < this.published && this.#counts[this.#oldest & (RING - 1)] === this.subscribers) this.#oldest++;
       this.onComplete?.();
     }
-  }
-
-  /** Opens a measured window: deliveries and latencies from now on are counted. */
-  startWindow(): void {
-    this.windowDeliveries = 0;
-    this.latencyUs.reset();
-    this.#recording = true;
-  }
-
-  stopWindow(): void {
-    this.#recording = false;
   }
 
   /** Deliveries of publications in flight that are still missing. */

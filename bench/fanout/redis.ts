@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { BenchError } from './benchmark.js';
+import { BenchError } from '../lib/benchmark.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379/0';
 

@@ -1,25 +1,18 @@
 /**
- * What the fan-out benchmark and its load generators say to each other. One generator process
- * per target holds that target's subscribers and its publisher (so 10,000 subscribers per target
- * need 10,000 descriptors per process, not per benchmark); it gets its configuration as one
- * JSON argument, then one command per line on stdin, and answers each with one JSON line on
- * stdout. Only one generator is loading at a time: the benchmark runs them in turn.
+ * What the fan-out benchmark and its load processes say to each other (see
+ * bench/lib/load-child.ts): one load process per target holds that target's subscribers and its
+ * publishers; the benchmark sends it one measurement at a time.
  */
-import type { TargetCpu } from './fanout-cpu.js';
-
-/**
- * How a target is spoken to. `protocol`: canal's /connection/websocket, subscribers send
- * connect + subscribe in one frame and answer server pings `{}`, the publisher publishes with
- * the protocol's publish command. `plain`: a broadcast server where every frame the publisher
- * sends goes to every other connection (the ws peer, the ceiling).
- */
-export type TargetKind = 'protocol' | 'plain';
+import type { TargetCpu } from '../lib/cpu.js';
+import type { LoadConfigBase } from '../lib/load-child.js';
+import type { LatencyFigures } from '../lib/tally.js';
+import type { TargetKind } from '../lib/targets.js';
 
 /** One target under load. */
 export interface FanoutTarget {
   readonly name: string;
   readonly kind: TargetKind;
-  /** Subscribers are spread over these ports in turn; the publisher uses the first. */
+  /** Subscribers are spread over these ports in turn; the publishers use the first. */
   readonly ports: readonly number[];
   /** The processes whose CPU time is the target's: its server(s), and Redis with the redis engine. */
   readonly pids: readonly number[];
@@ -29,16 +22,15 @@ export interface FanoutTarget {
   readonly channel: string;
 }
 
-/** A generator's configuration (its one argument). */
-export interface FanoutLoadConfig {
+/** A load process's configuration (its one argument). */
+export interface FanoutLoadConfig extends LoadConfigBase {
+  readonly load: 'fanout';
   readonly target: FanoutTarget;
   readonly subscribers: number;
   /** Publisher connections (on the first port), used in turn: publication `seq` goes through publisher `seq % publishers`. */
   readonly publishers: number;
   /** Bytes of each publication's data. */
   readonly size: number;
-  /** The generator exits with an error past this, whatever it is doing. */
-  readonly deadlineMs: number;
 }
 
 /** Measurement (a): `publications` publications sent at `rate` deliveries per second (open loop). */
@@ -71,7 +63,7 @@ export interface DoneCommand {
 
 export type FanoutCommand = FixedCommand | SaturateCommand | WarmupCommand | DoneCommand;
 
-/** The connections are open and subscribed. */
+/** The connections are open and subscribed (first line), or the warm-up is over. */
 export interface ReadyLine {
   readonly type: 'ready';
   readonly connectSeconds: number;
@@ -97,14 +89,6 @@ export interface FanoutSlice {
   readonly quiet: boolean;
 }
 
-/** Latency over a whole run of one phase (quiet slices only, all when none was quiet). */
-export interface PhaseLatency {
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
-  readonly samples: number;
-}
-
 /** The answer to `done`. */
 export interface FanoutDone {
   readonly type: 'done';
@@ -112,11 +96,8 @@ export interface FanoutDone {
   /** Every delivery checked (warm-up included): each the next publication its subscriber expected. */
   readonly verified: number;
   readonly publications: number;
-  readonly fixed: PhaseLatency;
-  readonly saturate: PhaseLatency;
+  readonly fixed: LatencyFigures;
+  readonly saturate: LatencyFigures;
 }
 
 export type FanoutLine = ReadyLine | FanoutSlice | FanoutDone;
-
-/** The generator's entry point, relative to the repository root. */
-export const FANOUT_LOAD_ENTRY = 'bench/lib/fanout-load.ts';

@@ -1,17 +1,23 @@
 /**
- * CPU time of the processes behind one target (a canal node, two nodes and their Redis, a
- * peer), in nanoseconds: the fan-out benchmark divides it by the deliveries of a slice, and at
- * a fixed load of a few publications per second that is tens of milliseconds, too little for
- * /proc/PID/stat's 10 ms ticks. Linux keeps each thread's time on CPU in nanoseconds in
+ * Where CPU time went during a measured slice: the processes behind one target (a canal node,
+ * its workers if it forks any, two nodes and their Redis, a peer), this load generator, and
+ * everything else on the machine. The quiet-slice rule reads the last; reports read which side
+ * was busy (a saturated server sits near 100% of its CPU, an unsaturated generator well below).
+ *
+ * Process time is in nanoseconds: the fan-out benchmark divides it by the deliveries of a slice,
+ * and at a fixed load of a few publications per second that is tens of milliseconds, too little
+ * for /proc/PID/stat's 10 ms ticks. Linux keeps each thread's time on CPU in nanoseconds in
  * /proc/PID/task/TID/schedstat (first field); their sum is the process's, as /proc/PID/stat
  * counts it. Falls back to /proc/PID/stat where schedstat is missing; NaN off Linux.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { CpuShares } from './cpu-usage.js';
 
-/** /proc/PID/stat counts in clock ticks of 1/100 s on every common build (getconf CLK_TCK). */
+/** /proc counts in clock ticks of 1/100 s on every common build (getconf CLK_TCK). */
 const NS_PER_TICK = 1e7;
+
+/** Descendants followed below a target's process, at most: a server with workers has a few. */
+const MAX_DESCENDANTS = 256;
 
 /** User and system CPU time of `pid` from /proc/PID/stat, in nanoseconds (10 ms resolution). */
 function statTimes(pid: number): { user: number; system: number } {
@@ -30,7 +36,7 @@ function statNs(pid: number): number {
   return user + system;
 }
 
-/** CPU time used so far by every thread of `pid`, in nanoseconds. */
+/** CPU time used so far by every thread of `pid` (not its children), in nanoseconds. */
 export function processCpuNs(pid: number): number {
   let tasks: string[];
   try {
@@ -50,6 +56,33 @@ export function processCpuNs(pid: number): number {
   return Number.isFinite(total) && total > 0 ? total : statNs(pid);
 }
 
+/**
+ * `pid` and every process below it (a server started with `--workers N` forks N), from
+ * /proc/PID/task/TID/children; just `[pid]` where that file does not exist.
+ */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length && out.length < MAX_DESCENDANTS; i++) {
+    const at = out[i]!;
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${at}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tasks) {
+      try {
+        for (const child of readFileSync(`/proc/${at}/task/${tid}/children`, 'latin1').trim().split(/\s+/)) {
+          if (child !== '') out.push(Number(child));
+        }
+      } catch {
+        // No children file (an old kernel) or the thread ended: nothing below it to count.
+      }
+    }
+  }
+  return out;
+}
+
 function machineTicks(): { busy: number; steal: number } {
   try {
     const line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0] ?? '';
@@ -61,9 +94,9 @@ function machineTicks(): { busy: number; steal: number } {
 }
 
 /** Cumulative CPU at one instant. */
-export interface TargetCpuSample {
+export interface CpuSample {
   readonly wallMs: number;
-  /** Each of the target's processes, in nanoseconds. */
+  /** Each of the target's processes with its descendants, in nanoseconds. */
   readonly processesNs: readonly number[];
   /** The target's processes' user and system time summed, from /proc/PID/stat (10 ms resolution), in nanoseconds. */
   readonly userNs: number;
@@ -75,14 +108,15 @@ export interface TargetCpuSample {
   readonly machineStealTicks: number;
 }
 
-/** Samples the CPU time of `pids`, of this process and of the machine. */
-export function sampleTargetCpu(pids: readonly number[]): TargetCpuSample {
+/** Samples the CPU time of `pids` (each with its descendants), of this process and of the machine. */
+export function sampleCpu(pids: readonly number[]): CpuSample {
   const { user, system } = process.cpuUsage();
   const machine = machineTicks();
-  const times = pids.map(statTimes);
+  const trees = pids.map(processTree);
+  const times = trees.flat().map(statTimes);
   return {
     wallMs: performance.now(),
-    processesNs: pids.map(processCpuNs),
+    processesNs: trees.map((tree) => tree.reduce((sum, pid) => sum + processCpuNs(pid), 0)),
     userNs: times.reduce((a, t) => a + t.user, 0),
     systemNs: times.reduce((a, t) => a + t.system, 0),
     selfNs: (user + system) * 1000,
@@ -91,7 +125,19 @@ export function sampleTargetCpu(pids: readonly number[]): TargetCpuSample {
   };
 }
 
-/** CPU used between two samples: the shares the quiet-slice rule reads, plus each process's. */
+/** CPU used during a window, in CPUs (1 = one core fully busy for the whole window). */
+export interface CpuShares {
+  /** The target's processes together. */
+  readonly server: number;
+  /** This load generator. */
+  readonly generator: number;
+  /** Everything else on the machine: other processes, kernel threads, softirq not charged to us. */
+  readonly other: number;
+  /** Time the hypervisor gave to other machines. */
+  readonly steal: number;
+}
+
+/** {@link CpuShares} with the target's time split by process. */
 export interface TargetCpu extends CpuShares {
   /** CPU nanoseconds of the target's processes, summed. */
   readonly serverNs: number;
@@ -102,7 +148,7 @@ export interface TargetCpu extends CpuShares {
 }
 
 /** What the target, this generator and everything else used between `from` and `to` (in CPUs). */
-export function targetCpu(from: TargetCpuSample, to: TargetCpuSample): TargetCpu {
+export function cpuBetween(from: CpuSample, to: CpuSample): TargetCpu {
   const seconds = (to.wallMs - from.wallMs) / 1000;
   const processesNs = to.processesNs.map((ns, i) => ns - from.processesNs[i]!);
   const serverNs = processesNs.reduce((a, b) => a + b, 0);

@@ -1,13 +1,49 @@
 /**
- * A helper process a benchmark drives by commands: started with its configuration as one JSON
- * argument (pinned as the load), sent one JSON command per line on stdin, answering each with
- * one JSON line on stdout. A child that fails takes the run down with its reason (BenchError).
+ * Load processes: every benchmark drives its load through child processes on the load CPU,
+ * one per target (so 10,000 connections need 10,000 descriptors per process, not per
+ * benchmark), all started from one entry point, bench/lib/load-process.ts. A load process gets
+ * its configuration as one JSON argument, prints one JSON line when its connections are open,
+ * then answers each JSON command it reads on stdin with one JSON line on stdout. Only one is
+ * loading at a time: the benchmark sends commands to them in turn.
+ *
+ * This file is both sides' contract (the types) and the benchmark's side (LoadChild).
  */
 import { spawnChild, type Child } from './children.js';
 import { tsxCommand } from './paths.js';
 import type { Pinning } from './pinning.js';
 
-export class CommandChild<Command extends object, Line extends object> {
+/** The one entry point of every load process, relative to the repository root. */
+export const LOAD_PROCESS_ENTRY = 'bench/lib/load-process.ts';
+
+/** Which benchmark's load a process runs; each names a module exporting {@link LoadModule}. */
+export type LoadKind = 'echo' | 'fanout' | 'memory';
+
+/** What every load configuration carries. */
+export interface LoadConfigBase {
+  readonly load: LoadKind;
+  /** The target's name, for error messages. */
+  readonly name: string;
+  /** The process exits with an error (code 2) past this, whatever it is doing. */
+  readonly deadlineMs: number;
+}
+
+/** A started load: its first line (connections open), then one answer per command. */
+export interface LoadSession {
+  readonly ready: object;
+  /** Answers one command; `last` ends the process (exit 0) once the line is written. */
+  handle(command: object): Promise<{ readonly line: object; readonly last?: boolean }>;
+}
+
+/**
+ * What a benchmark's load module exports. `fail` ends the process at once with the reason
+ * (exit 1): a wrong reply or delivery, a lost connection, a refused command.
+ */
+export interface LoadModule {
+  startLoad(config: LoadConfigBase, fail: (message: string) => never): Promise<LoadSession>;
+}
+
+/** The benchmark's side of one load process. A child that fails takes the run down with its reason (BenchError). */
+export class LoadChild<Command extends object, Line extends object> {
   readonly child: Child;
   readonly #queue: Line[] = [];
   #waiter: ((line: Line) => void) | undefined;
@@ -28,16 +64,30 @@ export class CommandChild<Command extends object, Line extends object> {
     });
   }
 
-  /** Starts the TypeScript file `entry` (relative to the repository root) with `config`, run as the load under `pinning`. */
-  static start<C extends object, L extends object>(name: string, entry: string, config: object, pinning: Pinning): CommandChild<C, L> {
-    const command = tsxCommand(entry, [JSON.stringify(config)]);
+  /** Starts a load process for `config`, run as the load under `pinning`. */
+  static start<C extends object, L extends object>(what: string, config: LoadConfigBase, pinning: Pinning): LoadChild<C, L> {
+    const command = tsxCommand(LOAD_PROCESS_ENTRY, [JSON.stringify(config)]);
     const { command: cmd, args } = pinning.wrap('load', command.command, command.args);
-    return new CommandChild<C, L>(spawnChild(name, cmd, args));
+    return new LoadChild<C, L>(spawnChild(what, cmd, args));
   }
 
-  /** Sends `cmd` and resolves with the answer; rejects with BenchError when the child fails or is silent for `timeoutMs`. */
-  request(cmd: Command, timeoutMs: number, what = 'answer'): Promise<Line> {
-    this.child.process.stdin?.write(`${JSON.stringify(cmd)}\n`);
+  /**
+   * Starts a load process and waits for its first line (its connections are open); rejects
+   * with BenchError, the process stopped, when it fails or is silent for `timeoutMs`.
+   */
+  static async ready<C extends object, L extends object>(what: string, config: LoadConfigBase, pinning: Pinning, timeoutMs: number): Promise<{ load: LoadChild<C, L>; ready: L }> {
+    const load = LoadChild.start<C, L>(what, config, pinning);
+    try {
+      return { load, ready: await load.next(timeoutMs, 'open its connections') };
+    } catch (err) {
+      await load.stop();
+      throw err;
+    }
+  }
+
+  /** Sends `command` and resolves with the answer; rejects with BenchError when the child fails or is silent for `timeoutMs`. */
+  request(command: Command, timeoutMs: number, what = 'answer'): Promise<Line> {
+    this.child.process.stdin?.write(`${JSON.stringify(command)}\n`);
     return this.next(timeoutMs, what);
   }
 

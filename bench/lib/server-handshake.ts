@@ -6,7 +6,7 @@
  * A request with no key gets 400.
  */
 import type { Socket } from 'node:net';
-import { acceptKey } from '../lib/ws-frames.js';
+import { acceptKey } from './ws-frames.js';
 
 export function acceptUpgrade(
   socket: Socket,

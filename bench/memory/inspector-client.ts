@@ -6,8 +6,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
-import { BenchError } from './benchmark.js';
-import type { Child } from './children.js';
+import { BenchError } from '../lib/benchmark.js';
+import type { Child } from '../lib/children.js';
 
 /** Node's line on stderr when --inspect is on: `Debugger listening on ws://127.0.0.1:PORT/UUID`. */
 const LISTENING = /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/;

@@ -1,213 +1,147 @@
 /**
  * The memory benchmark: idle memory per connection. M idle connections (default 5,000 then
- * 10,000) are opened to canal's protocol endpoint, each connected and subscribed, and to the
- * naive `ws` server of the fan-out benchmark (bench/peers/ws-fanout.ts, which keeps its clients
- * in ws's client set and does nothing else); each server's memory is read at 0 connections and
- * after each step, and the difference divided by M.
+ * 10,000) are opened to canal's protocol endpoint, each connected and subscribed, and to peers
+ * holding bare connections; each server's memory is read at 0 connections and after each step,
+ * and the difference divided by M.
  *
- * Targets: `canal` (every connection subscribed to one shared channel), `canal-own` (each to a
- * channel of its own, as with per-user channels: one hub entry per connection), `ws`, and `ws2`,
- * a second identical ws server (the A/A control: how far two identical servers land).
+ * Targets: `ws` (the fan-out benchmark's naive ws server: its clients in ws's client set and
+ * nothing else), `canal` (every connection subscribed to one shared channel), `canal-own` (each
+ * to a channel of its own, as with per-user channels: one hub entry per connection), optionally
+ * `canal-bun` (canal run by Bun, one shared channel), `ws2` (a second ws server: the A/A
+ * control) and `bun` (the fan-out benchmark's raw Bun server: each connection subscribed to one
+ * topic).
  *
  * Memory is read two ways. (1) RSS from /proc/PID/status after a settle time, without touching
- * the process: what an operator sees, including garbage not yet collected. (2) Through the
- * process's V8 inspector (every server runs with --inspect=127.0.0.1:0, canal's source is not
- * changed): a forced full GC, then the V8 heap in use, and RSS again. Kernel memory for the
- * sockets (buffers) is in neither: it is the kernel's, not the process's.
+ * the process: what an operator sees, including garbage not yet collected. (2) After a forced
+ * full collection (probe.ts: the V8 inspector for Node servers, a preloaded module for Bun
+ * ones; canal's source is not changed): the JavaScript heap in use, and RSS again. Kernel memory
+ * for the sockets (buffers) is in neither: it is the kernel's, not the process's.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Benchmark } from './lib/benchmark.js';
-import { choiceFlagsHelp, intList, oneOf, takeChoiceFlags } from './lib/choice-flags.js';
-import { CommandChild } from './lib/command-child.js';
-import { builtServer } from './lib/dist.js';
-import type { TargetKind } from './lib/fanout-load-types.js';
-import { CanalSetup, type NamespaceChoice } from './lib/fanout-targets.js';
-import { withDescriptors } from './lib/fd-limits.js';
-import { INSPECT_FLAG, InspectorClient } from './lib/inspector-client.js';
-import { describeMachine } from './lib/machine.js';
-import { MEMORY_LOAD_ENTRY, type MemoryLoadCommand, type MemoryLoadConfig, type OpenedLine } from './lib/memory-load-types.js';
-import { readProcessMemory, type ProcessMemory } from './lib/memory-proc.js';
-import { flagsHelp, parseIntFlags } from './lib/options.js';
-import { REPO_ROOT, tsxCommand } from './lib/paths.js';
-import { detectPinning } from './lib/pinning.js';
-import { startServer, type RunningServer, type ServerCommand } from './lib/server-process.js';
-import { formatCount, formatFixed, markdownTable } from './lib/table.js';
+import type { Benchmark } from '../lib/benchmark.js';
+import { builtServer } from '../lib/dist.js';
+import { withDescriptors } from '../lib/fd-limits.js';
+import { flagsHelp, int, intList, oneOf, parseFlags, someOf, text } from '../lib/flags.js';
+import { LoadChild } from '../lib/load-child.js';
+import { describeMachine } from '../lib/machine.js';
+import { REPO_ROOT } from '../lib/paths.js';
+import { choosePinning, PIN_CHOICES } from '../lib/pinning.js';
+import { startServer, throwIfDead, type RunningServer, type ServerCommand } from '../lib/server-process.js';
+import { formatCount } from '../lib/table.js';
+import { bunPeer, CanalSetup, canalVariants, NAMESPACES, nodePeer, RUNTIMES, splitFlags, type CanalVariant, type TargetKind } from '../lib/targets.js';
+import { readProcessMemory } from './process-memory.js';
+import { attachProbe, probeDescription, withProbe, type HeapProbe } from './probe.js';
+import { memoryReport, type Reading, type TargetPlan } from './report.js';
+import type { MemoryCommand, MemoryLoadConfig, OpenedLine } from './types.js';
+
+const PEERS = ['ws', 'ws2', 'bun'] as const;
+type Peer = (typeof PEERS)[number];
 
 const FLAGS = {
-  settle: { default: 5, min: 1, max: 120, doc: 'seconds to wait after opening connections before reading memory' },
-} as const;
-
-const CHOICES = {
   connections: intList([5000, 10_000], 1, 50_000, 'connections per target at each step (increasing)'),
-  namespace: oneOf(['bench', 'chat'] as const, 'bench', 'bench: no history, no presence (a config file); chat: dev mode\'s chat: namespace (presence kept in memory)'),
-};
+  namespace: oneOf(NAMESPACES, 'bench', 'canal\'s channels: bench (a config file: no history, no presence) or chat (dev mode\'s chat: namespace: presence kept in memory)'),
+  runtimes: someOf(RUNTIMES, ['node'], 'canal targets: node (`canal` and `canal-own`: node dist/cli/bin.js serve), bun (`canal-bun`: bun dist/cli/bin.js serve)'),
+  peers: someOf(PEERS, [...PEERS], 'peers: ws (bare ws connections), ws2 (the same again: the A/A control), bun (Bun.serve, each connection subscribed to a topic)'),
+  'serve-flags': text('', '"FLAGS"', 'extra flags for every canal serve, split at spaces (e.g. "--workers 2")'),
+  settle: int(5, 1, 120, 'seconds to wait after opening connections before reading memory'),
+  pin: PIN_CHOICES,
+} as const;
 
 /** Allowance for a holder to open one connection (handshake, connect, subscribe), on top of a fixed minute. */
 const OPEN_MS_PER_CONNECTION = 10;
 /** Time for RSS to reflect what a GC freed before it is read again. */
 const AFTER_GC_MS = 500;
 
-type Holder = CommandChild<MemoryLoadCommand, OpenedLine>;
-
-interface TargetPlan {
-  readonly name: string;
-  readonly kind: TargetKind;
-  readonly ownChannels: boolean;
-  readonly server: ServerCommand;
-}
-
-/** One reading of one server. */
-interface Reading {
-  readonly connections: number;
-  readonly before: ProcessMemory;
-  readonly heapUsed: number;
-  readonly afterGc: ProcessMemory;
-}
-
-/** `command` with the inspector flag given to node first. */
-function withInspector(command: ServerCommand): ServerCommand {
-  return { ...command, args: [INSPECT_FLAG, ...command.args] };
-}
-
-function plans(setup: CanalSetup): TargetPlan[] {
-  const ws = (name: string): TargetPlan => ({ name, kind: 'plain', ownChannels: false, server: { name, ...tsxCommand('bench/peers/ws-fanout.ts', ['--port', '0']) } });
-  return [
-    ws('ws'),
-    { name: 'canal', kind: 'protocol', ownChannels: false, server: setup.canal('canal') },
-    { name: 'canal-own', kind: 'protocol', ownChannels: true, server: setup.canal('canal-own') },
-    ws('ws2'),
-  ];
-}
+type Holder = LoadChild<MemoryCommand, OpenedLine>;
 
 function usage(): string {
   return [
     'Usage: npm run bench -- memory [flags]',
     '',
     'Idle memory per connection: canal\'s protocol endpoint (dist/: run `npm run build` first), each connection',
-    'connected and subscribed (canal: one shared channel; canal-own: one channel each), and a raw ws server',
-    '(ws, and ws2 as the A/A control). RSS from /proc after a settle time, then V8 heap and RSS after a forced',
-    'GC (through each process\'s inspector), minus the same at 0 connections.',
+    'connected and subscribed (canal: one shared channel; canal-own: one channel each), bare ws connections',
+    '(ws, and ws2 as the A/A control) and a raw Bun server. RSS from /proc after a settle time, then the',
+    'JavaScript heap and RSS after a forced GC, minus the same at 0 connections.',
+    'The defaults take about 1.5 minutes (three readings of --settle seconds, and opening the connections).',
     '',
     'Flags:',
-    ...choiceFlagsHelp(CHOICES, flagsHelp(FLAGS)),
+    ...flagsHelp(FLAGS),
   ].join('\n');
 }
 
-async function read(pid: number, inspector: InspectorClient, connections: number): Promise<Reading> {
-  const before = readProcessMemory(pid);
-  const heap = await inspector.heapAfterGc();
-  await sleep(AFTER_GC_MS);
-  return { connections, before, heapUsed: heap.usedSize, afterGc: readProcessMemory(pid) };
-}
-
-function mib(bytes: number): string {
-  return formatFixed(bytes / 2 ** 20, 1);
-}
-
-function perConnection(now: number, base: number, connections: number): number {
-  return (now - base) / connections;
-}
-
-/** The report: baselines, then one table per step, then the ratios. */
-function memoryReport(names: readonly string[], readings: ReadonlyMap<string, readonly Reading[]>, steps: readonly number[]): string {
-  const out: string[] = [];
-  const base = (name: string): Reading => readings.get(name)![0]!;
-  out.push('baseline (0 connections):');
-  out.push('');
-  out.push(
-    markdownTable(
-      ['target', 'RSS MiB', 'RSS after GC MiB', 'V8 heap used MiB'],
-      names.map((n) => [n, mib(base(n).before.rss), mib(base(n).afterGc.rss), mib(base(n).heapUsed)]),
-      [false, true, true, true],
-    ),
-  );
-  for (const [i, m] of steps.entries()) {
-    const at = (name: string): Reading => readings.get(name)![i + 1]!;
-    const rssPer = (name: string): number => perConnection(at(name).before.rss, base(name).before.rss, m);
-    const gcPer = (name: string): number => perConnection(at(name).afterGc.rss, base(name).afterGc.rss, m);
-    const heapPer = (name: string): number => perConnection(at(name).heapUsed, base(name).heapUsed, m);
-    out.push('');
-    out.push(`${formatCount(m)} idle connections per target:`);
-    out.push('');
-    out.push(
-      markdownTable(
-        ['target', 'RSS MiB', 'RSS bytes per connection', 'after GC: RSS bytes per connection', 'V8 heap bytes per connection', 'RSS vs ws', 'heap vs ws'],
-        names.map((n) => [
-          n,
-          mib(at(n).before.rss),
-          formatCount(rssPer(n)),
-          formatCount(gcPer(n)),
-          formatCount(heapPer(n)),
-          formatFixed(rssPer(n) / rssPer('ws'), 2),
-          formatFixed(heapPer(n) / heapPer('ws'), 2),
-        ]),
-        [false, true, true, true, true, true, true],
-      ),
-    );
-    out.push('');
-    out.push(
-      `canal/ws = ${formatFixed(rssPer('canal') / rssPer('ws'), 2)} RSS per connection (${formatFixed(gcPer('canal') / gcPer('ws'), 2)} after GC, ` +
-        `${formatFixed(heapPer('canal') / heapPer('ws'), 2)} V8 heap); canal-own/canal = ${formatFixed(rssPer('canal-own') / rssPer('canal'), 2)} RSS; ` +
-        `A/A ws2/ws = ${formatFixed(rssPer('ws2') / rssPer('ws'), 2)} RSS, ${formatFixed(heapPer('ws2') / heapPer('ws'), 2)} heap`,
-    );
-  }
-  return out.join('\n');
+function plans(setup: CanalSetup, canals: readonly CanalVariant[], peers: readonly Peer[]): TargetPlan[] {
+  const peer = (p: Peer, server: (name: string) => ServerCommand): TargetPlan[] =>
+    peers.includes(p) ? [{ name: p, kind: 'plain' as TargetKind, ownChannels: false, server: server(p) }] : [];
+  const canal = (c: CanalVariant): TargetPlan[] => [
+    { name: c.name, kind: 'protocol', ownChannels: false, server: setup.canal(c) },
+    ...(c.runtime === 'node' ? [{ name: `${c.name}-own`, kind: 'protocol' as TargetKind, ownChannels: true, server: setup.canal(c, `${c.name}-own`) }] : []),
+  ];
+  return [
+    ...peer('ws', (n) => nodePeer(n, 'bench/fanout/peers/ws-fanout.ts')),
+    ...canals.flatMap(canal),
+    ...peer('ws2', (n) => nodePeer(n, 'bench/fanout/peers/ws-fanout.ts')),
+    ...peer('bun', (n) => bunPeer(n, 'bench/fanout/peers/bun-fanout.ts')),
+  ];
 }
 
 async function runMemory(argv: readonly string[]): Promise<number> {
-  const { values: choice, rest } = takeChoiceFlags(argv, CHOICES);
-  const flags = parseIntFlags(rest, FLAGS, 'memory');
+  const flags = parseFlags(argv, FLAGS, 'memory');
   if (!flags) {
     process.stdout.write(`${usage()}\n`);
     return 0;
   }
-  const steps = [...choice.connections].sort((a, b) => a - b);
+  const steps = [...flags.connections].sort((a, b) => a - b);
   const most = steps[steps.length - 1]!;
-  const ns: NamespaceChoice = choice.namespace;
+  const ns = flags.namespace;
   const { bin, warning } = builtServer(REPO_ROOT);
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   if (warning) out(`WARNING: ${warning}`);
-  const machine = describeMachine();
-  const pinning = withDescriptors(detectPinning(), most + 1);
-  const setup = new CanalSetup(bin, ns);
-  const targets = plans(setup);
-  const names = targets.map((t) => t.name);
-  out(
-    `memory: ${steps.map(formatCount).join(', then ')} idle connections per target (${names.join(', ')}); canal connections connected and subscribed ` +
-      `(canal: all to ${ns}:idle; canal-own: each to ${ns}:idle-<i>); ${flags.settle} s settle before each reading`,
-  );
-  out(`canal: ${setup.describe()} (with ${INSPECT_FLAG}, as every server here)`);
-  out(`machine: nproc ${machine.nproc}, node ${machine.node}, ${machine.cpuModel}; pinning: ${pinning.description}`);
-  out('');
+  const pinning = withDescriptors(choosePinning(flags.pin), most + 1);
+  const setup = new CanalSetup(bin, splitFlags(flags['serve-flags']));
   const servers: RunningServer[] = [];
-  const inspectors: InspectorClient[] = [];
+  const probes: HeapProbe[] = [];
   const holders: Holder[] = [];
   try {
+    const canals = canalVariants(flags.runtimes, [ns]);
+    const targets = plans(setup, canals, flags.peers);
+    const names = targets.map((t) => t.name);
+    const machine = describeMachine();
+    out(
+      `memory: ${steps.map(formatCount).join(', then ')} idle connections per target (${names.join(', ')}); canal connections connected and subscribed ` +
+        `(all to ${ns}:idle; canal-own: each to ${ns}:idle-<i>); ${flags.settle} s settle before each reading`,
+    );
+    for (const c of canals) out(`${c.name}: ${setup.describe(c)} (with ${probeDescription(c.runtime)}, as every server on ${c.runtime} here)`);
+    out(`machine: ${machine.line}; pinning: ${pinning.description}`);
+    out('');
     for (const t of targets) {
-      const server = await startServer(withInspector(t.server), pinning);
+      const server = await startServer(withProbe(t.server), pinning);
       servers.push(server);
-      inspectors.push(await InspectorClient.attach(server.child));
+      probes.push(await attachProbe(server, t.server.runtime));
       const config: MemoryLoadConfig = {
+        load: 'memory',
         name: t.name,
+        deadlineMs: 600_000 + most * OPEN_MS_PER_CONNECTION * 2 * steps.length,
         kind: t.kind,
         port: server.port,
         channel: `${ns}:idle`,
         ownChannels: t.ownChannels,
-        deadlineMs: 600_000 + most * OPEN_MS_PER_CONNECTION * 2,
       };
-      holders.push(CommandChild.start<MemoryLoadCommand, OpenedLine>(`connection holder for ${t.name}`, MEMORY_LOAD_ENTRY, config, pinning));
+      holders.push((await LoadChild.ready<MemoryCommand, OpenedLine>(`connection holder for ${t.name}`, config, pinning, 60_000)).load);
     }
     const readings = new Map<string, Reading[]>(names.map((n) => [n, []]));
     const readAll = async (connections: number): Promise<void> => {
       await sleep(flags.settle * 1000);
       for (const [i, t] of targets.entries()) {
         const pid = servers[i]!.child.process.pid!;
-        readings.get(t.name)!.push(await read(pid, inspectors[i]!, connections));
+        const before = readProcessMemory(pid);
+        const heapUsed = await probes[i]!.heapAfterGc();
+        await sleep(AFTER_GC_MS);
+        readings.get(t.name)!.push({ connections, before, heapUsed, afterGc: readProcessMemory(pid) });
       }
     };
     // One collection first, so the baseline's first reading does not count start-up garbage
     // that later readings would not have (each reading ends with a collection).
-    for (const inspector of inspectors) await inspector.heapAfterGc();
+    for (const probe of probes) await probe.heapAfterGc();
     await readAll(0);
     for (const m of steps) {
       for (const [i, t] of targets.entries()) {
@@ -215,13 +149,15 @@ async function runMemory(argv: readonly string[]): Promise<number> {
         out(`${t.name}: ${formatCount(opened.total)} connections open (${opened.seconds.toFixed(1)} s for this step)`);
       }
       await readAll(m);
-      const dead = servers.find((s) => s.child.exit);
-      if (dead) throw dead.child.failure('exited during the run');
+      throwIfDead(servers);
     }
     out('');
-    out(memoryReport(names, readings, steps));
+    out(memoryReport(targets, readings, steps));
+  } catch (err) {
+    throwIfDead(servers);
+    throw err;
   } finally {
-    for (const inspector of inspectors) inspector.close();
+    for (const probe of probes) probe.close();
     await Promise.all(holders.map((h) => h.stop()));
     await Promise.all(servers.map((s) => s.child.stop()));
     setup.remove();
@@ -231,6 +167,6 @@ async function runMemory(argv: readonly string[]): Promise<number> {
 
 /** `npm run bench -- memory`: see {@link usage}. */
 export const memory: Benchmark = {
-  summary: 'idle memory per connection: canal (subscribed) vs a raw ws server, RSS and V8 heap',
+  summary: 'idle memory per connection: canal (subscribed) vs bare ws and raw Bun connections, RSS and JS heap',
   run: runMemory,
 };

@@ -7,12 +7,12 @@
  * answered with one write holding every reply (`echo: ` + the unmasked text; binary unchanged).
  * No events, strings or allocations per message; not a server anyone should use (no
  * fragmentation, no limits, no UTF-8 check).
- *   node --import tsx bench/peers/ceiling-echo.ts [--port N]
+ *   node --import tsx bench/echo/peers/ceiling-echo.ts [--port N]
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { emptyFrameHeader, Opcode, parseFrameHeader, writeHeader } from '../lib/ws-frames.js';
-import { acceptUpgrade } from './server-handshake.js';
-import { announce, PEER_HOST, peerPort } from './peer-process.js';
+import { emptyFrameHeader, Opcode, parseFrameHeader, writeHeader } from '../../lib/ws-frames.js';
+import { acceptUpgrade } from '../../lib/server-handshake.js';
+import { announce, PEER_HOST, peerPort } from '../../lib/peer-process.js';
 
 const PREFIX = Buffer.from('echo: ', 'latin1');
 /** A reply frame is at most this much longer than the client frame it answers. */

@@ -7,12 +7,12 @@
  * is turned once into unmasked server frames, and all the frames of one TCP read go to every
  * other connection in one write. No events, strings or allocations per delivery; not a server
  * anyone should use (no fragmentation, no limits, no UTF-8 check, no back-pressure).
- *   node --import tsx bench/peers/ceiling-fanout.ts [--port N]
+ *   node --import tsx bench/fanout/peers/ceiling-fanout.ts [--port N]
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { emptyFrameHeader, Opcode, parseFrameHeader, writeHeader } from '../lib/ws-frames.js';
-import { acceptUpgrade } from './server-handshake.js';
-import { announce, PEER_HOST, peerPort } from './peer-process.js';
+import { emptyFrameHeader, Opcode, parseFrameHeader, writeHeader } from '../../lib/ws-frames.js';
+import { acceptUpgrade } from '../../lib/server-handshake.js';
+import { announce, PEER_HOST, peerPort } from '../../lib/peer-process.js';
 
 const header = emptyFrameHeader();
 
