@@ -59,9 +59,12 @@ export function roundLine(fixed: Round<FanoutSlice>, saturate: Round<FanoutSlice
     const s = saturate.get(t);
     return `${t} ${mark(f, `${micros(f?.cpuUsPerDelivery ?? Number.NaN).padStart(5)} µs`)} ${mark(s, `${formatCount(s?.perSecond ?? Number.NaN).padStart(9)}/s`)}`;
   });
-  const versus = [...c.subjects.map((s) => s.name), c.control]
-    .filter((n) => targets.includes(n) && targets.includes(c.baseline) && n !== c.baseline)
-    .map((n) => `${n}/${c.baseline} CPU ${roundRatio(fixed, n, c.baseline, cpuPick)} rate ${roundRatio(saturate, n, c.baseline, ratePick)}`);
+  // Each canal against the peer its goal names (ws-once on Node, bun on Bun) when it ran, else the baseline; the control against the baseline.
+  const against = (s: Comparison['subjects'][number]): string =>
+    c.baseline === 'ws' ? [s.runtime === 'bun' ? 'bun' : 'ws-once', c.baseline].find((b) => targets.includes(b)) ?? c.baseline : c.baseline;
+  const versus = [...c.subjects.map((s) => [s.name, against(s)] as const), [c.control, c.baseline] as const]
+    .filter(([n, d]) => targets.includes(n) && targets.includes(d) && n !== d)
+    .map(([n, d]) => `${n}/${d} CPU ${roundRatio(fixed, n, d, cpuPick)} rate ${roundRatio(saturate, n, d, ratePick)}`);
   const other = Math.max(...[...fixed.values(), ...saturate.values()].map((s) => s.cpu.other + s.cpu.steal));
   return `round ${String(index).padStart(2)}  ${cells.join('  ')}  ${versus.join('  ')}  other work ${percent(other)}`;
 }
