@@ -111,7 +111,8 @@ async function runEcho(argv: readonly string[]): Promise<number> {
         `${flags.warmup} s warm-up per target, then ${flags.rounds} rounds of ${names.join(', ')} at ${sliceMs} ms each ` +
         `(up to ${flags['extra-rounds']} more while other work disturbs them)`,
     );
-    for (const c of canals) out(`${c.name}: ${setup.describe(c)} (default configuration: no CANAL_* variable reaches it)`);
+    const configured = flags['serve-flags'].trim() === '' ? 'its default configuration: ' : '';
+    for (const c of canals) out(`${c.name}: ${setup.describe(c)} (${configured}no CANAL_* variable reaches it)`);
     out(`machine: ${machine.line}; pinning: ${pinning.description}`);
     out('');
 

@@ -48,7 +48,7 @@ export function bunBinary(): { path: string; version: string } {
   }
   throw new BenchError(
     'the Bun targets need the Bun binary of the `bun` devDependency, and none runs here' +
-      (tried.length > 0 ? ` (tried ${tried.join(', ')})` : ' (no node_modules/@oven/bun-* package, no node_modules/bun/bin/bun.exe)') +
+      (tried.length > 0 ? ` (tried ${tried.join(', ')})` : ' (no binary in node_modules/@oven/bun-*/bin/, none at node_modules/bun/bin/bun.exe)') +
       ': run `npm install` (Bun ships for linux, darwin and windows on x64 and arm64), or leave the Bun targets out (see --help)',
   );
 }
