@@ -1,12 +1,12 @@
 /**
- * `npm run bench -- <name> [flags]`: runs one benchmark. A new benchmark is one file exporting
- * a Benchmark and one line in BENCHMARKS. Exits 1 with the usage for a missing or unknown name,
+ * `npm run bench -- <name> [flags]`: runs one benchmark. A new benchmark is a folder whose main
+ * file exports a Benchmark, and one line in BENCHMARKS. Exits 1 with the usage for a missing or unknown name,
  * and with the message alone for a BenchError (bad flag, no build, wrong reply, dead server).
  */
 import { BenchError, type Benchmark } from './lib/benchmark.js';
-import { echo } from './echo.js';
-import { fanout } from './fanout.js';
-import { memory } from './memory.js';
+import { echo } from './echo/echo.js';
+import { fanout } from './fanout/fanout.js';
+import { memory } from './memory/memory.js';
 
 const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   echo,

@@ -1,6 +1,7 @@
 /** The facts about the machine a benchmark report must carry to be read correctly. */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, cpus } from 'node:os';
+import { bunFoundVersion } from './bun.js';
 
 export interface Machine {
   /** CPUs this process may use, as `nproc` prints it. */
@@ -8,9 +9,11 @@ export interface Machine {
   /** `node -v` of the node running the benchmark and its children. */
   readonly node: string;
   readonly cpuModel: string;
+  /** One line for the report: the above, and Bun's version when the run uses Bun. */
+  readonly line: string;
 }
 
-/** Reads {@link Machine}; `nproc` falls back to os.availableParallelism() where it is missing. */
+/** Reads {@link Machine}; `nproc` falls back to os.availableParallelism() where it is missing. Call it after the targets are chosen. */
 export function describeMachine(): Machine {
   let nproc: number;
   try {
@@ -18,5 +21,8 @@ export function describeMachine(): Machine {
   } catch {
     nproc = availableParallelism();
   }
-  return { nproc, node: process.version, cpuModel: cpus()[0]?.model.trim() ?? 'unknown CPU' };
+  const node = process.version;
+  const cpuModel = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const bun = bunFoundVersion();
+  return { nproc, node, cpuModel, line: `nproc ${nproc}, node ${node}${bun ? `, bun ${bun}` : ''}, ${cpuModel}` };
 }

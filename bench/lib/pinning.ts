@@ -4,6 +4,7 @@
  * Uses `taskset` when present and when this process may run on at least two CPUs.
  */
 import { spawnSync } from 'node:child_process';
+import { oneOf } from './flags.js';
 
 /** Who a pinned process is. */
 export type Role = 'server' | 'load';
@@ -54,4 +55,16 @@ export function detectPinning(): Pinning {
     description: `server on CPU ${server}, load generator on CPU ${load} (taskset -c)`,
     wrap: (role, command, args) => ({ command: 'taskset', args: ['-c', String(cpuOf[role]), command, ...args] }),
   };
+}
+
+/** The `--pin` flag every benchmark takes. */
+export const PIN_CHOICES = oneOf(
+  ['auto', 'off'] as const,
+  'auto',
+  'auto: servers on the first CPU this process may use, load processes on the second (taskset -c), when both exist; off: no pinning (e.g. to let `--serve-flags "--workers 2"` use every core)',
+);
+
+/** The pinning `--pin` asks for. */
+export function choosePinning(choice: 'auto' | 'off'): Pinning {
+  return choice === 'off' ? unpinned('--pin off') : detectPinning();
 }

@@ -5,9 +5,14 @@
 import { spawnChild, type Child } from './children.js';
 import type { Pinning } from './pinning.js';
 
+/** Which runtime runs a server: what tools can look inside it (the V8 inspector, or a Bun preload). */
+export type Runtime = 'node' | 'bun';
+
 /** How to start one server; it must listen on 127.0.0.1 and say so on stdout. */
 export interface ServerCommand {
   readonly name: string;
+  readonly runtime: Runtime;
+  /** The runtime's executable; `args` start with the runtime's own flags, then the script. */
   readonly command: string;
   readonly args: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
@@ -33,4 +38,10 @@ export async function startServer(server: ServerCommand, pinning: Pinning): Prom
     await child.stop();
     throw err;
   }
+}
+
+/** Throws the BenchError of the first of `servers` that has exited. */
+export function throwIfDead(servers: readonly RunningServer[]): void {
+  const dead = servers.find((s) => s.child.exit);
+  if (dead) throw dead.child.failure('exited during the run');
 }

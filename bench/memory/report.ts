@@ -1,0 +1,103 @@
+/**
+ * The memory benchmark's printed output: the baselines, then for each step one table (bytes per
+ * connection, ratios to the bare ws connection and to raw Bun), the A/A control and the goals.
+ */
+import { formatCount, formatFixed, markdownTable } from '../lib/table.js';
+import type { ServerCommand } from '../lib/server-process.js';
+import type { TargetKind } from '../lib/targets.js';
+import type { ProcessMemory } from './process-memory.js';
+
+/** One target as the benchmark runs it. */
+export interface TargetPlan {
+  readonly name: string;
+  readonly kind: TargetKind;
+  readonly ownChannels: boolean;
+  readonly server: ServerCommand;
+}
+
+/** One reading of one server. */
+export interface Reading {
+  readonly connections: number;
+  readonly before: ProcessMemory;
+  /** JavaScript heap in use after a forced full collection (V8 on Node, JavaScriptCore on Bun). */
+  readonly heapUsed: number;
+  readonly afterGc: ProcessMemory;
+}
+
+/** How much more an idle protocol connection may cost than the peer's bare one, by issue. */
+const GOALS = [
+  { source: 'issue 11', subject: 'canal', baseline: 'ws', atMostBytes: 1024 },
+  { source: 'issue 17', subject: 'canal-bun', baseline: 'bun', atMostBytes: 1024 },
+] as const;
+
+function mib(bytes: number): string {
+  return formatFixed(bytes / 2 ** 20, 1);
+}
+
+function signed(bytes: number): string {
+  return `${bytes >= 0 ? '+' : '-'}${formatCount(Math.abs(bytes))}`;
+}
+
+/** The report: baselines, then one table per step with its ratios and goals. */
+export function memoryReport(targets: readonly TargetPlan[], readings: ReadonlyMap<string, readonly Reading[]>, steps: readonly number[]): string {
+  const names = targets.map((t) => t.name);
+  const runtime = new Map(targets.map((t) => [t.name, t.server.runtime]));
+  const out: string[] = [];
+  const base = (name: string): Reading => readings.get(name)![0]!;
+  out.push('baseline (0 connections):');
+  out.push('');
+  out.push(
+    markdownTable(
+      ['target', 'runtime', 'RSS MiB', 'RSS after GC MiB', 'JS heap used MiB'],
+      names.map((n) => [n, runtime.get(n) ?? '?', mib(base(n).before.rss), mib(base(n).afterGc.rss), mib(base(n).heapUsed)]),
+      [false, false, true, true, true],
+    ),
+  );
+  const vs = ['ws', 'bun'].filter((b) => names.includes(b));
+  for (const [i, m] of steps.entries()) {
+    const at = (name: string): Reading => readings.get(name)![i + 1]!;
+    const rssPer = (name: string): number => (at(name).before.rss - base(name).before.rss) / m;
+    const gcPer = (name: string): number => (at(name).afterGc.rss - base(name).afterGc.rss) / m;
+    const heapPer = (name: string): number => (at(name).heapUsed - base(name).heapUsed) / m;
+    out.push('');
+    out.push(`${formatCount(m)} idle connections per target:`);
+    out.push('');
+    out.push(
+      markdownTable(
+        ['target', 'RSS MiB', 'RSS bytes per connection', 'after GC: RSS bytes per connection', 'JS heap bytes per connection', ...vs.map((b) => `RSS vs ${b}`), ...vs.map((b) => `after GC vs ${b}`)],
+        names.map((n) => [
+          n,
+          mib(at(n).before.rss),
+          formatCount(rssPer(n)),
+          formatCount(gcPer(n)),
+          formatCount(heapPer(n)),
+          ...vs.map((b) => formatFixed(rssPer(n) / rssPer(b), 2)),
+          ...vs.map((b) => formatFixed(gcPer(n) / gcPer(b), 2)),
+        ]),
+        [false, true, true, true, true, ...vs.map(() => true), ...vs.map(() => true)],
+      ),
+    );
+    out.push('');
+    if (names.includes('ws2') && names.includes('ws')) {
+      out.push(
+        `A/A control: ws2/ws = ${formatFixed(rssPer('ws2') / rssPer('ws'), 2)} RSS, ${formatFixed(gcPer('ws2') / gcPer('ws'), 2)} after GC, ` +
+          `${formatFixed(heapPer('ws2') / heapPer('ws'), 2)} heap (two identical servers: the noise of each figure)`,
+      );
+    }
+    if (names.includes('canal-own') && names.includes('canal')) {
+      out.push(`canal-own/canal = ${formatFixed(rssPer('canal-own') / rssPer('canal'), 2)} RSS, ${formatFixed(heapPer('canal-own') / heapPer('canal'), 2)} heap (a channel per connection)`);
+    }
+    for (const goal of GOALS) {
+      if (!names.includes(goal.subject) || !names.includes(goal.baseline)) continue;
+      const rss = rssPer(goal.subject) - rssPer(goal.baseline);
+      const gc = gcPer(goal.subject) - gcPer(goal.baseline);
+      const heap = runtime.get(goal.subject) === runtime.get(goal.baseline) ? `, JS heap ${signed(heapPer(goal.subject) - heapPer(goal.baseline))}` : '';
+      const judge = (bytes: number): string => (bytes <= goal.atMostBytes ? 'met' : 'NOT MET');
+      out.push(
+        `${goal.subject} - ${goal.baseline} per connection: RSS ${signed(rss)} bytes, after GC ${signed(gc)}${heap}; ` +
+          `${goal.source} (<= ${goal.baseline} + ${formatCount(goal.atMostBytes)} bytes): RSS ${judge(rss)}, after GC ${judge(gc)}`,
+      );
+    }
+  }
+  return out.join('\n');
+}
