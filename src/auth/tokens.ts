@@ -16,6 +16,8 @@ export interface TokenOptions {
   readonly publicKeyFile?: string | undefined;
   readonly issuer?: string | undefined;
   readonly audience?: string | undefined;
+  /** The clock that `exp` and `nbf` are checked against, in Unix ms (default Date.now; tests pass a fake one). */
+  readonly now?: () => number;
 }
 
 /** What a valid connection token says. */
@@ -63,6 +65,7 @@ export class TokenVerifier {
   readonly #algorithms: string[];
   readonly #issuer: string | undefined;
   readonly #audience: string | undefined;
+  readonly #now: () => number;
 
   /** Throws KeyFileError when the public key file cannot be used. */
   constructor(options: TokenOptions) {
@@ -71,6 +74,7 @@ export class TokenVerifier {
     this.#algorithms = [...(secret ? ['HS256'] : []), ...(pub ? [pub.alg] : [])];
     this.#issuer = options.issuer;
     this.#audience = options.audience;
+    this.#now = options.now ?? Date.now;
     if (secret || pub) {
       this.#getKey = (header) => (header.alg === 'HS256' ? secret! : pub!.key) as KeyObject;
     }
@@ -114,6 +118,7 @@ export class TokenVerifier {
     try {
       const { payload } = await jwtVerify(token, this.#getKey, {
         algorithms: this.#algorithms,
+        currentDate: new Date(this.#now()),
         ...(this.#issuer ? { issuer: this.#issuer } : {}),
         ...(this.#audience ? { audience: this.#audience } : {}),
       });

@@ -8,6 +8,7 @@ import {
   UnrecoverablePositionError, type Broker, type BrokerEventHandler, type ControlMessage, type PublishOptions,
 } from '../../src/engine/types.js';
 import type { ClientInfo, Publication, RawJson, StreamPosition } from '../../src/protocol/types.js';
+import { sleep } from '../helpers/wait.js';
 
 /** A broker under test, started with `handler`, and how to stop it. */
 export interface BrokerUnderTest {
@@ -49,10 +50,6 @@ export class RecordingHandler implements BrokerEventHandler {
       await sleep(5);
     }
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 const data = (v: unknown): RawJson => JSON.stringify(v) as RawJson;

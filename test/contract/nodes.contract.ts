@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NodeRegistry, NodeSummary } from '../../src/engine/types.js';
-import { sleep } from './broker.contract.js';
+import { sleep } from '../helpers/wait.js';
 
 export interface NodesUnderTest {
   readonly nodes: NodeRegistry;

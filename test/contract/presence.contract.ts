@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PresenceManager } from '../../src/engine/types.js';
 import type { ClientInfo, RawJson } from '../../src/protocol/types.js';
-import { sleep } from './broker.contract.js';
+import { sleep } from '../helpers/wait.js';
 
 export interface PresenceUnderTest {
   readonly presence: PresenceManager;

@@ -10,6 +10,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { saveScreenshot, startBrowser, collectConsole, type ConsoleLog } from '../helpers/browser.js';
 import { startDemoServer } from '../helpers/demo-server.js';
 import { connectClient } from '../helpers/ws-client.js';
+import { until } from '../helpers/wait.js';
 
 /** One person with the chat open. */
 interface Person {
@@ -46,15 +47,6 @@ async function waitForMessage(page: Page, text: string): Promise<void> {
 /** Waits until `count` messages are on screen. */
 async function waitForMessageCount(page: Page, count: number): Promise<void> {
   await page.locator('#messages > li.message').nth(count - 1).waitFor({ timeout: 5000 });
-}
-
-/** Resolves once `check` resolves true; rejects with `what` after `timeoutMs`. */
-async function until(check: () => Promise<boolean>, what: () => Promise<string>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(await what());
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Waits until a notice containing `text` is on screen. */

@@ -10,8 +10,9 @@ import { describe, it, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { Snapshot } from '../../src/demos/game-sim.js';
 import { collectConsole, saveScreenshot, startBrowser, type ConsoleLog } from '../helpers/browser.js';
-import { collect, connectedClient, sleep, subscribe, until, type Collected } from '../helpers/centrifuge.js';
+import { collect, connectedClient, subscribe, type Collected } from '../helpers/centrifuge.js';
 import { startDemoServer } from '../helpers/demo-server.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const DESKTOP = { width: 1200, height: 800 };
 const PHONE = { width: 390, height: 844 };

@@ -8,6 +8,7 @@ import { Centrifuge, type ClientEvents, type Options, type Subscription, type Su
 import { SignJWT, type JWTPayload } from 'jose';
 import WebSocket from 'ws';
 import type { TestServer } from './server.js';
+import { sleep, until } from './wait.js';
 
 /** Where the protocol endpoint of `server` is: `ws://127.0.0.1:PORT/connection/websocket`. */
 export function protocolUrl(server: TestServer | { readonly wsUrl: string }): string {
@@ -174,20 +175,6 @@ export function timeline(emitter: unknown, events: readonly string[]): TimelineE
   const out: TimelineEntry[] = [];
   for (const event of events) loose(emitter).on(event, (ctx: unknown) => out.push({ event, ctx }));
   return out;
-}
-
-/** Waits `ms`. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `condition` every 20 ms until it holds; rejects after `timeoutMs` with `what`. */
-export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await sleep(20);
-  }
 }
 
 /**

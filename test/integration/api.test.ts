@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { closedWithin, connectedClient, type ProtocolClient } from '../helpers/protocol-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { HMAC_SECRET, hmacKey, mintToken, secondsFromNow } from '../helpers/tokens.js';
+import { sleep, until } from '../helpers/wait.js';
 
 /** What an API call answered: status, headers and the parsed JSON body. */
 interface ApiAnswer {
@@ -75,7 +76,6 @@ let unique = 0;
 /** A channel name no other test uses. */
 const fresh = (ns: string): string => `${ns}:api${++unique}`;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A protocol client connected with a token for `user` (the server has token_hmac_secret). */
 async function clientOf(server: TestServer, user: string): Promise<ProtocolClient> {
@@ -468,8 +468,9 @@ describe('server API: null for an optional parameter means the parameter is abse
   it('refresh with expire_at null leaves the connection open, as with no expire_at', async () => {
     const ana = await clientOf(server, 'ana-null-refresh');
     ok(await call(server, 'refresh', { user: 'ana-null-refresh', expire_at: null }));
-    // The server checks expiry every ping_interval (1 s here): two checks pass.
-    await sleep(2200);
+    // Each heartbeat checks expiry and then pings: once two pings came, two checks passed.
+    const before = ana.pings;
+    await until(() => ana.pings >= before + 2, 'two heartbeats passed', 4000);
     assert.ok(ana.isOpen, 'the connection was closed');
     assert.deepEqual((await ana.call('ping')).ping, {});
     ana.close();

@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { NAMESPACE_DEFAULTS } from '../../src/config/namespaces.js';
 import {
-  clientId, collect, connectedClient, newClient, once, recordingWebSocket, sleep, subscribe, timeline, until, type TimelineEntry,
+  clientId, collect, connectedClient, newClient, once, recordingWebSocket, subscribe, timeline, type TimelineEntry,
 } from '../helpers/centrifuge.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { sleep, until } from '../helpers/wait.js';
 
 /** Everything after the last 'subscribed' entry of a timeline. */
 function afterLastSubscribed(entries: readonly TimelineEntry[]): TimelineEntry[] {

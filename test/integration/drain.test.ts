@@ -13,11 +13,11 @@ import { Centrifuge, type PublicationContext } from 'centrifuge';
 import WebSocket from 'ws';
 import { serveProcess, type ServedProcess } from '../helpers/cli.js';
 import { connectedClient, type Closed, type ProtocolClient } from '../helpers/protocol-client.js';
+import { sleep } from '../helpers/wait.js';
 
 const DRAIN_WINDOW_MS = 2000;
 const PROTOCOL_CLIENTS = 6;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** `promise`'s value, or undefined when it has not settled within `ms` (the timer is cleared either way). */
 async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {

@@ -13,8 +13,7 @@ import { closedWithin, connectedClient, openProtocolClient, type ProtocolClient,
 import { HMAC_SECRET, hmacKey, mintToken } from '../helpers/tokens.js';
 import { startServer } from '../helpers/server.js';
 import { closedWithin as plainClosedWithin, connectClient } from '../helpers/ws-client.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../helpers/wait.js';
 
 /** What an upgrade got: 101 (the socket, open), or a refusal's status and body. */
 interface UpgradeOutcome {

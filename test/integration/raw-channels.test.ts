@@ -4,10 +4,11 @@ import { after, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { NAMESPACE_DEFAULTS } from '../../src/config/namespaces.js';
 import { createMemoryEngine, ErrorCode, ReplyError, type Engine } from '../../src/index.js';
-import { until } from '../helpers/centrifuge.js';
+
 import { assertSubset, assertWellFormed, connectedClient, expectReply, type ProtocolClient } from '../helpers/protocol-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { closedWithin, connectClient, TestClient } from '../helpers/ws-client.js';
+import { until } from '../helpers/wait.js';
 
 let unique = 0;
 /** A channel name no other test uses. */

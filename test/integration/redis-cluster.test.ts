@@ -10,11 +10,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Centrifuge, Subscription } from 'centrifuge';
-import {
-  clientId, collect, connectedClient, mintToken, never, once, sleep, TEST_SECRET, until, type Collected, type EventCtx,
-} from '../helpers/centrifuge.js';
+import { clientId, collect, connectedClient, mintToken, never, once, TEST_SECRET, type Collected, type EventCtx } from '../helpers/centrifuge.js';
 import { startNodes, TcpProxy, type CanalProcess } from '../helpers/nodes.js';
 import { deleteKeys, SHARED_REDIS_URL, testPrefix } from '../helpers/redis.js';
+import { sleep, until } from '../helpers/wait.js';
 
 /** Flags of every node: a shared token secret (users across nodes), presence that expires fast. */
 const NODE_ARGS = ['--token-hmac-secret', TEST_SECRET, '--presence-ttl', '2s', '--ping-interval', '1s', '--log-level', 'warn'];

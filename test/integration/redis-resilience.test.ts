@@ -10,9 +10,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Centrifuge, Subscription } from 'centrifuge';
-import { connectedClient, sleep, until } from '../helpers/centrifuge.js';
+import { connectedClient } from '../helpers/centrifuge.js';
 import { echoRoundTrip, healthz, startNodes, type ApiReply, type CanalProcess } from '../helpers/nodes.js';
 import { redisCommand, RedisServerProcess, startRedisServer, testPrefix } from '../helpers/redis.js';
+import { sleep, until } from '../helpers/wait.js';
 
 /** Every Redis call times out after this long (--redis-timeout). */
 const REDIS_TIMEOUT_MS = 500;

@@ -6,8 +6,7 @@ import {
 } from '../helpers/protocol-client.js';
 import { startServer } from '../helpers/server.js';
 import { createKeyPair, hmacKey, HMAC_SECRET, mintToken, secondsFromNow, unsignedToken, type SigningKey } from '../helpers/tokens.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../helpers/wait.js';
 
 const ns = (options: Partial<NamespaceOptions>): NamespaceOptions => ({ ...NAMESPACE_DEFAULTS, ...options });
 

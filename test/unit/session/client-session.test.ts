@@ -1,0 +1,201 @@
+/**
+ * A protocol session under a fake clock, frame by frame: the stale timer, connection and
+ * subscription token expiry with the grace the client is given, refresh, and pings. The clock
+ * moves only when a test moves it, so each rule is checked at the millisecond it turns, with
+ * no sleeping and no dependence on where the wall clock happens to be.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ClientSession } from '../../../src/session/client-session.js';
+import type { Wire } from '../../helpers/protocol-client.js';
+import { sessionHarness, type FakeConnection, type SessionHarness } from '../../helpers/session.js';
+import { hmacKey, mintToken } from '../../helpers/tokens.js';
+
+const GRACE = 500;
+
+/** A token for `sub` that expires `seconds` whole seconds after the clock's current second. */
+function tokenFor(h: SessionHarness, claims: Record<string, unknown>, seconds: number): Promise<string> {
+  return mintToken(hmacKey(), { ...claims, exp: Math.floor(h.clock.now() / 1000) + seconds });
+}
+
+/** Sends one command line and lets the session answer. */
+async function send(h: SessionHarness, session: ClientSession, command: unknown): Promise<void> {
+  session.handleFrame(JSON.stringify(command));
+  await h.settle();
+}
+
+/** Connects with `token` and returns the connect result. */
+async function connect(h: SessionHarness, session: ClientSession, conn: FakeConnection, token?: string): Promise<Wire> {
+  await send(h, session, { id: 1, connect: token === undefined ? {} : { token } });
+  const reply = conn.take().find((l) => l.id === 1);
+  assert.ok(reply?.connect, `connect failed: ${JSON.stringify(reply)}`);
+  return reply.connect;
+}
+
+describe('ClientSession: stale connections', () => {
+  it('closes with 3502 exactly client_connect_timeout after opening when no connect came', () => {
+    const h = sessionHarness({ client_connect_timeout: 10_000 });
+    const { conn } = h.open();
+    h.clock.advance(9_999);
+    assert.equal(conn.closedWith(), undefined);
+    h.clock.advance(1);
+    assert.equal(conn.closedWith()?.code, 3502);
+    assert.match(conn.closedWith()!.reason, /^stale: no connect command within 10000 ms/);
+  });
+
+  it('keeps the stale timer after a refused connect: a client whose connects fail stays stale', async () => {
+    const h = sessionHarness({ dev: false, client_connect_timeout: 10_000 });
+    const { session, conn } = h.open();
+    await send(h, session, { id: 1, connect: {} });
+    assert.equal(conn.take()[0]?.error?.code, 101);
+    h.clock.advance(10_000);
+    assert.equal(conn.closedWith()?.code, 3502);
+  });
+
+  it('stops the stale timer on a successful connect', async () => {
+    const h = sessionHarness({ client_connect_timeout: 10_000 });
+    const { session, conn } = h.open();
+    await connect(h, session, conn);
+    h.clock.advance(60_000);
+    assert.equal(conn.closedWith(), undefined);
+  });
+});
+
+describe('ClientSession: connection expiry', () => {
+  it('sends the ttl in whole seconds and closes with 3005 only once the ttl and the grace have passed', async () => {
+    const h = sessionHarness({ client_expired_close_delay: GRACE });
+    const { session, conn } = h.open();
+    // The clock sits exactly on a second, so the token lives exactly 2 s.
+    const start = Math.ceil(h.clock.now() / 1000) * 1000;
+    h.clock.advance(start - h.clock.now());
+    const result = await connect(h, session, conn, await tokenFor(h, { sub: 'ann' }, 2));
+    assert.deepEqual({ expires: result.expires, ttl: result.ttl }, { expires: true, ttl: 2 });
+    h.clock.advance(2_000 + GRACE - 1);
+    h.heartbeat(session);
+    assert.equal(conn.closedWith(), undefined, 'one millisecond before the end of the grace');
+    h.clock.advance(1);
+    h.heartbeat(session);
+    assert.equal(conn.closedWith()?.code, 3005);
+    assert.match(conn.closedWith()!.reason, /^connection expired/);
+  });
+
+  it('counts from the ttl it sent, not from the token: a token living 1.07 s gets ttl 2 and 2 s plus grace', async () => {
+    // exp is a whole second; start the clock 1,070 ms before it.
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    const h = sessionHarness({ client_expired_close_delay: GRACE }, {}, exp * 1000 - 1_070);
+    const { session, conn } = h.open();
+    const result = await connect(h, session, conn, await mintToken(hmacKey(), { sub: 'frank', exp }));
+    assert.equal(result.ttl, 2);
+    h.clock.advance(1_070 + GRACE + 100); // past the token's own expiry plus grace: the client was told 2 s
+    h.heartbeat(session);
+    assert.equal(conn.closedWith(), undefined, 'closed before the ttl it sent had passed');
+    h.clock.advance(2_000 + GRACE - (1_070 + GRACE + 100));
+    h.heartbeat(session);
+    assert.equal(conn.closedWith()?.code, 3005);
+  });
+
+  it('moves the deadline with a refresh: a refreshed connection outlives its first token', async () => {
+    const h = sessionHarness({ client_expired_close_delay: GRACE });
+    const { session, conn } = h.open();
+    await connect(h, session, conn, await tokenFor(h, { sub: 'ann' }, 2));
+    h.clock.advance(1_500);
+    await send(h, session, { id: 2, refresh: { token: await tokenFor(h, { sub: 'ann' }, 60) } });
+    const reply = conn.take().find((l) => l.id === 2);
+    assert.equal(reply?.refresh?.expires, true);
+    assert.ok(reply.refresh.ttl >= 59 && reply.refresh.ttl <= 60, JSON.stringify(reply));
+    h.clock.advance(10_000);
+    h.heartbeat(session);
+    assert.equal(conn.closedWith(), undefined);
+  });
+
+  it('ends the connection with 3500 when a refresh token is for another user', async () => {
+    const h = sessionHarness();
+    const { session, conn } = h.open();
+    await connect(h, session, conn, await tokenFor(h, { sub: 'ann' }, 60));
+    await send(h, session, { id: 2, refresh: { token: await tokenFor(h, { sub: 'bob' }, 60) } });
+    assert.equal(conn.closedWith()?.code, 3500);
+    assert.match(conn.closedWith()!.reason, /another user/);
+  });
+
+  it('refuses a refresh with an expired token with 109, and the connection stays until its deadline', async () => {
+    const h = sessionHarness({ client_expired_close_delay: GRACE });
+    const { session, conn } = h.open();
+    await connect(h, session, conn, await tokenFor(h, { sub: 'ann' }, 5));
+    const stale = await tokenFor(h, { sub: 'ann' }, 1);
+    h.clock.advance(2_000);
+    await send(h, session, { id: 2, refresh: { token: stale } });
+    assert.equal(conn.take().find((l) => l.id === 2)?.error?.code, 109);
+    assert.equal(conn.closedWith(), undefined);
+  });
+});
+
+describe('ClientSession: subscription token expiry', () => {
+  const options = { dev: false, allow_anonymous_connect: true, client_expired_close_delay: GRACE, namespaces: { secret: {} } };
+
+  it('ends a subscription whose token is not refreshed with an unsubscribe push 2501, the connection open', async () => {
+    const h = sessionHarness(options);
+    const { session, conn } = h.open();
+    await connect(h, session, conn, await tokenFor(h, { sub: 'ann' }, 3600));
+    const start = Math.ceil(h.clock.now() / 1000) * 1000;
+    h.clock.advance(start - h.clock.now());
+    await send(h, session, { id: 2, subscribe: { channel: 'secret:a', token: await tokenFor(h, { sub: 'ann', channel: 'secret:a' }, 2) } });
+    const reply = conn.take().find((l) => l.id === 2);
+    assert.deepEqual({ expires: reply?.subscribe?.expires, ttl: reply?.subscribe?.ttl }, { expires: true, ttl: 2 });
+    h.clock.advance(2_000 + GRACE - 1);
+    h.heartbeat(session);
+    assert.deepEqual(conn.take().filter((l) => l.push), []);
+    h.clock.advance(1);
+    h.heartbeat(session);
+    const pushes = conn.take().filter((l) => l.push);
+    assert.deepEqual(pushes, [{ push: { channel: 'secret:a', unsubscribe: { code: 2501, reason: 'subscription expired' } } }]);
+    assert.equal(conn.closedWith(), undefined);
+    assert.deepEqual([...session.channels()], []);
+  });
+
+  it('keeps a subscription whose token is refreshed with sub_refresh', async () => {
+    const h = sessionHarness(options);
+    const { session, conn } = h.open();
+    await connect(h, session, conn, await tokenFor(h, { sub: 'ann' }, 3600));
+    await send(h, session, { id: 2, subscribe: { channel: 'secret:a', token: await tokenFor(h, { sub: 'ann', channel: 'secret:a' }, 2) } });
+    h.clock.advance(1_000);
+    await send(h, session, { id: 3, sub_refresh: { channel: 'secret:a', token: await tokenFor(h, { sub: 'ann', channel: 'secret:a' }, 60) } });
+    assert.equal(conn.take().find((l) => l.id === 3)?.sub_refresh?.expires, true);
+    h.clock.advance(10_000);
+    h.heartbeat(session);
+    assert.deepEqual(conn.take().filter((l) => l.push?.unsubscribe), []);
+    assert.deepEqual([...session.channels()], ['secret:a']);
+  });
+});
+
+describe('ClientSession: pings', () => {
+  it('sends {} on each heartbeat and stays connected while pongs come back', async () => {
+    const h = sessionHarness();
+    const { session, conn } = h.open();
+    await connect(h, session, conn);
+    for (let i = 0; i < 3; i++) {
+      h.heartbeat(session);
+      assert.deepEqual(conn.take(), [{}]);
+      session.handleFrame('{}');
+      h.checkPong(session);
+      assert.equal(conn.closedWith(), undefined);
+    }
+  });
+
+  it('closes with 3012 when a ping got no pong by the check', async () => {
+    const h = sessionHarness();
+    const { session, conn } = h.open();
+    await connect(h, session, conn);
+    h.heartbeat(session);
+    h.checkPong(session);
+    assert.equal(conn.closedWith()?.code, 3012);
+  });
+
+  it('does not ping a connection that has not connected yet', () => {
+    const h = sessionHarness();
+    const { session, conn } = h.open();
+    h.heartbeat(session);
+    h.checkPong(session);
+    assert.deepEqual(conn.take(), []);
+    assert.equal(conn.closedWith(), undefined);
+  });
+});

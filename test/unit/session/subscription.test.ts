@@ -1,0 +1,155 @@
+/**
+ * The delivery guarantee of one subscription, message by message: publications wait while the
+ * subscribe reply is prepared, then those newer than the reply's position go out in order;
+ * duplicates are skipped; in a positioned subscription a gap or another epoch makes the client
+ * recover instead of missing anything; join and leave go only to an active subscriber that asked.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { NAMESPACE_DEFAULTS } from '../../../src/config/namespaces.js';
+import { SharedMessage } from '../../../src/hub/shared-message.js';
+import { Subscription, type SubscriptionOwner } from '../../../src/session/subscription.js';
+
+/** Records what the subscription sends and every lost position. */
+class Owner implements SubscriptionOwner {
+  readonly sent: string[] = [];
+  readonly lost: string[] = [];
+
+  push(message: SharedMessage): void {
+    this.sent.push(message.text);
+  }
+
+  lostPosition(channel: string): void {
+    this.lost.push(channel);
+  }
+}
+
+function subscription(owner: Owner, options: { positioned?: boolean; joinLeave?: boolean } = {}): Subscription {
+  return new Subscription(owner, {
+    channel: 'chat:1',
+    ns: { ...NAMESPACE_DEFAULTS, history_size: 10, history_ttl: 60_000 },
+    joinLeave: options.joinLeave ?? false,
+    positioned: options.positioned ?? true,
+    info: { user: 'ann', client: 'c1' },
+    serverSide: false,
+    expiresAt: undefined,
+  });
+}
+
+/** A publication push at `offset` of epoch `epoch`. */
+function pub(offset: number, epoch = 'e1'): [SharedMessage, { offset: number; epoch: string }] {
+  return [new SharedMessage(`p${offset}${epoch === 'e1' ? '' : `@${epoch}`}`), { offset, epoch }];
+}
+
+describe('Subscription', () => {
+  it('holds publications until activated, then sends those after the reply position, in order', () => {
+    const owner = new Owner();
+    const sub = subscription(owner);
+    sub.deliverPublication(...pub(4));
+    sub.deliverPublication(...pub(5));
+    sub.deliverPublication(...pub(6));
+    assert.deepEqual(owner.sent, [], 'nothing before the reply');
+    sub.setPosition({ offset: 5, epoch: 'e1' }); // the reply recovered up to 5
+    sub.activate();
+    assert.deepEqual(owner.sent, ['p6']);
+    assert.equal(sub.offset, 6);
+  });
+
+  it('goes live after activation: each next offset is sent at once', () => {
+    const owner = new Owner();
+    const sub = subscription(owner);
+    sub.setPosition({ offset: 0, epoch: 'e1' });
+    sub.activate();
+    for (const o of [1, 2, 3]) sub.deliverPublication(...pub(o));
+    assert.deepEqual(owner.sent, ['p1', 'p2', 'p3']);
+    assert.deepEqual(owner.lost, []);
+  });
+
+  it('skips a publication at or below its position (already recovered or buffered)', () => {
+    const owner = new Owner();
+    const sub = subscription(owner);
+    sub.setPosition({ offset: 3, epoch: 'e1' });
+    sub.activate();
+    sub.deliverPublication(...pub(2));
+    sub.deliverPublication(...pub(3));
+    sub.deliverPublication(...pub(4));
+    assert.deepEqual(owner.sent, ['p4']);
+  });
+
+  it('reports a gap in a positioned subscription instead of sending past it', () => {
+    const owner = new Owner();
+    const sub = subscription(owner);
+    sub.setPosition({ offset: 3, epoch: 'e1' });
+    sub.activate();
+    sub.deliverPublication(...pub(5));
+    assert.deepEqual(owner.sent, []);
+    assert.deepEqual(owner.lost, ['chat:1']);
+    assert.equal(sub.offset, 3, 'the position stays where the client is');
+  });
+
+  it('reports another epoch in a positioned subscription (the stream was lost)', () => {
+    const owner = new Owner();
+    const sub = subscription(owner);
+    sub.setPosition({ offset: 3, epoch: 'e1' });
+    sub.activate();
+    sub.deliverPublication(...pub(1, 'e2'));
+    assert.deepEqual(owner.lost, ['chat:1']);
+  });
+
+  it('reports a gap found among the buffered publications at activation', () => {
+    const owner = new Owner();
+    const sub = subscription(owner);
+    sub.deliverPublication(...pub(6));
+    sub.deliverPublication(...pub(8));
+    sub.setPosition({ offset: 5, epoch: 'e1' });
+    sub.activate();
+    assert.deepEqual(owner.sent, ['p6']);
+    assert.deepEqual(owner.lost, ['chat:1']);
+  });
+
+  it('sends past a gap when not positioned, following the newest offset', () => {
+    const owner = new Owner();
+    const sub = subscription(owner, { positioned: false });
+    sub.setPosition({ offset: 3, epoch: 'e1' });
+    sub.activate();
+    sub.deliverPublication(...pub(7));
+    sub.deliverPublication(...pub(8));
+    sub.deliverPublication(...pub(7));
+    assert.deepEqual(owner.sent, ['p7', 'p8'], 'the late duplicate 7 is still skipped');
+    assert.deepEqual(owner.lost, []);
+  });
+
+  it('sends every publication without an offset (no history) as it comes', () => {
+    const owner = new Owner();
+    const sub = subscription(owner, { positioned: false });
+    sub.activate();
+    sub.deliverPublication(new SharedMessage('a'), { offset: 0, epoch: '' });
+    sub.deliverPublication(new SharedMessage('b'), { offset: 0, epoch: '' });
+    assert.deepEqual(owner.sent, ['a', 'b']);
+  });
+
+  it('sends join and leave only when it asked for them and is active', () => {
+    const asked = new Owner();
+    const quiet = new Owner();
+    const a = subscription(asked, { joinLeave: true });
+    const q = subscription(quiet, { joinLeave: false });
+    const join = new SharedMessage('join');
+    assert.equal(a.deliverJoinLeave(join), false, 'not before activation');
+    a.activate();
+    q.activate();
+    assert.equal(a.deliverJoinLeave(join), true);
+    assert.equal(q.deliverJoinLeave(join), false);
+    assert.deepEqual(asked.sent, ['join']);
+    assert.deepEqual(quiet.sent, []);
+  });
+
+  it('activates once: a second activate sends nothing again', () => {
+    const owner = new Owner();
+    const sub = subscription(owner);
+    sub.deliverPublication(...pub(1));
+    sub.setPosition({ offset: 0, epoch: 'e1' });
+    sub.activate();
+    sub.activate();
+    assert.deepEqual(owner.sent, ['p1']);
+  });
+});
