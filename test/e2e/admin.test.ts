@@ -10,7 +10,7 @@ import { describe, it, type TestContext } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { sessionKey, signSession } from '../../src/http/admin-session.js';
 import { collectConsole, saveScreenshot, startBrowser, type ConsoleLog } from '../helpers/browser.js';
-import { clientId, connectedClient, once, subscribe } from '../helpers/centrifuge.js';
+import { clientId, connectedCentrifuge, once, subscribe } from '../helpers/centrifuge.js';
 import { startServer } from '../helpers/server.js';
 import { HMAC_SECRET, hmacKey, mintToken } from '../helpers/tokens.js';
 
@@ -26,7 +26,7 @@ describe('the admin page /admin', async () => {
   /** A connected client as `user`, subscribed to ROOM. */
   async function member(t: TestContext, user: string) {
     const token = await mintToken(hmacKey(HMAC_SECRET), { sub: user, info: { name: user } });
-    const client = await connectedClient(t, server, { token, minReconnectDelay: 60_000 });
+    const client = await connectedCentrifuge(t, server, { token, minReconnectDelay: 60_000 });
     const sub = await subscribe(client, ROOM);
     return { client, sub, id: clientId(client) };
   }

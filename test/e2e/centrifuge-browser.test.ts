@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { collectConsole, saveScreenshot, startBrowser } from '../helpers/browser.js';
-import { collect, connectedClient, once } from '../helpers/centrifuge.js';
+import { collect, connectedCentrifuge, once } from '../helpers/centrifuge.js';
 import { startServer } from '../helpers/server.js';
 
 /** What PAGE_SCRIPT keeps on `window`. */
@@ -84,7 +84,7 @@ describe('the centrifuge browser client served by canal, in headless Chromium', 
     assert.equal(await page.evaluate(() => typeof (globalThis as unknown as { Centrifuge: unknown }).Centrifuge), 'function');
 
     // A Node client on the same channel, to receive what the page publishes.
-    const node = await connectedClient(t, server);
+    const node = await connectedCentrifuge(t, server);
     const nodeSub = node.newSubscription('chat:browser');
     const nodeSubscribed = once(nodeSub, 'subscribed');
     nodeSub.subscribe();

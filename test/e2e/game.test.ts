@@ -10,7 +10,7 @@ import { describe, it, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { Snapshot } from '../../src/demos/game-sim.js';
 import { collectConsole, saveScreenshot, startBrowser, type ConsoleLog } from '../helpers/browser.js';
-import { collect, connectedClient, subscribe, type Collected } from '../helpers/centrifuge.js';
+import { collect, type Collected, connectedCentrifuge, subscribe } from '../helpers/centrifuge.js';
 import { startDemoServer } from '../helpers/demo-server.js';
 import { sleep, until } from '../helpers/wait.js';
 
@@ -110,7 +110,7 @@ describe('the game demo page /demo/game/', async () => {
   it('shows a player that steers right moving right on another page, and removes it when its page closes', async (t) => {
     const room = 'e2e-two-tabs';
     // What the server publishes: the source of truth the pages draw.
-    const watcher = await connectedClient(t, server);
+    const watcher = await connectedCentrifuge(t, server);
     const snapshots = collect(await subscribe(watcher, `game:${room}`), 'publication');
 
     const [pageA, pageB] = await Promise.all([openPage(t, room), openPage(t, room, PHONE)]);
@@ -165,7 +165,7 @@ describe('the game demo page /demo/game/', async () => {
 
   it('steers with the on-screen pad on a 390 px wide screen, fits it without scrolling sideways, and leaves with Leave', async (t) => {
     const room = 'e2e-phone';
-    const watcher = await connectedClient(t, server);
+    const watcher = await connectedCentrifuge(t, server);
     const snapshots = collect(await subscribe(watcher, `game:${room}`), 'publication');
     const { page, logged, id } = await joinAs(await openPage(t, room, PHONE), 'Pad');
 

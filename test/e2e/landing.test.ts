@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { collectConsole, saveScreenshot, startBrowser } from '../helpers/browser.js';
-import { connectedClient } from '../helpers/centrifuge.js';
+import { connectedCentrifuge } from '../helpers/centrifuge.js';
 import { startDemoServer } from '../helpers/demo-server.js';
 
 describe('the landing page /', async () => {
@@ -45,7 +45,7 @@ describe('the landing page /', async () => {
     await page.locator('#stat-clients', { hasText: /^0$/ }).waitFor({ timeout: 5000 });
     assert.equal(await page.locator('#stat-channels').textContent(), '0');
 
-    const client = await connectedClient(t, server);
+    const client = await connectedCentrifuge(t, server);
     client.newSubscription('chat:landing').subscribe();
     client.newSubscription('scores:final').subscribe();
     await page.locator('#stat-clients', { hasText: /^1$/ }).waitFor({ timeout: 5000 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { collectConsole, saveScreenshot, startBrowser } from '../helpers/browser.js';
-import { connectedClient, subscribe } from '../helpers/centrifuge.js';
+import { connectedCentrifuge, subscribe } from '../helpers/centrifuge.js';
 import { startDemoServer } from '../helpers/demo-server.js';
 
 /** How many points the chart `id` holds (the chart keeps it in data-points). */
@@ -35,8 +35,8 @@ describe('the monitor page /demo/monitor/', async () => {
 
   it('shows the connected clients and draws charts that move with the traffic', async (t) => {
     // Two protocol clients on one channel, and a steady trickle of publications to them.
-    const a = await connectedClient(t, server);
-    const b = await connectedClient(t, server);
+    const a = await connectedCentrifuge(t, server);
+    const b = await connectedCentrifuge(t, server);
     await subscribe(a, 'chat:monitor');
     await subscribe(b, 'chat:monitor');
     let n = 0;

@@ -5,10 +5,10 @@
  */
 import type { TestContext } from 'node:test';
 import { Centrifuge, type ClientEvents, type Options, type Subscription, type SubscriptionEvents, type SubscriptionOptions } from 'centrifuge';
-import { SignJWT, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import WebSocket from 'ws';
 import type { TestServer } from './server.js';
-import { sleep, until } from './wait.js';
+import { HMAC_SECRET, hmacKey, mintToken } from './tokens.js';
 
 /** Where the protocol endpoint of `server` is: `ws://127.0.0.1:PORT/connection/websocket`. */
 export function protocolUrl(server: TestServer | { readonly wsUrl: string }): string {
@@ -33,7 +33,7 @@ export function newClient(t: TestContext, server: TestServer | string, options: 
 }
 
 /** A new client, connected: resolves once 'connected' was emitted (at most `timeoutMs`). */
-export async function connectedClient(t: TestContext, server: TestServer | string, options: Partial<Options> = {}, timeoutMs = 5000): Promise<Centrifuge> {
+export async function connectedCentrifuge(t: TestContext, server: TestServer | string, options: Partial<Options> = {}, timeoutMs = 5000): Promise<Centrifuge> {
   const client = newClient(t, server, options);
   const connected = once(client, 'connected', timeoutMs);
   client.connect();
@@ -200,15 +200,14 @@ export function recordingWebSocket(): { readonly WebSocket: typeof WebSocket; re
   };
 }
 
-/** A secret long enough for `token_hmac_secret` (32+ characters). */
-export const TEST_SECRET = 'canal-test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
-
 /**
- * An HS256 JWT for `user` (the `sub` claim) signed with `secret`, plus `claims`. `expiresIn`
- * is in seconds from now (no `exp` when omitted); a negative value makes an expired token.
+ * An HS256 JWT for `user` (the `sub` claim) signed with `secret` (default HMAC_SECRET), plus
+ * `claims`. `expiresIn` is in seconds from now (no `exp` when omitted); a negative value makes an
+ * expired token.
  */
-export async function mintToken(user: string, options: { secret?: string; expiresIn?: number; claims?: JWTPayload } = {}): Promise<string> {
-  const jwt = new SignJWT({ ...options.claims }).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setIssuedAt();
-  if (options.expiresIn !== undefined) jwt.setExpirationTime(Math.floor(Date.now() / 1000) + options.expiresIn);
-  return jwt.sign(new TextEncoder().encode(options.secret ?? TEST_SECRET));
+export function userToken(user: string, options: { secret?: string; expiresIn?: number; claims?: JWTPayload } = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return mintToken(hmacKey(options.secret ?? HMAC_SECRET), {
+    ...options.claims, sub: user, iat: now, ...(options.expiresIn !== undefined ? { exp: now + options.expiresIn } : {}),
+  });
 }

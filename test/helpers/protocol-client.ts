@@ -6,8 +6,8 @@
  * unless `autoPong` is false.
  */
 import assert from 'node:assert/strict';
-import { WebSocket, type ClientOptions, type RawData } from 'ws';
-import { closedWithin, type Closed } from './ws-client.js';
+import { WebSocket, type ClientOptions } from 'ws';
+import { closedWithin, SocketClient, type Closed } from './ws-client.js';
 
 export { closedWithin, type Closed };
 
@@ -32,8 +32,7 @@ interface Waiter {
 
 export const PROTOCOL_PATH = '/connection/websocket';
 
-export class ProtocolClient {
-  readonly ws: WebSocket;
+export class ProtocolClient extends SocketClient {
   /** Every frame received, in order. */
   readonly frames: Frame[] = [];
   /** Every non-blank line of every text frame, as received. */
@@ -43,10 +42,6 @@ export class ProtocolClient {
   /** Server pings (`{}`) received. */
   pings = 0;
   autoPong: boolean;
-  /** Resolves with the close code and reason once the connection is closed. */
-  readonly closed: Promise<Closed>;
-  /** Resolves once open; rejects on a refused handshake. */
-  readonly opened: Promise<void>;
   /** The client id from the connect result, once `connect()` succeeded. */
   clientId = '';
   readonly #inbox: Wire[] = [];
@@ -55,27 +50,17 @@ export class ProtocolClient {
 
   constructor(url: string, options: ProtocolClientOptions = {}) {
     const { autoPong = true, ...wsOptions } = options;
+    super(url, wsOptions);
     this.autoPong = autoPong;
-    this.ws = new WebSocket(url, { maxPayload: 512 * 1024 * 1024, ...wsOptions });
-    this.ws.on('message', (data: RawData, isBinary: boolean) => this.#receive(data, isBinary));
-    this.ws.on('error', () => {});
-    this.opened = new Promise((resolve, reject) => {
-      this.ws.once('open', () => resolve());
-      this.ws.once('unexpected-response', (_req, res) => reject(new Error(`handshake refused: HTTP ${res.statusCode}`)));
-      this.ws.once('error', reject);
-    });
-    this.closed = new Promise((resolve) => {
-      this.ws.once('close', (code, reason) => {
-        resolve({ code, reason: reason.toString() });
-        // Nothing more will arrive: whoever still waits fails now, not at its timeout.
-        for (const w of this.#waiters.splice(0)) w.reject(new Error(`connection closed (${code} ${reason.toString()}) while waiting`));
-      });
-    });
   }
 
-  #receive(data: RawData, isBinary: boolean): void {
-    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
-    const text = buf.toString();
+  protected override onClose({ code, reason }: Closed): void {
+    // Nothing more will arrive: whoever still waits fails now, not at its timeout.
+    for (const w of this.#waiters.splice(0)) w.reject(new Error(`connection closed (${code} ${reason}) while waiting`));
+  }
+
+  protected override receive(data: Buffer, isBinary: boolean): void {
+    const text = data.toString();
     this.frames.push({ text, isBinary });
     if (isBinary) return;
     for (const line of text.split('\n')) {
@@ -212,13 +197,6 @@ export class ProtocolClient {
     return this.#inbox;
   }
 
-  get isOpen(): boolean {
-    return this.ws.readyState === WebSocket.OPEN;
-  }
-
-  close(): void {
-    this.ws.close();
-  }
 }
 
 function isPush(m: Wire, filter: { kind?: string; channel?: string }): boolean {

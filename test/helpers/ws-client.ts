@@ -15,10 +15,12 @@ export interface Closed {
   readonly reason: string;
 }
 
-export class TestClient {
+/**
+ * What every WebSocket test client shares: the `ws` socket (errors absorbed: tests assert on
+ * close codes), the handshake and the close. Subclasses decide what to keep of each message.
+ */
+export abstract class SocketClient {
   readonly ws: WebSocket;
-  readonly #queue: Received[] = [];
-  readonly #waiters: Array<(m: Received) => void> = [];
   /** Resolves with the close code and reason once the connection is closed. */
   readonly closed: Promise<Closed>;
   /** Resolves once the connection is open; rejects on a failed handshake. */
@@ -27,11 +29,7 @@ export class TestClient {
   constructor(url: string, options: ClientOptions = {}) {
     this.ws = new WebSocket(url, { maxPayload: 512 * 1024 * 1024, ...options });
     this.ws.on('message', (data: RawData, isBinary: boolean) => {
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
-      const m = { data: buf, text: buf.toString(), isBinary };
-      const w = this.#waiters.shift();
-      if (w) w(m);
-      else this.#queue.push(m);
+      this.receive(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer), isBinary);
     });
     this.ws.on('error', () => {});
     this.opened = new Promise((resolve, reject) => {
@@ -40,8 +38,39 @@ export class TestClient {
       this.ws.once('error', reject);
     });
     this.closed = new Promise((resolve) => {
-      this.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+      this.ws.once('close', (code, reason) => {
+        const closed = { code, reason: reason.toString() };
+        resolve(closed);
+        this.onClose(closed);
+      });
     });
+  }
+
+  /** One message from the server. */
+  protected abstract receive(data: Buffer, isBinary: boolean): void;
+
+  /** The connection closed; nothing more will arrive. */
+  protected onClose(_closed: Closed): void {}
+
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** A plain client: every message is queued, and tests read them in order with `next()`. */
+export class TestClient extends SocketClient {
+  readonly #queue: Received[] = [];
+  readonly #waiters: Array<(m: Received) => void> = [];
+
+  protected override receive(data: Buffer, isBinary: boolean): void {
+    const m = { data, text: data.toString(), isBinary };
+    const w = this.#waiters.shift();
+    if (w) w(m);
+    else this.#queue.push(m);
   }
 
   /** The next message received, waiting up to `timeoutMs`. */
@@ -74,10 +103,6 @@ export class TestClient {
 
   send(data: string | Buffer, options: { binary?: boolean } = {}): void {
     this.ws.send(data, options);
-  }
-
-  close(): void {
-    this.ws.close();
   }
 }
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Canal, ConfigError } from '../../src/index.js';
 import { sessionKey, signSession } from '../../src/http/admin-session.js';
-import { connectedClient, once } from '../helpers/centrifuge.js';
+import { connectedCentrifuge, once } from '../helpers/centrifuge.js';
 import { getRaw } from '../helpers/http.js';
 import { captureLog } from '../helpers/log-capture.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -176,7 +176,7 @@ describe('the admin page with admin_password and admin_secret', async () => {
   it('publishes, reads presence and history, and disconnects a user, logging each action', async (t) => {
     const cookie = await logIn(server);
     const token = await mintToken(hmacKey(HMAC_SECRET), { sub: 'bob' });
-    const bob = await connectedClient(t, server, { token, minReconnectDelay: 60_000 });
+    const bob = await connectedCentrifuge(t, server, { token, minReconnectDelay: 60_000 });
     const sub = bob.newSubscription('chat:admin');
     sub.subscribe();
     await sub.ready(5000);

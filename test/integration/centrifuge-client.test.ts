@@ -12,10 +12,11 @@ import { NAMESPACE_DEFAULTS } from '../../src/config/namespaces.js';
 import { DisconnectError, ErrorCode, ReplyError } from '../../src/index.js';
 import type { RpcContext } from '../../src/handlers.js';
 import {
-  clientId, collect, connectedClient, mintToken, never, newClient, once, recordingWebSocket, subscribe, TEST_SECRET, timeline,
+  clientId, collect, connectedCentrifuge, never, newClient, once, recordingWebSocket, subscribe, timeline, userToken,
 } from '../helpers/centrifuge.js';
 import { startServer } from '../helpers/server.js';
 import { sleep, until } from '../helpers/wait.js';
+import { HMAC_SECRET } from '../helpers/tokens.js';
 
 /** RPC methods of the test servers: `echo` answers what it got, `forbidden` fails with 103, `disconnect` ends the connection. */
 function onRpc(ctx: RpcContext): unknown {
@@ -58,7 +59,7 @@ describe('the centrifuge client against a dev-mode canal', async () => {
   });
 
   it('delivers a publication from one client to two other subscribers exactly once, with its data intact', async (t) => {
-    const [a, b, c] = await Promise.all([connectedClient(t, server), connectedClient(t, server), connectedClient(t, server)]);
+    const [a, b, c] = await Promise.all([connectedCentrifuge(t, server), connectedCentrifuge(t, server), connectedCentrifuge(t, server)]);
     const subB = await subscribe(b, 'chat:room');
     const subC = await subscribe(c, 'chat:room');
     const atB = collect(subB, 'publication');
@@ -79,7 +80,7 @@ describe('the centrifuge client against a dev-mode canal', async () => {
   });
 
   it('delivers Canal.publish to every subscribed client, in order', async (t) => {
-    const [a, b] = await Promise.all([connectedClient(t, server), connectedClient(t, server)]);
+    const [a, b] = await Promise.all([connectedCentrifuge(t, server), connectedCentrifuge(t, server)]);
     const subA = await subscribe(a, 'chat:server-publish');
     const subB = await subscribe(b, 'chat:server-publish');
     const atA = collect(subA, 'publication');
@@ -94,7 +95,7 @@ describe('the centrifuge client against a dev-mode canal', async () => {
   });
 
   it('answers an rpc through the onRpc handler', async (t) => {
-    const client = await connectedClient(t, server);
+    const client = await connectedCentrifuge(t, server);
     const result = await client.rpc('echo', { question: 'ping?', n: [1, 2] });
     assert.deepEqual(result, {
       data: { method: 'echo', data: { question: 'ping?', n: [1, 2] }, client: clientId(client), user: '' },
@@ -102,7 +103,7 @@ describe('the centrifuge client against a dev-mode canal', async () => {
   });
 
   it('rejects an rpc with code 103 when the handler throws ReplyError(PermissionDenied), and stays connected', async (t) => {
-    const client = await connectedClient(t, server);
+    const client = await connectedCentrifuge(t, server);
     const connecting = never(client, 'connecting', 300);
     await assert.rejects(client.rpc('forbidden', {}), (err: { code: number; message: string; temporary: boolean }) => {
       assert.equal(err.code, 103);
@@ -116,7 +117,7 @@ describe('the centrifuge client against a dev-mode canal', async () => {
   });
 
   it('delivers nothing more after sub.unsubscribe()', async (t) => {
-    const client = await connectedClient(t, server);
+    const client = await connectedCentrifuge(t, server);
     const sub = await subscribe(client, 'chat:unsub');
     const got = collect(sub, 'publication');
     await server.canal.publish('chat:unsub', { before: true });
@@ -134,7 +135,7 @@ describe('the centrifuge client against a dev-mode canal', async () => {
   });
 
   it('forgets a subscription after removeSubscription, and the channel can be subscribed again', async (t) => {
-    const client = await connectedClient(t, server);
+    const client = await connectedCentrifuge(t, server);
     const sub = await subscribe(client, 'chat:remove');
     const got = collect(sub, 'publication');
     client.removeSubscription(sub);
@@ -153,7 +154,7 @@ describe('the centrifuge client against a dev-mode canal', async () => {
   });
 
   it('sends join and leave to a joinLeave subscriber of chat:', async (t) => {
-    const [a, b] = await Promise.all([connectedClient(t, server), connectedClient(t, server)]);
+    const [a, b] = await Promise.all([connectedCentrifuge(t, server), connectedCentrifuge(t, server)]);
     const subA = await subscribe(a, 'chat:joins', { joinLeave: true });
     const joins = collect(subA, 'join');
     const leaves = collect(subA, 'leave');
@@ -170,7 +171,7 @@ describe('the centrifuge client against a dev-mode canal', async () => {
   });
 
   it('sends leave when a subscriber disconnects without unsubscribing, and presence drops it', async (t) => {
-    const [a, b] = await Promise.all([connectedClient(t, server), connectedClient(t, server)]);
+    const [a, b] = await Promise.all([connectedCentrifuge(t, server), connectedCentrifuge(t, server)]);
     const subA = await subscribe(a, 'chat:leaves', { joinLeave: true });
     await subscribe(b, 'chat:leaves');
     const bId = clientId(b);
@@ -182,7 +183,7 @@ describe('the centrifuge client against a dev-mode canal', async () => {
   });
 
   it('lists both subscribers in presence() and presenceStats()', async (t) => {
-    const [a, b] = await Promise.all([connectedClient(t, server), connectedClient(t, server)]);
+    const [a, b] = await Promise.all([connectedCentrifuge(t, server), connectedCentrifuge(t, server)]);
     const subA = await subscribe(a, 'chat:presence');
     await subscribe(b, 'chat:presence');
     const aId = clientId(a);
@@ -194,7 +195,7 @@ describe('the centrifuge client against a dev-mode canal', async () => {
   });
 
   it('returns publications with consecutive offsets from history()', async (t) => {
-    const client = await connectedClient(t, server);
+    const client = await connectedCentrifuge(t, server);
     const sub = await subscribe(client, 'chat:history');
     const positions = [];
     for (const i of [1, 2, 3]) positions.push(await server.canal.publish('chat:history', { i }));
@@ -215,14 +216,14 @@ describe('the centrifuge client against a dev-mode canal', async () => {
 describe('the centrifuge client with connection tokens (dev off)', async () => {
   const server = await startServer({
     dev: false,
-    token_hmac_secret: TEST_SECRET,
+    token_hmac_secret: HMAC_SECRET,
     namespaces: {
       chat: { ...NAMESPACE_DEFAULTS, allow_subscribe_for_client: true, allow_publish_for_client: true, presence: true, allow_presence_for_subscriber: true },
     },
   });
 
   it('connects with a token and shows its user in presence', async (t) => {
-    const client = await connectedClient(t, server, { token: await mintToken('alice') });
+    const client = await connectedCentrifuge(t, server, { token: await userToken('alice') });
     const sub = await subscribe(client, 'chat:room');
     const id = clientId(client);
     assert.deepEqual(await sub.presence(), { clients: { [id]: { client: id, user: 'alice' } } });
@@ -230,7 +231,7 @@ describe('the centrifuge client with connection tokens (dev off)', async () => {
   });
 
   it('subscribes the client to the channels of its token on the server side, and delivers their publications', async (t) => {
-    const client = newClient(t, server, { token: await mintToken('erin', { claims: { channels: ['chat:server-side'] } }) });
+    const client = newClient(t, server, { token: await userToken('erin', { claims: { channels: ['chat:server-side'] } }) });
     const serverSubscribed = once(client, 'subscribed');
     client.connect();
     const ctx = await serverSubscribed;
@@ -255,7 +256,7 @@ describe('the centrifuge client with connection tokens (dev off)', async () => {
 describe('the centrifuge client and connection expiry (2 s tokens, 500 ms grace, 1 s pings)', async () => {
   const server = await startServer({
     dev: false,
-    token_hmac_secret: TEST_SECRET,
+    token_hmac_secret: HMAC_SECRET,
     client_expired_close_delay: 500,
     ping_interval: 1000,
     pong_timeout: 500,
@@ -267,10 +268,10 @@ describe('the centrifuge client and connection expiry (2 s tokens, 500 ms grace,
     // The exact deadlines are in test/unit/session/client-session.test.ts, under a fake clock.
     let calls = 0;
     const client = newClient(t, server, {
-      token: await mintToken('bob', { expiresIn: 2 }),
+      token: await userToken('bob', { expiresIn: 2 }),
       getToken: async () => {
         calls++;
-        return mintToken('bob', { expiresIn: 2 });
+        return userToken('bob', { expiresIn: 2 });
       },
     });
     const events = timeline(client, ['connecting', 'connected', 'disconnected']);
@@ -284,7 +285,7 @@ describe('the centrifuge client and connection expiry (2 s tokens, 500 ms grace,
   });
 
   it('with a fixed short token and no getToken, the client ends the connection itself at the ttl: error "configuration", disconnected 1 "unauthorized"', async (t) => {
-    const client = newClient(t, server, { token: await mintToken('carol', { expiresIn: 2 }) });
+    const client = newClient(t, server, { token: await userToken('carol', { expiresIn: 2 }) });
     const errors = collect(client, 'error');
     const events = timeline(client, ['connecting', 'connected', 'disconnected']);
     const connected = once(client, 'connected');
@@ -303,12 +304,12 @@ describe('the centrifuge client and connection expiry (2 s tokens, 500 ms grace,
     let calls = 0;
     let releaseFirst: (token: string) => void = () => {};
     const client = newClient(t, server, {
-      token: await mintToken('dave', { expiresIn: 2 }),
+      token: await userToken('dave', { expiresIn: 2 }),
       getToken: () => {
         calls++;
         // The first call (the refresh) hangs until the test is done with it; later ones answer at once.
         if (calls === 1) return new Promise<string>((resolve) => (releaseFirst = resolve));
-        return mintToken('dave', { expiresIn: 60 });
+        return userToken('dave', { expiresIn: 60 });
       },
     });
     const errors = collect(client, 'error');
@@ -325,7 +326,7 @@ describe('the centrifuge client and connection expiry (2 s tokens, 500 ms grace,
       `the reconnect with the old token got 109: ${JSON.stringify(errors.items)}`,
     );
     assert.equal(calls, 2, 'one hanging refresh, then one token for the reconnect');
-    releaseFirst(await mintToken('dave', { expiresIn: 60 }));
+    releaseFirst(await userToken('dave', { expiresIn: 60 }));
     await never(client, 'connecting', 300);
     assert.equal(client.state, 'connected');
   });
@@ -398,7 +399,7 @@ describe('disconnect codes and what the centrifuge client does', async () => {
 
   for (const code of [3001, 3008, 3010, 4000]) {
     it(`reconnects after the server closes with ${code}`, async (t) => {
-      const client = await connectedClient(t, server);
+      const client = await connectedCentrifuge(t, server);
       const sub = await subscribe(client, `chat:reconnect-${code}`);
       const firstId = clientId(client);
       const reason = `test reason ${code}`;
@@ -416,7 +417,7 @@ describe('disconnect codes and what the centrifuge client does', async () => {
 
   for (const code of [3500, 3501, 3503, 4500]) {
     it(`stays disconnected after the server closes with ${code}`, async (t) => {
-      const client = await connectedClient(t, server);
+      const client = await connectedCentrifuge(t, server);
       const id = clientId(client);
       const reason = `test reason ${code}`;
       const disconnected = once(client, 'disconnected');
@@ -458,7 +459,7 @@ describe('disconnect codes and what the centrifuge client does', async () => {
     const { port } = await first.listen();
     t.after(() => first.close());
     const url = `ws://127.0.0.1:${port}/connection/websocket`;
-    const client = await connectedClient(t, url);
+    const client = await connectedCentrifuge(t, url);
     const sub = await subscribe(client, 'chat:shutdown');
     const connecting = once(client, 'connecting');
     await first.close();

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { NAMESPACE_DEFAULTS } from '../../src/config/namespaces.js';
 import {
-  clientId, collect, connectedClient, newClient, once, recordingWebSocket, subscribe, timeline, type TimelineEntry,
+  clientId, collect, connectedCentrifuge, newClient, once, recordingWebSocket, subscribe, timeline, type TimelineEntry,
 } from '../helpers/centrifuge.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { sleep, until } from '../helpers/wait.js';
@@ -44,7 +44,7 @@ describe('recovery with the centrifuge client (dev chat: history 100, force_reco
   it('a subscriber whose TCP connection is cut receives exactly the 50 publications it missed, in order, once, after subscribed with recovered: true', async (t) => {
     const channel = 'chat:room';
     const a = await cuttableSubscriber(t, server, channel);
-    const b = await connectedClient(t, server);
+    const b = await connectedCentrifuge(t, server);
     const subB = await subscribe(b, channel);
     const atB = collect(subB, 'publication');
 
@@ -91,7 +91,7 @@ describe('recovery with the centrifuge client (dev chat: history 100, force_reco
   it('a subscriber cut while publications keep coming gets every one across the reconnect, in order, with no duplicate and no gap', async (t) => {
     const channel = 'chat:busy';
     const a = await cuttableSubscriber(t, server, channel);
-    const b = await connectedClient(t, server);
+    const b = await connectedCentrifuge(t, server);
     const total = 200;
     let cut = false;
     for (let n = 0; n < total; n++) {
@@ -116,7 +116,7 @@ describe('recovery with the centrifuge client (dev chat: history 100, force_reco
 
   it('a subscription unsubscribed and subscribed again recovers what was published in between', async (t) => {
     const channel = 'chat:resubscribe';
-    const client = await connectedClient(t, server);
+    const client = await connectedCentrifuge(t, server);
     const sub = client.newSubscription(channel);
     const events = timeline(sub, ['subscribed', 'publication', 'unsubscribed']);
     sub.subscribe();
@@ -198,7 +198,7 @@ describe('latest-value channels (dev scores: cache recovery, history 1)', async 
   it('hands a new subscriber of scores:final the current value at once, and only that', async (t) => {
     await server.canal.publish('scores:final', { home: 1, away: 0 });
     await server.canal.publish('scores:final', { home: 2, away: 0 });
-    const client = await connectedClient(t, server);
+    const client = await connectedCentrifuge(t, server);
     const sub = client.newSubscription('scores:final');
     const events = timeline(sub, ['subscribed', 'publication']);
     sub.subscribe();

@@ -10,13 +10,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Centrifuge, Subscription } from 'centrifuge';
-import { clientId, collect, connectedClient, mintToken, never, once, TEST_SECRET, type Collected, type EventCtx } from '../helpers/centrifuge.js';
+import { clientId, collect, type Collected, connectedCentrifuge, type EventCtx, never, once, userToken } from '../helpers/centrifuge.js';
 import { startNodes, TcpProxy, type CanalProcess } from '../helpers/nodes.js';
 import { deleteKeys, SHARED_REDIS_URL, testPrefix } from '../helpers/redis.js';
 import { sleep, until } from '../helpers/wait.js';
+import { HMAC_SECRET } from '../helpers/tokens.js';
 
 /** Flags of every node: a shared token secret (users across nodes), presence that expires fast. */
-const NODE_ARGS = ['--token-hmac-secret', TEST_SECRET, '--presence-ttl', '2s', '--ping-interval', '1s', '--log-level', 'warn'];
+const NODE_ARGS = ['--token-hmac-secret', HMAC_SECRET, '--presence-ttl', '2s', '--ping-interval', '1s', '--log-level', 'warn'];
 
 interface PresenceResult {
   presence: Record<string, { client: string; user: string }>;
@@ -74,7 +75,7 @@ interface Member {
 
 /** A connected client at `url` subscribed to `channel` (chat: recovery forced, so recoverable and positioned). */
 async function member(t: TestContext, where: string, url: string, channel: string, options: { joinLeave?: boolean; token?: string } = {}): Promise<Member> {
-  const client = await connectedClient(t, url, options.token ? { token: options.token } : {});
+  const client = await connectedCentrifuge(t, url, options.token ? { token: options.token } : {});
   const sub = client.newSubscription(channel, options.joinLeave ? { joinLeave: true } : {});
   const events: Array<{ event: string; ctx: any }> = [];
   for (const event of ['subscribing', 'subscribed', 'publication', 'unsubscribed', 'error']) {
@@ -185,7 +186,7 @@ describe('three canal nodes on one Redis', () => {
       await member(t, 'watcher on node 1', n1.protocolUrl, channel, { joinLeave: true }),
       await member(t, 'watcher on node 3', n3.protocolUrl, channel, { joinLeave: true }),
     ];
-    const joiner = await connectedClient(t, n2.protocolUrl);
+    const joiner = await connectedCentrifuge(t, n2.protocolUrl);
     const joinerId = clientId(joiner);
     const joins = watchers.map((w) => once(w.sub, 'join', 5000, (ctx) => ctx.info.client === joinerId));
     const sub = joiner.newSubscription(channel);
@@ -218,9 +219,9 @@ describe('three canal nodes on one Redis', () => {
     const [n1, n2, n3] = nodes() as [CanalProcess, CanalProcess, CanalProcess];
     const user = `user-${randomUUID()}`;
     const other = `other-${randomUUID()}`;
-    const onNode2 = await connectedClient(t, n2.protocolUrl, { token: await mintToken(user) });
-    const onNode3 = await connectedClient(t, n3.protocolUrl, { token: await mintToken(user) });
-    const bystander = await connectedClient(t, n2.protocolUrl, { token: await mintToken(other) });
+    const onNode2 = await connectedCentrifuge(t, n2.protocolUrl, { token: await userToken(user) });
+    const onNode3 = await connectedCentrifuge(t, n3.protocolUrl, { token: await userToken(user) });
+    const bystander = await connectedCentrifuge(t, n2.protocolUrl, { token: await userToken(other) });
     const gone = [once(onNode2, 'disconnected', 5000), once(onNode3, 'disconnected', 5000)];
     const quiet = never(bystander, 'disconnected', 1000);
     assert.deepEqual(await n1.apiResult('disconnect', { user }), {});
@@ -235,7 +236,7 @@ describe('three canal nodes on one Redis', () => {
     const [n1, n2, n3] = nodes() as [CanalProcess, CanalProcess, CanalProcess];
     const user = `user-${randomUUID()}`;
     const channel = `chat:server-side-${randomUUID()}`;
-    const client = await connectedClient(t, n3.protocolUrl, { token: await mintToken(user) });
+    const client = await connectedCentrifuge(t, n3.protocolUrl, { token: await userToken(user) });
     const subscribed = once(client, 'subscribed', 5000, (ctx) => ctx.channel === channel);
     assert.deepEqual(await n1.apiResult('subscribe', { user, channel }), {});
     const ctx = await subscribed;

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Centrifuge, Subscription } from 'centrifuge';
-import { connectedClient } from '../helpers/centrifuge.js';
+import { connectedCentrifuge } from '../helpers/centrifuge.js';
 import { echoRoundTrip, healthz, startNodes, type ApiReply, type CanalProcess } from '../helpers/nodes.js';
 import { redisCommand, RedisServerProcess, startRedisServer, testPrefix } from '../helpers/redis.js';
 import { sleep, until } from '../helpers/wait.js';
@@ -43,7 +43,7 @@ interface Member {
 }
 
 async function member(t: TestContext, where: string, url: string, channel: string): Promise<Member> {
-  const client = await connectedClient(t, url);
+  const client = await connectedCentrifuge(t, url);
   const sub = client.newSubscription(channel);
   const m: Member = { where, client, sub, events: [] };
   for (const event of ['subscribing', 'subscribed', 'publication', 'unsubscribed']) {
@@ -337,7 +337,7 @@ describe('Redis restarts (a private redis-server, two canal nodes)', () => {
     const { r, n1, n2 } = setup();
     if (!r.running) await r.start();
     const channel = `chat:timing-${randomUUID()}`;
-    const client = await connectedClient(t, n1.protocolUrl);
+    const client = await connectedCentrifuge(t, n1.protocolUrl);
     // Redis is reachable again for the nodes: a publish succeeds.
     await until(async () => (await n1.api('publish', { channel, data: { n: 0 } })).result !== undefined, 'node 1 publishes again', 10_000);
     await client.publish(channel, { n: 'up' });
