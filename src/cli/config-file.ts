@@ -58,3 +58,11 @@ export function readConfigFile(path: string): { path: string; data: unknown } {
     throw new UsageError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
 }
+
+/**
+ * The environment as the server's options see it: without CANAL_CONFIG and CANAL_URL, which the
+ * CLI reads itself (they are not options, so resolveConfig would call them unknown).
+ */
+export function optionEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+  return { ...env, CANAL_CONFIG: undefined, CANAL_URL: undefined };
+}

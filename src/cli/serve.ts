@@ -7,7 +7,7 @@ import { createDemos } from '../demos/index.js';
 import { EngineUnavailableError } from '../engine/types.js';
 import { createLogger } from '../log.js';
 import { configFlagOptions, configFlagValues, parse } from './args.js';
-import { readConfigFile } from './config-file.js';
+import { optionEnvironment, readConfigFile } from './config-file.js';
 import { removeDevFile, writeDevFile } from './dev-file.js';
 import { withDefined } from '../util/defined.js';
 import { ExitCode, type CliIo } from './io.js';
@@ -59,11 +59,9 @@ export async function serve(io: CliIo, argv: readonly string[]): Promise<number>
   const configPath = typeof values.config === 'string' ? values.config : io.env.CANAL_CONFIG;
   let config: Config;
   try {
-    // CANAL_CONFIG and CANAL_URL are read by the CLI itself, not options of the server.
-    const env = { ...io.env, CANAL_CONFIG: undefined, CANAL_URL: undefined };
     config = resolveConfig({
       ...(configPath ? { file: readConfigFile(configPath) } : {}),
-      env,
+      env: optionEnvironment(io.env),
       flags: configFlagValues(values),
     });
   } catch (err) {

@@ -59,14 +59,37 @@ export interface ConfigSources {
 const KEYS = Object.keys(OPTIONS) as OptionKey[];
 
 /**
+ * Values that start with this are placeholders to be replaced (`replace-with-a-random-key`), as
+ * in the copy of the example configuration in docs/config.md: refused in every option, so a
+ * server never runs with a secret that was published.
+ */
+export const PLACEHOLDER_PREFIX = 'replace-with-';
+
+/** Whether `raw` (or an item of it, for lists) is a `replace-with-...` placeholder. */
+function isPlaceholder(raw: unknown): boolean {
+  if (Array.isArray(raw)) return raw.some(isPlaceholder);
+  return typeof raw === 'string' && raw.trim().toLowerCase().startsWith(PLACEHOLDER_PREFIX);
+}
+
+/**
  * Returns the checked configuration. Throws {@link ConfigError} listing every wrong field:
- * values that do not parse, unknown keys in the file or options, unknown `CANAL_*` variables.
+ * values that do not parse, `replace-with-...` placeholders that no later source replaced,
+ * unknown keys in the file or options, unknown `CANAL_*` variables.
  */
 export function resolveConfig(sources: ConfigSources): Config {
   const config = defaults() as Record<OptionKey, unknown>;
   const problems: ConfigProblem[] = [];
 
+  // A placeholder is refused only when no later source replaces it: a file may keep
+  // "replace-with-..." for a secret that every node gets from CANAL_* (docs/scaling.md).
+  const placeholders = new Map<OptionKey, { raw: unknown; source: Source }>();
+
   const apply = (key: OptionKey, raw: unknown, source: Source): void => {
+    placeholders.delete(key);
+    if (isPlaceholder(raw)) {
+      placeholders.set(key, { raw, source });
+      return;
+    }
     try {
       config[key] = (OPTIONS[key].parse as Parser<unknown>)(raw);
     } catch (err) {
@@ -119,6 +142,15 @@ export function resolveConfig(sources: ConfigSources): Config {
     }
   }
 
+  for (const [key, { raw, source }] of placeholders) {
+    const env = envName(key);
+    problems.push({
+      key,
+      source,
+      message: `is a placeholder, not a value (${show(raw)}): put a real one there${env ? ` or set ${env}` : ''}; ` +
+        '"canal config example" writes a config file with random secrets of its own',
+    });
+  }
   if (problems.length === 0) problems.push(...crossChecks(config as Config));
   if (problems.length > 0) throw new ConfigError(problems);
   return config as Config;

@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { decodeJwt, jwtVerify } from 'jose';
+import { exampleConfig, PLACEHOLDER_SECRETS } from '../../src/cli/config-cmd.js';
+import { stripJsonComments } from '../../src/cli/config-file.js';
 import { main } from '../../src/cli/main.js';
 import { runCli, serveProcess, type CliResult, type ServedProcess } from '../helpers/cli.js';
 import { connectedClient } from '../helpers/protocol-client.js';
@@ -46,11 +48,11 @@ function assertOneLineFailure(r: CliResult, pattern: RegExp): void {
   assert.equal(r.stdout, '');
 }
 
-/** Runs `canal ARGS` in this process (no CANAL_* environment); resolves like runCli. */
-async function runMain(args: readonly string[]): Promise<CliResult> {
+/** Runs `canal ARGS` in this process with `env` (no CANAL_* variables by default); resolves like runCli. */
+async function runMain(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  const code = await main({ argv: args, env: {}, out: (l) => (stdout += `${l}\n`), err: (l) => (stderr += `${l}\n`) });
+  const code = await main({ argv: args, env, out: (l) => (stdout += `${l}\n`), err: (l) => (stderr += `${l}\n`) });
   return { code, stdout, stderr };
 }
 
@@ -275,6 +277,44 @@ describe('canal config', () => {
 
   it('check on a file that does not exist exits 1 with one line', async () => {
     assertOneLineFailure(await runMain(['config', 'check', join(dir, 'missing.json')]), /^canal: cannot read config file .*missing\.json: no such file/);
+  });
+
+  it('example makes a random API key and token secret on every run, and listens on 127.0.0.1', async () => {
+    const runs = await Promise.all([runMain(['config', 'example']), runMain(['config', 'example'])]);
+    const [a, b] = runs.map((r) => {
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(stripJsonComments(r.stdout)) as Record<string, unknown>;
+    }) as [Record<string, unknown>, Record<string, unknown>];
+    assert.equal(a.host, '127.0.0.1');
+    assert.match(runs[0]!.stdout, /To open canal to the network use "0\.0\.0\.0"/);
+    for (const key of ['api_key', 'token_hmac_secret']) {
+      assert.match(String(a[key]), /^[0-9a-f]{48,}$/, `${key} is random hex`);
+      assert.notEqual(a[key], b[key], `${key} differs between two runs`);
+    }
+  });
+
+  it('check refuses the replace-with-... placeholders of the docs\' example, naming each field, exit 1', async () => {
+    const file = join(dir, 'placeholders.json');
+    writeFileSync(file, exampleConfig(PLACEHOLDER_SECRETS));
+    const r = await runMain(['config', 'check', file]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.deepEqual(linesOf(r.stderr).map((l) => l.replace(` (in ${file})`, '')), [
+      'canal: api_key: is a placeholder, not a value ("replace-with-a-random-key"): put a real one there or set CANAL_API_KEY; "canal config example" writes a config file with random secrets of its own',
+      'canal: token_hmac_secret: is a placeholder, not a value ("replace-with-a-random-secret-of-32-characters-or-more"): put a real one there or set CANAL_TOKEN_HMAC_SECRET; "canal config example" writes a config file with random secrets of its own',
+    ]);
+  });
+
+  it('check accepts placeholders that CANAL_* variables replace, as docs/scaling.md has the nodes do', async () => {
+    const file = join(dir, 'placeholders-env.json');
+    writeFileSync(file, exampleConfig(PLACEHOLDER_SECRETS));
+    const env = { CANAL_API_KEY: 'a-real-key-from-the-environment', CANAL_TOKEN_HMAC_SECRET: 'a-real-secret-from-the-environment-0123456789' };
+    const r = await runMain(['config', 'check', file], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${file}: valid\n`);
+    const partly = await runMain(['config', 'check', file], { CANAL_API_KEY: env.CANAL_API_KEY });
+    assert.equal(partly.code, 1);
+    assert.match(partly.stderr, /^canal: token_hmac_secret: is a placeholder/);
   });
 
   it('example prints a configuration that check accepts', async () => {

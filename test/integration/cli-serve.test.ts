@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { runCli, spawnCli, waitForLine } from '../helpers/cli.js';
 import { closedWithin, connectClient } from '../helpers/ws-client.js';
 
@@ -22,6 +22,9 @@ function assertOneLineError(stderr: string, pattern: RegExp): void {
   assert.match(lines[0]!, pattern);
   assert.doesNotMatch(stderr, /\bat .*\(.*:\d+:\d+\)/);
 }
+
+const dir = mkdtempSync(join(tmpdir(), 'canal-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('canal serve', () => {
   it('prints the listening line, echoes, and on SIGTERM closes clients with 1001 and exits 0', async () => {
@@ -103,8 +106,18 @@ describe('canal serve', () => {
     assertOneLineError(r.stderr, /^canal: unknown command "srve"/);
   });
 
+  it('refuses to start with a replace-with-... placeholder in the config file or the environment, exit 1', async () => {
+    const file = join(dir, 'placeholder.json');
+    writeFileSync(file, JSON.stringify({ port: 0, api_key: 'replace-with-a-random-key' }));
+    const fromFile = await runCli(['serve', '--config', file]);
+    assert.equal(fromFile.code, 1);
+    assertOneLineError(fromFile.stderr, /^canal: api_key: is a placeholder, not a value \("replace-with-a-random-key"\): put a real one there or set CANAL_API_KEY; "canal config example" writes a config file with random secrets of its own \(in .*placeholder\.json\)$/);
+    const fromEnv = await runCli(['serve', '--port', '0'], { CANAL_TOKEN_HMAC_SECRET: 'replace-with-a-random-secret-of-32-characters-or-more' });
+    assert.equal(fromEnv.code, 1);
+    assertOneLineError(fromEnv.stderr, /^canal: token_hmac_secret: is a placeholder, not a value .*\(from environment variable CANAL_TOKEN_HMAC_SECRET\)$/);
+  });
+
   it('reports a config file that does not exist or is not JSON', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'canal-cli-'));
     const missing = await runCli(['--config', join(dir, 'nope.json')]);
     assert.equal(missing.code, 1);
     assertOneLineError(missing.stderr, /cannot read config file .*nope\.json: no such file \(check --config\)$/);
