@@ -267,6 +267,12 @@ describe('canal config', () => {
     assert.equal(r.stdout, `${file}: valid\n`);
   });
 
+  it('check reports a JSON syntax error by line and column, counting lines that hold comments', async () => {
+    const file = join(dir, 'syntax.json');
+    writeFileSync(file, '// canal\n{\n  /* the port */ "port": 9001 // no comma\n  "log_level": "debug"\n}\n');
+    assertOneLineFailure(await runMain(['config', 'check', file]), new RegExp(`^canal: config file ${file.replace(/[.]/g, '\\.')} is not valid JSON: line 3, column 30: a missing "," between two properties$`));
+  });
+
   it('check names an unknown key with a suggestion', async () => {
     const file = join(dir, 'typo.json');
     writeFileSync(file, '{"prot": 9000}');

@@ -125,7 +125,7 @@ describe('canal serve', () => {
     writeFileSync(bad, '{"port": 80,}');
     const invalid = await runCli(['--config', bad]);
     assert.equal(invalid.code, 1);
-    assertOneLineError(invalid.stderr, /config file .*bad\.json is not valid JSON/);
+    assertOneLineError(invalid.stderr, /^canal: config file .*bad\.json is not valid JSON: line 1, column 12: a comma before "\}" \(JSON allows no trailing comma\)$/);
     const wrong = join(dir, 'wrong.json');
     writeFileSync(wrong, JSON.stringify({ port: -1, colour: 'blue' }));
     const fields = await runCli(['--config', wrong]);
