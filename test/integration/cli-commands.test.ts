@@ -91,6 +91,24 @@ describe('canal client commands against a running canal serve', { concurrency: 3
     assert.deepEqual(history.result.publications.map((p: any) => p.data), ['hello world']);
   });
 
+  it('publish of DATA that starts with { but is not JSON exits 1 naming the column, and publishes nothing', async () => {
+    const r = await runMain(['publish', 'chat:cli-broken', '{"home":2,"away":1', ...url]);
+    assertOneLineFailure(r, /^canal: DATA is not valid JSON at column 19: the text ends inside an object \(a missing "\}"\?\); nothing was published \(DATA that starts with \{ or \[ must be JSON; pass --text to send it as a string\)$/);
+    const broken = await runMain(['publish', 'chat:cli-broken', ' [1, 2,]', ...url]);
+    assertOneLineFailure(broken, /^canal: DATA is not valid JSON at column 7: a comma before "\]"/);
+    const history = await api(server, 'history', { channel: 'chat:cli-broken', limit: -1 });
+    assert.deepEqual(history.result.publications, []);
+  });
+
+  it('publish --text sends DATA as a string even when it looks like JSON', async () => {
+    for (const data of ['{"home":2,"away":1', '{"x":1}', '42']) {
+      const r = await runMain(['publish', 'chat:cli-as-text', data, '--text', ...url]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const history = await api(server, 'history', { channel: 'chat:cli-as-text', limit: -1 });
+    assert.deepEqual(history.result.publications.map((p: any) => p.data), ['{"home":2,"away":1', '{"x":1}', '42']);
+  });
+
   it('publish with --idempotency-key twice publishes once and prints the same offset', async () => {
     const args = ['publish', 'chat:cli-idem', '"once"', '--idempotency-key', 'k1', ...url];
     const first = await runMain(args);
