@@ -52,18 +52,34 @@ export function resolveTarget(values: Record<string, unknown>, env: Readonly<Rec
   };
 }
 
-function unreachable(target: Target, err: unknown): UsageError {
-  const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+/** Why a request failed to reach the server: `ECONNREFUSED`, `TimeoutError`... */
+function failureCause(err: unknown): string {
+  return (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+}
+
+function unreachable(target: Target, cause: string): UsageError {
   return new UsageError(`cannot reach canal at ${target.httpUrl} (${cause}); is it running? (set --url)`);
+}
+
+/**
+ * Resolves when a server answers GET /healthz at the target (any status); otherwise throws
+ * what `fail` makes of the cause. A command that is missing a secret asks this first, because
+ * a server that is not there is the more useful thing to say: its dev secrets cannot be found
+ * either.
+ */
+export async function expectServer(target: Target, fail: (cause: string) => UsageError): Promise<void> {
+  await fetch(`${target.httpUrl}/healthz`, { signal: AbortSignal.timeout(5000) }).then(
+    (res) => res.body?.cancel(),
+    (err: unknown) => {
+      throw fail(failureCause(err));
+    },
+  );
 }
 
 /** Calls the server API; resolves with the `result`, or throws UsageError with the server's words. */
 export async function callApi(target: Target, method: string, params: unknown): Promise<unknown> {
   if (target.apiKey === undefined) {
-    // Say the more useful thing: a server that is not there, before a key that is not known.
-    await fetch(`${target.httpUrl}/healthz`, { signal: AbortSignal.timeout(5000) }).catch((err: unknown) => {
-      throw unreachable(target, err);
-    });
+    await expectServer(target, (cause) => unreachable(target, cause));
     throw new UsageError('no API key: pass --api-key KEY or set CANAL_API_KEY (for a dev-mode server on this machine it is found automatically)');
   }
   let res: Response;
@@ -75,7 +91,7 @@ export async function callApi(target: Target, method: string, params: unknown): 
       signal: AbortSignal.timeout(10_000),
     });
   } catch (err) {
-    throw unreachable(target, err);
+    throw unreachable(target, failureCause(err));
   }
   let body: { result?: unknown; error?: { code: number; message: string } };
   try {

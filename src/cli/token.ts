@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import { duration } from '../config/values.js';
 import { parse } from './args.js';
 import { ExitCode, UsageError, type CliIo } from './io.js';
-import { resolveTarget, TARGET_FLAGS } from './target.js';
+import { expectServer, resolveTarget, TARGET_FLAGS } from './target.js';
 
 export const TOKEN_HELP = [
   'Usage: canal token --user ID [options]',
@@ -23,7 +23,7 @@ export const TOKEN_HELP = [
   '  --config FILE    read token_hmac_secret from the server\'s config file',
   '  -h, --help       show this help',
   '',
-  'Exit codes: 0 printed; 1 bad arguments or no secret.',
+  'Exit codes: 0 printed; 1 bad arguments, or no secret (and no dev server to take it from).',
 ].join('\n');
 
 const ttlParser = duration(0, 366 * 24 * 3_600_000);
@@ -40,9 +40,19 @@ export async function token(io: CliIo, argv: readonly string[]): Promise<number>
   }
   if (positionals.length > 0) throw new UsageError('token takes no arguments, only flags (see canal token --help)');
   if (typeof values.user !== 'string') throw new UsageError('--user ID is required (see canal token --help)');
-  const secret = resolveTarget(values, io.env).tokenSecret;
+  const target = resolveTarget(values, io.env);
+  const secret = target.tokenSecret;
   if (!secret) {
-    throw new UsageError('no token secret: pass --token-hmac-secret SECRET or set CANAL_TOKEN_HMAC_SECRET (the server\'s own)');
+    // The secret is looked for in the dev file of a server at the URL: with no server there,
+    // say that, and how to start one, rather than blame a secret nobody was asked for.
+    await expectServer(target, (cause) => new UsageError(
+      `no dev server answers at ${target.httpUrl} (${cause}): start one with "canal serve" ` +
+      '(canal token finds its secret on this machine), or pass --token-hmac-secret SECRET or set CANAL_TOKEN_HMAC_SECRET',
+    ));
+    throw new UsageError(
+      `no token secret: the server at ${target.httpUrl} shares none with this machine (only canal serve in dev mode does); ` +
+      'pass --token-hmac-secret SECRET, set CANAL_TOKEN_HMAC_SECRET, or give the server\'s --config FILE',
+    );
   }
   let ttlMs = 3_600_000;
   if (typeof values.ttl === 'string') {

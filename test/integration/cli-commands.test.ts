@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,9 +162,23 @@ describe('canal client commands against a running canal serve', { concurrency: 3
     assert.equal(payload.exp, undefined, '--ttl 0 makes a token with no expiry');
   });
 
-  it('token with no secret to be found exits 1 naming how to pass one', async () => {
-    const r = await runMain(['token', '--user', 'ana', '--url', `http://127.0.0.1:${await closedPort()}`]);
-    assertOneLineFailure(r, /^canal: no token secret: pass --token-hmac-secret SECRET or set CANAL_TOKEN_HMAC_SECRET/);
+  it('token with no server at the URL exits 1 saying no dev server answers there, and how to start one or pass a secret', async () => {
+    const port = await closedPort();
+    const r = await runMain(['token', '--user', 'ana', '--url', `http://127.0.0.1:${port}`]);
+    assertOneLineFailure(r, new RegExp(`^canal: no dev server answers at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\): start one with "canal serve" \\(canal token finds its secret on this machine\\), or pass --token-hmac-secret SECRET or set CANAL_TOKEN_HMAC_SECRET$`));
+  });
+
+  it('token against a server that shares no secret exits 1 naming how to pass one', async (t) => {
+    const other = createHttpServer((_req, res) => res.end('ok'));
+    other.listen(0, '127.0.0.1');
+    await once(other, 'listening');
+    t.after(() => {
+      other.close();
+      other.closeAllConnections();
+    });
+    const httpUrl = `http://127.0.0.1:${(other.address() as { port: number }).port}`;
+    const r = await runMain(['token', '--user', 'ana', '--url', httpUrl]);
+    assertOneLineFailure(r, new RegExp(`^canal: no token secret: the server at ${httpUrl.replace(/[.]/g, '\\.')} shares none with this machine \\(only canal serve in dev mode does\\); pass --token-hmac-secret SECRET, set CANAL_TOKEN_HMAC_SECRET, or give the server's --config FILE$`));
   });
 
   it('token with a --ttl that is not a duration exits 1 with one line saying what is allowed', async () => {
