@@ -23,10 +23,13 @@ export const TARGET_FLAGS = {
 } as const;
 
 export const TARGET_HELP = [
-  '  --url URL        the server (default http://127.0.0.1:8765, or CANAL_URL); ws:// URLs are accepted',
-  '  --api-key KEY    the server API key (or CANAL_API_KEY, or api_key in --config);',
-  '                   for a dev-mode server on this machine it is found automatically',
-  '  --config FILE    read api_key / token_hmac_secret / port from the server\'s config file',
+  '  --url URL        the server (default http://127.0.0.1:8765, or CANAL_URL);',
+  '                   ws:// URLs are accepted',
+  '  --api-key KEY    the server API key (or CANAL_API_KEY, or api_key in',
+  '                   --config); a dev-mode server on this machine shares it',
+  '                   by itself',
+  '  --config FILE    read api_key, token_hmac_secret and port from the server\'s',
+  '                   config file',
 ];
 
 /** Resolves the target from parsed flag values and the environment. Throws UsageError on a bad URL. */

@@ -369,12 +369,13 @@ describe('canal config', () => {
 
 describe('canal SUBCOMMAND --help', () => {
   for (const command of [['serve'], ['publish'], ['token'], ['connect'], ['info'], ['config'], []]) {
-    it(`canal ${[...command, '--help'].join(' ')} exits 0 and documents its exit codes`, async () => {
+    it(`canal ${[...command, '--help'].join(' ')} exits 0, documents its exit codes and fits 80 columns`, async () => {
       const r = await runMain([...command, '--help']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /Usage: canal/);
       if (command.length > 0) assert.match(r.stdout, /Exit codes: 0 .*; 1 /);
       assert.equal(r.stderr, '');
+      assert.deepEqual(r.stdout.split('\n').filter((l) => l.length > 80), [], 'every line fits 80 columns');
     });
   }
 });

@@ -145,13 +145,23 @@ describe('canal --help and --version', () => {
     assert.match(r.stdout, /serve\s+run the server/);
   });
 
-  it('lists every serve option with its default and variable', async () => {
+  it('lists every serve option with its default and variable, in lines of at most 80 columns', async () => {
     const r = await runCli(['serve', '--help']);
     assert.equal(r.code, 0);
-    for (const [flag, env] of [['--host HOST', 'CANAL_HOST'], ['--port PORT', 'CANAL_PORT'], ['--max-message-bytes BYTES', 'CANAL_MAX_MESSAGE_BYTES'], ['--log-level LEVEL', 'CANAL_LOG_LEVEL']]) {
-      assert.match(r.stdout, new RegExp(`${flag}.*env ${env}`));
+    // Each option: its flag on a line of its own, then its doc indented, then its default and variable.
+    const blocks = new Map<string, string>();
+    for (const m of r.stdout.matchAll(/^ {2}(\S.*)\n((?: {6}.*\n)+)/gm)) blocks.set(m[1]!, m[2]!.replace(/\s+/g, ' ').trim());
+    for (const [flag, note] of <Array<[string, string]>>[
+      ['--host HOST', '(default "127.0.0.1"; env CANAL_HOST)'],
+      ['--port PORT', '(default 8765; env CANAL_PORT)'],
+      ['--max-message-bytes BYTES', '(default 1048576; env CANAL_MAX_MESSAGE_BYTES)'],
+      ['--log-level LEVEL', '(default "info"; env CANAL_LOG_LEVEL)'],
+      ['--dev, --no-dev', '(default true; env CANAL_DEV)'],
+      ['--ping-interval DURATION', '(default 25s; env CANAL_PING_INTERVAL)'],
+    ]) {
+      assert.ok(blocks.get(flag)?.endsWith(note), `${flag}: ${blocks.get(flag)}`);
     }
-    assert.match(r.stdout, /--port PORT .*default 8765/);
+    assert.deepEqual(r.stdout.split('\n').filter((l) => l.length > 80), []);
   });
 
   it('prints the package version', async () => {
