@@ -3,6 +3,7 @@
  * flags (or the embedding API's options, which rank with flags). Pure: the caller reads the file
  * and passes the environment in. Every wrong field is reported at once.
  */
+import { didYouMean } from './did-you-mean.js';
 import { defaults, envName, flagName, OPTIONS, type Config, type OptionKey } from './schema.js';
 import { NestedValueErrors, show, ValueError, type Parser } from './values.js';
 
@@ -109,7 +110,7 @@ export function resolveConfig(sources: ConfigSources): Config {
     }
     for (const [key, raw] of Object.entries(data)) {
       if (isKey(key)) apply(key, raw, source);
-      else problems.push({ key, source, message: `is not an option${suggest(key, KEYS)}` });
+      else problems.push({ key, source, message: `is not an option${didYouMean(key, KEYS)}` });
     }
   };
 
@@ -129,7 +130,7 @@ export function resolveConfig(sources: ConfigSources): Config {
       if (!name.startsWith('CANAL_') || raw === undefined) continue;
       const key = known.get(name);
       if (key) apply(key, raw, { kind: 'env', name });
-      else problems.push({ key: name, source: { kind: 'env', name }, message: `is not a canal setting${suggest(name, [...known.keys()])}` });
+      else problems.push({ key: name, source: { kind: 'env', name }, message: `is not a canal setting${didYouMean(name, known.keys())}` });
     }
   }
 
@@ -177,27 +178,4 @@ function crossChecks(config: Config): ConfigProblem[] {
 
 function isKey(key: string): key is OptionKey {
   return Object.hasOwn(OPTIONS, key);
-}
-
-/** `; did you mean "port"?` when a known name is one or two edits away. */
-function suggest(name: string, known: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const k of known) {
-    const d = editDistance(name.toLowerCase(), k.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [k, d];
-  }
-  return best ? `; did you mean ${JSON.stringify(best)}?` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
 }

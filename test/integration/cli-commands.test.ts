@@ -314,6 +314,23 @@ describe('canal config', () => {
     assert.match(r.stderr, /prot.*port/);
   });
 
+  it('check suggests the namespace option that a mistyped one resembles', async () => {
+    const file = join(dir, 'ns-typo.json');
+    writeFileSync(file, JSON.stringify({ namespaces: { chat: { history_sise: 10, allow_subscribe_for_anonymus: true, colour: 'red' } } }));
+    const r = await runMain(['config', 'check', file]);
+    assert.equal(r.code, 1);
+    assert.deepEqual(linesOf(r.stderr).map((l) => l.replace(` (in ${file})`, '')), [
+      'canal: namespaces.chat.history_sise: is not a namespace option; did you mean "history_size"?',
+      'canal: namespaces.chat.allow_subscribe_for_anonymus: is not a namespace option; did you mean "allow_subscribe_for_anonymous"?',
+      'canal: namespaces.chat.colour: is not a namespace option',
+    ]);
+  });
+
+  it('a mistyped flag gets the flag it resembles', async () => {
+    assertOneLineFailure(await runMain(['publish', 'chat:x', '1', '--idempotency-kye', 'k']), /^canal: unknown flag --idempotency-kye for "canal publish"; did you mean --idempotency-key\? \(see canal publish --help\)$/);
+    assertOneLineFailure(await runMain(['info', '--jsno']), /^canal: unknown flag --jsno for "canal info"; did you mean --json\?/);
+  });
+
   it('check on a file that does not exist exits 1 with one line', async () => {
     assertOneLineFailure(await runMain(['config', 'check', join(dir, 'missing.json')]), /^canal: cannot read config file .*missing\.json: no such file/);
   });

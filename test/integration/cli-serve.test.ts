@@ -79,7 +79,7 @@ describe('canal serve', () => {
   it('rejects an unknown flag, exit 1', async () => {
     const r = await runCli(['serve', '--prot', '1']);
     assert.equal(r.code, 1);
-    assertOneLineError(r.stderr, /^canal: unknown flag --prot for "canal serve" \(see canal serve --help\)$/);
+    assertOneLineError(r.stderr, /^canal: unknown flag --prot for "canal serve"; did you mean --port\? \(see canal serve --help\)$/);
   });
 
   it('refuses dev mode on a non-loopback host unless --insecure-dev is given, exit 1', async () => {
@@ -100,10 +100,10 @@ describe('canal serve', () => {
     assertOneLineError(r.stderr, /^canal: host: must be a host name or IP address/);
   });
 
-  it('rejects an unknown command, exit 1', async () => {
+  it('rejects an unknown command, exit 1, suggesting the command it resembles', async () => {
     const r = await runCli(['srve']);
     assert.equal(r.code, 1);
-    assertOneLineError(r.stderr, /^canal: unknown command "srve"/);
+    assertOneLineError(r.stderr, /^canal: unknown command "srve"; did you mean "serve"\? \(commands: /);
   });
 
   it('refuses to start with a replace-with-... placeholder in the config file or the environment, exit 1', async () => {
