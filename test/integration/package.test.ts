@@ -122,6 +122,13 @@ describe('the npm package canal-server', async () => {
     assert.equal(existsSync(devFilePath(Number(port))), false, 'canal removed its dev file: it shut down cleanly');
   });
 
+  it('writes a config with `npx canal config example > canal.json` there, which `npx canal config check` accepts', async () => {
+    const { stdout } = await run('npx', ['canal', 'config', 'example'], { cwd: app, env: npmEnv() });
+    writeFileSync(join(app, 'canal.json'), stdout);
+    const checked = await run('npx', ['canal', 'config', 'check', 'canal.json'], { cwd: app, env: npmEnv() });
+    assert.equal(checked.stdout, 'canal.json: valid\n');
+  });
+
   it('runs the README embedding example from that project, compiled with tsc against the package\'s types', async (t) => {
     const source = embeddingExample().replace('port: 8765', 'port: 0');
     assert.match(source, /from 'canal-server'/);
