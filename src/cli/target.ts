@@ -13,6 +13,8 @@ export interface Target {
   readonly httpUrl: string;
   readonly apiKey: string | undefined;
   readonly tokenSecret: string | undefined;
+  /** Whether the server is on this machine, where a dev-mode server shares its secrets. */
+  readonly local: boolean;
 }
 
 export const TARGET_FLAGS = {
@@ -47,9 +49,11 @@ export function resolveTarget(values: Record<string, unknown>, env: Readonly<Rec
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url must be http(s):// or ws(s)://, got ${raw}`);
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-  const dev = isLoopback(url.hostname.replace(/^\[|\]$/g, '')) ? readDevFile(port) : undefined;
+  const local = isLoopback(url.hostname.replace(/^\[|\]$/g, ''));
+  const dev = local ? readDevFile(port) : undefined;
   return {
     httpUrl: url.origin,
+    local,
     apiKey: (values['api-key'] as string | undefined) ?? env.CANAL_API_KEY ?? fromFile('api_key') ?? dev?.api_key,
     tokenSecret: (values['token-hmac-secret'] as string | undefined) ?? env.CANAL_TOKEN_HMAC_SECRET ?? fromFile('token_hmac_secret') ?? dev?.token_hmac_secret,
   };

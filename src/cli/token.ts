@@ -46,12 +46,14 @@ export async function token(io: CliIo, argv: readonly string[]): Promise<number>
   const target = resolveTarget(values, io.env);
   const secret = target.tokenSecret;
   if (!secret) {
-    // The secret is looked for in the dev file of a server at the URL: with no server there,
-    // say that, and how to start one, rather than blame a secret nobody was asked for.
-    await expectServer(target, (cause) => new UsageError(
-      `no dev server answers at ${target.httpUrl} (${cause}): start one with "canal serve" ` +
-      '(canal token finds its secret on this machine), or pass --token-hmac-secret SECRET or set CANAL_TOKEN_HMAC_SECRET',
-    ));
+    // On this machine the secret is looked for in the dev file of the server at the URL: with
+    // no server there, say that, and how to start one, rather than blame a missing secret.
+    if (target.local) {
+      await expectServer(target, (cause) => new UsageError(
+        `no dev server answers at ${target.httpUrl} (${cause}): start one with "canal serve" ` +
+        '(canal token finds its secret on this machine), or pass --token-hmac-secret SECRET or set CANAL_TOKEN_HMAC_SECRET',
+      ));
+    }
     throw new UsageError(
       `no token secret: the server at ${target.httpUrl} shares none with this machine (only canal serve in dev mode does); ` +
       'pass --token-hmac-secret SECRET, set CANAL_TOKEN_HMAC_SECRET, or give the server\'s --config FILE',
