@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { EXAMPLE_CONFIG } from '../src/cli/config-cmd.js';
+import { exampleConfig, PLACEHOLDER_SECRETS } from '../src/cli/config-cmd.js';
 import { devNamespaces, NAMESPACE_DEFAULTS, NAMESPACE_DOCS, type NamespaceOptions } from '../src/config/namespaces.js';
 import { envName, flagName, OPTIONS, type OptionKey, type OptionSpec } from '../src/config/schema.js';
 import { formatDuration } from '../src/config/values.js';
@@ -92,10 +92,13 @@ channel and the \`*_for_subscriber\` option is on. A valid subscription token al
 subscribing. An embedding application's \`onSubscribe\` / \`onPublish\` handler, when given,
 replaces the namespace check for that action.
 
-A starting point (\`canal config example\` prints it; comments are allowed in config files):
+A starting point (comments are allowed in config files). \`canal config example\` prints it with a
+random API key and token secret of its own where this copy has \`replace-with-...\` placeholders;
+canal refuses a placeholder in any option, so \`canal config example > canal.json\` is the way
+to start:
 
 \`\`\`jsonc
-${EXAMPLE_CONFIG}\`\`\`
+${exampleConfig(PLACEHOLDER_SECRETS)}\`\`\`
 `;
 }
 

@@ -3,6 +3,7 @@
  * person can act on. Config flags come from the option table, so every option has its flag.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closestName } from '../config/did-you-mean.js';
 import { flagName, isSwitch, OPTIONS, type OptionKey } from '../config/schema.js';
 import { UsageError } from './io.js';
 
@@ -47,8 +48,11 @@ export function parse(argv: readonly string[], options: ParseOptions, command: s
     const e = err as { code?: string; message: string };
     const flag = /'(-[^' ]+)/.exec(e.message)?.[1];
     switch (e.code) {
-      case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-        throw new UsageError(`unknown flag ${flag ?? ''} for "canal ${command}" (see canal ${command} --help)`);
+      case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+        const close = flag?.startsWith('--') ? closestName(flag.slice(2).split('=')[0]!, Object.keys(options)) : undefined;
+        const hint = close === undefined ? '' : `; did you mean --${close}?`;
+        throw new UsageError(`unknown flag ${flag ?? ''} for "canal ${command}"${hint} (see canal ${command} --help)`);
+      }
       case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
         throw new UsageError(`flag ${flag ?? ''} needs a value (see canal ${command} --help)`);
       case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':

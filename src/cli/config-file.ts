@@ -1,5 +1,6 @@
 /** Reading a JSON configuration file, with errors that name the file and what is wrong. */
 import { readFileSync } from 'node:fs';
+import { findJsonSyntaxError } from '../config/json-syntax.js';
 import { UsageError } from './io.js';
 
 /**
@@ -42,7 +43,10 @@ export function stripJsonComments(text: string): string {
   return out;
 }
 
-/** Reads and parses the JSON file at `path` (comments allowed); throws {@link UsageError} saying why it cannot. */
+/**
+ * Reads and parses the JSON file at `path` (comments and a byte order mark allowed); throws
+ * {@link UsageError} saying why it cannot, with the line and column of a syntax error.
+ */
 export function readConfigFile(path: string): { path: string; data: unknown } {
   let text: string;
   try {
@@ -52,9 +56,21 @@ export function readConfigFile(path: string): { path: string; data: unknown } {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : String(code);
     throw new UsageError(`cannot read config file ${path}: ${why} (check --config)`);
   }
+  // Comments become spaces, so positions in the stripped text are positions in the file.
+  const json = stripJsonComments(text.replace(/^\uFEFF/, ''));
   try {
-    return { path, data: JSON.parse(stripJsonComments(text)) };
+    return { path, data: JSON.parse(json) };
   } catch (err) {
-    throw new UsageError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+    const at = findJsonSyntaxError(json);
+    const why = at ? `line ${at.line}, column ${at.column}: ${at.reason}` : (err as Error).message;
+    throw new UsageError(`config file ${path} is not valid JSON: ${why}`);
   }
+}
+
+/**
+ * The environment as the server's options see it: without CANAL_CONFIG and CANAL_URL, which the
+ * CLI reads itself (they are not options, so resolveConfig would call them unknown).
+ */
+export function optionEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+  return { ...env, CANAL_CONFIG: undefined, CANAL_URL: undefined };
 }

@@ -6,7 +6,8 @@ import { callApi, resolveTarget, TARGET_FLAGS, TARGET_HELP } from './target.js';
 export const INFO_HELP = [
   'Usage: canal info [options]',
   '',
-  'Prints each node\'s name, version, clients, users, channels and uptime (POST /api/info).',
+  'Prints each node\'s name, version, clients, users, channels and uptime',
+  '(POST /api/info).',
   '',
   'Options:',
   ...TARGET_HELP,

@@ -1,4 +1,5 @@
 /** The `canal` command: picks the subcommand, turns usage errors into one line and exit code 1. */
+import { didYouMean } from '../config/did-you-mean.js';
 import { ExitCode, UsageError, type CliIo } from './io.js';
 import { configCommand } from './config-cmd.js';
 import { connect } from './connect.js';
@@ -51,7 +52,9 @@ export async function main(io: CliIo): Promise<number> {
     }
     if (first === undefined || first.startsWith('-')) return await serve(io, io.argv);
     const command = COMMANDS[first];
-    if (!command) throw new UsageError(`unknown command "${first}" (commands: ${Object.keys(COMMANDS).join(', ')}; see canal --help)`);
+    if (!command) {
+      throw new UsageError(`unknown command "${first}"${didYouMean(first, Object.keys(COMMANDS))} (commands: ${Object.keys(COMMANDS).join(', ')}; see canal --help)`);
+    }
     return await command.run(io, rest);
   } catch (err) {
     if (err instanceof UsageError) {

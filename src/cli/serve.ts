@@ -7,37 +7,43 @@ import { createDemos } from '../demos/index.js';
 import { EngineUnavailableError } from '../engine/types.js';
 import { createLogger } from '../log.js';
 import { configFlagOptions, configFlagValues, parse } from './args.js';
-import { readConfigFile } from './config-file.js';
+import { optionEnvironment, readConfigFile } from './config-file.js';
 import { devFilePath, removeDevFile, writeDevFile } from './dev-file.js';
 import { withDefined } from '../util/defined.js';
+import { formatOptions, wrapText, type HelpOption } from './help.js';
 import { ExitCode, type CliIo } from './io.js';
 
-/** The text of `canal serve --help`, built from the option table. */
+/** The text of `canal serve --help`, built from the option table; it fits 80 columns. */
 export function serveHelp(): string {
-  const rows: Array<[string, string]> = [['--config FILE', 'Read options from a JSON file (flags and CANAL_* variables win over it).']];
+  const options: HelpOption[] = [{ flag: '--config FILE', doc: 'Read options from a JSON file (flags and CANAL_* variables win over it).', note: '(env CANAL_CONFIG)' }];
   for (const key of Object.keys(OPTIONS) as OptionKey[]) {
     const spec = OPTIONS[key] as OptionSpec<unknown>;
     const flag = flagName(key);
     if (!flag) continue;
     const env = envName(key);
-    const extra = [`default ${showDefault(spec)}`, env ? `env ${env}` : ''].filter(Boolean).join('; ');
-    const shownFlag = spec.arg ? `${flag} ${spec.arg}` : `${flag}, --no-${flag.slice(2)}`;
-    rows.push([shownFlag, `${spec.doc} (${extra})`]);
+    options.push({
+      flag: spec.arg ? `${flag} ${spec.arg}` : `${flag}, --no-${flag.slice(2)}`,
+      doc: spec.doc,
+      note: `(default ${showDefault(spec)}${env ? `; env ${env}` : ''})`,
+    });
   }
-  rows.push(['-h, --help', 'Show this help.']);
-  const width = Math.max(...rows.map(([f]) => f.length)) + 2;
+  options.push({ flag: '-h, --help', doc: 'Show this help.' });
   return [
     'Usage: canal serve [options]',
     '',
-    'Runs the canal server on one port: echo at ws://HOST:PORT/, channels (the Centrifugo client',
-    'protocol) at /connection/websocket, plain channels at /raw/<channel>, the server API at',
-    '/api/<method>, and the demo pages at http://HOST:PORT/.',
-    'Logs are JSON lines on stderr; the one line on stdout says where it listens.',
-    'SIGINT or SIGTERM closes plain WebSockets with 1001 and protocol clients with 3001 (they',
-    'reconnect, spread over --shutdown-drain-window), then exits 0.',
+    ...wrapText(
+      'Runs the canal server on one port: echo at ws://HOST:PORT/, channels (the Centrifugo ' +
+      'client protocol) at /connection/websocket, plain channels at /raw/<channel>, the server ' +
+      'API at /api/<method>, and the demo pages at http://HOST:PORT/. Logs are JSON lines on ' +
+      'stderr; the one line on stdout says where it listens. SIGINT or SIGTERM closes plain ' +
+      'WebSockets with 1001 and protocol clients with 3001 (they reconnect, spread over ' +
+      '--shutdown-drain-window), then exits 0.',
+      '',
+    ),
     '',
-    'Options:',
-    ...rows.map(([f, d]) => `  ${f.padEnd(width)}${d}`),
+    'Options (a config file takes the same names with underscores, e.g. "log_level";',
+    'docs/config.md lists every one):',
+    ...formatOptions(options),
     '',
     'Exit codes: 0 stopped by a signal; 1 bad option or cannot listen.',
   ].join('\n');
@@ -59,11 +65,9 @@ export async function serve(io: CliIo, argv: readonly string[]): Promise<number>
   const configPath = typeof values.config === 'string' ? values.config : io.env.CANAL_CONFIG;
   let config: Config;
   try {
-    // CANAL_CONFIG and CANAL_URL are read by the CLI itself, not options of the server.
-    const env = { ...io.env, CANAL_CONFIG: undefined, CANAL_URL: undefined };
     config = resolveConfig({
       ...(configPath ? { file: readConfigFile(configPath) } : {}),
-      env,
+      env: optionEnvironment(io.env),
       flags: configFlagValues(values),
     });
   } catch (err) {

@@ -13,6 +13,8 @@ export interface Target {
   readonly httpUrl: string;
   readonly apiKey: string | undefined;
   readonly tokenSecret: string | undefined;
+  /** Whether the server is on this machine, where a dev-mode server shares its secrets. */
+  readonly local: boolean;
 }
 
 export const TARGET_FLAGS = {
@@ -23,10 +25,13 @@ export const TARGET_FLAGS = {
 } as const;
 
 export const TARGET_HELP = [
-  '  --url URL        the server (default http://127.0.0.1:8765, or CANAL_URL); ws:// URLs are accepted',
-  '  --api-key KEY    the server API key (or CANAL_API_KEY, or api_key in --config);',
-  '                   for a dev-mode server on this machine it is found automatically',
-  '  --config FILE    read api_key / token_hmac_secret / port from the server\'s config file',
+  '  --url URL        the server (default http://127.0.0.1:8765, or CANAL_URL);',
+  '                   ws:// URLs are accepted',
+  '  --api-key KEY    the server API key (or CANAL_API_KEY, or api_key in',
+  '                   --config); a dev-mode server on this machine shares it',
+  '                   by itself',
+  '  --config FILE    read api_key, token_hmac_secret and port from the server\'s',
+  '                   config file',
 ];
 
 /** Resolves the target from parsed flag values and the environment. Throws UsageError on a bad URL. */
@@ -44,26 +49,44 @@ export function resolveTarget(values: Record<string, unknown>, env: Readonly<Rec
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url must be http(s):// or ws(s)://, got ${raw}`);
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-  const dev = isLoopback(url.hostname.replace(/^\[|\]$/g, '')) ? readDevFile(port) : undefined;
+  const local = isLoopback(url.hostname.replace(/^\[|\]$/g, ''));
+  const dev = local ? readDevFile(port) : undefined;
   return {
     httpUrl: url.origin,
+    local,
     apiKey: (values['api-key'] as string | undefined) ?? env.CANAL_API_KEY ?? fromFile('api_key') ?? dev?.api_key,
     tokenSecret: (values['token-hmac-secret'] as string | undefined) ?? env.CANAL_TOKEN_HMAC_SECRET ?? fromFile('token_hmac_secret') ?? dev?.token_hmac_secret,
   };
 }
 
-function unreachable(target: Target, err: unknown): UsageError {
-  const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+/** Why a request failed to reach the server: `ECONNREFUSED`, `TimeoutError`... */
+function failureCause(err: unknown): string {
+  return (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+}
+
+function unreachable(target: Target, cause: string): UsageError {
   return new UsageError(`cannot reach canal at ${target.httpUrl} (${cause}); is it running? (set --url)`);
+}
+
+/**
+ * Resolves when a server answers GET /healthz at the target (any status); otherwise throws
+ * what `fail` makes of the cause. A command that is missing a secret asks this first, because
+ * a server that is not there is the more useful thing to say: its dev secrets cannot be found
+ * either.
+ */
+export async function expectServer(target: Target, fail: (cause: string) => UsageError): Promise<void> {
+  await fetch(`${target.httpUrl}/healthz`, { signal: AbortSignal.timeout(5000) }).then(
+    (res) => res.body?.cancel(),
+    (err: unknown) => {
+      throw fail(failureCause(err));
+    },
+  );
 }
 
 /** Calls the server API; resolves with the `result`, or throws UsageError with the server's words. */
 export async function callApi(target: Target, method: string, params: unknown): Promise<unknown> {
   if (target.apiKey === undefined) {
-    // Say the more useful thing: a server that is not there, before a key that is not known.
-    await fetch(`${target.httpUrl}/healthz`, { signal: AbortSignal.timeout(5000) }).catch((err: unknown) => {
-      throw unreachable(target, err);
-    });
+    await expectServer(target, (cause) => unreachable(target, cause));
     throw new UsageError('no API key: pass --api-key KEY or set CANAL_API_KEY (for a dev-mode server on this machine it is found automatically)');
   }
   let res: Response;
@@ -75,7 +98,7 @@ export async function callApi(target: Target, method: string, params: unknown): 
       signal: AbortSignal.timeout(10_000),
     });
   } catch (err) {
-    throw unreachable(target, err);
+    throw unreachable(target, failureCause(err));
   }
   let body: { result?: unknown; error?: { code: number; message: string } };
   try {

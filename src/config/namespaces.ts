@@ -3,6 +3,7 @@
  * built-in namespaces. A channel `ns:rest` uses namespace `ns`; a channel with no colon uses
  * `default_namespace`. Outside dev mode nothing is allowed unless an option says so.
  */
+import { didYouMean } from './did-you-mean.js';
 import { boolean, duration, integer, NestedValueErrors, oneOf, show, ValueError, type Parser } from './values.js';
 
 /** The options of one namespace (defaults in {@link NAMESPACE_DEFAULTS}). */
@@ -119,7 +120,7 @@ function parseNamespace(raw: unknown, path: string, problems: Problem[]): Namesp
     const parse = (FIELD_PARSERS as Record<string, Parser<unknown>>)[key];
     const at = path === '' ? key : `${path}.${key}`;
     if (!parse) {
-      problems.push({ path: at, message: 'is not a namespace option' });
+      problems.push({ path: at, message: `is not a namespace option${didYouMean(key, Object.keys(FIELD_PARSERS))}` });
       continue;
     }
     try {

@@ -3,6 +3,7 @@
  * flags (or the embedding API's options, which rank with flags). Pure: the caller reads the file
  * and passes the environment in. Every wrong field is reported at once.
  */
+import { didYouMean } from './did-you-mean.js';
 import { defaults, envName, flagName, OPTIONS, type Config, type OptionKey } from './schema.js';
 import { NestedValueErrors, show, ValueError, type Parser } from './values.js';
 
@@ -59,14 +60,37 @@ export interface ConfigSources {
 const KEYS = Object.keys(OPTIONS) as OptionKey[];
 
 /**
+ * Values that start with this are placeholders to be replaced (`replace-with-a-random-key`), as
+ * in the copy of the example configuration in docs/config.md: refused in every option, so a
+ * server never runs with a secret that was published.
+ */
+export const PLACEHOLDER_PREFIX = 'replace-with-';
+
+/** Whether `raw` (or an item of it, for lists) is a `replace-with-...` placeholder. */
+function isPlaceholder(raw: unknown): boolean {
+  if (Array.isArray(raw)) return raw.some(isPlaceholder);
+  return typeof raw === 'string' && raw.trim().toLowerCase().startsWith(PLACEHOLDER_PREFIX);
+}
+
+/**
  * Returns the checked configuration. Throws {@link ConfigError} listing every wrong field:
- * values that do not parse, unknown keys in the file or options, unknown `CANAL_*` variables.
+ * values that do not parse, `replace-with-...` placeholders that no later source replaced,
+ * unknown keys in the file or options, unknown `CANAL_*` variables.
  */
 export function resolveConfig(sources: ConfigSources): Config {
   const config = defaults() as Record<OptionKey, unknown>;
   const problems: ConfigProblem[] = [];
 
+  // A placeholder is refused only when no later source replaces it: a file may keep
+  // "replace-with-..." for a secret that every node gets from CANAL_* (docs/scaling.md).
+  const placeholders = new Map<OptionKey, { raw: unknown; source: Source }>();
+
   const apply = (key: OptionKey, raw: unknown, source: Source): void => {
+    placeholders.delete(key);
+    if (isPlaceholder(raw)) {
+      placeholders.set(key, { raw, source });
+      return;
+    }
     try {
       config[key] = (OPTIONS[key].parse as Parser<unknown>)(raw);
     } catch (err) {
@@ -86,7 +110,7 @@ export function resolveConfig(sources: ConfigSources): Config {
     }
     for (const [key, raw] of Object.entries(data)) {
       if (isKey(key)) apply(key, raw, source);
-      else problems.push({ key, source, message: `is not an option${suggest(key, KEYS)}` });
+      else problems.push({ key, source, message: `is not an option${didYouMean(key, KEYS)}` });
     }
   };
 
@@ -106,7 +130,7 @@ export function resolveConfig(sources: ConfigSources): Config {
       if (!name.startsWith('CANAL_') || raw === undefined) continue;
       const key = known.get(name);
       if (key) apply(key, raw, { kind: 'env', name });
-      else problems.push({ key: name, source: { kind: 'env', name }, message: `is not a canal setting${suggest(name, [...known.keys()])}` });
+      else problems.push({ key: name, source: { kind: 'env', name }, message: `is not a canal setting${didYouMean(name, known.keys())}` });
     }
   }
 
@@ -119,6 +143,15 @@ export function resolveConfig(sources: ConfigSources): Config {
     }
   }
 
+  for (const [key, { raw, source }] of placeholders) {
+    const env = envName(key);
+    problems.push({
+      key,
+      source,
+      message: `is a placeholder, not a value (${show(raw)}): put a real one there${env ? ` or set ${env}` : ''}; ` +
+        '"canal config example" writes a config file with random secrets of its own',
+    });
+  }
   if (problems.length === 0) problems.push(...crossChecks(config as Config));
   if (problems.length > 0) throw new ConfigError(problems);
   return config as Config;
@@ -153,27 +186,4 @@ function crossChecks(config: Config): ConfigProblem[] {
 
 function isKey(key: string): key is OptionKey {
   return Object.hasOwn(OPTIONS, key);
-}
-
-/** `; did you mean "port"?` when a known name is one or two edits away. */
-function suggest(name: string, known: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const k of known) {
-    const d = editDistance(name.toLowerCase(), k.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [k, d];
-  }
-  return best ? `; did you mean ${JSON.stringify(best)}?` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
 }

@@ -1,11 +1,10 @@
 /**
  * Debian's headless Chromium driven by playwright-core, for the browser tests: one browser per
- * test file, the console messages of a page in order, and screenshots saved where a person can
- * open them.
+ * test file, the console messages of a page in order, and screenshots kept where a person asks
+ * for them (SCREENSHOT_DIR).
  */
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { after } from 'node:test';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 
@@ -105,16 +104,22 @@ export function collectConsole(page: Page): ConsoleLog {
   };
 }
 
-let screenshotDir: string | undefined;
-
 /**
- * Saves a full-page PNG of `page` as `<name>.png` in a fresh `canal-e2e-*` folder under the OS
- * temp dir (one folder per test process, kept after the run) and resolves with its path, for
- * the test to print with `t.diagnostic(path)`.
+ * Takes a full-page PNG of `page` and resolves with where it went, for the test to print with
+ * `t.diagnostic()`. Screenshots are kept only when SCREENSHOT_DIR names a folder (made if
+ * missing): `SCREENSHOT_DIR=shots npm test -- e2e` writes `shots/<name>.png`. Otherwise the
+ * picture is still taken (a page that cannot render fails the test) and dropped, so that a run
+ * leaves nothing behind in the temp dir.
  */
 export async function saveScreenshot(page: Page, name: string): Promise<string> {
-  screenshotDir ??= mkdtempSync(join(tmpdir(), 'canal-e2e-'));
-  const path = join(screenshotDir, `${name.replace(/[^a-z0-9_-]+/gi, '-')}.png`);
+  const file = `${name.replace(/[^a-z0-9_-]+/gi, '-')}.png`;
+  const dir = process.env.SCREENSHOT_DIR;
+  if (!dir) {
+    const png = await page.screenshot({ fullPage: true });
+    return `${file}: ${png.length} bytes, not kept (set SCREENSHOT_DIR to keep screenshots)`;
+  }
+  mkdirSync(dir, { recursive: true });
+  const path = resolve(dir, file);
   await page.screenshot({ path, fullPage: true });
   return path;
 }

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { removeDevFile } from '../../src/cli/dev-file.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -88,17 +89,22 @@ export interface ServeOptions {
 
 /**
  * Spawns `canal serve --port 0 ARGS` (dev mode, so it prints an API key) and resolves once it
- * printed both its listening line and its key; it is stopped after the current test file.
+ * printed both its listening line and its key; it is stopped after the current test file, and
+ * its dev file removed if it had to be killed.
  */
 export async function serveProcess(args: readonly string[] = [], options: ServeOptions = {}): Promise<ServedProcess> {
   const child = spawnCli(['serve', '--port', '0', ...args]);
+  let port: number | undefined;
   after(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill(options.stopWith ?? 'SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
-    await exited;
-    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill(options.stopWith ?? 'SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+      await exited;
+      clearTimeout(timer);
+    }
+    // canal removes its dev file when it stops on a signal it can handle; not on SIGKILL.
+    if (port !== undefined && child.signalCode === 'SIGKILL') removeDevFile(port);
   });
   let errText = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -109,7 +115,7 @@ export async function serveProcess(args: readonly string[] = [], options: ServeO
     for (const line of lines) options.onStderrLine(line);
   });
   let out = '';
-  const { port, apiKey } = await new Promise<{ port: number; apiKey: string }>((resolve, reject) => {
+  const started = await new Promise<{ port: number; apiKey: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`canal serve printed no port and key within 20 s: ${out}`)), 20_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -122,5 +128,6 @@ export async function serveProcess(args: readonly string[] = [], options: ServeO
     });
     child.once('exit', (code) => reject(new Error(`canal serve exited with ${code} before listening: ${out}`)));
   });
-  return { child, port, apiKey, httpUrl: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}` };
+  port = started.port;
+  return { child, port, apiKey: started.apiKey, httpUrl: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}` };
 }

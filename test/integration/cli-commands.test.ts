@@ -9,11 +9,14 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { decodeJwt, jwtVerify } from 'jose';
+import { exampleConfig, PLACEHOLDER_SECRETS } from '../../src/cli/config-cmd.js';
+import { stripJsonComments } from '../../src/cli/config-file.js';
 import { main } from '../../src/cli/main.js';
 import { runCli, serveProcess, type CliResult, type ServedProcess } from '../helpers/cli.js';
 import { connectedClient } from '../helpers/protocol-client.js';
@@ -46,11 +49,11 @@ function assertOneLineFailure(r: CliResult, pattern: RegExp): void {
   assert.equal(r.stdout, '');
 }
 
-/** Runs `canal ARGS` in this process (no CANAL_* environment); resolves like runCli. */
-async function runMain(args: readonly string[]): Promise<CliResult> {
+/** Runs `canal ARGS` in this process with `env` (no CANAL_* variables by default); resolves like runCli. */
+async function runMain(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  const code = await main({ argv: args, env: {}, out: (l) => (stdout += `${l}\n`), err: (l) => (stderr += `${l}\n`) });
+  const code = await main({ argv: args, env, out: (l) => (stdout += `${l}\n`), err: (l) => (stderr += `${l}\n`) });
   return { code, stdout, stderr };
 }
 
@@ -87,6 +90,24 @@ describe('canal client commands against a running canal serve', { concurrency: 3
     assert.equal(r.code, 0, r.stderr);
     const history = await api(server, 'history', { channel: 'chat:cli-text', limit: -1 });
     assert.deepEqual(history.result.publications.map((p: any) => p.data), ['hello world']);
+  });
+
+  it('publish of DATA that starts with { but is not JSON exits 1 naming the column, and publishes nothing', async () => {
+    const r = await runMain(['publish', 'chat:cli-broken', '{"home":2,"away":1', ...url]);
+    assertOneLineFailure(r, /^canal: DATA is not valid JSON at column 19: the text ends inside an object \(a missing "\}"\?\); nothing was published \(DATA that starts with \{ or \[ must be JSON; pass --text to send it as a string\)$/);
+    const broken = await runMain(['publish', 'chat:cli-broken', ' [1, 2,]', ...url]);
+    assertOneLineFailure(broken, /^canal: DATA is not valid JSON at column 7: a comma before "\]"/);
+    const history = await api(server, 'history', { channel: 'chat:cli-broken', limit: -1 });
+    assert.deepEqual(history.result.publications, []);
+  });
+
+  it('publish --text sends DATA as a string even when it looks like JSON', async () => {
+    for (const data of ['{"home":2,"away":1', '{"x":1}', '42']) {
+      const r = await runMain(['publish', 'chat:cli-as-text', data, '--text', ...url]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const history = await api(server, 'history', { channel: 'chat:cli-as-text', limit: -1 });
+    assert.deepEqual(history.result.publications.map((p: any) => p.data), ['{"home":2,"away":1', '{"x":1}', '42']);
   });
 
   it('publish with --idempotency-key twice publishes once and prints the same offset', async () => {
@@ -141,9 +162,23 @@ describe('canal client commands against a running canal serve', { concurrency: 3
     assert.equal(payload.exp, undefined, '--ttl 0 makes a token with no expiry');
   });
 
-  it('token with no secret to be found exits 1 naming how to pass one', async () => {
-    const r = await runMain(['token', '--user', 'ana', '--url', `http://127.0.0.1:${await closedPort()}`]);
-    assertOneLineFailure(r, /^canal: no token secret: pass --token-hmac-secret SECRET or set CANAL_TOKEN_HMAC_SECRET/);
+  it('token with no server at the URL exits 1 saying no dev server answers there, and how to start one or pass a secret', async () => {
+    const port = await closedPort();
+    const r = await runMain(['token', '--user', 'ana', '--url', `http://127.0.0.1:${port}`]);
+    assertOneLineFailure(r, new RegExp(`^canal: no dev server answers at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\): start one with "canal serve" \\(canal token finds its secret on this machine\\), or pass --token-hmac-secret SECRET or set CANAL_TOKEN_HMAC_SECRET$`));
+  });
+
+  it('token against a server that shares no secret exits 1 naming how to pass one', async (t) => {
+    const other = createHttpServer((_req, res) => res.end('ok'));
+    other.listen(0, '127.0.0.1');
+    await once(other, 'listening');
+    t.after(() => {
+      other.close();
+      other.closeAllConnections();
+    });
+    const httpUrl = `http://127.0.0.1:${(other.address() as { port: number }).port}`;
+    const r = await runMain(['token', '--user', 'ana', '--url', httpUrl]);
+    assertOneLineFailure(r, new RegExp(`^canal: no token secret: the server at ${httpUrl.replace(/[.]/g, '\\.')} shares none with this machine \\(only canal serve in dev mode does\\); pass --token-hmac-secret SECRET, set CANAL_TOKEN_HMAC_SECRET, or give the server's --config FILE$`));
   });
 
   it('token with a --ttl that is not a duration exits 1 with one line saying what is allowed', async () => {
@@ -265,6 +300,12 @@ describe('canal config', () => {
     assert.equal(r.stdout, `${file}: valid\n`);
   });
 
+  it('check reports a JSON syntax error by line and column, counting lines that hold comments', async () => {
+    const file = join(dir, 'syntax.json');
+    writeFileSync(file, '// canal\n{\n  /* the port */ "port": 9001 // no comma\n  "log_level": "debug"\n}\n');
+    assertOneLineFailure(await runMain(['config', 'check', file]), new RegExp(`^canal: config file ${file.replace(/[.]/g, '\\.')} is not valid JSON: line 3, column 30: a missing "," between two properties$`));
+  });
+
   it('check names an unknown key with a suggestion', async () => {
     const file = join(dir, 'typo.json');
     writeFileSync(file, '{"prot": 9000}');
@@ -273,8 +314,63 @@ describe('canal config', () => {
     assert.match(r.stderr, /prot.*port/);
   });
 
+  it('check suggests the namespace option that a mistyped one resembles', async () => {
+    const file = join(dir, 'ns-typo.json');
+    writeFileSync(file, JSON.stringify({ namespaces: { chat: { history_sise: 10, allow_subscribe_for_anonymus: true, colour: 'red' } } }));
+    const r = await runMain(['config', 'check', file]);
+    assert.equal(r.code, 1);
+    assert.deepEqual(linesOf(r.stderr).map((l) => l.replace(` (in ${file})`, '')), [
+      'canal: namespaces.chat.history_sise: is not a namespace option; did you mean "history_size"?',
+      'canal: namespaces.chat.allow_subscribe_for_anonymus: is not a namespace option; did you mean "allow_subscribe_for_anonymous"?',
+      'canal: namespaces.chat.colour: is not a namespace option',
+    ]);
+  });
+
+  it('a mistyped flag gets the flag it resembles', async () => {
+    assertOneLineFailure(await runMain(['publish', 'chat:x', '1', '--idempotency-kye', 'k']), /^canal: unknown flag --idempotency-kye for "canal publish"; did you mean --idempotency-key\? \(see canal publish --help\)$/);
+    assertOneLineFailure(await runMain(['info', '--jsno']), /^canal: unknown flag --jsno for "canal info"; did you mean --json\?/);
+  });
+
   it('check on a file that does not exist exits 1 with one line', async () => {
     assertOneLineFailure(await runMain(['config', 'check', join(dir, 'missing.json')]), /^canal: cannot read config file .*missing\.json: no such file/);
+  });
+
+  it('example makes a random API key and token secret on every run, and listens on 127.0.0.1', async () => {
+    const runs = await Promise.all([runMain(['config', 'example']), runMain(['config', 'example'])]);
+    const [a, b] = runs.map((r) => {
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(stripJsonComments(r.stdout)) as Record<string, unknown>;
+    }) as [Record<string, unknown>, Record<string, unknown>];
+    assert.equal(a.host, '127.0.0.1');
+    assert.match(runs[0]!.stdout, /To open canal to the network use "0\.0\.0\.0"/);
+    for (const key of ['api_key', 'token_hmac_secret']) {
+      assert.match(String(a[key]), /^[0-9a-f]{48,}$/, `${key} is random hex`);
+      assert.notEqual(a[key], b[key], `${key} differs between two runs`);
+    }
+  });
+
+  it('check refuses the replace-with-... placeholders of the docs\' example, naming each field, exit 1', async () => {
+    const file = join(dir, 'placeholders.json');
+    writeFileSync(file, exampleConfig(PLACEHOLDER_SECRETS));
+    const r = await runMain(['config', 'check', file]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.deepEqual(linesOf(r.stderr).map((l) => l.replace(` (in ${file})`, '')), [
+      'canal: api_key: is a placeholder, not a value ("replace-with-a-random-key"): put a real one there or set CANAL_API_KEY; "canal config example" writes a config file with random secrets of its own',
+      'canal: token_hmac_secret: is a placeholder, not a value ("replace-with-a-random-secret-of-32-characters-or-more"): put a real one there or set CANAL_TOKEN_HMAC_SECRET; "canal config example" writes a config file with random secrets of its own',
+    ]);
+  });
+
+  it('check accepts placeholders that CANAL_* variables replace, as docs/scaling.md has the nodes do', async () => {
+    const file = join(dir, 'placeholders-env.json');
+    writeFileSync(file, exampleConfig(PLACEHOLDER_SECRETS));
+    const env = { CANAL_API_KEY: 'a-real-key-from-the-environment', CANAL_TOKEN_HMAC_SECRET: 'a-real-secret-from-the-environment-0123456789' };
+    const r = await runMain(['config', 'check', file], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${file}: valid\n`);
+    const partly = await runMain(['config', 'check', file], { CANAL_API_KEY: env.CANAL_API_KEY });
+    assert.equal(partly.code, 1);
+    assert.match(partly.stderr, /^canal: token_hmac_secret: is a placeholder/);
   });
 
   it('example prints a configuration that check accepts', async () => {
@@ -290,12 +386,13 @@ describe('canal config', () => {
 
 describe('canal SUBCOMMAND --help', () => {
   for (const command of [['serve'], ['publish'], ['token'], ['connect'], ['info'], ['config'], []]) {
-    it(`canal ${[...command, '--help'].join(' ')} exits 0 and documents its exit codes`, async () => {
+    it(`canal ${[...command, '--help'].join(' ')} exits 0, documents its exit codes and fits 80 columns`, async () => {
       const r = await runMain([...command, '--help']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /Usage: canal/);
       if (command.length > 0) assert.match(r.stdout, /Exit codes: 0 .*; 1 /);
       assert.equal(r.stderr, '');
+      assert.deepEqual(r.stdout.split('\n').filter((l) => l.length > 80), [], 'every line fits 80 columns');
     });
   }
 });

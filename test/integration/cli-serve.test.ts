@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { runCli, spawnCli, waitForLine } from '../helpers/cli.js';
 import { closedWithin, connectClient } from '../helpers/ws-client.js';
 
@@ -22,6 +22,9 @@ function assertOneLineError(stderr: string, pattern: RegExp): void {
   assert.match(lines[0]!, pattern);
   assert.doesNotMatch(stderr, /\bat .*\(.*:\d+:\d+\)/);
 }
+
+const dir = mkdtempSync(join(tmpdir(), 'canal-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('canal serve', () => {
   it('prints the listening line, echoes, and on SIGTERM closes clients with 1001 and exits 0', async () => {
@@ -76,7 +79,7 @@ describe('canal serve', () => {
   it('rejects an unknown flag, exit 1', async () => {
     const r = await runCli(['serve', '--prot', '1']);
     assert.equal(r.code, 1);
-    assertOneLineError(r.stderr, /^canal: unknown flag --prot for "canal serve" \(see canal serve --help\)$/);
+    assertOneLineError(r.stderr, /^canal: unknown flag --prot for "canal serve"; did you mean --port\? \(see canal serve --help\)$/);
   });
 
   it('refuses dev mode on a non-loopback host unless --insecure-dev is given, exit 1', async () => {
@@ -97,14 +100,24 @@ describe('canal serve', () => {
     assertOneLineError(r.stderr, /^canal: host: must be a host name or IP address/);
   });
 
-  it('rejects an unknown command, exit 1', async () => {
+  it('rejects an unknown command, exit 1, suggesting the command it resembles', async () => {
     const r = await runCli(['srve']);
     assert.equal(r.code, 1);
-    assertOneLineError(r.stderr, /^canal: unknown command "srve"/);
+    assertOneLineError(r.stderr, /^canal: unknown command "srve"; did you mean "serve"\? \(commands: /);
+  });
+
+  it('refuses to start with a replace-with-... placeholder in the config file or the environment, exit 1', async () => {
+    const file = join(dir, 'placeholder.json');
+    writeFileSync(file, JSON.stringify({ port: 0, api_key: 'replace-with-a-random-key' }));
+    const fromFile = await runCli(['serve', '--config', file]);
+    assert.equal(fromFile.code, 1);
+    assertOneLineError(fromFile.stderr, /^canal: api_key: is a placeholder, not a value \("replace-with-a-random-key"\): put a real one there or set CANAL_API_KEY; "canal config example" writes a config file with random secrets of its own \(in .*placeholder\.json\)$/);
+    const fromEnv = await runCli(['serve', '--port', '0'], { CANAL_TOKEN_HMAC_SECRET: 'replace-with-a-random-secret-of-32-characters-or-more' });
+    assert.equal(fromEnv.code, 1);
+    assertOneLineError(fromEnv.stderr, /^canal: token_hmac_secret: is a placeholder, not a value .*\(from environment variable CANAL_TOKEN_HMAC_SECRET\)$/);
   });
 
   it('reports a config file that does not exist or is not JSON', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'canal-cli-'));
     const missing = await runCli(['--config', join(dir, 'nope.json')]);
     assert.equal(missing.code, 1);
     assertOneLineError(missing.stderr, /cannot read config file .*nope\.json: no such file \(check --config\)$/);
@@ -112,7 +125,7 @@ describe('canal serve', () => {
     writeFileSync(bad, '{"port": 80,}');
     const invalid = await runCli(['--config', bad]);
     assert.equal(invalid.code, 1);
-    assertOneLineError(invalid.stderr, /config file .*bad\.json is not valid JSON/);
+    assertOneLineError(invalid.stderr, /^canal: config file .*bad\.json is not valid JSON: line 1, column 12: a comma before "\}" \(JSON allows no trailing comma\)$/);
     const wrong = join(dir, 'wrong.json');
     writeFileSync(wrong, JSON.stringify({ port: -1, colour: 'blue' }));
     const fields = await runCli(['--config', wrong]);
@@ -132,13 +145,23 @@ describe('canal --help and --version', () => {
     assert.match(r.stdout, /serve\s+run the server/);
   });
 
-  it('lists every serve option with its default and variable', async () => {
+  it('lists every serve option with its default and variable, in lines of at most 80 columns', async () => {
     const r = await runCli(['serve', '--help']);
     assert.equal(r.code, 0);
-    for (const [flag, env] of [['--host HOST', 'CANAL_HOST'], ['--port PORT', 'CANAL_PORT'], ['--max-message-bytes BYTES', 'CANAL_MAX_MESSAGE_BYTES'], ['--log-level LEVEL', 'CANAL_LOG_LEVEL']]) {
-      assert.match(r.stdout, new RegExp(`${flag}.*env ${env}`));
+    // Each option: its flag on a line of its own, then its doc indented, then its default and variable.
+    const blocks = new Map<string, string>();
+    for (const m of r.stdout.matchAll(/^ {2}(\S.*)\n((?: {6}.*\n)+)/gm)) blocks.set(m[1]!, m[2]!.replace(/\s+/g, ' ').trim());
+    for (const [flag, note] of <Array<[string, string]>>[
+      ['--host HOST', '(default "127.0.0.1"; env CANAL_HOST)'],
+      ['--port PORT', '(default 8765; env CANAL_PORT)'],
+      ['--max-message-bytes BYTES', '(default 1048576; env CANAL_MAX_MESSAGE_BYTES)'],
+      ['--log-level LEVEL', '(default "info"; env CANAL_LOG_LEVEL)'],
+      ['--dev, --no-dev', '(default true; env CANAL_DEV)'],
+      ['--ping-interval DURATION', '(default 25s; env CANAL_PING_INTERVAL)'],
+    ]) {
+      assert.ok(blocks.get(flag)?.endsWith(note), `${flag}: ${blocks.get(flag)}`);
     }
-    assert.match(r.stdout, /--port PORT .*default 8765/);
+    assert.deepEqual(r.stdout.split('\n').filter((l) => l.length > 80), []);
   });
 
   it('prints the package version', async () => {

@@ -1,34 +1,33 @@
 /**
  * The README's embedding example is real code: it is taken from README.md as written, run
  * against the current source, and used by the centrifuge client as a reader would.
+ * (test/integration/package.test.ts runs it again against the packed package.)
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Centrifuge } from 'centrifuge';
 import WebSocket from 'ws';
 import type { Canal } from '../../src/index.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-function readmeExample(): string {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const m = /## Embedding\n\n```ts\n([\s\S]*?)```/.exec(readme);
-  assert.ok(m, 'README.md has an "## Embedding" section with a ts code block');
-  return m[1]!;
-}
+import { embeddingExample, ROOT } from '../helpers/readme.js';
 
 describe('the README embedding example', () => {
-  it('runs as written: a roll RPC answers a value and publishes it to room:dice, and serves no demo page', async () => {
-    const source = readmeExample()
-      .replace("from 'canal'", `from ${JSON.stringify(pathToFileURL(join(ROOT, 'src/index.ts')).href)}`)
+  it('imports the package by its npm name, canal-server', () => {
+    assert.match(embeddingExample(), /^import \{ Canal, ErrorCode, ReplyError \} from 'canal-server';$/m);
+  });
+
+  it('runs as written: a roll RPC answers a value and publishes it to room:dice, and serves no demo page', async (t) => {
+    const source = embeddingExample()
+      .replace("from 'canal-server'", `from ${JSON.stringify(pathToFileURL(join(ROOT, 'src/index.ts')).href)}`)
       .replace('port: 8765', 'port: 0')
       .replace("process.on('SIGTERM', () => void canal.close());", 'export { canal };');
     assert.match(source, /export \{ canal \};/, 'the example ends by closing on SIGTERM');
-    const file = join(mkdtempSync(join(tmpdir(), 'canal-readme-')), 'example.mts');
+    const dir = mkdtempSync(join(tmpdir(), 'canal-readme-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'example.mts');
     writeFileSync(file, source);
     const { canal } = (await import(pathToFileURL(file).href)) as { canal: Canal };
     try {

@@ -10,6 +10,9 @@ const setText = (id, text) => {
 
 setText('echo-url', `${ws}://${location.host}/`);
 setText('protocol-url', `${ws}://${location.host}/connection/websocket`);
+// The snippets to copy name this very server.
+for (const el of document.querySelectorAll('.this-origin')) el.textContent = location.origin;
+for (const el of document.querySelectorAll('.this-ws-origin')) el.textContent = `${ws}://${location.host}`;
 
 pollStats(2000, (stats) => {
   setText('stat-clients', String(stats.clients));

@@ -181,7 +181,7 @@ describe('namespaceMap (namespaces)', () => {
   });
 
   it('reports an unknown option with its path', () => {
-    assert.deepEqual(problemsOf(namespaceMap, { chat: { histroy_size: 10 } }), [{ path: 'chat.histroy_size', message: 'is not a namespace option' }]);
+    assert.deepEqual(problemsOf(namespaceMap, { chat: { histroy_size: 10 } }), [{ path: 'chat.histroy_size', message: 'is not a namespace option; did you mean "history_size"?' }]);
   });
 
   it('reports a namespace whose value is not an object', () => {

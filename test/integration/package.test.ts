@@ -1,0 +1,173 @@
+/**
+ * The npm package as a user gets it: `npm pack` in the repository (which builds dist/ with the
+ * prepare script), the tarball installed into an empty project (its dependencies from the local
+ * npm cache), then the README's commands run from that project against the installed files
+ * only: `npx canal serve`, the embedding example (type-checked against the package's own
+ * types), and a global install of the command.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { Centrifuge } from 'centrifuge';
+import WebSocket from 'ws';
+import { devFilePath } from '../../src/cli/dev-file.js';
+import { waitForLine } from '../helpers/cli.js';
+import { embeddingExample, ROOT } from '../helpers/readme.js';
+import { connectClient } from '../helpers/ws-client.js';
+
+const run = promisify(execFile);
+
+/** The environment of the npm children: this one, without CANAL_* variables. */
+function npmEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CANAL_')));
+}
+
+/** Runs `npm ARGS` in `cwd`; resolves with its stdout, rejects with its stderr in the message. */
+async function npm(args: readonly string[], cwd: string): Promise<string> {
+  try {
+    const { stdout } = await run('npm', [...args], { cwd, env: npmEnv(), timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+    return stdout;
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`npm ${args.join(' ')} failed in ${cwd}: ${e.stderr ?? e.message}`);
+  }
+}
+
+/** npm install flags for a quick install that stays on this machine when the cache has it all. */
+const INSTALL_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
+
+/**
+ * Spawns `command` in its own process group, so that a signal reaches `npx` and the canal it
+ * started alike (npx does not pass SIGTERM on). Whatever is left of the group is stopped after
+ * the test file.
+ */
+function spawnGroup(command: string, args: readonly string[], cwd: string): ChildProcess {
+  const child = spawn(command, [...args], { cwd, env: npmEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  after(async () => {
+    if (!signalGroup(child, 'SIGTERM')) return;
+    const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 8000);
+    await closed(child);
+    clearTimeout(timer);
+  });
+  return child;
+}
+
+/** Sends `signal` to the process group of `child`; false when no process of it is left. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-child.pid!, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves with the exit code and signal of `child` once every process of its group that holds
+ * its stdout or stderr has exited too ('close' waits for the pipes).
+ */
+async function closed(child: ChildProcess): Promise<[number | null, NodeJS.Signals | null]> {
+  if (child.stdout!.closed && child.stderr!.closed && child.exitCode !== null) return [child.exitCode, child.signalCode];
+  return (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+}
+
+interface PackedFile {
+  readonly path: string;
+}
+
+describe('the npm package canal-server', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'canal-package-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const [packed] = JSON.parse(await npm(['pack', '--json', '--pack-destination', dir], ROOT)) as Array<{ name: string; filename: string; files: PackedFile[] }>;
+  const tarball = join(dir, packed!.filename);
+  const app = join(dir, 'app');
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'app', private: true, type: 'module' }, null, 2)}\n`);
+  await npm(['install', ...INSTALL_FLAGS, tarball], app);
+
+  it('is named canal-server and holds dist (with the Redis scripts), the pages, the docs; no sources or tests', () => {
+    assert.equal(packed!.name, 'canal-server');
+    const files = packed!.files.map((f) => f.path);
+    for (const path of [
+      'package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/bin.js',
+      'dist/engine/redis/scripts/publish.lua', 'dist/engine/redis/scripts/history.lua', 'dist/engine/redis/scripts/presence.lua',
+      'web/index.html', 'web/demo/chat/index.html', 'web/assets/landing.js', 'docs/config.md', 'examples/canal-node.json',
+    ]) {
+      assert.ok(files.includes(path), `the package holds ${path}`);
+    }
+    const stray = files.filter((f) => /^(src|test|bench|scripts|node_modules)\//.test(f) || f.endsWith('.map') || f.startsWith('.'));
+    assert.deepEqual(stray, [], 'no sources, tests, source maps or dotfiles');
+  });
+
+  it('installs into an empty project, where `npx canal serve` answers "echo: hello"', async () => {
+    const child = spawnGroup('npx', ['canal', 'serve', '--port', '0'], app);
+    const line = await waitForLine(child, /^canal listening on /);
+    const port = /:(\d+) \(open/.exec(line)?.[1];
+    assert.ok(port, line);
+    const client = await connectClient(`ws://127.0.0.1:${port}/`);
+    client.send('hello');
+    assert.equal(await client.nextText(), 'echo: hello');
+    client.close();
+    // The demo pages and the browser client come from the installed package too.
+    assert.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 200);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/vendor/centrifuge/centrifuge.js`)).status, 200);
+    // A terminal's Ctrl-C signals the whole group: canal closes and removes its dev file.
+    signalGroup(child, 'SIGINT');
+    await closed(child);
+    assert.equal(existsSync(devFilePath(Number(port))), false, 'canal removed its dev file: it shut down cleanly');
+  });
+
+  it('writes a config with `npx canal config example > canal.json` there, which `npx canal config check` accepts', async () => {
+    const { stdout } = await run('npx', ['canal', 'config', 'example'], { cwd: app, env: npmEnv() });
+    writeFileSync(join(app, 'canal.json'), stdout);
+    const checked = await run('npx', ['canal', 'config', 'check', 'canal.json'], { cwd: app, env: npmEnv() });
+    assert.equal(checked.stdout, 'canal.json: valid\n');
+  });
+
+  it('runs the README embedding example from that project, compiled with tsc against the package\'s types', async (t) => {
+    const source = embeddingExample().replace('port: 8765', 'port: 0');
+    assert.match(source, /from 'canal-server'/);
+    writeFileSync(join(app, 'server.ts'), source);
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true,
+        // The project has no @types/node of its own; borrow this repository's.
+        typeRoots: [join(ROOT, 'node_modules/@types')], types: ['node'],
+      },
+      files: ['server.ts'],
+    }));
+    await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', app], { cwd: app }).catch((err: { stdout?: string; message: string }) => {
+      throw new Error(`tsc failed on the README example: ${err.stdout || err.message}`);
+    });
+    const child = spawnGroup(process.execPath, ['server.js'], app);
+    const url = /^listening on (ws:\/\/\S+)$/.exec(await waitForLine(child, /^listening on ws:/))?.[1];
+    assert.ok(url);
+    const client = new Centrifuge(url, { websocket: WebSocket as never });
+    t.after(() => client.disconnect());
+    const sub = client.newSubscription('room:dice');
+    const published = new Promise<unknown>((resolve) => sub.on('publication', (ctx) => resolve(ctx.data)));
+    sub.subscribe();
+    client.connect();
+    await sub.ready(5000);
+    const { data } = await client.rpc('roll', { sides: 20 });
+    const value = (data as { value: number }).value;
+    assert.ok(Number.isInteger(value) && value >= 1 && value <= 20, `roll gave ${value}`);
+    assert.equal((await published as { value: number }).value, value);
+    // The example closes on SIGTERM, and then nothing keeps the process alive.
+    client.disconnect();
+    child.kill('SIGTERM');
+    assert.deepEqual(await closed(child), [0, null]);
+  });
+
+  it('installs the canal command globally from the tarball', async () => {
+    const prefix = join(dir, 'global');
+    await npm(['install', '--global', '--prefix', prefix, ...INSTALL_FLAGS, tarball], dir);
+    const { stdout } = await run(join(prefix, 'bin', 'canal'), ['--version'], { env: npmEnv() });
+    assert.equal(stdout.trim(), packed!.filename.replace(/^canal-server-(.*)\.tgz$/, '$1'));
+  });
+});
