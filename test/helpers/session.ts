@@ -125,6 +125,12 @@ export interface SessionHarness {
    * until nothing more is written; then returns.
    */
   settle(): Promise<void>;
+  /**
+   * Runs turns (and their flushes) until `done()` holds: for work that leaves this thread, such
+   * as a token check in WebCrypto, which takes as many turns as the machine's load makes it.
+   * Rejects after 5 s of real time naming `what`.
+   */
+  settleUntil(done: () => boolean, what: string): Promise<void>;
   /** Runs one heartbeat as the server's timer does: expiry and presence (tick), then a ping. */
   heartbeat(session: ClientSession): void;
   /** The pong check that follows a heartbeat by `pong_timeout`. */
@@ -179,6 +185,15 @@ export function sessionHarness(options: Record<string, unknown> = {}, handlers: 
       for (let quiet = 0; quiet < 3;) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         quiet = runDeferred() === 0 ? quiet + 1 : 0;
+      }
+    },
+    async settleUntil(done, what) {
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        runDeferred();
+        if (done()) return;
+        if (Date.now() > deadline) throw new Error(`the session did not get there within 5 s: ${what}`);
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     },
     heartbeat(session) {

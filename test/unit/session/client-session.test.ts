@@ -18,15 +18,16 @@ function tokenFor(h: SessionHarness, claims: Record<string, unknown>, seconds: n
   return mintToken(hmacKey(), { ...claims, exp: Math.floor(h.clock.now() / 1000) + seconds });
 }
 
-/** Sends one command line and lets the session answer. */
-async function send(h: SessionHarness, session: ClientSession, command: unknown): Promise<void> {
+/** Sends one command and waits for its reply (or the connection's end), then for what follows it. */
+async function send(h: SessionHarness, session: ClientSession, conn: FakeConnection, command: { readonly id: number; readonly [method: string]: unknown }): Promise<void> {
   session.handleFrame(JSON.stringify(command));
+  await h.settleUntil(() => conn.lines.some((l) => l.id === command.id) || conn.closedWith() !== undefined, `the reply to ${JSON.stringify(command)}`);
   await h.settle();
 }
 
 /** Connects with `token` and returns the connect result. */
 async function connect(h: SessionHarness, session: ClientSession, conn: FakeConnection, token?: string): Promise<Wire> {
-  await send(h, session, { id: 1, connect: token === undefined ? {} : { token } });
+  await send(h, session, conn, { id: 1, connect: token === undefined ? {} : { token } });
   const reply = conn.take().find((l) => l.id === 1);
   assert.ok(reply?.connect, `connect failed: ${JSON.stringify(reply)}`);
   return reply.connect;
@@ -46,7 +47,7 @@ describe('ClientSession: stale connections', () => {
   it('keeps the stale timer after a refused connect: a client whose connects fail stays stale', async () => {
     const h = sessionHarness({ dev: false, client_connect_timeout: 10_000 });
     const { session, conn } = h.open();
-    await send(h, session, { id: 1, connect: {} });
+    await send(h, session, conn, { id: 1, connect: {} });
     assert.equal(conn.take()[0]?.error?.code, 101);
     h.clock.advance(10_000);
     assert.equal(conn.closedWith()?.code, 3502);
@@ -99,7 +100,7 @@ describe('ClientSession: connection expiry', () => {
     const { session, conn } = h.open();
     await connect(h, session, conn, await tokenFor(h, { sub: 'ann' }, 2));
     h.clock.advance(1_500);
-    await send(h, session, { id: 2, refresh: { token: await tokenFor(h, { sub: 'ann' }, 60) } });
+    await send(h, session, conn, { id: 2, refresh: { token: await tokenFor(h, { sub: 'ann' }, 60) } });
     const reply = conn.take().find((l) => l.id === 2);
     assert.equal(reply?.refresh?.expires, true);
     assert.ok(reply.refresh.ttl >= 59 && reply.refresh.ttl <= 60, JSON.stringify(reply));
@@ -112,7 +113,7 @@ describe('ClientSession: connection expiry', () => {
     const h = sessionHarness();
     const { session, conn } = h.open();
     await connect(h, session, conn, await tokenFor(h, { sub: 'ann' }, 60));
-    await send(h, session, { id: 2, refresh: { token: await tokenFor(h, { sub: 'bob' }, 60) } });
+    await send(h, session, conn, { id: 2, refresh: { token: await tokenFor(h, { sub: 'bob' }, 60) } });
     assert.equal(conn.closedWith()?.code, 3500);
     assert.match(conn.closedWith()!.reason, /another user/);
   });
@@ -123,7 +124,7 @@ describe('ClientSession: connection expiry', () => {
     await connect(h, session, conn, await tokenFor(h, { sub: 'ann' }, 5));
     const stale = await tokenFor(h, { sub: 'ann' }, 1);
     h.clock.advance(2_000);
-    await send(h, session, { id: 2, refresh: { token: stale } });
+    await send(h, session, conn, { id: 2, refresh: { token: stale } });
     assert.equal(conn.take().find((l) => l.id === 2)?.error?.code, 109);
     assert.equal(conn.closedWith(), undefined);
   });
@@ -138,7 +139,7 @@ describe('ClientSession: subscription token expiry', () => {
     await connect(h, session, conn, await tokenFor(h, { sub: 'ann' }, 3600));
     const start = Math.ceil(h.clock.now() / 1000) * 1000;
     h.clock.advance(start - h.clock.now());
-    await send(h, session, { id: 2, subscribe: { channel: 'secret:a', token: await tokenFor(h, { sub: 'ann', channel: 'secret:a' }, 2) } });
+    await send(h, session, conn, { id: 2, subscribe: { channel: 'secret:a', token: await tokenFor(h, { sub: 'ann', channel: 'secret:a' }, 2) } });
     const reply = conn.take().find((l) => l.id === 2);
     assert.deepEqual({ expires: reply?.subscribe?.expires, ttl: reply?.subscribe?.ttl }, { expires: true, ttl: 2 });
     h.clock.advance(2_000 + GRACE - 1);
@@ -156,9 +157,9 @@ describe('ClientSession: subscription token expiry', () => {
     const h = sessionHarness(options);
     const { session, conn } = h.open();
     await connect(h, session, conn, await tokenFor(h, { sub: 'ann' }, 3600));
-    await send(h, session, { id: 2, subscribe: { channel: 'secret:a', token: await tokenFor(h, { sub: 'ann', channel: 'secret:a' }, 2) } });
+    await send(h, session, conn, { id: 2, subscribe: { channel: 'secret:a', token: await tokenFor(h, { sub: 'ann', channel: 'secret:a' }, 2) } });
     h.clock.advance(1_000);
-    await send(h, session, { id: 3, sub_refresh: { channel: 'secret:a', token: await tokenFor(h, { sub: 'ann', channel: 'secret:a' }, 60) } });
+    await send(h, session, conn, { id: 3, sub_refresh: { channel: 'secret:a', token: await tokenFor(h, { sub: 'ann', channel: 'secret:a' }, 60) } });
     assert.equal(conn.take().find((l) => l.id === 3)?.sub_refresh?.expires, true);
     h.clock.advance(10_000);
     h.heartbeat(session);
@@ -197,5 +198,31 @@ describe('ClientSession: pings', () => {
     h.checkPong(session);
     assert.deepEqual(conn.take(), []);
     assert.equal(conn.closedWith(), undefined);
+  });
+});
+
+describe('ClientSession: server-side subscriptions at connect', () => {
+  it('writes a publication that arrived while connect was in progress after the connect reply, not before', async () => {
+    const h = sessionHarness({}, { onConnecting: () => ({ channels: ['chat:side'] }) });
+    // The publication lands between the position read and the subscription going live: while
+    // presence is being added, the last step before the reply.
+    const addPresence = h.node.addPresence.bind(h.node);
+    let published = false;
+    h.node.addPresence = async (channel, info) => {
+      if (!published) {
+        published = true;
+        await h.node.publish(channel, { data: '{"n":1}' as never });
+      }
+      return addPresence(channel, info);
+    };
+    const { session, conn } = h.open();
+    await send(h, session, conn, { id: 1, connect: {} });
+    const lines = conn.take();
+    const replyAt = lines.findIndex((l) => l.id === 1 && l.connect);
+    const pubAt = lines.findIndex((l) => l.push?.pub);
+    assert.ok(replyAt >= 0 && pubAt >= 0, JSON.stringify(lines));
+    assert.ok(replyAt < pubAt, `the publication was written before the connect reply: ${JSON.stringify(lines)}`);
+    assert.deepEqual(lines[pubAt]!.push.pub.data, { n: 1 });
+    assert.equal(lines[replyAt]!.connect.subs['chat:side'].offset, undefined, 'the reply position is before the publication');
   });
 });
