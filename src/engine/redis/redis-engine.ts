@@ -1,16 +1,23 @@
-/** The Redis engine: broker, presence and node registry on one Redis, under one key prefix. */
+/**
+ * The Redis engine: broker, presence and node registry on one Redis (a URL), on a master found
+ * through Sentinel, or on a Redis Cluster, under one key prefix.
+ */
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import type { Engine } from '../types.js';
-import { RedisConnections } from './connections.js';
+import { RedisConnections, type RedisTopology } from './connections.js';
 import { RedisKeys } from './keys.js';
 import { RedisBroker } from './redis-broker.js';
 import { RedisNodes } from './redis-nodes.js';
 import { RedisPresence } from './redis-presence.js';
 
+export type { RedisAddress, RedisTopology } from './connections.js';
+
 export interface RedisEngineOptions {
-  /** redis://[user:password@]host:port/db (default redis://127.0.0.1:6379/0). */
+  /** redis://[user:password@]host:port/db (default redis://127.0.0.1:6379/0); ignored when `topology` is given. */
   readonly url?: string;
+  /** A Sentinel-managed master or a Redis Cluster instead of one URL. */
+  readonly topology?: RedisTopology;
   /** Prefix of every key and pub/sub channel (default "canal"). */
   readonly prefix?: string;
   /** Timeout of every Redis call, and of connecting at start, in ms (default 2000). */
@@ -29,7 +36,8 @@ export class RedisEngine implements Engine {
   constructor(options: RedisEngineOptions = {}) {
     const log = options.logger ?? silentLogger();
     this.keys = new RedisKeys(options.prefix ?? 'canal');
-    this.connections = new RedisConnections({ url: options.url ?? 'redis://127.0.0.1:6379/0', timeoutMs: options.timeoutMs ?? 2000, log });
+    const topology = options.topology ?? { kind: 'single', url: options.url ?? 'redis://127.0.0.1:6379/0' };
+    this.connections = new RedisConnections({ topology, timeoutMs: options.timeoutMs ?? 2000, log });
     this.broker = new RedisBroker(this.connections, this.keys, log);
     this.presence = new RedisPresence(this.connections, this.keys);
     this.nodes = new RedisNodes(this.connections, this.keys);
