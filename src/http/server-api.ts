@@ -54,10 +54,13 @@ const MAX_BATCH = 1000;
 export class ServerApi {
   readonly #node: CanalNode;
   readonly #log: Logger;
+  readonly #channelsTimeoutMs: number;
 
-  constructor(node: CanalNode, log: Logger) {
+  /** `channelsTimeoutMs`: how long the cluster-wide `channels` call waits for the other nodes. */
+  constructor(node: CanalNode, log: Logger, channelsTimeoutMs = 1000) {
     this.#node = node;
     this.#log = log;
+    this.#channelsTimeoutMs = channelsTimeoutMs;
   }
 
   /**
@@ -168,10 +171,13 @@ export class ServerApi {
         return '{}';
       }
       case 'channels': {
-        const match = p.pattern === undefined ? () => true : globMatcher(p.pattern as string);
+        // Every node is asked through the broker and the answers merged; nodes that did not
+        // answer within redis_timeout are named in missing_nodes (the answer is then partial).
+        const pattern = p.pattern as string | undefined;
+        const { channels, missing } = await node.clusterChannels(pattern, this.#channelsTimeoutMs);
         const out: Record<string, { num_clients: number }> = {};
-        for (const channel of node.hub.channels()) if (match(channel)) out[channel] = { num_clients: node.hub.count(channel) };
-        return JSON.stringify({ channels: out });
+        for (const [channel, n] of Object.entries(channels)) out[channel] = { num_clients: n };
+        return JSON.stringify(missing.length > 0 ? { channels: out, incomplete: true, missing_nodes: missing } : { channels: out });
       }
       case 'info': {
         return JSON.stringify({ nodes: await node.nodes() });

@@ -5,7 +5,8 @@
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import type { Engine } from '../types.js';
-import { RedisConnections, type RedisTopology } from './connections.js';
+import type { Config } from '../../config/schema.js';
+import { parseAddresses, RedisConnections, type RedisTopology } from './connections.js';
 import { RedisKeys } from './keys.js';
 import { RedisBroker } from './redis-broker.js';
 import { RedisNodes } from './redis-nodes.js';
@@ -55,4 +56,17 @@ export class RedisEngine implements Engine {
  */
 export function createRedisEngine(options: RedisEngineOptions = {}): RedisEngine {
   return new RedisEngine(options);
+}
+
+/** Where the configuration says Redis is: the sentinels, the cluster, or the URL. */
+export function redisTopology(config: Pick<Config, 'redis_url' | 'redis_sentinels' | 'redis_sentinel_master' | 'redis_sentinel_password' | 'redis_cluster' | 'redis_password'>): RedisTopology {
+  const password = config.redis_password !== undefined ? { password: config.redis_password } : {};
+  if (config.redis_sentinels.length > 0) {
+    return {
+      kind: 'sentinel', sentinels: parseAddresses(config.redis_sentinels), master: config.redis_sentinel_master, ...password,
+      ...(config.redis_sentinel_password !== undefined ? { sentinelPassword: config.redis_sentinel_password } : {}),
+    };
+  }
+  if (config.redis_cluster.length > 0) return { kind: 'cluster', nodes: parseAddresses(config.redis_cluster), ...password };
+  return { kind: 'single', url: config.redis_url };
 }

@@ -50,6 +50,7 @@ describe('NAMESPACE_DEFAULTS', () => {
       allow_presence_for_subscriber: false,
       history_size: 0,
       history_ttl: 0,
+      history_meta_ttl: 30 * 24 * 3_600_000,
       force_recovery: false,
       force_positioning: false,
       recovery_mode: 'stream',
