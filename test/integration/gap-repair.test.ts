@@ -64,8 +64,7 @@ describe('gap repair on the node (two nodes on the shared Redis)', () => {
     for (let i = 0; i < n; i++) {
       const c = await connectedClient(a.wsUrl);
       after(() => c.close());
-      const reply = await c.subscribe(channel);
-      assert.equal(reply.error, undefined, JSON.stringify(reply));
+      await c.subscribe(channel);
       clients.push(c);
     }
     return clients;
