@@ -64,10 +64,13 @@ export class SentinelSet {
     requireRedisServer();
     requireRedisSentinel();
     const dir = mkdtempSync(join(tmpdir(), 'canal-sentinel-'));
-    const set = new SentinelSet(dir, new RedisServerProcess(await freePort()), new RedisServerProcess(0), []);
+    // DEBUG SLEEP freezes a master in tests; only local connections may send DEBUG.
+    // A replica syncs at once (the default waits 5 s for more replicas to share one transfer).
+    const debug = ['--enable-debug-command', 'local', '--repl-diskless-sync-delay', '0'];
+    const set = new SentinelSet(dir, new RedisServerProcess(await freePort(), { args: debug }), new RedisServerProcess(0), []);
     try {
       await set.master.start();
-      const replica = new RedisServerProcess(await freePort(), { args: ['--replicaof', '127.0.0.1', String(set.master.port)] });
+      const replica = new RedisServerProcess(await freePort(), { args: [...debug, '--replicaof', '127.0.0.1', String(set.master.port)] });
       (set as { replica: RedisServerProcess }).replica = replica;
       await replica.start();
       await pollUntil(async () => String(await redisCommand(replica.url, ['INFO', 'replication'])).includes('master_link_status:up'), 'the replica synced');
@@ -105,6 +108,18 @@ export class SentinelSet {
   async masterPort(): Promise<number> {
     const [, port] = (await redisCommand(this.sentinels[0]!.url, ['SENTINEL', 'get-master-addr-by-name', SENTINEL_MASTER])) as [string, string];
     return Number(port);
+  }
+
+  /**
+   * Starts the server on `port` again (it was killed) as a replica of the current master, as the
+   * sentinels would make it after a while, and waits until it has synced.
+   */
+  async rejoin(port: number): Promise<void> {
+    const server = this.servers.find((s) => s.port === port);
+    if (!server) throw new Error(`no server on port ${port}`);
+    await server.start();
+    await redisCommand(server.url, ['REPLICAOF', '127.0.0.1', String(await this.masterPort())]);
+    await pollUntil(async () => String(await redisCommand(server.url, ['INFO', 'replication'])).includes('master_link_status:up'), `the server on ${port} synced`);
   }
 
   async stop(): Promise<void> {
