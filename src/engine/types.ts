@@ -162,12 +162,6 @@ export interface Broker {
   /** Delivers `message` to every node, this one included. Not ordered with publications. */
   publishControl(message: ControlMessage): Promise<void>;
 
-  /**
-   * The channels this node is subscribed to right now (what it re-subscribes after a broken
-   * link), for tests and metrics.
-   */
-  subscriptions(): ReadonlySet<string>;
-
   /** Stops; pending calls may fail. */
   close(): Promise<void>;
 }

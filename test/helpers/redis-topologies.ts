@@ -120,6 +120,16 @@ export class SentinelSet {
     await server.start();
     await redisCommand(server.url, ['REPLICAOF', '127.0.0.1', String(await this.masterPort())]);
     await pollUntil(async () => String(await redisCommand(server.url, ['INFO', 'replication'])).includes('master_link_status:up'), `the server on ${port} synced`);
+    // Each sentinel must see it as a healthy replica (not still down) before it can promote it.
+    await pollUntil(async () => {
+      for (const s of this.sentinels) {
+        const replicas = (await redisCommand(s.url, ['SENTINEL', 'REPLICAS', SENTINEL_MASTER])) as string[][];
+        const mine = replicas.map((r) => Object.fromEntries(r.flatMap((v, i) => (i % 2 === 0 ? [[v, r[i + 1]]] : []))))
+          .find((r) => Number(r.port) === port);
+        if (!mine || mine.flags !== 'slave' || mine['master-link-status'] !== 'ok') return false;
+      }
+      return true;
+    }, `every sentinel sees the server on ${port} as a healthy replica`, 20_000);
   }
 
   async stop(): Promise<void> {

@@ -131,6 +131,7 @@ export class MemoryBroker implements Broker {
     return { publications: pubs, position };
   }
 
+  /** The channels this node is subscribed to. */
   subscriptions(): ReadonlySet<string> {
     return this.#subscribed;
   }

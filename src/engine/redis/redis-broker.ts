@@ -161,6 +161,7 @@ export class RedisBroker implements Broker {
     }
   }
 
+  /** The channels this node asked for and has not given up: what a reconnect re-subscribes. */
   subscriptions(): ReadonlySet<string> {
     return this.#wanted;
   }
