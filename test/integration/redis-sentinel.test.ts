@@ -30,7 +30,7 @@ describe('Redis Sentinel failover under traffic (master, replica, 3 sentinels; t
       nodes = await startNodes(2, {
         prefix: testPrefix(),
         args: ['--redis-sentinels', set.sentinelList, '--redis-sentinel-master', SENTINEL_MASTER, '--redis-timeout', '500ms',
-          '--position-check-interval', '1s', '--insufficient-state-window', '500ms', '--log-level', 'warn'],
+          '--position-check-interval', '1s', '--insufficient-state-window', '500ms', '--log-level', 'info'],
       });
     } catch (err) {
       setupError = err as Error;
@@ -40,6 +40,19 @@ describe('Redis Sentinel failover under traffic (master, replica, 3 sentinels; t
     await Promise.all(nodes.map((n) => n.stop()));
     await set?.stop();
   });
+
+  /** Runs `traffic`; a failure carries the end of each node's log, which says what Redis did. */
+  async function withLogs<T>(traffic: Promise<T>): Promise<T> {
+    try {
+      return await traffic;
+    } catch (err) {
+      const logs = [
+        ...nodes.map((n) => `${n.name} log:\n${n.stderr.slice(-3000)}`),
+        ...(set?.sentinels ?? []).map((x) => `sentinel ${x.port} log:\n${x.output.slice(-2000)}`),
+      ];
+      throw new Error(`${(err as Error).message}\n${logs.join('\n')}`, { cause: err });
+    }
+  }
 
   function alive(): void {
     for (const n of nodes) assert.ok(n.alive, `${n.name} died: ${n.stderr.slice(-3000)}`);
@@ -54,13 +67,13 @@ describe('Redis Sentinel failover under traffic (master, replica, 3 sentinels; t
       await member(t, 'node 2 client 1', n2.protocolUrl, channel), await member(t, 'node 2 client 2', n2.protocolUrl, channel),
     ];
     const oldMaster = await set!.masterPort();
-    const report = await runTraffic({
-      nodes: [n1, n2], members, channel, count: 200, everyMs: 20, faultAfter: 60,
+    const report = await withLogs(runTraffic({
+      nodes: [n1, n2], members, channel, count: 200, everyMs: 20, faultAfter: 60, finalTimeoutMs: 30_000,
       fault: async () => {
         const master = set!.servers.find((s) => s.port === oldMaster)!;
         await master.kill('SIGKILL');
       },
-    });
+    }));
     t.diagnostic(`SIGKILL master: ${figures(report)}`);
     assert.notEqual(await set!.masterPort(), oldMaster, 'the sentinels promoted the replica');
     assert.deepEqual(report.problems, [], 'every acknowledged publication arrived once, in order, or its subscriber was told');
@@ -79,13 +92,13 @@ describe('Redis Sentinel failover under traffic (master, replica, 3 sentinels; t
       await member(t, 'node 1 client 1', n1.protocolUrl, channel), await member(t, 'node 2 client 1', n2.protocolUrl, channel),
     ];
     const master = await set!.masterPort();
-    const report = await runTraffic({
-      nodes: [n1, n2], members, channel, count: 300, everyMs: 20, faultAfter: 60,
+    const report = await withLogs(runTraffic({
+      nodes: [n1, n2], members, channel, count: 300, everyMs: 20, faultAfter: 60, finalTimeoutMs: 30_000,
       fault: async () => {
         // DEBUG SLEEP blocks this connection's answer too: send it and do not wait for the reply.
         void redisCommand(`redis://127.0.0.1:${master}/0`, ['DEBUG', 'SLEEP', '5'], 8000).catch(() => {});
       },
-    });
+    }));
     t.diagnostic(`DEBUG SLEEP 5 on the master: ${figures(report)}`);
     assert.notEqual(await set!.masterPort(), master, 'the sentinels promoted the replica');
     assert.deepEqual(report.problems, [], 'every acknowledged publication arrived once, in order, or its subscriber was told');
