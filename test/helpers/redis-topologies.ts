@@ -66,7 +66,8 @@ export class SentinelSet {
     const dir = mkdtempSync(join(tmpdir(), 'canal-sentinel-'));
     // DEBUG SLEEP freezes a master in tests; only local connections may send DEBUG.
     // A replica syncs at once (the default waits 5 s for more replicas to share one transfer).
-    const debug = ['--enable-debug-command', 'local', '--repl-diskless-sync-delay', '0'];
+    // A replica writes the RDB it receives into its directory: the temporary one, not the cwd.
+    const debug = ['--enable-debug-command', 'local', '--repl-diskless-sync-delay', '0', '--dir', dir];
     const set = new SentinelSet(dir, new RedisServerProcess(await freePort(), { args: debug }), new RedisServerProcess(0), []);
     try {
       await set.master.start();
