@@ -1,7 +1,8 @@
 /**
  * Makes sure of what the test suite needs before it runs, so `npm test` works on a fresh
  * machine: Debian's chromium (browser tests), python3-websockets for /usr/bin/python3 (interop
- * tests) and a Redis server on 127.0.0.1:6379 (Redis engine tests). What is missing is installed
+ * tests), a Redis server on 127.0.0.1:6379 (Redis engine tests), redis-cli (which makes the
+ * tests' private Redis Clusters) and redis-sentinel (the Sentinel tests start their own). What is missing is installed
  * or started when this process can (root on Debian); otherwise it fails naming what to install.
  * No test skips for want of a service.
  */
@@ -72,6 +73,11 @@ export async function ensureTestEnvironment(): Promise<void> {
   if (!pythonHasWebsockets()) packages.push('python3-websockets');
   const redisUp = await redisAnswers();
   if (!redisUp && !hasCommand('redis-server')) packages.push('redis-server');
+  // The Redis Cluster and Sentinel tests start private servers, and need these programs even
+  // when a Redis already answers on 6379 (redis-cli comes with redis-tools).
+  if (!hasCommand('redis-server') && !packages.includes('redis-server')) packages.push('redis-server');
+  if (!hasCommand('redis-cli')) packages.push('redis-tools');
+  if (!hasCommand('redis-sentinel')) packages.push('redis-sentinel');
 
   if (packages.length > 0) {
     if (!canInstall) {
@@ -94,6 +100,8 @@ export async function ensureTestEnvironment(): Promise<void> {
   const stillMissing = [
     existsSync(CHROMIUM) ? '' : `chromium (${CHROMIUM})`,
     pythonHasWebsockets() ? '' : `python3-websockets (for ${PYTHON})`,
+    hasCommand('redis-sentinel') ? '' : 'redis-sentinel (Debian package redis-sentinel)',
+    hasCommand('redis-cli') ? '' : 'redis-cli (Debian package redis-tools)',
   ].filter(Boolean);
   if (stillMissing.length > 0) throw new Error(`still missing after install: ${stillMissing.join(', ')}`);
 }

@@ -13,7 +13,7 @@ import { ConfigError, isLoopback, resolveConfig } from './config/resolve.js';
 import type { NamespaceOptions } from './config/namespaces.js';
 import { OPTIONS, type Config } from './config/schema.js';
 import { createMemoryEngine } from './engine/memory/memory-engine.js';
-import { createRedisEngine } from './engine/redis/redis-engine.js';
+import { createRedisEngine, redisTopology } from './engine/redis/redis-engine.js';
 import type { Engine } from './engine/types.js';
 import type { Handlers } from './handlers.js';
 import { ADMIN_PREFIX, adminEndpoint, adminOff, adminSettings, type AdminSettings } from './http/admin.js';
@@ -157,7 +157,7 @@ export class Canal {
       subscriptions: () => this.#node.hub.numSubscriptions,
     });
     this.#engine = engine ?? (this.config.engine === 'redis'
-      ? createRedisEngine({ url: this.config.redis_url, prefix: this.config.redis_prefix, timeoutMs: this.config.redis_timeout, logger: this.#log })
+      ? createRedisEngine({ topology: redisTopology(this.config), prefix: this.config.redis_prefix, timeoutMs: this.config.redis_timeout, logger: this.#log })
       : createMemoryEngine());
     this.#ownsEngine = engine === undefined;
     this.#node = new CanalNode(this.#engine, this.config, this.#log, VERSION, this.metrics);
@@ -313,7 +313,7 @@ export class Canal {
     this.#dispatcher.route('/stats', (_req, res) => {
       sendJson(res, 200, this.metrics.snapshot(), { 'cache-control': 'no-store' });
     });
-    const api = new ServerApi(this.#node, this.#log);
+    const api = new ServerApi(this.#node, this.#log, this.config.redis_timeout);
     this.#dispatcher.route(API_PREFIX, apiEndpoint(api, {
       key: this.apiKey,
       maxBodyBytes: this.config.max_message_bytes,

@@ -13,7 +13,7 @@ export { DisconnectCode, ErrorCode, UnsubscribeCode } from './protocol/codes.js'
 export { DisconnectError, ReplyError } from './protocol/errors.js';
 export type { ClientInfo, Publication, StreamPosition } from './protocol/types.js';
 export { createMemoryEngine, type MemoryEngineOptions } from './engine/memory/memory-engine.js';
-export { createRedisEngine, type RedisEngineOptions } from './engine/redis/redis-engine.js';
+export { createRedisEngine, type RedisAddress, type RedisEngineOptions, type RedisTopology } from './engine/redis/redis-engine.js';
 export { EngineUnavailableError, UnrecoverablePositionError } from './engine/types.js';
 export type {
   Broker, BrokerEventHandler, ControlMessage, Engine, NodeRegistry, NodeSummary, HistoryOptions, HistoryPage, HistoryQuery, PresenceManager, PresenceStats,

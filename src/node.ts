@@ -20,6 +20,8 @@ import { checkChannelName, namespaceOf } from './protocol/channel.js';
 import { DisconnectCode, ErrorCode } from './protocol/codes.js';
 import { ReplyError } from './protocol/errors.js';
 import type { ClientInfo, Publication, RawJson, StreamPosition } from './protocol/types.js';
+import { StreamTracker } from './stream-tracker.js';
+import { globMatcher } from './util/glob.js';
 import { KeyedLock } from './util/keyed-lock.js';
 
 /** What the node needs from a connected session (for the server API and the heartbeat). */
@@ -60,6 +62,11 @@ const ANNOUNCE_TTL_MS = 3 * ANNOUNCE_EVERY_MS;
 
 /** Control messages: server API actions on a user's connections, wherever they are. */
 export type UserAction =
+  | { readonly op: 'channels_request'; readonly user?: undefined; readonly id: string; readonly from: string; readonly pattern?: string }
+  | {
+    readonly op: 'channels_reply'; readonly user?: undefined; readonly id: string; readonly to: string; readonly node: string;
+    readonly name: string; readonly channels: Record<string, number>;
+  }
   | { readonly op: 'disconnect'; readonly user: string; readonly client?: string; readonly code: number; readonly reason: string }
   | { readonly op: 'subscribe'; readonly user: string; readonly client?: string; readonly channel: string }
   | { readonly op: 'unsubscribe'; readonly user: string; readonly client?: string; readonly channel: string }
@@ -83,6 +90,10 @@ export class CanalNode implements BrokerEventHandler {
   readonly #users = new Map<string, Set<SessionHandle>>();
   readonly #version: string;
   #announcer: NodeJS.Timeout | undefined;
+  /** Per channel with history and local subscribers: what was delivered; repairs gaps. */
+  readonly streams: StreamTracker;
+  /** Cluster-wide channels queries waiting for the other nodes' replies, by id. */
+  readonly #channelQueries = new Map<string, (reply: { node: string; name: string; channels: Record<string, number> }) => void>();
 
   constructor(engine: Engine, config: Config, log: Logger, version: string, metrics?: Metrics) {
     this.engine = engine;
@@ -94,11 +105,17 @@ export class CanalNode implements BrokerEventHandler {
     this.name = `${hostname()}_${config.port}`;
     // Dev mode adds the demo namespaces; namespaces from the configuration win.
     this.#namespaces = config.dev ? { ...devNamespaces(), ...config.namespaces } : { ...config.namespaces };
+    this.streams = new StreamTracker({
+      history: (channel, ns, query) => this.history(channel, ns, query),
+      deliver: (channel, pub, position) => this.#deliver(channel, pub, position),
+      positionedSubscribers: (channel) => this.#sessionsIn(channel).map((s) => () => s.insufficientState(channel)),
+    }, { checkIntervalMs: config.position_check_interval, disconnectWindowMs: config.insufficient_state_window, log });
   }
 
   /** Connects the node to its broker and starts announcing it to the others; call once before serving. */
   async start(): Promise<void> {
     await this.#broker.start(this);
+    this.streams.start();
     await this.#announce();
     this.#announcer = setInterval(() => void this.#announce(), ANNOUNCE_EVERY_MS);
     this.#announcer.unref();
@@ -107,6 +124,7 @@ export class CanalNode implements BrokerEventHandler {
   /** Stops announcing; the engine is closed by its owner. */
   stop(): void {
     clearInterval(this.#announcer);
+    this.streams.stop();
   }
 
   /** This node's figures, as the server API's info reports them. */
@@ -167,6 +185,10 @@ export class CanalNode implements BrokerEventHandler {
   // ---- broker events ----
 
   onPublication(channel: string, pub: Publication, position: StreamPosition): void {
+    this.streams.onPublication(channel, pub, position);
+  }
+
+  #deliver(channel: string, pub: Publication, position: StreamPosition): void {
     const delivered = this.hub.publish(channel, pub, position);
     this.#metrics?.delivered(pub.time === undefined ? 0 : Date.now() - pub.time, delivered);
   }
@@ -183,6 +205,14 @@ export class CanalNode implements BrokerEventHandler {
 
   onControl(message: ControlMessage): void {
     const action = message as unknown as UserAction;
+    if (action.op === 'channels_request') {
+      void this.#answerChannels(action.id, action.from, action.pattern);
+      return;
+    }
+    if (action.op === 'channels_reply') {
+      if (action.to === this.id) this.#channelQueries.get(action.id)?.({ node: action.node, name: action.name, channels: action.channels });
+      return;
+    }
     const targets = this.sessionsOf(action.user).filter((s) => action.client === undefined || s.id === action.client);
     for (const session of targets) {
       switch (action.op) {
@@ -209,12 +239,80 @@ export class CanalNode implements BrokerEventHandler {
   }
 
   onInsufficientState(channel?: string): void {
-    this.#log.warn({ channel }, 'broker may have lost publications; positioned subscribers will recover');
-    for (const session of [...this.#sessions.values()]) {
-      session.insufficientState(channel);
-      // The engine may have lost presence too (a restarted Redis keeps nothing): renew it now, not at the next tick.
-      session.refreshPresence();
+    // Repaired here, not by disconnecting: each channel is checked against its stream, and what
+    // is missing is read from history; only what history no longer has costs a 3010.
+    this.#log.warn({ channel, tracked: this.streams.size }, 'broker may have lost publications; checking channels against history');
+    this.streams.check(channel);
+    // The engine may have lost presence too (a restarted Redis keeps nothing): renew it now, not at the next tick.
+    for (const session of [...this.#sessions.values()]) session.refreshPresence();
+  }
+
+  /** Connected sessions subscribed to `channel` on this node. */
+  #sessionsIn(channel: string): SessionHandle[] {
+    const out: SessionHandle[] = [];
+    for (const session of this.#sessions.values()) {
+      for (const c of session.channels()) {
+        if (c === channel) {
+          out.push(session);
+          break;
+        }
+      }
     }
+    return out;
+  }
+
+  // ---- cluster-wide channels ----
+
+  /** This node's channels with local subscribers matching `match`, with their counts. */
+  localChannels(match: (channel: string) => boolean): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const channel of this.hub.channels()) if (match(channel)) out[channel] = this.hub.count(channel);
+    return out;
+  }
+
+  /** Answers another node's channels query (through the broker, to every node; the asker keeps it). */
+  async #answerChannels(id: string, from: string, pattern: string | undefined): Promise<void> {
+    if (from === this.id) return;
+    const match = pattern === undefined ? () => true : globMatcher(pattern);
+    const reply: UserAction = { op: 'channels_reply', id, to: from, node: this.id, name: this.name, channels: this.localChannels(match) };
+    try {
+      await this.#broker.publishControl(reply as unknown as ControlMessage);
+    } catch (err) {
+      this.#log.warn({ err }, 'could not answer a channels query');
+    }
+  }
+
+  /**
+   * The channels with subscribers on every live node, merged (counts summed). Asks the other
+   * nodes through the broker and waits for each (as the node registry lists them) up to
+   * `timeoutMs`; nodes that did not answer in time are listed in `missing`.
+   */
+  async clusterChannels(pattern: string | undefined, timeoutMs: number): Promise<{ channels: Record<string, number>; missing: string[] }> {
+    const merged = this.localChannels(pattern === undefined ? () => true : globMatcher(pattern));
+    const others = (await this.engine.nodes.list()).filter((n) => n.uid !== this.id);
+    if (others.length === 0) return { channels: merged, missing: [] };
+    const id = randomUUID();
+    const waiting = new Map(others.map((n) => [n.uid, n.name]));
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.#channelQueries.set(id, (reply) => {
+        if (!waiting.delete(reply.node)) return;
+        for (const [channel, n] of Object.entries(reply.channels)) merged[channel] = (merged[channel] ?? 0) + n;
+        if (waiting.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    try {
+      const request: UserAction = pattern === undefined ? { op: 'channels_request', id, from: this.id } : { op: 'channels_request', id, from: this.id, pattern };
+      await this.#broker.publishControl(request as unknown as ControlMessage);
+      await done;
+    } finally {
+      this.#channelQueries.delete(id);
+    }
+    return { channels: merged, missing: [...waiting.values()] };
   }
 
   // ---- operations ----
@@ -229,9 +327,13 @@ export class CanalNode implements BrokerEventHandler {
     });
   }
 
-  /** Reads `channel`'s history (the namespace must keep history; the caller checks). */
+  /**
+   * Reads `channel`'s history (the namespace must keep history; the caller checks). A read of a
+   * never-published channel keeps the epoch it hands out for three position-check intervals,
+   * and each check of a channel with subscribers renews it; nothing else is left behind.
+   */
   history(channel: string, ns: NamespaceOptions, query: Omit<HistoryQuery, 'history'>): Promise<HistoryPage> {
-    return this.#broker.history(channel, { ...query, history: historyOf(ns) });
+    return this.#broker.history(channel, { ...query, history: historyOf(ns), emptyTtlMs: 3 * this.#config.position_check_interval });
   }
 
   removeHistory(channel: string): Promise<void> {
@@ -269,12 +371,25 @@ export class CanalNode implements BrokerEventHandler {
         undo();
         throw err;
       }
+      // Channels with history are tracked from the stream's top, read after the broker subscribed.
+      const ns = this.namespace(channel);
+      if (ns && ns.history_size > 0) {
+        try {
+          await this.streams.track(channel, ns);
+        } catch (err) {
+          undo();
+          await this.#broker.unsubscribe(channel).catch(() => {});
+          throw err;
+        }
+      }
     });
   }
 
   #unsubscribe(channel: string, remove: () => boolean): Promise<void> {
     return this.#locks.run(channel, async () => {
-      if (remove()) await this.#broker.unsubscribe(channel);
+      if (!remove()) return;
+      this.streams.untrack(channel);
+      await this.#broker.unsubscribe(channel);
     });
   }
 
@@ -348,11 +463,14 @@ export class CanalNode implements BrokerEventHandler {
 
   /** Sizes of internal maps, for tests that prove nothing is left behind. */
   internalSizes(): Record<string, number> {
-    return { sessions: this.#sessions.size, users: this.#users.size, hubChannels: this.hub.numChannels, locks: this.#locks.size };
+    return {
+      sessions: this.#sessions.size, users: this.#users.size, hubChannels: this.hub.numChannels, locks: this.#locks.size,
+      trackedStreams: this.streams.size, channelQueries: this.#channelQueries.size,
+    };
   }
 }
 
 /** The history settings of a namespace as the engine takes them. */
 export function historyOf(ns: NamespaceOptions): HistoryOptions {
-  return { size: ns.history_size, ttlMs: ns.history_ttl };
+  return { size: ns.history_size, ttlMs: ns.history_ttl, metaTtlMs: ns.history_meta_ttl };
 }

@@ -93,7 +93,7 @@ export async function serve(io: CliIo, argv: readonly string[]): Promise<number>
       address = await canal.listen();
     } catch (err) {
       if (err instanceof EngineUnavailableError) {
-        io.err(`canal: ${err.message}; is Redis running? (check --redis-url or CANAL_REDIS_URL)`);
+        io.err(`canal: ${err.message}; is Redis running? (check --redis-url, --redis-sentinels or --redis-cluster)`);
         await canal.close();
         return ExitCode.Failure;
       }

@@ -26,8 +26,10 @@ export interface NamespaceOptions {
   allow_presence_for_subscriber: boolean;
   /** Publications kept per channel; 0 keeps none (no offsets, no recovery). */
   history_size: number;
-  /** How long a publication is kept, in ms; the stream and its epoch are forgotten this long after the last publish. */
+  /** How long a publication is kept, in ms. */
   history_ttl: number;
+  /** How long the stream's offset and epoch are kept after its last publish, in ms (at least history_ttl). */
+  history_meta_ttl: number;
   /** Every subscription is recoverable, whatever the client asked. */
   force_recovery: boolean;
   /** Every subscription is positioned (offsets checked for gaps), whatever the client asked. */
@@ -54,6 +56,7 @@ export const NAMESPACE_DEFAULTS: Readonly<NamespaceOptions> = {
   allow_presence_for_subscriber: false,
   history_size: 0,
   history_ttl: 0,
+  history_meta_ttl: 30 * 24 * 3_600_000,
   force_recovery: false,
   force_positioning: false,
   recovery_mode: 'stream',
@@ -75,7 +78,8 @@ export const NAMESPACE_DOCS: Readonly<Record<keyof NamespaceOptions, string>> = 
   allow_presence_for_anonymous: 'Connections without a user may read presence.',
   allow_presence_for_subscriber: 'Subscribers of the channel may read its presence.',
   history_size: 'Publications kept per channel (0: no history, no offsets, no recovery).',
-  history_ttl: 'How long a publication is kept; the stream (and its epoch) is forgotten this long after its last publication.',
+  history_ttl: 'How long a publication is kept (and how long a latest-value channel keeps its last value).',
+  history_meta_ttl: 'How long the stream\'s offset and epoch are kept after its last publication (at least history_ttl), so a quiet channel keeps its epoch and recovery across the quiet time succeeds.',
   force_recovery: 'Make every subscription recoverable, whatever the client asked.',
   force_positioning: 'Make every subscription positioned (gaps detected), whatever the client asked.',
   recovery_mode: '"stream": recovery returns every missed publication; "cache": only the latest one (latest-value channels).',
@@ -97,6 +101,7 @@ const FIELD_PARSERS: { readonly [K in keyof NamespaceOptions]: Parser<NamespaceO
   allow_presence_for_subscriber: boolean,
   history_size: integer(0, 1_000_000),
   history_ttl: duration(0, 30 * 24 * 3_600_000),
+  history_meta_ttl: duration(1000, 365 * 24 * 3_600_000),
   force_recovery: boolean,
   force_positioning: boolean,
   recovery_mode: oneOf(['stream', 'cache'] as const),
@@ -142,6 +147,9 @@ export function contradictions(ns: NamespaceOptions): string[] {
   const out: string[] = [];
   if (ns.history_size > 0 && ns.history_ttl === 0) out.push('history_size is set but history_ttl is 0: set how long publications are kept');
   if (ns.history_size === 0 && ns.history_ttl > 0) out.push('history_ttl is set but history_size is 0: set how many publications are kept');
+  if (ns.history_size > 0 && ns.history_meta_ttl < ns.history_ttl) {
+    out.push('history_meta_ttl is shorter than history_ttl: the offset and epoch must outlive the publications; raise history_meta_ttl');
+  }
   if (ns.history_size === 0 && (ns.force_recovery || ns.recovery_mode === 'cache')) {
     out.push('recovery needs history: set history_size and history_ttl, or turn off force_recovery / recovery_mode "cache"');
   }

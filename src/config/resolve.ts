@@ -181,6 +181,20 @@ function crossChecks(config: Config): ConfigProblem[] {
       message: `${set} is set but ${missing} is not: the admin page needs both (admin_secret: 32+ random characters that sign its cookies)`,
     });
   }
+  if (config.redis_sentinels.length > 0 && config.redis_cluster.length > 0) {
+    out.push({
+      key: 'redis_cluster',
+      source: { kind: 'combination' },
+      message: 'redis_sentinels and redis_cluster are both set: canal talks to a Sentinel-managed Redis or to a Redis Cluster, not both; keep one',
+    });
+  }
+  if (config.engine !== 'redis' && (config.redis_sentinels.length > 0 || config.redis_cluster.length > 0)) {
+    out.push({
+      key: config.redis_cluster.length > 0 ? 'redis_cluster' : 'redis_sentinels',
+      source: { kind: 'combination' },
+      message: `is set but engine is "${config.engine}": set engine to "redis" (--engine redis) to use it`,
+    });
+  }
   return out;
 }
 

@@ -161,7 +161,7 @@ export const OPTIONS = {
     parse: oneOf(['memory', 'redis'] as const),
     default: 'memory' as 'memory' | 'redis',
     arg: 'NAME',
-    doc: 'Where publications, history and presence live: "memory" (one process, no setup) or "redis" (several nodes share one Redis).',
+    doc: 'Where publications, history and presence live: "memory" (one process, no setup) or "redis" (several nodes share one Redis, a Sentinel-managed Redis or a Redis Cluster).',
   }),
   redis_url: option({
     parse: text('a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0', /^rediss?:\/\/\S+$/),
@@ -174,6 +174,36 @@ export const OPTIONS = {
     default: 'canal',
     arg: 'PREFIX',
     doc: 'Prefix of every Redis key and pub/sub channel canal uses (nodes that share channels share it).',
+  }),
+  redis_sentinels: option({
+    parse: list(text('a sentinel address host:port such as 10.0.0.5:26379', /^[A-Za-z0-9.\-]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/, 300)),
+    default: [] as string[],
+    arg: 'ADDRS',
+    doc: 'Redis Sentinel addresses (comma-separated host:port); when set, the redis engine asks them for the master named by redis_sentinel_master and follows failovers (redis_url is then not used).',
+  }),
+  redis_sentinel_master: option({
+    parse: text('a Sentinel master name (1-128 of A-Z a-z 0-9 _ - .)', /^[A-Za-z0-9_\-.]{1,128}$/),
+    default: 'mymaster',
+    arg: 'NAME',
+    doc: 'The master name the sentinels monitor (their "sentinel monitor NAME ...").',
+  }),
+  redis_sentinel_password: option({
+    parse: optional(text('a password with no spaces', /^\S+$/)),
+    default: undefined as string | undefined,
+    arg: 'PASSWORD',
+    doc: 'Password of the sentinels themselves (their requirepass), when they have one.',
+  }),
+  redis_cluster: option({
+    parse: list(text('a cluster node address host:port such as 10.0.0.5:7000', /^[A-Za-z0-9.\-]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/, 300)),
+    default: [] as string[],
+    arg: 'ADDRS',
+    doc: 'Redis Cluster seed nodes (comma-separated host:port, Redis >= 7); when set, channels are spread over the cluster\'s masters with sharded pub/sub (redis_url is then not used).',
+  }),
+  redis_password: option({
+    parse: optional(text('a password with no spaces', /^\S+$/)),
+    default: undefined as string | undefined,
+    arg: 'PASSWORD',
+    doc: 'Password of the Redis servers found through redis_sentinels or redis_cluster (with redis_url, put it in the URL).',
   }),
   redis_timeout: option({
     parse: duration(100, 60_000),
@@ -246,6 +276,18 @@ export const OPTIONS = {
     default: 60_000,
     arg: 'DURATION',
     doc: 'A presence entry not refreshed by its connection within this time disappears (the node refreshes every ping interval).',
+  }),
+  position_check_interval: option({
+    parse: duration(1000, 3_600_000),
+    default: 40_000,
+    arg: 'DURATION',
+    doc: 'How often a node checks, per channel with history and local subscribers, that it has delivered up to the top of the stream, so a lost publication with no later one is found too (and repaired from history).',
+  }),
+  insufficient_state_window: option({
+    parse: duration(0, 600_000),
+    default: 2000,
+    arg: 'DURATION',
+    doc: 'When a gap cannot be repaired from history (trimmed, or a new epoch), the channel\'s positioned subscribers are disconnected with 3010 spread over this window with jitter, and its live delivery waits until the window ends.',
   }),
   recovery_max_publications: option({
     parse: integer(1, 1_000_000),

@@ -19,8 +19,13 @@ export interface PublicationInput {
 export interface HistoryOptions {
   /** At most this many publications are kept. */
   readonly size: number;
-  /** A publication is kept this long; the whole stream (and its epoch) is forgotten this long after the last publish. */
+  /** A publication is kept this long. */
   readonly ttlMs: number;
+  /**
+   * The stream's offset and epoch are kept this long after its last publish (default `ttlMs`),
+   * so a quiet channel keeps its epoch after its publications expired.
+   */
+  readonly metaTtlMs?: number;
 }
 
 export interface PublishOptions {
@@ -42,6 +47,12 @@ export interface HistoryQuery {
   readonly reverse?: boolean;
   /** The channel's history options, so an engine can expire and trim on read. */
   readonly history: HistoryOptions;
+  /**
+   * A read of a stream that has no publication yet hands out an epoch that a first publish must
+   * keep; that epoch (and nothing else) is kept this long after each such read (default
+   * `history.ttlMs`). Short, so reading never-published channels leaves nothing for long.
+   */
+  readonly emptyTtlMs?: number;
 }
 
 export interface HistoryPage {
@@ -112,7 +123,8 @@ export interface BrokerEventHandler {
   onLeave(channel: string, info: ClientInfo): void;
   /**
    * The broker may have lost deliveries for `channel` (or for every channel when undefined),
-   * e.g. its connection to Redis dropped. Positioned subscribers must recover.
+   * e.g. its connection to Redis dropped and came back (re-subscribed). The node checks those
+   * channels against their streams and repairs what is missing.
    */
   onInsufficientState(channel?: string): void;
   /** A control message from any node (this one included). */
@@ -149,7 +161,7 @@ export interface Broker {
 
   /**
    * Reads `channel`'s history. Without a stream (never published, or expired) the position is
-   * offset 0 with a fresh epoch, which later publishes keep. Throws
+   * offset 0 with a fresh epoch, which a publish within `query.emptyTtlMs` keeps. Throws
    * {@link UnrecoverablePositionError} when `since` does not fit the stream.
    */
   history(channel: string, query: HistoryQuery): Promise<HistoryPage>;
@@ -157,7 +169,7 @@ export interface Broker {
   /** Forgets `channel`'s publications; its offset and epoch are kept, so positions stay valid. */
   removeHistory(channel: string): Promise<void>;
 
-  /** Delivers `message` to every node, this one included. */
+  /** Delivers `message` to every node, this one included. Not ordered with publications. */
   publishControl(message: ControlMessage): Promise<void>;
 
   /** Stops; pending calls may fail. */

@@ -62,10 +62,13 @@ const SLICE_MS = 5;
 export class ServerApi {
   readonly #node: CanalNode;
   readonly #log: Logger;
+  readonly #channelsTimeoutMs: number;
 
-  constructor(node: CanalNode, log: Logger) {
+  /** `channelsTimeoutMs`: how long the cluster-wide `channels` call waits for the other nodes. */
+  constructor(node: CanalNode, log: Logger, channelsTimeoutMs = 1000) {
     this.#node = node;
     this.#log = log;
+    this.#channelsTimeoutMs = channelsTimeoutMs;
   }
 
   /**
@@ -180,15 +183,12 @@ export class ServerApi {
         if (pattern !== undefined && pattern.length > MAX_GLOB_LENGTH) {
           throw new BadParamsError(`bad request: channels.pattern is longer than ${MAX_GLOB_LENGTH} characters`);
         }
-        const match = pattern === undefined ? () => true : globMatcher(pattern);
+        // Every node is asked through the broker and the answers merged; nodes that did not
+        // answer within redis_timeout are named in missing_nodes (the answer is then partial).
+        const { channels, missing } = await node.clusterChannels(pattern, this.#channelsTimeoutMs);
         const out: Record<string, { num_clients: number }> = {};
-        const slice = new TimeSlice(SLICE_MS);
-        for (const channel of [...node.hub.channels()]) {
-          if (slice.due()) await slice.yield();
-          const n = node.hub.count(channel); // 0 when its last subscriber left while the loop yielded
-          if (n > 0 && match(channel)) out[channel] = { num_clients: n };
-        }
-        return JSON.stringify({ channels: out });
+        for (const [channel, n] of Object.entries(channels)) out[channel] = { num_clients: n };
+        return JSON.stringify(missing.length > 0 ? { channels: out, incomplete: true, missing_nodes: missing } : { channels: out });
       }
       case 'info': {
         return JSON.stringify({ nodes: await node.nodes() });

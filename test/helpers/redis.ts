@@ -105,16 +105,32 @@ export function requireRedisServer(): void {
   }
 }
 
+/** Every child process the helpers started, killed when the test process exits however it exits. */
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+/** Options of a private Redis process: more arguments, or another program (redis-sentinel). */
+export interface RedisProcessOptions {
+  /** Arguments after the port, bind and persistence ones (e.g. `--replicaof 127.0.0.1 7000`). */
+  readonly args?: readonly string[];
+  /** Run this instead: `[program, ...arguments]`, the port not added (e.g. a sentinel's config file). */
+  readonly command?: readonly [string, ...string[]];
+}
+
 /** A private redis-server child process (no persistence) on a fixed port, which survives restarts. */
 export class RedisServerProcess {
   readonly port: number;
   readonly url: string;
+  readonly #options: RedisProcessOptions;
   #child: ChildProcess | undefined;
   #output = '';
 
-  constructor(port: number) {
+  constructor(port: number, options: RedisProcessOptions = {}) {
     this.port = port;
     this.url = `redis://127.0.0.1:${port}/0`;
+    this.#options = options;
   }
 
   /** Whether the process is running (it may be stopped with SIGSTOP). */
@@ -132,15 +148,17 @@ export class RedisServerProcess {
     if (this.running) throw new Error(`redis-server on port ${this.port} is already running`);
     requireRedisServer();
     this.#output = '';
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const [program, ...args] = this.#options.command
+      ?? ['redis-server', '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(this.#options.args ?? [])];
+    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
     this.#child = child;
     child.stdout!.on('data', (d: Buffer) => (this.#output += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (this.#output += d.toString()));
     const exited = new Promise<never>((_, reject) => {
-      child.once('exit', (code, signal) => reject(new Error(`redis-server on port ${this.port} exited (${code ?? signal}) while starting: ${this.#output}`)));
-      child.once('error', (err) => reject(new Error(`cannot run redis-server: ${err.message}`)));
+      child.once('exit', (code, signal) => reject(new Error(`${program} on port ${this.port} exited (${code ?? signal}) while starting: ${this.#output}`)));
+      child.once('error', (err) => reject(new Error(`cannot run ${program}: ${err.message}`)));
     });
     exited.catch(() => {});
     await Promise.race([waitForRedis(this.port, timeoutMs), exited]);

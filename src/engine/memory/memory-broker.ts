@@ -1,8 +1,9 @@
 /**
  * The in-memory Broker: one process, no setup. Publications are delivered synchronously, in
- * publish order, to the handler for subscribed channels; history streams live in a Map and are
- * forgotten `history.ttlMs` after their last publish (a later publish starts a new epoch, so
- * recovery across the gap answers recovered: false). A restart loses every stream, and so
+ * publish order, to the handler for subscribed channels; history streams live in a Map: each
+ * publication is kept `history.ttlMs`, the stream's offset and epoch `history.metaTtlMs` after
+ * its last publish (a later publish then starts a new epoch, so recovery across the gap answers
+ * recovered: false). A read of a never-published channel keeps only its epoch, `emptyTtlMs`. A restart loses every stream, and so
  * every epoch changes, as the delivery guarantees require.
  */
 import { randomBytes } from 'node:crypto';
@@ -76,12 +77,13 @@ export class MemoryBroker implements Broker {
     let position: StreamPosition = { offset: 0, epoch: '' };
     const { size, ttlMs } = options.history;
     if (size > 0) {
-      const stream = this.#liveStream(channel, now, ttlMs);
+      const stream = this.#liveStream(channel, now, 0);
       stream.top += 1;
       pub = { ...pub, offset: stream.top };
       stream.entries.push({ pub, expiresAt: now + ttlMs });
       if (stream.entries.length > size) stream.entries.splice(0, stream.entries.length - size);
-      stream.expiresAt = now + ttlMs;
+      stream.expiresAt = now + Math.max(ttlMs, options.history.metaTtlMs ?? ttlMs);
+      this.#streamExpiry.schedule(channel, stream.expiresAt);
       position = { offset: stream.top, epoch: stream.epoch };
     }
     if (key !== undefined) {
@@ -111,7 +113,7 @@ export class MemoryBroker implements Broker {
 
   async history(channel: string, query: HistoryQuery): Promise<HistoryPage> {
     const now = this.#now();
-    const stream = this.#liveStream(channel, now, query.history.ttlMs);
+    const stream = this.#liveStream(channel, now, query.emptyTtlMs ?? query.history.ttlMs);
     dropExpired(stream, now);
     const position = { offset: stream.top, epoch: stream.epoch };
     const { since, limit, reverse = false } = query;
@@ -127,6 +129,11 @@ export class MemoryBroker implements Broker {
     if (reverse) pubs = pubs.reverse();
     if (limit > 0) pubs = pubs.slice(0, limit);
     return { publications: pubs, position };
+  }
+
+  /** The channels this node is subscribed to. */
+  subscriptions(): ReadonlySet<string> {
+    return this.#subscribed;
   }
 
   async removeHistory(channel: string): Promise<void> {
@@ -169,16 +176,21 @@ export class MemoryBroker implements Broker {
     };
   }
 
-  /** The channel's stream, created (new epoch) when absent or expired; its expiry is scheduled. */
-  #liveStream(channel: string, now: number, ttlMs: number): Stream {
+  /**
+   * The channel's stream, created (new epoch) when absent or expired. A stream with no
+   * publication yet lives at least `emptyTtlMs` more (the epoch a reader was handed).
+   */
+  #liveStream(channel: string, now: number, emptyTtlMs: number): Stream {
     let stream = this.#streams.get(channel);
     if (stream && stream.expiresAt <= now) {
       this.#streams.delete(channel);
       stream = undefined;
     }
     if (!stream) {
-      stream = { epoch: newEpoch(), top: 0, entries: [], expiresAt: now + ttlMs };
+      stream = { epoch: newEpoch(), top: 0, entries: [], expiresAt: now + emptyTtlMs };
       this.#streams.set(channel, stream);
+    } else if (stream.top === 0) {
+      stream.expiresAt = Math.max(stream.expiresAt, now + emptyTtlMs);
     }
     this.#streamExpiry.schedule(channel, stream.expiresAt);
     return stream;

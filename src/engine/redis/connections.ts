@@ -1,17 +1,36 @@
 /**
  * The two Redis connections a node needs — one for commands and scripts, one in subscriber
- * mode — with the settings that keep a node serving while Redis is away: every command has a
- * timeout, nothing queues while disconnected (calls fail at once with a temporary error), and
- * ioredis reconnects by itself and restores pub/sub subscriptions.
+ * mode — to one of three set-ups: a single Redis (a URL), a Redis whose master is found and
+ * followed through Sentinel, or a Redis Cluster (sharded pub/sub). Settings keep a node serving
+ * while Redis is away: every command has a timeout, nothing queues while disconnected (calls fail
+ * at once with a temporary error), and ioredis reconnects by itself. Pub/sub subscriptions are
+ * restored by the broker, not by ioredis (see RedisBroker), so only channels still wanted are.
  */
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../../log.js';
 import { EngineUnavailableError } from '../types.js';
 
+/** A host and port of a sentinel or cluster node. */
+export interface RedisAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Where Redis is. */
+export type RedisTopology =
+  /** One Redis: redis://[user:password@]host:port/db */
+  | { readonly kind: 'single'; readonly url: string }
+  /** The master named `master`, as the sentinels report it; followed across failovers. */
+  | {
+    readonly kind: 'sentinel'; readonly sentinels: readonly RedisAddress[]; readonly master: string;
+    readonly password?: string; readonly sentinelPassword?: string;
+  }
+  /** A Redis Cluster (>= 7), found from any of its nodes; publications use sharded pub/sub. */
+  | { readonly kind: 'cluster'; readonly nodes: readonly RedisAddress[]; readonly password?: string };
+
 export interface RedisConnectionOptions {
-  /** redis://[user:password@]host:port/db */
-  readonly url: string;
+  readonly topology: RedisTopology;
   /** Every command's timeout, and the time to connect at start. */
   readonly timeoutMs: number;
   readonly log: Logger;
@@ -38,9 +57,36 @@ export function unavailable(what: string, err: unknown): EngineUnavailableError 
   return new EngineUnavailableError(`Redis ${what} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
+/** `host:port` strings (as the config has them) as addresses; throws on a malformed one. */
+export function parseAddresses(list: readonly string[]): RedisAddress[] {
+  return list.map((s) => {
+    const i = s.lastIndexOf(':');
+    const port = Number(s.slice(i + 1));
+    if (i <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`not a host:port address: ${JSON.stringify(s)}`);
+    return { host: s.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port };
+  });
+}
+
+/** Where the topology points, for messages (no passwords). */
+export function describeTopology(t: RedisTopology): string {
+  const list = (a: readonly RedisAddress[]): string => a.map((x) => `${x.host}:${x.port}`).join(',');
+  switch (t.kind) {
+    case 'single': return `Redis at ${redactUrl(t.url)}`;
+    case 'sentinel': return `the Redis master "${t.master}" through the sentinels ${list(t.sentinels)}`;
+    case 'cluster': return `the Redis Cluster at ${list(t.nodes)}`;
+  }
+}
+
 export class RedisConnections {
+  /**
+   * Commands and scripts. With a cluster this is an ioredis Cluster, which has the same command
+   * methods and routes each call to the slot of its first key.
+   */
   readonly command: Redis;
+  /** Pub/sub (SUBSCRIBE, and SSUBSCRIBE with a cluster). */
   readonly subscriber: Redis;
+  /** Whether channels use sharded pub/sub (SPUBLISH/SSUBSCRIBE): with a cluster. */
+  readonly sharded: boolean;
   readonly #options: RedisConnectionOptions;
   #started = false;
   /** Set once both connections were ready; before that, errors are kept for the start failure. */
@@ -49,17 +95,59 @@ export class RedisConnections {
 
   constructor(options: RedisConnectionOptions) {
     this.#options = options;
-    const connect = (connectionName: string): Redis => new Redis(options.url, {
-      connectionName,
+    const topology = options.topology;
+    this.sharded = topology.kind === 'cluster';
+    const perServer = {
       lazyConnect: true,
       commandTimeout: options.timeoutMs,
       connectTimeout: options.timeoutMs,
-      enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      autoResubscribe: true,
+      // The broker re-subscribes what it still wants (issue 13 item 7: ioredis would restore
+      // channels that were given up while Redis was away).
+      autoResubscribe: false,
+      // A master demoted by a failover answers writes with READONLY: go find the new one.
+      reconnectOnError: (err: Error): 1 | false => (err.message.startsWith('READONLY') ? 1 : false),
+    };
+    const common = {
+      ...perServer,
+      enableOfflineQueue: false,
       // Reconnect forever, backing off to 2 s between attempts.
       retryStrategy: (times: number) => Math.min(100 * times, 2000),
-    });
+    };
+    const connect = (connectionName: string): Redis => {
+      if (topology.kind === 'single') return new Redis(topology.url, { ...common, connectionName });
+      if (topology.kind === 'sentinel') {
+        const sentinelOptions = {
+          ...common,
+          connectionName,
+          sentinels: topology.sentinels.map((a) => ({ host: a.host, port: a.port })),
+          name: topology.master,
+          role: 'master' as const,
+          sentinelCommandTimeout: options.timeoutMs,
+          sentinelRetryStrategy: (times: number) => Math.min(100 * times, 2000),
+          // Sentinel announces a new master on +switch-master; reconnect at once rather than
+          // waiting for the old master's connection to fail.
+          failoverDetector: true,
+          ...(topology.password !== undefined ? { password: topology.password } : {}),
+          ...(topology.sentinelPassword !== undefined ? { sentinelPassword: topology.sentinelPassword } : {}),
+        };
+        return new Redis(sentinelOptions);
+      }
+      const cluster = new Cluster(topology.nodes.map((a) => ({ host: a.host, port: a.port })), {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        shardedSubscribers: true,
+        clusterRetryStrategy: (times: number) => Math.min(100 * times, 2000),
+        slotsRefreshTimeout: options.timeoutMs,
+        // A node that restarts with the same slots comes back without a topology change.
+        clusterNodeRetryStrategy: (times: number) => Math.min(100 * times, 2000),
+        retryDelayOnTryAgain: 50,
+        retryDelayOnClusterDown: 100,
+        redisOptions: { ...perServer, connectionName, ...(topology.password !== undefined ? { password: topology.password } : {}) },
+      });
+      // Same command surface (RedisCommander); the broker never uses a Redis-only method on it.
+      return cluster as unknown as Redis;
+    };
     this.command = connect('canal-commands');
     this.subscriber = connect('canal-subscriber');
     const sources: string[] = [];
@@ -68,12 +156,23 @@ export class RedisConnections {
       sources.push(lua);
       this.command.defineCommand(name, { numberOfKeys: script.keys, lua });
     }
-    // Load the scripts whenever the connection is (re)established, before any call: a Redis that
-    // restarted has none, and EVALSHA falling back to EVAL one call at a time could let a later
-    // pipelined publish run before an earlier one.
-    this.command.on('ready', () => {
-      for (const lua of sources) this.command.script('LOAD', lua).catch(() => {});
-    });
+    // Load the scripts whenever a connection is (re)established, before any call: a Redis that
+    // restarted (or a replica just promoted) has none, and EVALSHA falling back to EVAL one call
+    // at a time could let a later pipelined publish run before an earlier one.
+    const load = (conn: Redis): void => {
+      for (const lua of sources) conn.script('LOAD', lua).catch(() => {});
+    };
+    if (this.command instanceof Cluster) {
+      const cluster = this.command as Cluster;
+      cluster.on('ready', () => {
+        for (const node of cluster.nodes('master')) load(node);
+      });
+      cluster.on('+node', (node: Redis) => {
+        node.once('ready', () => load(node));
+      });
+    } else {
+      this.command.on('ready', () => load(this.command));
+    }
     let warned = false;
     for (const [role, conn] of [['commands', this.command], ['subscriber', this.subscriber]] as const) {
       conn.on('error', (err: Error) => {
@@ -90,20 +189,24 @@ export class RedisConnections {
   }
 
   /**
-   * Connects both connections. Throws EngineUnavailableError (naming the URL, without its
-   * password) when Redis does not answer within the timeout.
+   * Connects both connections. Throws EngineUnavailableError (naming where Redis was looked for,
+   * without passwords) when Redis does not answer within the timeout.
    */
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
+    const timeout = new Promise<never>((_, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer within ${this.#options.timeoutMs} ms`)), this.#options.timeoutMs * 2);
+      timer.unref();
+    });
     try {
-      await Promise.all([this.command.connect(), this.subscriber.connect()]);
+      await Promise.race([Promise.all([this.command.connect(), this.subscriber.connect()]), timeout]);
       this.#connected = true;
     } catch (err) {
       this.command.disconnect();
       this.subscriber.disconnect();
       const cause = this.#lastError ?? (err as Error);
-      throw new EngineUnavailableError(`cannot reach Redis at ${redactUrl(this.#options.url)} (${cause.message})`, { cause });
+      throw new EngineUnavailableError(`cannot reach ${describeTopology(this.#options.topology)} (${cause.message})`, { cause });
     }
   }
 

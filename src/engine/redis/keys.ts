@@ -1,11 +1,14 @@
 /**
- * Redis key and pub/sub channel names, all under one prefix. Per-channel keys carry the channel
- * in a hash tag ({...}) so that the keys one script touches share a slot — a precondition for
- * Redis Cluster, which canal does not support yet (it connects to one Redis).
+ * Redis key and pub/sub channel names, all under one prefix. Every key of one channel, and its
+ * pub/sub channel, carries the channel in a hash tag (`{chat:lobby}`), so that they share one
+ * Redis Cluster slot: the Lua scripts touch that slot only, and a sharded publish (SPUBLISH) from
+ * inside the script goes to the shard that holds the stream. Channel names cannot contain braces
+ * (src/protocol/channel.ts), so the tag is always the whole channel name. The node registry's two
+ * keys share the tag `{nodes}`.
  */
 export class RedisKeys {
   readonly prefix: string;
-  /** The pub/sub channel every node listens to for control messages. */
+  /** The pub/sub channel every node listens to for control messages (plain PUBLISH: every shard). */
   readonly control: string;
   /** Hash: node uid -> summary JSON. */
   readonly nodes: string;
@@ -16,9 +19,9 @@ export class RedisKeys {
   constructor(prefix: string) {
     this.prefix = prefix;
     this.control = `${prefix}.control`;
-    this.nodes = `${prefix}.nodes`;
-    this.nodesSeen = `${prefix}.nodes.seen`;
-    this.#pubsubPrefix = `${prefix}.ch.`;
+    this.nodes = `${prefix}.{nodes}`;
+    this.nodesSeen = `${prefix}.{nodes}.seen`;
+    this.#pubsubPrefix = `${prefix}.ch.{`;
   }
 
   stream(channel: string): string {
@@ -47,11 +50,11 @@ export class RedisKeys {
 
   /** The pub/sub channel that carries `channel`'s publications, joins and leaves. */
   pubsub(channel: string): string {
-    return `${this.#pubsubPrefix}${channel}`;
+    return `${this.#pubsubPrefix}${channel}}`;
   }
 
   /** The canal channel of a pub/sub channel name, or undefined when it is not one of ours. */
   channelOf(pubsub: string): string | undefined {
-    return pubsub.startsWith(this.#pubsubPrefix) ? pubsub.slice(this.#pubsubPrefix.length) : undefined;
+    return pubsub.startsWith(this.#pubsubPrefix) && pubsub.endsWith('}') ? pubsub.slice(this.#pubsubPrefix.length, -1) : undefined;
   }
 }

@@ -1,10 +1,12 @@
 /**
- * The Redis Broker: several canal nodes share channels through one Redis. Publishing is one
- * Lua script (publish.lua) that bumps the offset, appends to the history stream and publishes
- * to pub/sub atomically. Each node subscribes to a channel's pub/sub channel only while it has
- * local subscribers, so a publication crosses Redis once per interested node. When the
- * subscriber connection comes back after a drop, deliveries may have been lost: the handler
- * hears onInsufficientState() and positioned subscribers recover.
+ * The Redis Broker: several canal nodes share channels through Redis (one server, a
+ * Sentinel-managed master, or a Cluster). Publishing is one Lua script (publish.lua) that bumps
+ * the offset, appends to the history stream and publishes to pub/sub atomically (SPUBLISH on a
+ * cluster: only the shard that holds the channel carries it). Each node subscribes to a
+ * channel's pub/sub channel only while it has local subscribers, so a publication crosses Redis
+ * once per interested node. When the subscriber connection comes back after a drop, the broker
+ * re-subscribes the channels it still wants (not those given up meanwhile), then tells the
+ * handler (onInsufficientState), which checks those channels against their streams.
  */
 import type { Logger } from '../../log.js';
 import { encodeClientInfo } from '../../protocol/encode.js';
@@ -27,6 +29,8 @@ export class RedisBroker implements Broker {
   readonly #log: Logger;
   #handler: BrokerEventHandler | undefined;
   #readyOnce = false;
+  /** The channels this node asked for and has not given up: what a reconnect re-subscribes. */
+  readonly #wanted = new Set<string>();
 
   constructor(conn: RedisConnections, keys: RedisKeys, log: Logger) {
     this.#conn = conn;
@@ -38,9 +42,10 @@ export class RedisBroker implements Broker {
     this.#handler = handler;
     const sub = this.#conn.subscriber;
     sub.on('message', (pubsub: string, message: string) => this.#onMessage(pubsub, message));
+    sub.on('smessage', (pubsub: string, message: string) => this.#onMessage(pubsub, message));
     sub.on('ready', () => {
       // The first ready is the start; any later one follows a drop that may have lost messages.
-      if (this.#readyOnce) this.#handler?.onInsufficientState();
+      if (this.#readyOnce) void this.#resubscribe();
       this.#readyOnce = true;
     });
     await this.#conn.start();
@@ -49,6 +54,27 @@ export class RedisBroker implements Broker {
     } catch (err) {
       throw unavailable('subscribe to the control channel', err);
     }
+  }
+
+  /**
+   * After a reconnect: the control channel and every channel still wanted, in batches, then the
+   * handler checks them. Channels given up while Redis was away stay given up (issue 13 item 7).
+   * A cluster's sharded subscriptions are restored by ioredis per shard; the check still runs.
+   */
+  async #resubscribe(): Promise<void> {
+    const sub = this.#conn.subscriber;
+    try {
+      await sub.subscribe(this.#keys.control);
+      if (!this.#conn.sharded) {
+        const channels = [...this.#wanted].map((c) => this.#keys.pubsub(c));
+        for (let i = 0; i < channels.length; i += 500) await sub.subscribe(...channels.slice(i, i + 500));
+      }
+    } catch (err) {
+      // The connection dropped again; its next ready runs this again.
+      this.#log.warn({ err: (err as Error).message }, 'Redis re-subscribe failed; will retry on reconnect');
+      return;
+    }
+    this.#handler?.onInsufficientState();
   }
 
   #onMessage(pubsub: string, message: string): void {
@@ -83,7 +109,8 @@ export class RedisBroker implements Broker {
         'canalPublish',
         k.stream(channel), k.meta(channel), idempotent ? k.idempotency(channel, options.idempotencyKey!) : k.meta(channel),
         k.pubsub(channel), headerRest(input, Date.now()), input.data, options.history.size, options.history.ttlMs,
-        newEpoch(), idempotent ? (options.idempotencyTtlMs ?? 0) : 0,
+        newEpoch(), idempotent ? (options.idempotencyTtlMs ?? 0) : 0, options.history.metaTtlMs ?? options.history.ttlMs,
+        this.#conn.sharded ? 'SPUBLISH' : 'PUBLISH',
       )) as [number, string];
       return { offset, epoch };
     } catch (err) {
@@ -101,26 +128,42 @@ export class RedisBroker implements Broker {
 
   async #publishPresence(channel: string, kind: string, info: ClientInfo): Promise<void> {
     try {
-      await this.#conn.command.publish(this.#keys.pubsub(channel), kind + encodeClientInfo(info));
+      const cmd = this.#conn.command;
+      const pubsub = this.#keys.pubsub(channel);
+      if (this.#conn.sharded) await cmd.spublish(pubsub, kind + encodeClientInfo(info));
+      else await cmd.publish(pubsub, kind + encodeClientInfo(info));
     } catch (err) {
       throw unavailable(kind === Kind.Join ? 'join' : 'leave', err);
     }
   }
 
   async subscribe(channel: string): Promise<void> {
+    this.#wanted.add(channel);
     try {
-      await this.#conn.subscriber.subscribe(this.#keys.pubsub(channel));
+      const sub = this.#conn.subscriber;
+      if (this.#conn.sharded) await sub.ssubscribe(this.#keys.pubsub(channel));
+      else await sub.subscribe(this.#keys.pubsub(channel));
     } catch (err) {
+      this.#wanted.delete(channel);
       throw unavailable('subscribe', err);
     }
   }
 
   async unsubscribe(channel: string): Promise<void> {
+    // Given up at once, even if Redis cannot be told now: a reconnect does not bring it back.
+    this.#wanted.delete(channel);
     try {
-      await this.#conn.subscriber.unsubscribe(this.#keys.pubsub(channel));
+      const sub = this.#conn.subscriber;
+      if (this.#conn.sharded) await sub.sunsubscribe(this.#keys.pubsub(channel));
+      else await sub.unsubscribe(this.#keys.pubsub(channel));
     } catch (err) {
       throw unavailable('unsubscribe', err);
     }
+  }
+
+  /** The channels this node asked for and has not given up: what a reconnect re-subscribes. */
+  subscriptions(): ReadonlySet<string> {
+    return this.#wanted;
   }
 
   async history(channel: string, query: HistoryQuery): Promise<HistoryPage> {
@@ -138,7 +181,7 @@ export class RedisBroker implements Broker {
     try {
       [top, epoch, entries] = (await this.#conn.script(
         'canalHistory', this.#keys.stream(channel), this.#keys.meta(channel),
-        query.history.ttlMs, newEpoch(), mode, n,
+        query.history.ttlMs, newEpoch(), mode, n, query.emptyTtlMs ?? query.history.ttlMs,
       )) as [number, string, StreamEntry[]];
     } catch (err) {
       throw unavailable('history', err);

@@ -1,16 +1,24 @@
-/** The Redis engine: broker, presence and node registry on one Redis, under one key prefix. */
+/**
+ * The Redis engine: broker, presence and node registry on one Redis (a URL), on a master found
+ * through Sentinel, or on a Redis Cluster, under one key prefix.
+ */
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import type { Engine } from '../types.js';
-import { RedisConnections } from './connections.js';
+import type { Config } from '../../config/schema.js';
+import { parseAddresses, RedisConnections, type RedisTopology } from './connections.js';
 import { RedisKeys } from './keys.js';
 import { RedisBroker } from './redis-broker.js';
 import { RedisNodes } from './redis-nodes.js';
 import { RedisPresence } from './redis-presence.js';
 
+export type { RedisAddress, RedisTopology } from './connections.js';
+
 export interface RedisEngineOptions {
-  /** redis://[user:password@]host:port/db (default redis://127.0.0.1:6379/0). */
+  /** redis://[user:password@]host:port/db (default redis://127.0.0.1:6379/0); ignored when `topology` is given. */
   readonly url?: string;
+  /** A Sentinel-managed master or a Redis Cluster instead of one URL. */
+  readonly topology?: RedisTopology;
   /** Prefix of every key and pub/sub channel (default "canal"). */
   readonly prefix?: string;
   /** Timeout of every Redis call, and of connecting at start, in ms (default 2000). */
@@ -29,7 +37,8 @@ export class RedisEngine implements Engine {
   constructor(options: RedisEngineOptions = {}) {
     const log = options.logger ?? silentLogger();
     this.keys = new RedisKeys(options.prefix ?? 'canal');
-    this.connections = new RedisConnections({ url: options.url ?? 'redis://127.0.0.1:6379/0', timeoutMs: options.timeoutMs ?? 2000, log });
+    const topology = options.topology ?? { kind: 'single', url: options.url ?? 'redis://127.0.0.1:6379/0' };
+    this.connections = new RedisConnections({ topology, timeoutMs: options.timeoutMs ?? 2000, log });
     this.broker = new RedisBroker(this.connections, this.keys, log);
     this.presence = new RedisPresence(this.connections, this.keys);
     this.nodes = new RedisNodes(this.connections, this.keys);
@@ -47,4 +56,17 @@ export class RedisEngine implements Engine {
  */
 export function createRedisEngine(options: RedisEngineOptions = {}): RedisEngine {
   return new RedisEngine(options);
+}
+
+/** Where the configuration says Redis is: the sentinels, the cluster, or the URL. */
+export function redisTopology(config: Pick<Config, 'redis_url' | 'redis_sentinels' | 'redis_sentinel_master' | 'redis_sentinel_password' | 'redis_cluster' | 'redis_password'>): RedisTopology {
+  const password = config.redis_password !== undefined ? { password: config.redis_password } : {};
+  if (config.redis_sentinels.length > 0) {
+    return {
+      kind: 'sentinel', sentinels: parseAddresses(config.redis_sentinels), master: config.redis_sentinel_master, ...password,
+      ...(config.redis_sentinel_password !== undefined ? { sentinelPassword: config.redis_sentinel_password } : {}),
+    };
+  }
+  if (config.redis_cluster.length > 0) return { kind: 'cluster', nodes: parseAddresses(config.redis_cluster), ...password };
+  return { kind: 'single', url: config.redis_url };
 }

@@ -50,6 +50,7 @@ describe('NAMESPACE_DEFAULTS', () => {
       allow_presence_for_subscriber: false,
       history_size: 0,
       history_ttl: 0,
+      history_meta_ttl: 30 * 24 * 3_600_000,
       force_recovery: false,
       force_positioning: false,
       recovery_mode: 'stream',
@@ -88,6 +89,7 @@ describe('namespaceOptions (default_namespace)', () => {
       allow_presence_for_subscriber: true,
       history_size: '50',
       history_ttl: '5m',
+      history_meta_ttl: '1h',
       force_recovery: true,
       force_positioning: true,
       recovery_mode: 'cache',
@@ -108,6 +110,7 @@ describe('namespaceOptions (default_namespace)', () => {
       allow_presence_for_subscriber: true,
       history_size: 50,
       history_ttl: 300_000,
+      history_meta_ttl: 3_600_000,
       force_recovery: true,
       force_positioning: true,
       recovery_mode: 'cache',
@@ -115,6 +118,10 @@ describe('namespaceOptions (default_namespace)', () => {
       join_leave: true,
     };
     assert.deepEqual(parsed, expected);
+  });
+
+  it('refuses a history_meta_ttl shorter than history_ttl (the position must outlive the publications)', () => {
+    assert.throws(() => namespaceOptions({ history_size: 1, history_ttl: '10m', history_meta_ttl: '1m' }), /history_meta_ttl is shorter than history_ttl/);
   });
 
   it('reads history_ttl as milliseconds when it is a bare number', () => {

@@ -1,21 +1,36 @@
--- Read a channel's history stream: its top offset and epoch (creating the epoch when the
--- stream has none, so that later publishes keep it), after dropping entries older than ttl.
+-- Read a channel's history stream: its top offset and epoch, after dropping entries older than
+-- ttl. A channel never published to gets an epoch (which a first publish keeps) and nothing
+-- else: only the meta hash, kept ARGV[5] ms after each such read, so reading never-published
+-- channels leaves nothing for long. The stream key is never created by a read.
 --
--- KEYS[1] history stream       KEYS[2] stream meta (hash: s = top offset, e = epoch)
+-- KEYS[1] history stream       KEYS[2] stream meta (hash: s = top offset, e = epoch,
+--                                       r = replication id of the master that last wrote it)
 -- ARGV[1] history ttl ms       ARGV[2] epoch to use if the stream has none
 -- ARGV[3] what to read: 'none', 'oldest' (oldest first), 'newest' (newest first), or
 --         'after' (newest first, the entries after offset ARGV[4])
 -- ARGV[4] how many (-1: all), or for 'after' the offset after which to read
+-- ARGV[5] ms to keep the epoch of a stream that has no publication yet
 -- Returns {top, epoch, entries}; each entry is {id, {'p', body}}.
 
 local ttl = tonumber(ARGV[1])
-local epoch = redis.call('HGET', KEYS[2], 'e')
+local id = string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)') or ''
+local meta = redis.call('HMGET', KEYS[2], 'e', 's', 'r')
+local epoch = meta[1]
+local top = tonumber(meta[2] or '0')
+if epoch and meta[3] and meta[3] ~= id then
+  -- Written under another master (failover, restart, moved slot): see publish.lua.
+  epoch = false
+  redis.call('DEL', KEYS[1])
+end
 if not epoch then
   epoch = ARGV[2]
-  redis.call('HSET', KEYS[2], 'e', epoch)
-  redis.call('PEXPIRE', KEYS[2], ttl)
+  redis.call('HSET', KEYS[2], 'e', epoch, 'r', id)
+  if top == 0 then redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[5])) end
+elseif top == 0 then
+  if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[5])) end
+elseif not meta[3] then
+  redis.call('HSET', KEYS[2], 'r', id)
 end
-local top = tonumber(redis.call('HGET', KEYS[2], 's') or '0')
 
 local time = redis.call('TIME')
 local now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)

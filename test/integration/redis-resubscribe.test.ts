@@ -1,0 +1,66 @@
+/**
+ * Issue 13 item 7: pub/sub subscriptions must not leak across a Redis outage. A client
+ * subscribes to 100 channels on a node whose private redis-server is then stopped; the client
+ * goes away while Redis is down (the node cannot unsubscribe in Redis); Redis starts again. The
+ * node re-subscribes only what its hub holds at reconnect time: the control channel and the
+ * channels that still have local subscribers, not the 100 given up.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Canal } from '../../src/canal.js';
+import { createRedisEngine, type RedisEngine } from '../../src/engine/redis/redis-engine.js';
+import { connectedClient } from '../helpers/protocol-client.js';
+import { redisCommand, RedisServerProcess, startRedisServer, testPrefix } from '../helpers/redis.js';
+import { pollUntil } from '../helpers/redis-topologies.js';
+
+describe('re-subscribing after a Redis outage (a private redis-server)', () => {
+  let redis: RedisServerProcess | undefined;
+  let engine: RedisEngine | undefined;
+  let canal: Canal | undefined;
+  let url = '';
+  let setupError: Error | undefined;
+
+  before(async () => {
+    try {
+      redis = await startRedisServer();
+      engine = createRedisEngine({ url: redis.url, prefix: testPrefix(), timeoutMs: 500 });
+      canal = new Canal({ host: '127.0.0.1', port: 0, engine });
+      url = (await canal.listen()).url;
+    } catch (err) {
+      setupError = err as Error;
+    }
+  });
+  after(async () => {
+    await canal?.close();
+    await engine?.close();
+    await redis?.kill();
+  });
+
+  it('re-subscribes only the channels that still have local subscribers, not the 100 a client gave up while Redis was down', async () => {
+    if (setupError) throw setupError;
+    const keeper = await connectedClient(url);
+    after(() => keeper.close());
+    const kept = `chat:kept-${randomUUID()}`;
+    await keeper.subscribe(kept);
+    const leaver = await connectedClient(url);
+    for (let i = 0; i < 100; i++) await leaver.subscribe(`chat:gone-${i}-${randomUUID()}`);
+    const numsub = async (): Promise<number> => ((await redisCommand(redis!.url, ['PUBSUB', 'CHANNELS', `${engine!.keys.prefix}.*`])) as string[]).length;
+    assert.equal(await numsub(), 102, 'control + kept + 100 channels subscribed in Redis');
+
+    await redis!.kill();
+    leaver.close();
+    await leaver.closed;
+    await pollUntil(() => canal!.node.hub.numChannels === 1, 'the hub let the 100 channels go');
+    assert.deepEqual([...engine!.broker.subscriptions()], [kept], 'the broker gave them up too, though Redis could not be told');
+
+    await redis!.start();
+    await pollUntil(async () => (await numsub()) === 2, 'the node re-subscribed control + the kept channel', 10_000);
+    const channels = (await redisCommand(redis!.url, ['PUBSUB', 'CHANNELS', `${engine!.keys.prefix}.*`])) as string[];
+    assert.deepEqual(channels.sort(), [engine!.keys.control, engine!.keys.pubsub(kept)].sort());
+    // The restarted Redis is empty: the kept channel's stream has a new epoch, which the node's
+    // check after the reconnect finds, and its positioned subscriber is told (3010), not left behind.
+    const closed = await Promise.race([keeper.closed, new Promise<undefined>((r) => setTimeout(r, 5000, undefined))]);
+    assert.equal(closed?.code, 3010, `the subscriber of the lost stream was told: ${JSON.stringify(closed)}`);
+  });
+});
