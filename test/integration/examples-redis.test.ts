@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startNode, type CanalProcess } from '../helpers/nodes.js';
+import { HMAC_SECRET } from '../helpers/tokens.js';
 import { freePort, RedisServerProcess } from '../helpers/redis.js';
 import { pollUntil, requireRedisSentinel } from '../helpers/redis-topologies.js';
 
@@ -56,7 +57,7 @@ describe('the Redis example set-ups of docs/scaling.md', () => {
     await server('sentinel/redis-replica.conf', 6381).start();
     for (const p of [26380, 26381, 26382]) await server(`sentinel/sentinel-${p}.conf`, p, 'redis-sentinel').start();
     const config = moved('sentinel/canal-sentinel.json', dir, ports);
-    const node = await startNode({ prefix: 'canal-example', args: ['--config', config, '--host', '127.0.0.1', '--port', '0'] });
+    const node = await startNode({ prefix: 'canal-example', args: ['--config', config, '--host', '127.0.0.1', '--port', '0', '--token-hmac-secret', HMAC_SECRET] });
     nodes.push(node);
     // min-replicas-to-write: the master accepts writes once its replica is connected.
     await pollUntil(async () => (await node.api('publish', { channel: 'chat:warmup', data: 1 })).result !== undefined, 'the master accepts writes', 15_000);
@@ -84,7 +85,7 @@ describe('the Redis example set-ups of docs/scaling.md', () => {
     const r = spawnSync('redis-cli', ['--cluster', 'create', ...members.map((m) => `127.0.0.1:${m.port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
     const config = moved('cluster/canal-cluster.json', dir, ports);
-    const node = await startNode({ prefix: 'canal-example', args: ['--config', config, '--host', '127.0.0.1', '--port', '0'] });
+    const node = await startNode({ prefix: 'canal-example', args: ['--config', config, '--host', '127.0.0.1', '--port', '0', '--token-hmac-secret', HMAC_SECRET] });
     nodes.push(node);
     await pollUntil(async () => (await node.api('publish', { channel: 'chat:warmup', data: 1 })).result !== undefined, 'the cluster accepts writes', 15_000);
     await publishAndRead(node);
