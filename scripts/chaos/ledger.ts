@@ -4,9 +4,10 @@
  *
  * A publication's position comes from its acknowledgement when the server API answered with an
  * offset and epoch; a protocol client's publish reply carries none (Centrifugo's PublishResult is
- * empty), so its position is learned from the first subscriber that receives it. Two different
- * positions for one publication (the answer and a delivery, or two deliveries) are a conflict:
- * the same message published twice, or a stream that does not agree with itself.
+ * empty), so its position is learned from the first subscriber that receives it, or else from the
+ * channel's history read at the end of the run. Two different positions for one publication (the
+ * answer, a delivery, the history) are a conflict: the same message published twice, or a stream
+ * that does not agree with itself.
  */
 
 /** A place in a channel's stream. */
@@ -32,6 +33,8 @@ export interface PublicationRecord {
   /** The position of its first delivery to a subscriber, and to whom. */
   deliveredPosition?: Position;
   firstDeliveredTo?: string;
+  /** The position the channel's history showed it at, read at the end of the run. */
+  historyPosition?: Position;
   /** Why it was not acknowledged (an error or a timeout); it may still have been published. */
   failure?: string;
 }
@@ -104,6 +107,24 @@ export class Ledger {
     this.conflicts.push({ id, channel: r.channel, at, first: known, firstFrom, second: position, secondFrom: `delivery to ${subscriber}` });
   }
 
+  /**
+   * Records that the channel's history holds `id` at `position` (read at the end of the run, it
+   * places publications no subscriber received, and checks the others).
+   */
+  inHistory(id: number, position: Position, at: number): void {
+    const r = this.#records.get(id);
+    if (!r) return;
+    this.noteEpoch(r.channel, position.epoch);
+    const known = r.ackPosition ?? r.deliveredPosition;
+    if (!known) {
+      r.historyPosition = position;
+      return;
+    }
+    if (samePosition(known, position)) return;
+    const firstFrom = r.ackPosition ? 'the publish answer' : `delivery to ${r.firstDeliveredTo}`;
+    this.conflicts.push({ id, channel: r.channel, at, first: known, firstFrom, second: position, secondFrom: 'the history read at the end' });
+  }
+
   /** Notes that `epoch` exists in `channel`; the first time, it goes after every epoch seen before. */
   noteEpoch(channel: string, epoch: string): void {
     let list = this.#epochs.get(channel);
@@ -121,10 +142,10 @@ export class Ledger {
     return this.#epochs.get(channel)?.indexOf(epoch) ?? -1;
   }
 
-  /** Where `id` sits: the position it was acknowledged at, else where it was first delivered. */
+  /** Where `id` sits: the position it was acknowledged at, else where it was first delivered, else where the history shows it. */
   position(id: number): Position | undefined {
     const r = this.#records.get(id);
-    return r?.ackPosition ?? r?.deliveredPosition;
+    return r?.ackPosition ?? r?.deliveredPosition ?? r?.historyPosition;
   }
 
   get(id: number): PublicationRecord | undefined {

@@ -9,8 +9,8 @@
  * passed over it, and a **silent loss** otherwise: skipped by an untold jump, or simply never
  * delivered by the end of the run.
  *
- * A publication nobody received has no known position (a protocol client's publish reply carries
- * no offset). It is owed to the subscriptions that started before it was sent, and a loss is
+ * A publication nobody received and the history no longer held at the end has no known position
+ * (a protocol client's publish reply carries no offset). It is owed to the subscriptions that started before it was sent, and a loss is
  * honest only when the subscription was told of a loss (`recovered: false`) after it was sent:
  * with a correct server that is the only way it can be missing, since it was in the stream before
  * it was acknowledged and a subscription that is never told moves through every offset.
@@ -34,8 +34,9 @@ export interface Verdict {
   /** Publications sent, and those acknowledged. */
   readonly published: number;
   readonly acknowledged: number;
-  /** Acknowledged publications whose position no delivery and no answer gave. */
+  /** Acknowledged publications whose position no delivery and no answer gave, and the first few. */
   readonly unplaced: number;
+  readonly unplacedSample: readonly PublicationRecord[];
   readonly deliveries: number;
   readonly duplicates: number;
   readonly outOfOrder: number;
@@ -115,12 +116,13 @@ export function judge(ledger: Ledger, trackers: readonly SubscriptionTracker[]):
   let published = 0;
   let acknowledged = 0;
   let unplaced = 0;
+  const unplacedSample: PublicationRecord[] = [];
   const ackedBy = new Map<string, PublicationRecord[]>();
   for (const r of ledger.records()) {
     published++;
     if (r.ackAt === undefined) continue;
     acknowledged++;
-    if (!ledger.position(r.id)) unplaced++;
+    if (!ledger.position(r.id) && unplaced++ < 5) unplacedSample.push(r);
     let list = ackedBy.get(r.channel);
     if (!list) ackedBy.set(r.channel, (list = []));
     list.push(r);
@@ -152,7 +154,7 @@ export function judge(ledger: Ledger, trackers: readonly SubscriptionTracker[]):
   const noOffset = failures.filter((f) => f.kind === 'no-offset').length;
   const passed = silent === 0 && duplicates === 0 && outOfOrder === 0 && untoldGaps === 0 && ledger.conflicts.length === 0 && noOffset === 0;
   return {
-    published, acknowledged, unplaced, deliveries, duplicates, outOfOrder, untoldGaps, conflicts: ledger.conflicts.length,
+    published, acknowledged, unplaced, unplacedSample, deliveries, duplicates, outOfOrder, untoldGaps, conflicts: ledger.conflicts.length,
     recoveries, toldLosses, epochChanges, honestLosses: honest, silentLosses: silent, failures, passed,
   };
 }

@@ -310,6 +310,29 @@ describe('chaos verdict', () => {
     assert.equal(v.failures.find((f) => f.kind === 'silent-loss')?.subscriber, 'untold');
   });
 
+  it('places a client publication nobody received where the history shows it, and judges it exactly', () => {
+    const w = new World();
+    const t = w.subscriber('s1', { epoch: 'e1', offset: 0 });
+    const lost = w.client();
+    const ids = w.apis('e1', 2, 3);
+    w.deliver(t, ids, 2, 3);
+    w.ledger.inHistory(lost, { epoch: 'e1', offset: 1 }, w.tick());
+    const v = w.judge();
+    assert.equal(v.unplaced, 0);
+    assert.equal(v.silentLosses, 1, 'offset 1 was skipped without a word');
+  });
+
+  it('fails when the history shows a publication at another position than its acknowledgement', () => {
+    const w = new World();
+    const t = w.subscriber('s1', { epoch: 'e1', offset: 0 });
+    const ids = w.apis('e1', 1, 1);
+    w.deliver(t, ids, 1);
+    w.ledger.inHistory(ids.get(1)!, { epoch: 'e1', offset: 2 }, w.tick());
+    const v = w.judge();
+    assert.equal(v.passed, false);
+    assert.match(v.failures[0]!.detail, /at e1:1 by the publish answer but at e1:2 by the history read at the end/);
+  });
+
   it('fails when a publication is delivered at another position than the one it was acknowledged at', () => {
     const w = new World();
     const t = w.subscriber('s1', { epoch: 'e1', offset: 0 });
