@@ -55,7 +55,7 @@ export function formatReport(r: RunResult, replay: string): string {
     `untold gaps      ${n(v.untoldGaps)}`,
     `conflicts        ${n(v.conflicts)} (a publication at two positions)`,
     `recoveries       ${n(v.recoveries)} resubscribes with recovered: true`,
-    `told             ${n(v.toldLosses)} resubscribes with recovered: false (${n(v.epochChanges)} into a new epoch)`,
+    `told             ${n(v.toldLosses)} resubscribes with recovered: false (${n(v.epochChanges)} into a new epoch; ${n(v.needlessLosses)} for a gap the history held)`,
     `honest losses    ${n(v.honestLosses)} (subscription, publication) pairs missed after being told`,
     `silent losses    ${n(v.silentLosses)}`,
     `close codes      ${codes || 'none'} (how subscribers' connections ended, as their clients reported it; 1 = transport closed, 2 = no ping)`,
@@ -66,7 +66,7 @@ export function formatReport(r: RunResult, replay: string): string {
   for (const u of v.unplacedSample) {
     lines.push(`  received by none: publication ${u.id} to ${u.channel} by ${u.via}, sent at ${sec(u.sentAt)}, acknowledged at ${sec(u.ackAt ?? 0)}`);
   }
-  if (r.skippedTicks > 0) lines.push(`publish ticks    ${n(r.skippedTicks)} skipped (too many publishes waiting for an answer)`);
+  if (r.skippedTicks > 0) lines.push(`publish ticks    ${n(r.skippedTicks)} skipped (the publisher still waited for earlier answers)`);
   if (r.unsettled.length > 0) {
     lines.push(`unsettled        ${r.unsettled.length} subscriptions did not reach their channel's last publication:`);
     for (const u of r.unsettled.slice(0, FAILURES_SHOWN)) lines.push(`  ${u}`);

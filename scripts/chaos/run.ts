@@ -14,7 +14,7 @@ import { CanalNode, freePort, RedisServer, type NodeCrash } from './cluster.js';
 import { NodePicker, PublisherClient, Subscriber } from './clients.js';
 import { runFault, type FaultRecord } from './faults.js';
 import { Ledger, type Position } from './ledger.js';
-import { BULK_CHANNEL, chaosChannels, nodeConfig } from './node-config.js';
+import { BULK_CHANNEL, chaosChannels, nodeConfig, RECOVERY_MAX } from './node-config.js';
 import type { ChaosOptions } from './options.js';
 import { ApiPublisher, ClientPublisher, PublicationIds, publishMarker, readHistory, type PublishContext } from './publishers.js';
 import { describePlanned, planFaults, type PlannedFault } from './schedule.js';
@@ -184,7 +184,13 @@ export async function runChaos(options: ChaosOptions, out: Out): Promise<RunResu
     for (const channel of [...channels, BULK_CHANNEL]) {
       if ((await readHistory(publish, channel)) === undefined) problem(`the history of ${channel} could not be read at the end`);
     }
-    const verdict = judge(ledger, subscribers.flatMap((s) => s.trackers));
+    const verdict = judge(ledger, subscribers.flatMap((s) => s.trackers), { recoveryMax: RECOVERY_MAX });
+    // A channel starts an epoch when it is first used, and a new one after each Redis restart (its data is gone); never otherwise.
+    const restarts = faults.filter((f) => f.kind === 'restart-redis' && f.applied).length;
+    for (const channel of [...channels, BULK_CHANNEL]) {
+      const epochs = ledger.epochs(channel).length;
+      if (epochs > 1 + restarts) problem(`${channel} went through ${epochs} epochs, but Redis lost its data only ${restarts} times`);
+    }
     const codes = new Map<number, number>();
     for (const s of subscribers) for (const [code, n] of s.codeCounts) codes.set(code, (codes.get(code) ?? 0) + n);
     return {

@@ -18,7 +18,17 @@
 import { formatPosition, type Ledger, type Position, type PublicationRecord } from './ledger.js';
 import type { Anomaly, Jump, SubscriptionTracker } from './tracker.js';
 
-export type FailureKind = Anomaly['kind'] | 'silent-loss' | 'conflict';
+export type FailureKind = Anomaly['kind'] | 'silent-loss' | 'conflict' | 'needless-loss';
+
+/** What the server was configured to do, which the verdict holds it to. */
+export interface Rules {
+  /**
+   * `recovery_max_publications`: a resubscribe in the same epoch that missed at most this many
+   * publications must recover them (the chaos namespace keeps more than this in history), so a
+   * `recovered: false` for such a gap is a failure, not an honest loss.
+   */
+  readonly recoveryMax: number;
+}
 
 /** One reason the run fails, with what is needed to look for its cause. */
 export interface Failure {
@@ -43,9 +53,10 @@ export interface Verdict {
   readonly untoldGaps: number;
   readonly conflicts: number;
   readonly recoveries: number;
-  /** Resubscribes that said `recovered: false`, and those of them that changed epoch. */
+  /** Resubscribes that said `recovered: false`, those of them that changed epoch, and those the history could have recovered. */
   readonly toldLosses: number;
   readonly epochChanges: number;
+  readonly needlessLosses: number;
   /** (subscription, acknowledged publication) pairs owed and not delivered, told and untold. */
   readonly honestLosses: number;
   readonly silentLosses: number;
@@ -110,8 +121,11 @@ function account(t: SubscriptionTracker, acked: readonly PublicationRecord[], le
   }
 }
 
-/** Judges the run: counts, failures, and whether it passed (no silent loss, duplicate, reordering, untold gap or conflict). */
-export function judge(ledger: Ledger, trackers: readonly SubscriptionTracker[]): Verdict {
+/**
+ * Judges the run: counts, failures, and whether it passed: no silent loss, duplicate, reordering,
+ * untold gap or conflict, and no `recovered: false` for a gap the history could fill.
+ */
+export function judge(ledger: Ledger, trackers: readonly SubscriptionTracker[], rules: Rules): Verdict {
   const failures: Failure[] = [];
   let published = 0;
   let acknowledged = 0;
@@ -128,7 +142,7 @@ export function judge(ledger: Ledger, trackers: readonly SubscriptionTracker[]):
     list.push(r);
   }
   let deliveries = 0, duplicates = 0, outOfOrder = 0, untoldGaps = 0, recoveries = 0, toldLosses = 0, epochChanges = 0;
-  let honest = 0, silent = 0;
+  let honest = 0, silent = 0, needless = 0;
   for (const t of trackers) {
     deliveries += t.deliveries;
     duplicates += t.duplicates;
@@ -138,6 +152,14 @@ export function judge(ledger: Ledger, trackers: readonly SubscriptionTracker[]):
     toldLosses += t.toldLosses;
     epochChanges += t.epochChanges;
     for (const a of t.anomalies) failures.push({ kind: a.kind, at: a.at, subscriber: a.subscriber, channel: a.channel, detail: a.detail });
+    for (const j of t.jumps) {
+      if (!j.told || j.from.epoch !== j.to.epoch || j.to.offset - j.from.offset > rules.recoveryMax) continue;
+      needless++;
+      failures.push({
+        kind: 'needless-loss', at: j.at, subscriber: t.subscriber, channel: t.channel,
+        detail: `recovered: false from ${formatPosition(j.from)} to ${formatPosition(j.to)}, a gap of ${j.to.offset - j.from.offset} in one epoch that the history held (recovery_max_publications ${rules.recoveryMax})`,
+      });
+    }
     const tally: Tally = { honest: 0, silent: 0, firstSilent: undefined };
     account(t, ackedBy.get(t.channel) ?? [], ledger, tally);
     honest += tally.honest;
@@ -152,9 +174,9 @@ export function judge(ledger: Ledger, trackers: readonly SubscriptionTracker[]):
   }
   failures.sort((a, b) => a.at - b.at);
   const noOffset = failures.filter((f) => f.kind === 'no-offset').length;
-  const passed = silent === 0 && duplicates === 0 && outOfOrder === 0 && untoldGaps === 0 && ledger.conflicts.length === 0 && noOffset === 0;
+  const passed = silent === 0 && needless === 0 && duplicates === 0 && outOfOrder === 0 && untoldGaps === 0 && ledger.conflicts.length === 0 && noOffset === 0;
   return {
     published, acknowledged, unplaced, unplacedSample, deliveries, duplicates, outOfOrder, untoldGaps, conflicts: ledger.conflicts.length,
-    recoveries, toldLosses, epochChanges, honestLosses: honest, silentLosses: silent, failures, passed,
+    recoveries, toldLosses, epochChanges, needlessLosses: needless, honestLosses: honest, silentLosses: silent, failures, passed,
   };
 }

@@ -65,8 +65,9 @@ class World {
     for (const o of offsets) t.publication(this.tick(), ids.get(o)!, o);
   }
 
-  judge(): Verdict {
-    return judge(this.ledger, this.trackers);
+  /** The verdict, with recovery_max_publications `recoveryMax`. */
+  judge(recoveryMax = 300): Verdict {
+    return judge(this.ledger, this.trackers, { recoveryMax });
   }
 }
 
@@ -114,18 +115,32 @@ describe('chaos verdict', () => {
     assert.equal(v.honestLosses, 0);
   });
 
-  it('counts a gap the subscription was told about (recovered: false) as honest losses and passes', () => {
+  it('counts a gap the subscription was told about (recovered: false, larger than recovery_max_publications) as honest losses and passes', () => {
     const w = new World();
     const t = w.subscriber('s1', { epoch: 'e1', offset: 0 });
     const ids = w.apis('e1', 1, 10);
     w.deliver(t, ids, 1, 2, 3);
     t.subscribed(w.tick(), { epoch: 'e1', offset: 8 }, false, true);
     w.deliver(t, ids, 9, 10);
-    const v = w.judge();
+    const v = w.judge(4);
     assert.equal(v.passed, true, JSON.stringify(v.failures));
     assert.equal(v.toldLosses, 1);
     assert.equal(v.honestLosses, 5, 'offsets 4..8');
     assert.equal(v.silentLosses, 0);
+  });
+
+  it('fails on recovered: false for a gap in one epoch that the history could fill (at most recovery_max_publications)', () => {
+    const w = new World();
+    const t = w.subscriber('s1', { epoch: 'e1', offset: 0 });
+    const ids = w.apis('e1', 1, 10);
+    w.deliver(t, ids, 1, 2, 3);
+    t.subscribed(w.tick(), { epoch: 'e1', offset: 8 }, false, true);
+    w.deliver(t, ids, 9, 10);
+    const v = w.judge(5);
+    assert.equal(v.passed, false);
+    assert.equal(v.needlessLosses, 1);
+    assert.deepEqual(kinds(v), ['needless-loss']);
+    assert.match(v.failures[0]!.detail, /recovered: false from e1:3 to e1:8, a gap of 5 in one epoch that the history held/);
   });
 
   it('fails on a gap nobody told the subscription about: offsets skipped between two deliveries', () => {
@@ -200,7 +215,7 @@ describe('chaos verdict', () => {
     w.deliver(t, ids, 1);
     t.subscribed(w.tick(), { epoch: 'e1', offset: 5 }, false, true);
     w.deliver(t, ids, 3, 6);
-    const v = w.judge();
+    const v = w.judge(2);
     assert.equal(v.passed, false);
     assert.equal(v.outOfOrder, 1);
   });
@@ -213,6 +228,7 @@ describe('chaos verdict', () => {
     t.closed(3010);
     const fresh = w.apis('e2', 1, 4);
     t.subscribed(w.tick(), { epoch: 'e2', offset: 3 }, false, true);
+    // A small gap, but across epochs: the history of e1 is gone, so recovered: false is honest.
     w.deliver(t, fresh, 4);
     const v = w.judge();
     assert.equal(v.passed, true, JSON.stringify(v.failures));
