@@ -10,7 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { KeyFileError, TokenVerifier } from './auth/tokens.js';
 import { ConfigError, isLoopback, resolveConfig } from './config/resolve.js';
 import type { NamespaceOptions } from './config/namespaces.js';
-import type { Config } from './config/schema.js';
+import { OPTIONS, type Config } from './config/schema.js';
 import { createMemoryEngine } from './engine/memory/memory-engine.js';
 import { createRedisEngine } from './engine/redis/redis-engine.js';
 import type { Engine } from './engine/types.js';
@@ -18,20 +18,23 @@ import type { Handlers } from './handlers.js';
 import { API_PREFIX, apiEndpoint } from './http/api-endpoint.js';
 import { devTokenEndpoint } from './http/dev-token.js';
 import { Dispatcher, sendJson, sendText } from './http/dispatcher.js';
-import { Metrics } from './http/metrics.js';
+import { Metrics } from './metrics.js';
 import { ServerApi } from './http/server-api.js';
 import { centrifugeBrowserDir, staticFiles, WEB_ROOT } from './http/static-files.js';
 import { silentLogger, type Logger } from './log.js';
 import { CanalNode } from './node.js';
-import { DisconnectCode } from './protocol/codes.js';
+import { CloseCode, DisconnectCode } from './protocol/codes.js';
 import type { RawJson, StreamPosition } from './protocol/types.js';
-import type { ClientSession, SessionContext } from './session/client-session.js';
-import type { RawContext } from './session/raw-session.js';
+import type { ClientSession } from './session/client-session.js';
+import { systemClock, type SessionContext } from './session/context.js';
+import { FlushQueue } from './session/outbox.js';
+import type { PlainContext } from './session/plain-session.js';
 import { logConnection } from './transport/connection-log.js';
 import { attachEcho } from './transport/echo.js';
 import { Heartbeat, sweepSockets, trackLiveness } from './transport/heartbeat.js';
 import { acceptProtocolSocket, selectSubprotocol } from './transport/protocol-endpoint.js';
-import { acceptRawSocket, matchRaw, type RawTarget } from './transport/raw-endpoint.js';
+import { acceptPlainSocket, matchPlain, type PlainTarget } from './transport/plain-endpoint.js';
+import { connectionBudget, openFileLimit } from './transport/fd-budget.js';
 import { originChecker } from './transport/origin.js';
 import { UpgradeRouter } from './transport/router.js';
 import { VERSION } from './version.js';
@@ -78,9 +81,6 @@ export class ListenError extends Error {
   }
 }
 
-/** Close code for plain WebSockets when the server shuts down (RFC 6455 §7.4.1: going away). */
-const GOING_AWAY = 1001;
-
 const HANDLER_KEYS = ['onConnecting', 'onSubscribe', 'onPublish', 'onRpc', 'onMessage', 'onDisconnect'] as const;
 
 /**
@@ -99,13 +99,15 @@ export class Canal {
    * configured) a random one made at start, so dev tools can mint tokens.
    */
   readonly tokenSecret: string | undefined;
+  /** Whether {@link tokenSecret} was made here (dev mode) rather than configured by the operator. */
+  readonly #secretIsGenerated: boolean;
   readonly metrics: Metrics;
   readonly #log: Logger;
   readonly #engine: Engine;
   readonly #ownsEngine: boolean;
   readonly #node: CanalNode;
   readonly #sessionContext: SessionContext;
-  readonly #rawContext: RawContext;
+  readonly #plainContext: PlainContext;
   readonly #http: Server;
   readonly #router = new UpgradeRouter();
   readonly #dispatcher: Dispatcher;
@@ -127,8 +129,8 @@ export class Canal {
     this.config = resolveConfig({ options: fields });
     this.#log = logger ?? silentLogger();
     const devLoopback = this.config.dev && isLoopback(this.config.host);
-    this.tokenSecret = this.config.token_hmac_secret
-      ?? (devLoopback && !this.config.token_public_key ? randomBytes(32).toString('base64url') : undefined);
+    this.#secretIsGenerated = this.config.token_hmac_secret === undefined && devLoopback && !this.config.token_public_key;
+    this.tokenSecret = this.config.token_hmac_secret ?? (this.#secretIsGenerated ? randomBytes(32).toString('base64url') : undefined);
     let tokens: TokenVerifier;
     try {
       tokens = new TokenVerifier({
@@ -162,23 +164,40 @@ export class Canal {
       version: VERSION,
       anonymousAllowed: this.config.dev || this.config.allow_anonymous_connect,
       metrics: this.metrics,
+      clock: systemClock,
+      flushes: new FlushQueue(),
       sessions: new Set<ClientSession>(),
     };
-    this.#rawContext = {
+    this.#plainContext = {
       node: this.#node,
       handlers,
       log: this.#log,
       metrics: this.metrics,
       maxQueueBytes: this.config.client_queue_max_bytes,
+      commandRate: this.config.client_command_rate,
+      commandBurst: this.config.client_command_burst,
+      clock: systemClock,
     };
 
     this.#heartbeat = new Heartbeat(this.config.ping_interval);
     this.#dispatcher = new Dispatcher(this.#log, (req) => `Not found: ${req.url}. Start at / for the demos.\n`);
-    this.#http = createServer({ keepAliveTimeout: 5000 }, this.#dispatcher.handle);
+    this.#http = createServer({
+      keepAliveTimeout: 5000,
+      headersTimeout: this.config.header_timeout,
+      // Node checks the timeout this often (30 s by default, which made half-open connections live ~75 s).
+      connectionsCheckingInterval: Math.min(1000, this.config.header_timeout / 2),
+    }, this.#dispatcher.handle);
+    const fdLimit = openFileLimit();
+    // Past this many sockets Node closes new ones at once, instead of the process running out of
+    // descriptors and accepting nothing (docs/scaling.md, "File descriptors").
+    if (fdLimit !== undefined) this.#http.maxConnections = connectionBudget(fdLimit);
     this.#http.on('upgrade', this.#router.handleUpgrade);
-    this.#http.on('clientError', (err, socket) => {
-      // Malformed HTTP: answer 400 and close, as Node would, but without an unhandled error.
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    this.#http.on('clientError', (err: Error & { code?: string }, socket) => {
+      // Malformed HTTP, or headers not sent within header_timeout: answer and close, as Node
+      // would, but without an unhandled error. The socket is destroyed once the answer is
+      // written, not half-closed: a peer that never reads would otherwise keep its descriptor.
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`, () => socket.destroy());
       else socket.destroy();
       this.#log.debug({ err: err.message }, 'bad http request');
     });
@@ -194,7 +213,7 @@ export class Canal {
     } : undefined));
     this.#protocolServer = this.#mountProtocol();
     this.#mountEcho();
-    this.#mountRaw();
+    this.#mountPlain();
     this.#mountOperations();
     this.#mountPages();
     this.#heartbeat.onTick((now) => this.#protocolHeartbeat(now));
@@ -256,19 +275,19 @@ export class Canal {
     });
   }
 
-  #mountRaw(): void {
+  #mountPlain(): void {
     const server = this.#plainServer(this.config.raw_max_message_bytes);
-    this.#router.add<RawTarget>({
+    this.#router.add<PlainTarget>({
       path: '/raw/<channel>',
       description: `plain WebSocket channel: text you send is published, publications arrive as text (namespaces: ${this.#node.namespaceNames().map((n) => `${n}:`).join(', ') || 'none'})`,
       server,
-      match: (pathname) => matchRaw(pathname, this.#node, this.#sessionContext.handlers.onSubscribe !== undefined),
+      match: (pathname) => matchPlain(pathname, this.#node, this.#sessionContext.handlers.onSubscribe !== undefined),
       refuse: (target) => ('refusal' in target ? target.refusal : undefined),
       accept: (ws, req, target) => {
         if ('refusal' in target) return;
         logConnection(ws, req, 'raw', this.#log);
         trackLiveness(ws);
-        acceptRawSocket(ws, req, target, this.#rawContext);
+        acceptPlainSocket(ws, req, target, this.#plainContext);
       },
     });
   }
@@ -294,7 +313,9 @@ export class Canal {
   }
 
   #mountPages(): void {
-    if (this.config.dev && this.tokenSecret !== undefined) this.#dispatcher.route('/demo/token', devTokenEndpoint(this.tokenSecret));
+    // Only with the secret dev mode made itself: with the operator's secret, the endpoint would
+    // hand anyone a valid token for any user (issue 13, item 4).
+    if (this.#secretIsGenerated && this.tokenSecret !== undefined) this.#dispatcher.route('/demo/token', devTokenEndpoint(this.tokenSecret));
     this.#dispatcher.route('/vendor/centrifuge/', staticFiles(centrifugeBrowserDir(), { immutable: true }), { strip: true });
     this.#dispatcher.route('/', staticFiles(WEB_ROOT));
   }
@@ -354,11 +375,25 @@ export class Canal {
     });
     this.#http.on('error', (err) => this.#log.error({ err }, 'http server error'));
     this.#heartbeat.start();
+    this.#warnAboutFileLimit();
     const address = this.address;
     if (!address) throw new ListenError('ENOTLISTENING', 'server stopped while starting', 'port');
     this.#node.name = `${hostname()}_${address.port}`;
     this.#log.debug({ host: address.host, port: address.port }, 'listening');
     return address;
+  }
+
+  /**
+   * Says when max_connections is more than the file-descriptor limit allows: a warning when the
+   * operator chose it, a debug line for the default (most machines' limit is below 100,000).
+   */
+  #warnAboutFileLimit(): void {
+    const usable = this.#http.maxConnections;
+    const wanted = this.config.max_connections;
+    if (!Number.isFinite(usable) || usable <= 0 || wanted <= usable) return;
+    const chosen = wanted !== OPTIONS.max_connections.default;
+    this.#log[chosen ? 'warn' : 'debug']({ max_connections: wanted, usable },
+      `max_connections ${wanted} is more than this process's file-descriptor limit allows (about ${usable} connections); raise ulimit -n (or LimitNOFILE) to serve more`);
   }
 
   /** Where the server listens, or undefined before `listen()` and after `close()`. */
@@ -400,7 +435,7 @@ export class Canal {
     const plain: WebSocket[] = this.#plainServers.flatMap((wss) => [...wss.clients]);
     const protocol: WebSocket[] = [...this.#protocolServer.clients];
     const allClosed = Promise.all([...plain, ...protocol].map((ws) => closed(ws)));
-    for (const ws of plain) ws.close(GOING_AWAY, 'server shutting down');
+    for (const ws of plain) ws.close(CloseCode.GoingAway, 'server shutting down');
     const window = Math.min(this.config.shutdown_drain_window, this.config.shutdown_timeout / 2);
     const drained = this.#drain([...this.#sessionContext.sessions], window);
     const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, this.config.shutdown_timeout, 'timeout').unref());

@@ -13,11 +13,11 @@ import {
   type Broker, type BrokerEventHandler, type ControlMessage, type Engine, type HistoryOptions, type HistoryPage,
   type HistoryQuery, type NodeSummary, type PresenceStats,
 } from './engine/types.js';
-import { Hub, type ProtocolSubscriber, type RawSubscriber } from './hub/hub.js';
-import type { Metrics } from './http/metrics.js';
+import { Hub, type PlainSubscriber, type ProtocolSubscriber } from './hub/hub.js';
+import type { Metrics } from './metrics.js';
 import type { Logger } from './log.js';
 import { checkChannelName, namespaceOf } from './protocol/channel.js';
-import { ErrorCode } from './protocol/codes.js';
+import { DisconnectCode, ErrorCode } from './protocol/codes.js';
 import { ReplyError } from './protocol/errors.js';
 import type { ClientInfo, Publication, RawJson, StreamPosition } from './protocol/types.js';
 import { KeyedLock } from './util/keyed-lock.js';
@@ -172,11 +172,13 @@ export class CanalNode implements BrokerEventHandler {
   }
 
   onJoin(channel: string, info: ClientInfo): void {
-    this.hub.join(channel, info);
+    const sent = this.hub.join(channel, info);
+    if (sent > 0) this.#metrics?.sent('join_leave', sent);
   }
 
   onLeave(channel: string, info: ClientInfo): void {
-    this.hub.leave(channel, info);
+    const sent = this.hub.leave(channel, info);
+    if (sent > 0) this.#metrics?.sent('join_leave', sent);
   }
 
   onControl(message: ControlMessage): void {
@@ -194,7 +196,7 @@ export class CanalNode implements BrokerEventHandler {
           session.serverUnsubscribe(action.channel);
           break;
         case 'refresh':
-          if (action.expired) session.disconnect(3005, 'connection expired');
+          if (action.expired) session.disconnect(DisconnectCode.Expired, 'connection expired');
           else session.setExpiry(action.expireAt);
           break;
       }
@@ -250,12 +252,12 @@ export class CanalNode implements BrokerEventHandler {
     return this.#unsubscribe(channel, () => this.hub.removeProtocol(channel, sub));
   }
 
-  subscribeRaw(channel: string, sub: RawSubscriber): Promise<void> {
-    return this.#subscribe(channel, () => this.hub.addRaw(channel, sub), () => this.hub.removeRaw(channel, sub));
+  subscribePlain(channel: string, sub: PlainSubscriber): Promise<void> {
+    return this.#subscribe(channel, () => this.hub.addPlain(channel, sub), () => this.hub.removePlain(channel, sub));
   }
 
-  unsubscribeRaw(channel: string, sub: RawSubscriber): Promise<void> {
-    return this.#unsubscribe(channel, () => this.hub.removeRaw(channel, sub));
+  unsubscribePlain(channel: string, sub: PlainSubscriber): Promise<void> {
+    return this.#unsubscribe(channel, () => this.hub.removePlain(channel, sub));
   }
 
   #subscribe(channel: string, add: () => boolean, undo: () => boolean): Promise<void> {

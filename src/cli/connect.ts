@@ -6,7 +6,7 @@
 import { createInterface } from 'node:readline';
 import { WebSocket } from 'ws';
 import { duration } from '../config/values.js';
-import { rawToData } from '../session/raw-session.js';
+import { plainToData } from '../session/plain-session.js';
 import { parse } from './args.js';
 import { ExitCode, UsageError, type CliIo } from './io.js';
 
@@ -47,8 +47,8 @@ export function protocolCommand(line: string): Record<string, unknown> | undefin
   switch (verb) {
     case 'sub': return a ? { subscribe: { channel: a } } : undefined;
     case 'unsub': return a ? { unsubscribe: { channel: a } } : undefined;
-    case 'pub': return a && tail ? { publish: { channel: a, data: JSON.parse(rawToData(tail)) } } : undefined;
-    case 'rpc': return a ? { rpc: { method: a, ...(tail ? { data: JSON.parse(rawToData(tail)) } : {}) } } : undefined;
+    case 'pub': return a && tail ? { publish: { channel: a, data: JSON.parse(plainToData(tail)) } } : undefined;
+    case 'rpc': return a ? { rpc: { method: a, ...(tail ? { data: JSON.parse(plainToData(tail)) } : {}) } } : undefined;
     case 'history': return a ? { history: { channel: a, limit: rest[0] ? Number(rest[0]) : -1 } } : undefined;
     case 'presence': return a ? { presence: { channel: a } } : undefined;
     case 'ping': return { ping: {} };

@@ -1,5 +1,5 @@
 /** `canal publish CHANNEL DATA`: publish through the server API. */
-import { rawToData } from '../session/raw-session.js';
+import { plainToData } from '../session/plain-session.js';
 import { parse } from './args.js';
 import { ExitCode, UsageError, type CliIo } from './io.js';
 import { callApi, resolveTarget, TARGET_FLAGS, TARGET_HELP } from './target.js';
@@ -28,7 +28,7 @@ export async function publish(io: CliIo, argv: readonly string[]): Promise<numbe
   if (positionals.length !== 2) throw new UsageError('publish takes CHANNEL and DATA (see canal publish --help)');
   const [channel, text] = positionals as [string, string];
   const target = resolveTarget(values, io.env);
-  const params: Record<string, unknown> = { channel, data: JSON.parse(rawToData(text)) };
+  const params: Record<string, unknown> = { channel, data: JSON.parse(plainToData(text)) };
   if (typeof values['idempotency-key'] === 'string') params.idempotency_key = values['idempotency-key'];
   const result = (await callApi(target, 'publish', params)) as { offset?: number; epoch?: string };
   io.out(result.offset ? `published to ${channel}: offset ${result.offset}, epoch ${result.epoch ?? ''}` : `published to ${channel} (the channel keeps no history)`);

@@ -8,7 +8,7 @@ import { EngineUnavailableError } from '../engine/types.js';
 import { createLogger } from '../log.js';
 import { configFlagOptions, configFlagValues, parse } from './args.js';
 import { readConfigFile } from './config-file.js';
-import { removeDevFile, writeDevFile } from './dev-file.js';
+import { devFilePath, removeDevFile, writeDevFile } from './dev-file.js';
 import { withDefined } from '../util/defined.js';
 import { ExitCode, type CliIo } from './io.js';
 
@@ -80,6 +80,7 @@ export async function serve(io: CliIo, argv: readonly string[]): Promise<number>
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const onSignal = (): void => stop();
+  let removeOnExit: (() => void) | undefined;
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
@@ -102,18 +103,31 @@ export async function serve(io: CliIo, argv: readonly string[]): Promise<number>
     const shown = config.host.includes(':') ? `[${config.host}]` : config.host;
     io.out(`canal listening on ws://${shown}:${address.port} (open http://${shown}:${address.port}/)`);
     if (config.api_key === undefined && canal.apiKey !== undefined) {
-      writeDevFile(address.port, withDefined({ url: `http://${shown}:${address.port}` }, {
-        api_key: canal.apiKey,
-        token_hmac_secret: config.token_hmac_secret === undefined ? canal.tokenSecret : undefined,
-      }));
-      io.out(`dev mode: server API key ${canal.apiKey} (canal publish, canal info and canal token find it on this machine)`);
+      const port = address.port;
+      try {
+        writeDevFile(port, withDefined({ url: `http://${shown}:${port}` }, {
+          api_key: canal.apiKey,
+          token_hmac_secret: config.token_hmac_secret === undefined ? canal.tokenSecret : undefined,
+        }));
+        // 'exit' runs on a normal end, after an uncaught exception and after process.exit(): the
+        // secrets do not outlive the server unless it is killed with SIGKILL.
+        removeOnExit = () => removeDevFile(port);
+        process.on('exit', removeOnExit);
+        io.out(`dev mode: server API key ${canal.apiKey} (canal publish, canal info and canal token find it on this machine)`);
+      } catch (err) {
+        io.err(`canal: could not write ${devFilePath(port)} (${(err as Error).message}); pass --api-key to the CLI commands instead`);
+        io.out(`dev mode: server API key ${canal.apiKey}`);
+      }
     }
     await stopped;
     demos?.stop();
-    removeDevFile(address.port);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    if (removeOnExit) {
+      removeOnExit();
+      process.off('exit', removeOnExit);
+    }
   }
   await canal.close();
   return ExitCode.Ok;

@@ -69,6 +69,12 @@ export const OPTIONS = {
     arg: 'N',
     doc: 'Most WebSocket connections this node accepts; past it an upgrade gets HTTP 503 (clients retry, possibly on another node).',
   }),
+  header_timeout: option({
+    parse: duration(500, 120_000),
+    default: 10_000,
+    arg: 'DURATION',
+    doc: 'How long a new HTTP connection (a WebSocket upgrade included) may take to send its request headers; a slower one is closed, so half-open connections cannot hold file descriptors for long.',
+  }),
   allowed_origins: option({
     parse: list(text('an origin such as https://example.com, https://*.example.com, http://localhost:*, or null', /^(null|[a-z][a-z0-9+.-]*:\/\/[^\s/]+)$/)),
     default: [] as string[],
@@ -79,13 +85,13 @@ export const OPTIONS = {
     parse: integer(1, 1_000_000),
     default: 1000,
     arg: 'N',
-    doc: 'Commands per second one protocol connection may send on average (a token bucket); past it commands get error 111.',
+    doc: 'Commands per second one protocol connection (or messages one plain /raw/ client) may send on average (a token bucket); past it commands get error 111, and a plain client is closed with 1008.',
   }),
   client_command_burst: option({
     parse: integer(1, 1_000_000),
     default: 2000,
     arg: 'N',
-    doc: 'Commands a protocol connection may send at once above the rate; after this many refused in a row it is disconnected with 3013.',
+    doc: 'Commands a protocol connection may send at once above the rate; after more than this many are refused within one second it is disconnected with 3013.',
   }),
   ping_interval: option({
     parse: duration(1000, 3_600_000),

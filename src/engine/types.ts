@@ -4,6 +4,8 @@
  * in-memory engine and the Redis engine implement the same contract and pass the same suites
  * (test/contract/). Every method is async so a networked engine fits without changing callers.
  */
+import { ErrorCode } from '../protocol/codes.js';
+import { ReplyError } from '../protocol/errors.js';
 import type { ClientInfo, Publication, RawJson, StreamPosition } from '../protocol/types.js';
 
 /** A publication as it enters the broker, before it has a place in a stream. */
@@ -49,19 +51,27 @@ export interface HistoryPage {
   readonly position: StreamPosition;
 }
 
-/** `since` names an epoch the stream no longer has, or an offset past its top. */
-export class UnrecoverablePositionError extends Error {
-  constructor(message = 'the stream no longer has this position') {
-    super(message);
+/**
+ * `since` names an epoch the stream no longer has, or an offset past its top. On the wire it is
+ * reply error 112 (`unrecoverable position: <reason>`), wherever it surfaces.
+ */
+export class UnrecoverablePositionError extends ReplyError {
+  constructor(reason = 'the stream no longer has this position') {
+    super(ErrorCode.UnrecoverablePosition, `unrecoverable position: ${reason}`);
     this.name = 'UnrecoverablePositionError';
   }
 }
 
-/** The engine could not be reached or did not answer in time; callers report a temporary error. */
-export class EngineUnavailableError extends Error {
+/**
+ * The engine could not be reached or did not answer in time. `message` says what failed, for
+ * logs; on the wire it is temporary reply error 100 `temporarily unavailable, try again` (the
+ * client retries), wherever it surfaces.
+ */
+export class EngineUnavailableError extends ReplyError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(ErrorCode.Internal, message, { temporary: true, wireMessage: 'temporarily unavailable, try again' });
     this.name = 'EngineUnavailableError';
+    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
 

@@ -8,6 +8,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../protocol/codes.js';
+import { jsonDepth, MAX_JSON_DEPTH } from '../protocol/raw-json.js';
 import { sendJson, type Handler } from './dispatcher.js';
 import { API_METHODS, RawSource, type ServerApi } from './server-api.js';
 
@@ -40,18 +41,29 @@ function keysMatch(presented: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Reads the body up to `limit` bytes; resolves undefined when it is larger. */
+/**
+ * Reads the body up to `limit` bytes. Resolves undefined as soon as it is known to be larger
+ * (from Content-Length, or once that many bytes came), without reading the rest: the caller
+ * answers 413 and closes the connection (issue 13: a 300 MiB body was read to its end).
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) over = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData);
+      req.pause();
+      resolve(undefined);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -97,11 +109,17 @@ export function apiEndpoint(api: ServerApi, options: ApiEndpointOptions): Handle
     const body = await readBody(req, options.maxBodyBytes);
     if (body === undefined) {
       observe('bad_request');
-      return apiError(res, 413, ErrorCode.LimitExceeded, `request body too large: at most ${options.maxBodyBytes} bytes`);
+      // The rest of the body is never read: answer, then close the connection.
+      res.once('finish', () => req.socket.destroy());
+      return apiError(res, 413, ErrorCode.LimitExceeded, `request body too large: at most ${options.maxBodyBytes} bytes`, { connection: 'close' });
     }
     let params: unknown = {};
     const text = body.toString('utf8');
     if (body.length > 0) {
+      if (jsonDepth(text) > MAX_JSON_DEPTH) {
+        observe('bad_request');
+        return apiError(res, 400, ErrorCode.BadRequest, `bad request: the body nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
+      }
       try {
         params = JSON.parse(text);
       } catch (err) {

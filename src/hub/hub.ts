@@ -1,40 +1,40 @@
 /**
- * The hub: which local connections are subscribed to which channel, and the local fan-out.
- * A publication is encoded once per kind of subscriber — a protocol push for centrifuge
- * clients, the bare payload for plain /raw/ clients — and the same {@link SharedFrame} goes to
- * every subscriber of that kind (STYLE rule 7). Nothing here grows with the number of channels
- * per message: one Map lookup, then the subscribers.
+ * The hub: which local subscriptions each channel has, and the local fan-out. A publication is
+ * encoded once per kind of subscriber — a protocol push for centrifuge clients, the bare text
+ * for plain /raw/ clients — and the same {@link SharedMessage} goes to every subscriber of that
+ * kind (STYLE rule 7); the transport frames it once. Nothing here grows with the number of
+ * channels per message: one Map lookup, then the subscribers.
  */
 import { encodeJoinPush, encodeLeavePush, encodePublicationPush } from '../protocol/encode.js';
 import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
-import { SharedFrame } from '../transport/shared-frame.js';
+import { SharedMessage } from './shared-message.js';
 
-/** A protocol connection's side of a subscription. */
+/** One protocol connection's subscription to one channel. */
 export interface ProtocolSubscriber {
-  /** A publication in `channel`, already encoded as a push. */
-  deliverPublication(channel: string, frame: SharedFrame, position: StreamPosition): void;
-  /** A join or leave push in `channel` (only subscribers added with `joinLeave` receive them). */
-  deliverJoinLeave(channel: string, frame: SharedFrame): void;
+  /** A publication in the channel, already encoded as a push. */
+  deliverPublication(message: SharedMessage, position: StreamPosition): void;
+  /** A join or leave push (only subscribers added with `joinLeave` are offered them); returns whether it was sent. */
+  deliverJoinLeave(message: SharedMessage): boolean;
 }
 
 /** A plain WebSocket connection on /raw/<channel>. */
-export interface RawSubscriber {
-  /** A publication's payload as the text a plain client receives. */
-  deliverRaw(frame: SharedFrame): void;
+export interface PlainSubscriber {
+  /** A publication's data as the text a plain client receives. */
+  deliverText(message: SharedMessage): void;
 }
 
 interface Subscribers {
   readonly protocol: Set<ProtocolSubscriber>;
   /** The protocol subscribers that asked for join and leave pushes (a subset of `protocol`). */
   readonly joinLeave: Set<ProtocolSubscriber>;
-  readonly raw: Set<RawSubscriber>;
+  readonly plain: Set<PlainSubscriber>;
 }
 
 /**
  * The text a plain client receives for a publication whose data is the JSON text `data`: a JSON
  * string as its bare text, anything else as its JSON text.
  */
-export function rawText(data: string): string {
+export function plainText(data: string): string {
   return data.charCodeAt(0) === 0x22 /* " */ ? (JSON.parse(data) as string) : data;
 }
 
@@ -54,8 +54,8 @@ export class Hub {
   }
 
   /** Adds a plain subscriber; returns true when it is the channel's first local subscriber. */
-  addRaw(channel: string, sub: RawSubscriber): boolean {
-    return this.#add(channel, (s) => s.raw.add(sub));
+  addPlain(channel: string, sub: PlainSubscriber): boolean {
+    return this.#add(channel, (s) => s.plain.add(sub));
   }
 
   /** Removes `sub`; returns true when the channel has no local subscriber left. */
@@ -66,20 +66,20 @@ export class Hub {
     });
   }
 
-  removeRaw(channel: string, sub: RawSubscriber): boolean {
-    return this.#remove(channel, (s) => s.raw.delete(sub));
+  removePlain(channel: string, sub: PlainSubscriber): boolean {
+    return this.#remove(channel, (s) => s.plain.delete(sub));
   }
 
   #add(channel: string, add: (s: Subscribers) => void): boolean {
     let subs = this.#channels.get(channel);
     const first = subs === undefined;
     if (!subs) {
-      subs = { protocol: new Set(), joinLeave: new Set(), raw: new Set() };
+      subs = { protocol: new Set(), joinLeave: new Set(), plain: new Set() };
       this.#channels.set(channel, subs);
     }
-    const before = subs.protocol.size + subs.raw.size;
+    const before = subs.protocol.size + subs.plain.size;
     add(subs);
-    this.#subscriptions += subs.protocol.size + subs.raw.size - before;
+    this.#subscriptions += subs.protocol.size + subs.plain.size - before;
     return first;
   }
 
@@ -87,7 +87,7 @@ export class Hub {
     const subs = this.#channels.get(channel);
     if (!subs) return false;
     if (remove(subs)) this.#subscriptions--;
-    if (subs.protocol.size + subs.raw.size > 0) return false;
+    if (subs.protocol.size + subs.plain.size > 0) return false;
     this.#channels.delete(channel);
     return true;
   }
@@ -97,24 +97,24 @@ export class Hub {
     const subs = this.#channels.get(channel);
     if (!subs) return 0;
     if (subs.protocol.size > 0) {
-      const frame = new SharedFrame(encodePublicationPush(channel, pub));
-      for (const s of subs.protocol) s.deliverPublication(channel, frame, position);
+      const message = new SharedMessage(encodePublicationPush(channel, pub));
+      for (const s of subs.protocol) s.deliverPublication(message, position);
     }
-    if (subs.raw.size > 0) {
-      const frame = new SharedFrame(rawText(pub.data));
-      for (const s of subs.raw) s.deliverRaw(frame);
+    if (subs.plain.size > 0) {
+      const message = new SharedMessage(plainText(pub.data));
+      for (const s of subs.plain) s.deliverText(message);
     }
-    return subs.protocol.size + subs.raw.size;
+    return subs.protocol.size + subs.plain.size;
   }
 
-  /** Delivers a join push to the protocol subscribers of `channel`. */
-  join(channel: string, info: ClientInfo): void {
-    this.#joinLeave(channel, () => encodeJoinPush(channel, info));
+  /** Delivers a join push to the protocol subscribers of `channel` that asked for them; returns how many got it. */
+  join(channel: string, info: ClientInfo): number {
+    return this.#joinLeave(channel, () => encodeJoinPush(channel, info));
   }
 
-  /** Delivers a leave push to the protocol subscribers of `channel`. */
-  leave(channel: string, info: ClientInfo): void {
-    this.#joinLeave(channel, () => encodeLeavePush(channel, info));
+  /** Delivers a leave push to the protocol subscribers of `channel` that asked for them; returns how many got it. */
+  leave(channel: string, info: ClientInfo): number {
+    return this.#joinLeave(channel, () => encodeLeavePush(channel, info));
   }
 
   /**
@@ -122,11 +122,13 @@ export class Hub {
    * costs nothing per join (profiled: 10,000 subscribes to one channel spent 60% of the CPU
    * offering each join to every subscriber, docs/benchmarks.md).
    */
-  #joinLeave(channel: string, encode: () => string): void {
+  #joinLeave(channel: string, encode: () => string): number {
     const subs = this.#channels.get(channel);
-    if (!subs || subs.joinLeave.size === 0) return;
-    const frame = new SharedFrame(encode());
-    for (const s of subs.joinLeave) s.deliverJoinLeave(channel, frame);
+    if (!subs || subs.joinLeave.size === 0) return 0;
+    const message = new SharedMessage(encode());
+    let sent = 0;
+    for (const s of subs.joinLeave) if (s.deliverJoinLeave(message)) sent++;
+    return sent;
   }
 
   /** Whether `channel` has a local subscriber. */
@@ -137,7 +139,7 @@ export class Hub {
   /** Local subscribers of `channel` (protocol and plain). */
   count(channel: string): number {
     const subs = this.#channels.get(channel);
-    return subs ? subs.protocol.size + subs.raw.size : 0;
+    return subs ? subs.protocol.size + subs.plain.size : 0;
   }
 
   /** Channels with at least one local subscriber. */

@@ -108,6 +108,22 @@ export function reconnects(code: number): boolean {
 }
 
 /**
+ * WebSocket close codes (RFC 6455 §7.4.1) for clients that do not speak the protocol: plain
+ * clients on /raw/<channel> and the echo endpoint. `ws` itself closes with 1002 (a frame that
+ * breaks RFC 6455), 1007 (text that is not UTF-8) and 1009 (a message over the size limit).
+ */
+export const CloseCode = {
+  /** The server is going away (shutdown). */
+  GoingAway: 1001,
+  /** A binary message where only text is taken. */
+  UnsupportedData: 1003,
+  /** The client may not do what it did, or did it too much (read-only, too fast, too slow, refused). */
+  PolicyViolation: 1008,
+  /** The server failed; the client may try again. */
+  InternalError: 1011,
+} as const;
+
+/**
  * Unsubscribe push codes: below 2500 the client stays unsubscribed; from 2500 it subscribes
  * again at once (recovering when it can).
  */

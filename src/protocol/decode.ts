@@ -12,7 +12,7 @@ import {
   type SubscribePosition, type SubscribeRequest,
 } from './types.js';
 import { withDefined } from '../util/defined.js';
-import { compactJson, rawValueAt } from './raw-json.js';
+import { compactJson, jsonDepth, MAX_JSON_DEPTH, rawValueAt } from './raw-json.js';
 
 type Obj = Record<string, unknown>;
 
@@ -181,6 +181,7 @@ function decodeRequest(method: Method, f: Fields): Command['request'] {
  * `line` is its 1-based number in the frame, for messages.
  */
 export function decodeLine(text: string, line: number): Incoming {
+  if (jsonDepth(text) > MAX_JSON_DEPTH) bad(`line ${line} nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);

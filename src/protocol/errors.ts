@@ -11,13 +11,19 @@ import { DisconnectCode, DISCONNECTS, ErrorCode, ERRORS, type DisconnectCodeValu
 export class ReplyError extends Error {
   readonly code: ErrorCodeValue;
   readonly temporary: boolean;
+  /**
+   * What the client is told: `message`, unless the error's message is meant for logs only (an
+   * engine failure names Redis and its cause; the client is told to try again).
+   */
+  readonly wireMessage: string;
 
-  /** `message` defaults to the code's sentence; `temporary` to the code's retry rule. */
-  constructor(code: ErrorCodeValue, message?: string, options: { temporary?: boolean } = {}) {
+  /** `message` defaults to the code's sentence; `temporary` to the code's retry rule; `wireMessage` to `message`. */
+  constructor(code: ErrorCodeValue, message?: string, options: { temporary?: boolean; wireMessage?: string } = {}) {
     super(message ?? ERRORS[code].message);
     this.name = 'ReplyError';
     this.code = code;
     this.temporary = options.temporary ?? ERRORS[code].temporary;
+    this.wireMessage = options.wireMessage ?? this.message;
   }
 }
 
@@ -63,7 +69,7 @@ export type WireError =
  */
 export function toWire(err: unknown, context: AuthContext = 'connection'): WireError {
   if (err instanceof AuthError) return authToWire(err, context);
-  if (err instanceof ReplyError) return { kind: 'reply', code: err.code, message: err.message, temporary: err.temporary };
+  if (err instanceof ReplyError) return { kind: 'reply', code: err.code, message: err.wireMessage, temporary: err.temporary };
   if (err instanceof DisconnectError) return { kind: 'disconnect', code: err.code, reason: err.reason };
   return { kind: 'internal', code: 100, message: ERRORS[100].message, temporary: true, cause: err };
 }

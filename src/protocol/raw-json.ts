@@ -1,3 +1,5 @@
+import type { RawJson } from './types.js';
+
 /**
  * Raw JSON text, kept as the client wrote it. JSON.parse turns numbers into doubles, so
  * 12345678901234567890 would come out as 12345678901234567000; a publication's data must reach
@@ -85,6 +87,69 @@ function elementSpan(text: string, i: number, index: number): [number, number] |
   return undefined;
 }
 
+/** Where a value lies in its JSON document: from `start` to just before `end`. */
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The span of the whole document's value (without surrounding whitespace). */
+export function documentSpan(text: string): Span {
+  const start = skipWs(text, 0);
+  return { start, end: skipValue(text, start) };
+}
+
+/** The span of member `key` of the object at `span`; undefined when absent or not an object. One scan of that object. */
+export function memberAt(text: string, span: Span, key: string): Span | undefined {
+  const found = memberSpan(text, span.start, key);
+  return found && { start: found[0], end: found[1] };
+}
+
+/** The spans of every element of the array at `span`, in one scan; undefined when it is not an array. */
+export function elementsAt(text: string, span: Span): Span[] | undefined {
+  let i = span.start;
+  if (text.charCodeAt(i) !== 0x5b) return undefined;
+  const out: Span[] = [];
+  i = skipWs(text, i + 1);
+  while (i < text.length && text.charCodeAt(i) !== 0x5d) {
+    const end = skipValue(text, i);
+    out.push({ start: i, end });
+    i = skipWs(text, end);
+    if (text.charCodeAt(i) === 0x2c) i = skipWs(text, i + 1);
+  }
+  return out;
+}
+
+/**
+ * How deeply arrays and objects nest in `text` (0 for a string, number or literal), in one
+ * pass that skips strings. `text` need not be valid JSON: this runs before parsing, so that a
+ * document nested 100,000 deep is refused without being parsed or fanned out to clients whose
+ * parsers would give up on it.
+ */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      i = skipString(text, i) - 1;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return max;
+}
+
+/**
+ * The deepest nesting canal accepts in a client's or the API's JSON (a whole protocol line, API
+ * body or plain message, the wrapping included). Deeper JSON is refused with the endpoint's
+ * bad-request answer: common parsers stop far below what JSON.parse takes (Python's default
+ * recursion limit is 1,000), so subscribers could not read it anyway.
+ */
+export const MAX_JSON_DEPTH = 100;
+
 /**
  * The text of the value at `path` (object keys and array indexes) in `text`, which must be
  * valid JSON; undefined when the path does not exist. Whitespace inside the value is kept.
@@ -123,4 +188,14 @@ export function compactJson(text: string): string {
     }
   }
   return out;
+}
+
+/** The value of JSON text, or undefined for none (an absent protocol `bytes` field). */
+export function parseData(text: RawJson | undefined): unknown {
+  return text === undefined ? undefined : JSON.parse(text);
+}
+
+/** The JSON text of a value, or undefined for undefined. */
+export function toRaw(value: unknown): RawJson | undefined {
+  return value === undefined ? undefined : (JSON.stringify(value) as RawJson);
 }

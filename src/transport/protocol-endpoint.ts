@@ -6,7 +6,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import { DisconnectCode } from '../protocol/codes.js';
-import { ClientSession, type SessionContext } from '../session/client-session.js';
+import { ClientSession } from '../session/client-session.js';
+import type { SessionContext } from '../session/context.js';
 import { WsConnection } from './ws-connection.js';
 
 /** The subprotocols the JSON protocol accepts; clients usually offer none. */
@@ -42,5 +43,5 @@ function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
 }
 
 function onClose(this: WebSocket, code: number): void {
-  (this as WithSession)[kSession].closed(code);
+  (this as WithSession)[kSession].connectionClosed(code);
 }

@@ -1,45 +1,93 @@
 /**
- * One WebSocket as the session layer sees it: write text, write a shared frame, read how much
- * is waiting, close with a code. One small object per connection; methods are on the prototype.
+ * One `ws` WebSocket as the session layer sees it: write text, write a {@link SharedMessage},
+ * read how much is waiting, pause and resume reading, close with a code. One small object per
+ * connection; methods are on the prototype.
+ *
+ * A shared message is written as its cached frame straight onto the TCP socket — header and
+ * UTF-8 payload built once by ws's own `Sender.frame`; server frames are never masked (RFC 6455
+ * §5.1), so the bytes are the same for every peer — when that cannot reorder anything: no
+ * compression (our servers turn permessage-deflate off) and nothing queued in ws's sender.
+ * Otherwise its text goes through ws.send like any other message. The ws internals this relies
+ * on are pinned by test/unit/transport/ws-internals.test.ts, which fails loudly on a ws upgrade
+ * that changes them.
  */
 import type { IncomingMessage } from 'node:http';
-import type { WebSocket } from 'ws';
-import type { SharedFrame } from './shared-frame.js';
-import { closeSocket, corkSocket, uncorkSocket, unsentBytes, writeShared, writeText } from './socket-writer.js';
+import type { Socket } from 'node:net';
+import * as ws from 'ws';
+import type { SharedMessage } from '../hub/shared-message.js';
+import { truncateReason } from '../protocol/errors.js';
+
+/** The parts of ws's internals the direct path relies on (ws 8: lib/websocket.js, lib/sender.js). */
+export interface WsInternals {
+  _socket: Socket | null;
+  _sender: { _state: number; _queue: unknown[] } | null;
+  _extensions: Record<string, unknown>;
+}
+
+/** ws Sender state when it is not deflating or reading a Blob (lib/sender.js `DEFAULT`). */
+export const SENDER_IDLE = 0;
+
+const TEXT_OPCODE = 0x1;
+
+interface SenderStatics {
+  frame(data: Buffer, options: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[];
+}
+
+/** ws exports its Sender (wrapper.mjs) but @types/ws does not declare it. */
+const Sender = (ws as unknown as { Sender: SenderStatics }).Sender;
+
+/** A complete, unmasked, final text frame holding `text`. */
+export function textFrame(text: string): Buffer {
+  const parts = Sender.frame(Buffer.from(text), { fin: true, opcode: TEXT_OPCODE, mask: false, readOnly: false, rsv1: false });
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/** How long a closing connection waits for the peer's close frame before the socket is cut. */
+const CLOSE_GRACE_MS = 5000;
 
 export class WsConnection {
-  readonly ws: WebSocket;
+  readonly ws: ws.WebSocket;
   readonly remoteAddress: string | undefined;
 
-  constructor(ws: WebSocket, req: IncomingMessage) {
-    this.ws = ws;
+  constructor(socket: ws.WebSocket, req: IncomingMessage) {
+    this.ws = socket;
     this.remoteAddress = req.socket.remoteAddress;
   }
 
+  /** Writes `text` as one text frame; a no-op unless the connection is open. */
   writeText(text: string): void {
-    writeText(this.ws, text);
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
   }
 
-  writeShared(frame: SharedFrame): void {
-    writeShared(this.ws, frame);
+  /** Writes `message`, as its cached frame when nothing can be reordered; a no-op unless open. */
+  writeShared(message: SharedMessage): void {
+    const socket = this.ws;
+    if (socket.readyState !== socket.OPEN) return;
+    const internals = socket as unknown as WsInternals;
+    const tcp = internals._socket;
+    const sender = internals._sender;
+    if (tcp && sender && sender._state === SENDER_IDLE && sender._queue.length === 0 && !internals._extensions['permessage-deflate']) {
+      tcp.write(message.wire ??= textFrame(message.text));
+    } else {
+      socket.send(message.text);
+    }
   }
 
+  /** Bytes accepted for sending but not yet handed to the kernel. */
   unsentBytes(): number {
-    return unsentBytes(this.ws);
+    return this.ws.bufferedAmount;
   }
 
-  close(code: number, reason: string): void {
-    closeSocket(this.ws, code, reason);
-  }
-
+  /** Holds the socket's writes until uncork(): several frames, one system call. */
   cork(): void {
-    corkSocket(this.ws);
+    (this.ws as unknown as WsInternals)._socket?.cork();
   }
 
   uncork(): void {
-    uncorkSocket(this.ws);
+    (this.ws as unknown as WsInternals)._socket?.uncork();
   }
 
+  /** Stops reading from the client (TCP then pushes back), until resume(). */
   pause(): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.pause();
   }
@@ -47,4 +95,31 @@ export class WsConnection {
   resume(): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.resume();
   }
+
+  /**
+   * Closes with `code` and `reason`, and terminates the socket if the peer has not completed the
+   * closing handshake within CLOSE_GRACE_MS (a slow or dead peer must not hold memory for ws's 30 s).
+   */
+  close(code: number, reason: string): void {
+    closeSocket(this.ws, code, reason);
+  }
+}
+
+/** Closes `socket` with `code` and `reason`; see {@link WsConnection.close}. */
+export function closeSocket(socket: ws.WebSocket, code: number, reason: string, graceMs = CLOSE_GRACE_MS): void {
+  if (socket.readyState === socket.CLOSED) return;
+  if (socket.readyState === socket.OPEN) {
+    // A connection paused for backpressure must read again, or the peer's answering close
+    // frame is never seen and the close waits out the grace period.
+    if (socket.isPaused) socket.resume();
+    try {
+      socket.close(code, truncateReason(reason));
+    } catch {
+      socket.terminate(); // a code ws refuses must still end the connection
+      return;
+    }
+  }
+  const timer = setTimeout(() => socket.terminate(), graceMs);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
 }

@@ -9,7 +9,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
-import { closedWithin, connectedClient, type ProtocolClient, type Wire } from '../helpers/protocol-client.js';
+import { closedWithin, connectedClient, openProtocolClient, type ProtocolClient, type Wire } from '../helpers/protocol-client.js';
+import { HMAC_SECRET, hmacKey, mintToken } from '../helpers/tokens.js';
 import { startServer } from '../helpers/server.js';
 import { closedWithin as plainClosedWithin, connectClient } from '../helpers/ws-client.js';
 
@@ -161,7 +162,37 @@ describe('max_connections', async () => {
 });
 
 describe('client_max_channels', async () => {
-  const server = await startServer({ client_max_channels: 2 });
+  const server = await startServer({ client_max_channels: 2, token_hmac_secret: HMAC_SECRET });
+
+  it('closes with 3505 a connection whose token names more channels than the limit, subscribing none', async () => {
+    const token = await mintToken(hmacKey(), { sub: 'many', channels: ['chat:tk1', 'chat:tk2', 'chat:tk3'] });
+    const c = await openProtocolClient(server.wsUrl);
+    c.command('connect', { token });
+    const { code, reason } = await closedWithin(c);
+    assert.equal(code, 3505);
+    assert.match(reason, /^channel limit: .*3 channels, more than client_max_channels \(2\)/);
+    assert.equal(server.canal.node.hub.count('chat:tk1'), 0);
+  });
+
+  it('keeps a token at the limit: 2 server-side channels are subscribed', async () => {
+    const token = await mintToken(hmacKey(), { sub: 'two', channels: ['chat:tk4', 'chat:tk5'] });
+    const c = await connectedClient(server.wsUrl, { token });
+    assert.equal(server.canal.node.hub.count('chat:tk4'), 1);
+    assert.equal(server.canal.node.hub.count('chat:tk5'), 1);
+    c.close();
+  });
+
+  it('does not let the server API subscribe a connection past the limit', async () => {
+    const token = await mintToken(hmacKey(), { sub: 'full', channels: ['chat:tk6', 'chat:tk7'] });
+    const c = await connectedClient(server.wsUrl, { token });
+    const res = await fetch(`${server.httpUrl}/api/subscribe`, {
+      method: 'POST', headers: { 'x-api-key': server.canal.apiKey! }, body: JSON.stringify({ user: 'full', channel: 'chat:tk8' }),
+    });
+    assert.equal(res.status, 200);
+    await c.expectNone(300, (m) => m.push?.subscribe !== undefined, 'subscribe push');
+    assert.equal(server.canal.node.hub.count('chat:tk8'), 0);
+    c.close();
+  });
 
   it('answers error 106 to the subscribe past the limit, and the connection stays', async () => {
     const c = await connectedClient(server.wsUrl);
@@ -221,7 +252,7 @@ describe('client_command_rate and client_command_burst', async () => {
     c.close();
   });
 
-  it('disconnects with 3013 after more than 20 refusals in a row (100 pings in one frame)', async () => {
+  it('disconnects with 3013 after more than 20 refusals within a second (100 pings in one frame)', async () => {
     const c = await rested();
     const ids = pingBurst(c, 100);
     const { code, reason } = await closedWithin(c);
@@ -231,6 +262,31 @@ describe('client_command_rate and client_command_burst', async () => {
     assert.equal(got.filter((m) => m.ping).length, 20, 'the first 20 are answered');
     assert.equal(got.filter((m) => m.error?.code === 111).length, 20, 'the next 20 are refused with 111');
     assert.equal(got.length, 40, 'nothing is answered after the disconnect');
+  });
+  it('disconnects with 3013 a flood that refills let through now and then (pings every 5 ms at 10/s)', async () => {
+    const c = await rested();
+    // 200 pings/s against 10/s: each 100 ms refill lets one through, so refusals never run 20
+    // in a row; counting them over a window catches the flood all the same.
+    let id = 1000;
+    const timer = setInterval(() => {
+      if (c.isOpen) c.send(JSON.stringify({ id: id++, ping: {} }));
+    }, 5);
+    try {
+      const { code } = await closedWithin(c, 3000);
+      assert.equal(code, 3013);
+    } finally {
+      clearInterval(timer);
+    }
+    const answered = c.lines.map((l) => JSON.parse(l) as Wire).filter((m) => m.ping !== undefined && typeof m.id === 'number' && m.id >= 1000);
+    assert.ok(answered.length >= 20, `the burst was answered first (${answered.length})`);
+  });
+
+  it('counts pongs nobody asked for as commands: 100 unsolicited {} in one frame close with 3013', async () => {
+    const c = await rested();
+    c.send(Array(100).fill('{}').join('\n'));
+    const { code, reason } = await closedWithin(c);
+    assert.equal(code, 3013);
+    assert.match(reason, /^too many requests/);
   });
 });
 

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { NAMESPACE_DEFAULTS } from '../../src/config/namespaces.js';
-import { ErrorCode, ReplyError } from '../../src/index.js';
+import { createMemoryEngine, ErrorCode, ReplyError, type Engine } from '../../src/index.js';
+import { until } from '../helpers/centrifuge.js';
 import { assertSubset, assertWellFormed, connectedClient, expectReply, type ProtocolClient } from '../helpers/protocol-client.js';
-import { startServer } from '../helpers/server.js';
+import { startServer, type TestServer } from '../helpers/server.js';
 import { closedWithin, connectClient, TestClient } from '../helpers/ws-client.js';
 
 let unique = 0;
@@ -293,4 +294,134 @@ describe('plain channels and the embedding application\'s handlers', async () =>
     assert.equal(await p.nextText(), '{"text":"hello","stamped":true}');
     p.close();
   });
+});
+
+describe('plain clients are held to the rate limit and to a bounded publish window', async () => {
+  /** The memory engine with a gate in front of publish: while closed, publishes wait. */
+  function gatedEngine(): { engine: Engine; open(): void; publishes(): number } {
+    const engine = createMemoryEngine();
+    let release: () => void = () => {};
+    let gate = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    const publish = engine.broker.publish.bind(engine.broker);
+    engine.broker.publish = async (...args) => {
+      calls++;
+      await gate;
+      return publish(...args);
+    };
+    return {
+      engine,
+      open: () => {
+        release();
+        gate = Promise.resolve();
+      },
+      publishes: () => calls,
+    };
+  }
+
+  it('closes a plain client with 1008 "too many messages" at the first message past the burst; the accepted ones all arrive, in order', async () => {
+    const server = await startServer({ client_command_rate: 10, client_command_burst: 20 });
+    const channel = fresh('chat');
+    const sub = await connectedClient(server.wsUrl);
+    await sub.subscribe(channel);
+    const p = await connectClient(`${server.wsUrl}/raw/${channel}`);
+    for (let i = 0; i < 30; i++) p.send(`m${i}`);
+    const { code, reason } = await closedWithin(p, 3000);
+    assert.equal(code, 1008);
+    assert.match(reason, /^too many messages: at most 10 per second/);
+    const got: unknown[] = [];
+    for (let i = 0; i < 20; i++) got.push((await sub.nextPush({ kind: 'pub', channel })).push?.pub?.data);
+    assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => `m${i}`));
+    await sub.expectNone(200);
+    sub.close();
+  });
+
+  it('stops reading from a plain client while its publications wait for the engine, and loses none of them', async () => {
+    const gated = gatedEngine();
+    const server = await startServer({ engine: gated.engine, raw_max_message_bytes: 64 * 1024, client_queue_max_bytes: 64 * 1024 * 1024 });
+    after(() => gated.engine.close());
+    const channel = fresh('chat');
+    const sub = await connectedClient(server.wsUrl);
+    await sub.subscribe(channel);
+    const p = await connectClient(`${server.wsUrl}/raw/${channel}`);
+    const big = 'x'.repeat(60 * 1024);
+    const sent = Array.from({ length: 200 }, (_, i) => `${i} ${big}`);
+    for (const m of sent) p.send(m);
+    // 200 x 60 KB = 12 MB sent; with the engine stalled, canal reads a bounded window and leaves
+    // the rest to TCP (before: every message was read and queued in memory).
+    await until(() => gated.publishes() >= 1, 'the first publish reaches the engine');
+    await new Promise((r) => setTimeout(r, 300));
+    const received = await messagesReceived(server, 'raw');
+    assert.ok(received < 40, `canal read ${received} of 200 messages while the engine was stalled`);
+    gated.open();
+    for (let i = 0; i < sent.length; i++) {
+      const data = (await sub.nextPush({ kind: 'pub', channel }, 5000)).push?.pub?.data as string;
+      assert.equal(data.slice(0, data.indexOf(' ')), String(i));
+    }
+    p.close();
+    sub.close();
+  });
+});
+
+/** canal_messages_received_total for `endpoint`, from /metrics. */
+async function messagesReceived(server: TestServer, endpoint: string): Promise<number> {
+  const text = await server.canal.metrics.text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('canal_messages_received_total{') && line.includes(`endpoint="${endpoint}"`)) total += Number(line.split(' ').pop());
+  }
+  return total;
+}
+
+describe('JSON nesting depth on every entry point', async () => {
+  const server = await startServer();
+  const deep = (n: number): string => `${'['.repeat(n)}${']'.repeat(n)}`;
+
+  it('closes a protocol client that publishes JSON nested 101 levels deep with 3501, and publishes nothing', async () => {
+    const channel = fresh('chat');
+    const sub = await connectedClient(server.wsUrl);
+    await sub.subscribe(channel);
+    const c = await connectedClient(server.wsUrl);
+    c.send(`{"id":9,"publish":{"channel":"${channel}","data":${deep(200)}}}`);
+    const { code, reason } = await closedWithin(c);
+    assert.equal(code, 3501);
+    assert.match(reason, /nests JSON deeper than 100 levels/);
+    await sub.expectNone(200);
+    sub.close();
+  });
+
+  it('answers the server API 400 with code 107 for a body nested 101 levels deep', async () => {
+    const res = await fetch(`${server.httpUrl}/api/publish`, {
+      method: 'POST', headers: { 'x-api-key': server.canal.apiKey! }, body: `{"channel":"chat:deep","data":${deep(100)}}`,
+    });
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { error: { code: number; message: string } };
+    assert.deepEqual(body.error, { code: 107, message: 'bad request: the body nests JSON deeper than 100 levels' });
+  });
+
+  it('closes a plain client whose JSON nests 101 levels deep with 1008, after publishing what it sent before', async () => {
+    const channel = fresh('chat');
+    const other = await plain(channel);
+    const p = await connectClient(`${server.wsUrl}/raw/${channel}`);
+    p.send('before');
+    p.send(deep(101));
+    assert.equal(await other.nextText(), 'before');
+    const { code, reason } = await closedWithin(p);
+    assert.equal(code, 1008);
+    assert.match(reason, /nests JSON deeper than 100 levels/);
+    other.close();
+  });
+
+  it('publishes a plain text full of brackets that is not JSON as text', async () => {
+    const channel = fresh('chat');
+    const p = await plain(channel);
+    const text = `${'['.repeat(150)} not json`;
+    p.send(text);
+    assert.equal(await p.nextText(), text);
+    p.close();
+  });
+
+  async function plain(channel: string): Promise<TestClient> {
+    return connectClient(`${server.wsUrl}/raw/${channel}`);
+  }
 });

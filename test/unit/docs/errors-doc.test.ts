@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import {
-  DisconnectCode, DISCONNECTS, ErrorCode, ERRORS, reconnects, UnsubscribeCode, UNSUBSCRIBES,
+  CloseCode, DisconnectCode, DISCONNECTS, ErrorCode, ERRORS, reconnects, UnsubscribeCode, UNSUBSCRIBES,
 } from '../../../src/protocol/codes.js';
-import { RawClose } from '../../../src/session/raw-session.js';
 
 type Row = Readonly<Record<string, string>>;
 
@@ -125,8 +124,8 @@ describe('docs/errors.md', () => {
   describe('plain WebSocket close codes', () => {
     const rows = byCode(table(doc, 'Plain WebSocket close codes'), 'Code');
 
-    it('lists every RawClose code and the codes ws closes with itself', () => {
-      const expected = new Set<number>([...Object.values(RawClose), 1001, 1002, 1007, 1009]);
+    it('lists every CloseCode and the codes ws closes with itself', () => {
+      const expected = new Set<number>([...Object.values(CloseCode), 1002, 1007, 1009]);
       for (const code of expected) assert.ok(rows.has(code), `${code} is missing`);
     });
 

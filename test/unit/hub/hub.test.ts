@@ -1,32 +1,33 @@
 /**
  * The hub: who is subscribed where on this node, and the local fan-out. A publication is encoded
- * once per kind of subscriber (protocol push, bare text for /raw/ clients) and the same frame
+ * once per kind of subscriber (protocol push, bare text for /raw/ clients) and the same message
  * object reaches every subscriber of that kind (STYLE rule 7).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Hub, rawText, type ProtocolSubscriber, type RawSubscriber } from '../../../src/hub/hub.js';
+import { Hub, plainText, type PlainSubscriber, type ProtocolSubscriber } from '../../../src/hub/hub.js';
 import type { ClientInfo, Publication, RawJson, StreamPosition } from '../../../src/protocol/types.js';
-import type { SharedFrame } from '../../../src/transport/shared-frame.js';
+import type { SharedMessage } from '../../../src/hub/shared-message.js';
 
 class FakeProtocolSubscriber implements ProtocolSubscriber {
-  readonly publications: Array<{ channel: string; frame: SharedFrame; position: StreamPosition }> = [];
-  readonly joinLeave: Array<{ channel: string; frame: SharedFrame }> = [];
+  readonly publications: Array<{ message: SharedMessage; position: StreamPosition }> = [];
+  readonly joinLeave: SharedMessage[] = [];
 
-  deliverPublication(channel: string, frame: SharedFrame, position: StreamPosition): void {
-    this.publications.push({ channel, frame, position });
+  deliverPublication(message: SharedMessage, position: StreamPosition): void {
+    this.publications.push({ message, position });
   }
 
-  deliverJoinLeave(channel: string, frame: SharedFrame): void {
-    this.joinLeave.push({ channel, frame });
+  deliverJoinLeave(message: SharedMessage): boolean {
+    this.joinLeave.push(message);
+    return true;
   }
 }
 
-class FakeRawSubscriber implements RawSubscriber {
-  readonly frames: SharedFrame[] = [];
+class FakePlainSubscriber implements PlainSubscriber {
+  readonly messages: SharedMessage[] = [];
 
-  deliverRaw(frame: SharedFrame): void {
-    this.frames.push(frame);
+  deliverText(message: SharedMessage): void {
+    this.messages.push(message);
   }
 }
 
@@ -36,32 +37,32 @@ const position: StreamPosition = { offset: 3, epoch: 'e1' };
 const hello: Publication = { data: raw('{"text":"hello"}'), offset: 3 };
 
 describe('Hub add and remove', () => {
-  it('returns true only for the first local subscriber of a channel, protocol or raw', () => {
+  it('returns true only for the first local subscriber of a channel, protocol or plain', () => {
     const hub = new Hub();
     const a = new FakeProtocolSubscriber();
     const b = new FakeProtocolSubscriber();
-    const r = new FakeRawSubscriber();
+    const r = new FakePlainSubscriber();
     assert.equal(hub.addProtocol('chat:1', a), true);
     assert.equal(hub.addProtocol('chat:1', b), false);
-    assert.equal(hub.addRaw('chat:1', r), false);
-    assert.equal(hub.addRaw('chat:2', r), true);
+    assert.equal(hub.addPlain('chat:1', r), false);
+    assert.equal(hub.addPlain('chat:2', r), true);
   });
 
-  it('returns true when a raw subscriber is the first and a protocol subscriber follows', () => {
+  it('returns true when a plain subscriber is the first and a protocol subscriber follows', () => {
     const hub = new Hub();
-    assert.equal(hub.addRaw('chat:1', new FakeRawSubscriber()), true);
+    assert.equal(hub.addPlain('chat:1', new FakePlainSubscriber()), true);
     assert.equal(hub.addProtocol('chat:1', new FakeProtocolSubscriber()), false);
   });
 
   it('returns true only when the last local subscriber of either kind leaves', () => {
     const hub = new Hub();
     const a = new FakeProtocolSubscriber();
-    const r = new FakeRawSubscriber();
+    const r = new FakePlainSubscriber();
     hub.addProtocol('chat:1', a);
-    hub.addRaw('chat:1', r);
+    hub.addPlain('chat:1', r);
     assert.equal(hub.removeProtocol('chat:1', a), false);
     assert.equal(hub.has('chat:1'), true);
-    assert.equal(hub.removeRaw('chat:1', r), true);
+    assert.equal(hub.removePlain('chat:1', r), true);
     assert.equal(hub.has('chat:1'), false);
   });
 
@@ -87,22 +88,22 @@ describe('Hub add and remove', () => {
   it('keeps numChannels and numSubscriptions right through adds and removes', () => {
     const hub = new Hub();
     const subs = [new FakeProtocolSubscriber(), new FakeProtocolSubscriber(), new FakeProtocolSubscriber()];
-    const r = new FakeRawSubscriber();
+    const r = new FakePlainSubscriber();
     hub.addProtocol('a', subs[0]!);
     hub.addProtocol('a', subs[1]!);
     hub.addProtocol('b', subs[0]!);
-    hub.addRaw('b', r);
-    hub.addRaw('c', r);
+    hub.addPlain('b', r);
+    hub.addPlain('c', r);
     assert.deepEqual({ channels: hub.numChannels, subscriptions: hub.numSubscriptions }, { channels: 3, subscriptions: 5 });
     assert.deepEqual({ a: hub.count('a'), b: hub.count('b'), c: hub.count('c'), d: hub.count('d') }, { a: 2, b: 2, c: 1, d: 0 });
     assert.deepEqual([...hub.channels()].sort(), ['a', 'b', 'c']);
 
     hub.removeProtocol('a', subs[0]!);
-    hub.removeRaw('b', r);
+    hub.removePlain('b', r);
     assert.deepEqual({ channels: hub.numChannels, subscriptions: hub.numSubscriptions }, { channels: 3, subscriptions: 3 });
     hub.removeProtocol('a', subs[1]!);
     hub.removeProtocol('b', subs[0]!);
-    hub.removeRaw('c', r);
+    hub.removePlain('c', r);
     assert.deepEqual({ channels: hub.numChannels, subscriptions: hub.numSubscriptions }, { channels: 0, subscriptions: 0 });
     assert.deepEqual([...hub.channels()], []);
   });
@@ -111,58 +112,58 @@ describe('Hub add and remove', () => {
     const hub = new Hub();
     const a = new FakeProtocolSubscriber();
     const stranger = new FakeProtocolSubscriber();
-    const r = new FakeRawSubscriber();
+    const r = new FakePlainSubscriber();
     assert.equal(hub.removeProtocol('nowhere', a), false);
-    assert.equal(hub.removeRaw('nowhere', r), false);
+    assert.equal(hub.removePlain('nowhere', r), false);
     hub.addProtocol('chat:1', a);
     assert.equal(hub.removeProtocol('chat:1', stranger), false);
-    assert.equal(hub.removeRaw('chat:1', r), false);
+    assert.equal(hub.removePlain('chat:1', r), false);
     assert.equal(hub.removeProtocol('chat:1', a), true);
     assert.equal(hub.removeProtocol('chat:1', a), false);
     assert.deepEqual({ channels: hub.numChannels, subscriptions: hub.numSubscriptions }, { channels: 0, subscriptions: 0 });
   });
 
-  it('does not mistake a raw removal for a protocol one when the same object is both', () => {
+  it('does not mistake a plain removal for a protocol one when the same object is both', () => {
     const hub = new Hub();
-    const both = Object.assign(new FakeProtocolSubscriber(), { deliverRaw(): void {} });
+    const both = Object.assign(new FakeProtocolSubscriber(), { deliverText(): void {} });
     hub.addProtocol('chat:1', both);
-    assert.equal(hub.removeRaw('chat:1', both), false);
+    assert.equal(hub.removePlain('chat:1', both), false);
     assert.equal(hub.count('chat:1'), 1);
     assert.equal(hub.numSubscriptions, 1);
   });
 });
 
 describe('Hub publish', () => {
-  it('delivers the same push frame instance to every protocol subscriber, with the position', () => {
+  it('delivers the same push message instance to every protocol subscriber, with the position', () => {
     const hub = new Hub();
     const subs = [new FakeProtocolSubscriber(), new FakeProtocolSubscriber(), new FakeProtocolSubscriber()];
     for (const s of subs) hub.addProtocol('chat:1', s);
     assert.equal(hub.publish('chat:1', hello, position), 3);
-    const frames = subs.map((s) => s.publications[0]!.frame);
-    assert.ok(frames.every((f) => f === frames[0]), 'every subscriber got the same SharedFrame');
+    const frames = subs.map((s) => s.publications[0]!.message);
+    assert.ok(frames.every((f) => f === frames[0]), 'every subscriber got the same SharedMessage');
     assert.equal(frames[0]!.text, '{"push":{"channel":"chat:1","pub":{"data":{"text":"hello"},"offset":3}}}');
-    for (const s of subs) assert.deepEqual(s.publications.map((p) => ({ channel: p.channel, position: p.position })), [{ channel: 'chat:1', position }]);
+    for (const s of subs) assert.deepEqual(s.publications.map((p) => p.position), [position]);
   });
 
-  it('delivers another single frame, the bare payload, to every raw subscriber', () => {
+  it('delivers another single message, the bare payload, to every plain subscriber', () => {
     const hub = new Hub();
     const p = new FakeProtocolSubscriber();
-    const raws = [new FakeRawSubscriber(), new FakeRawSubscriber()];
+    const raws = [new FakePlainSubscriber(), new FakePlainSubscriber()];
     hub.addProtocol('chat:1', p);
-    for (const r of raws) hub.addRaw('chat:1', r);
+    for (const r of raws) hub.addPlain('chat:1', r);
     assert.equal(hub.publish('chat:1', hello, position), 3);
-    const rawFrame = raws[0]!.frames[0]!;
-    assert.equal(raws[1]!.frames[0], rawFrame);
-    assert.notEqual(rawFrame, p.publications[0]!.frame);
+    const rawFrame = raws[0]!.messages[0]!;
+    assert.equal(raws[1]!.messages[0], rawFrame);
+    assert.notEqual(rawFrame, p.publications[0]!.message);
     assert.equal(rawFrame.text, '{"text":"hello"}');
   });
 
-  it('sends a JSON string to raw subscribers as its bare text', () => {
+  it('sends a JSON string to plain subscribers as its bare text', () => {
     const hub = new Hub();
-    const r = new FakeRawSubscriber();
-    hub.addRaw('chat:1', r);
+    const r = new FakePlainSubscriber();
+    hub.addPlain('chat:1', r);
     hub.publish('chat:1', { data: raw('"hi there"') }, { offset: 0, epoch: '' });
-    assert.equal(r.frames[0]!.text, 'hi there');
+    assert.equal(r.messages[0]!.text, 'hi there');
   });
 
   it('delivers nothing and returns 0 when the channel has no local subscriber', () => {
@@ -187,30 +188,29 @@ describe('Hub publish', () => {
 });
 
 describe('Hub join and leave', () => {
-  it('delivers one join frame instance to every protocol subscriber that asked for them and nothing to raw subscribers', () => {
+  it('delivers one join frame instance to every protocol subscriber that asked for them and nothing to plain subscribers', () => {
     const hub = new Hub();
     const a = new FakeProtocolSubscriber();
     const b = new FakeProtocolSubscriber();
-    const r = new FakeRawSubscriber();
+    const r = new FakePlainSubscriber();
     hub.addProtocol('chat:1', a, true);
     hub.addProtocol('chat:1', b, true);
-    hub.addRaw('chat:1', r);
+    hub.addPlain('chat:1', r);
     hub.join('chat:1', ann);
-    assert.equal(a.joinLeave[0]!.frame, b.joinLeave[0]!.frame);
-    assert.equal(a.joinLeave[0]!.frame.text, '{"push":{"channel":"chat:1","join":{"info":{"user":"ann","client":"c1"}}}}');
-    assert.equal(a.joinLeave[0]!.channel, 'chat:1');
-    assert.deepEqual(r.frames, []);
+    assert.equal(a.joinLeave[0]!, b.joinLeave[0]!);
+    assert.equal(a.joinLeave[0]!.text, '{"push":{"channel":"chat:1","join":{"info":{"user":"ann","client":"c1"}}}}');
+    assert.deepEqual(r.messages, []);
   });
 
   it('delivers a leave frame to protocol subscribers only', () => {
     const hub = new Hub();
     const a = new FakeProtocolSubscriber();
-    const r = new FakeRawSubscriber();
+    const r = new FakePlainSubscriber();
     hub.addProtocol('chat:1', a, true);
-    hub.addRaw('chat:1', r);
+    hub.addPlain('chat:1', r);
     hub.leave('chat:1', ann);
-    assert.equal(a.joinLeave[0]!.frame.text, '{"push":{"channel":"chat:1","leave":{"info":{"user":"ann","client":"c1"}}}}');
-    assert.deepEqual(r.frames, []);
+    assert.equal(a.joinLeave[0]!.text, '{"push":{"channel":"chat:1","leave":{"info":{"user":"ann","client":"c1"}}}}');
+    assert.deepEqual(r.messages, []);
   });
 
   it('offers joins and leaves only to the subscribers that asked for them, and forgets them on removal', () => {
@@ -228,25 +228,25 @@ describe('Hub join and leave', () => {
     assert.equal(quiet.joinLeave.length, 0);
   });
 
-  it('does nothing when the channel has only raw subscribers or none', () => {
+  it('does nothing when the channel has only plain subscribers or none', () => {
     const hub = new Hub();
-    const r = new FakeRawSubscriber();
-    hub.addRaw('chat:1', r);
+    const r = new FakePlainSubscriber();
+    hub.addPlain('chat:1', r);
     hub.join('chat:1', ann);
     hub.leave('chat:9', ann);
-    assert.deepEqual(r.frames, []);
+    assert.deepEqual(r.messages, []);
   });
 });
 
-describe('rawText', () => {
+describe('plainText', () => {
   it('turns a JSON string into its bare text, unescaped', () => {
-    assert.equal(rawText('"hello"'), 'hello');
-    assert.equal(rawText('"line one\\nline \\"two\\""'), 'line one\nline "two"');
-    assert.equal(rawText('"\\u00f1and\\u00fa"'), '\u00f1and\u00fa');
-    assert.equal(rawText('""'), '');
+    assert.equal(plainText('"hello"'), 'hello');
+    assert.equal(plainText('"line one\\nline \\"two\\""'), 'line one\nline "two"');
+    assert.equal(plainText('"\\u00f1and\\u00fa"'), '\u00f1and\u00fa');
+    assert.equal(plainText('""'), '');
   });
 
   it('keeps objects, arrays, numbers, booleans and null as their JSON text', () => {
-    for (const text of ['{"a":1}', '[1,2]', '42', '-1.5', 'true', 'null']) assert.equal(rawText(text), text);
+    for (const text of ['{"a":1}', '[1,2]', '42', '-1.5', 'true', 'null']) assert.equal(plainText(text), text);
   });
 });

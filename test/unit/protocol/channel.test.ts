@@ -63,9 +63,14 @@ describe('checkChannelName', () => {
     }
   });
 
-  it('accepts letters written with combining marks, as in Hindi or decomposed accents', () => {
+  it('accepts letters written with combining marks that have no composed form, as in Hindi', () => {
     expectAccepted('\u091a\u0948\u091f'); // Hindi "chat": the vowel sign U+0948 is a combining mark
-    expectAccepted('cafe\u0301'); // "café" in NFD
+    expectAccepted('caf\u00e9'); // "café" in NFC
+  });
+
+  it('refuses a name not in NFC, naming its NFC spelling, so "chat:é" is one channel however it was typed', () => {
+    expectRefused('chat:cafe\u0301', 'channel name must be in Unicode normalization form C (NFC); as NFC it is "chat:caf\u00e9"');
+    expectRefused('\u212b', 'channel name must be in Unicode normalization form C (NFC); as NFC it is "\u00c5"'); // the Angstrom sign
   });
 
   it('refuses spaces, quotes, backslashes, line breaks and control characters with the documented charset', () => {

@@ -453,3 +453,23 @@ describe('decodeFrame: fields of the wrong type name their path', () => {
     });
   }
 });
+
+describe('decodeFrame: nesting depth', () => {
+  /** Data nested `n` arrays deep. */
+  const nested = (n: number): string => `${'['.repeat(n)}${']'.repeat(n)}`;
+
+  it('accepts a line nested exactly 100 levels deep (a publish wraps its data in 2)', () => {
+    const cmd = decodeOne(`{"id":1,"publish":{"channel":"c","data":${nested(98)}}}`);
+    assert.equal(cmd.method, 'publish');
+  });
+
+  it('refuses a line nested 101 levels deep as a bad request, before parsing it', () => {
+    expectBadRequest(`{"id":1,"publish":{"channel":"c","data":${nested(99)}}}`, 'bad request: line 1 nests JSON deeper than 100 levels');
+    expectBadRequest(`{"id":2,"rpc":{"method":"m","data":${nested(100_000)}}}`, 'bad request: line 1 nests JSON deeper than 100 levels');
+  });
+
+  it('does not count brackets inside strings', () => {
+    const cmd = decodeOne(`{"id":1,"publish":{"channel":"c","data":${JSON.stringify('['.repeat(500))}}}`);
+    assert.equal(cmd.method, 'publish');
+  });
+});

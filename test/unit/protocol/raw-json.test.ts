@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compactJson, rawValueAt } from '../../../src/protocol/raw-json.js';
+import { compactJson, documentSpan, elementsAt, jsonDepth, memberAt, rawValueAt } from '../../../src/protocol/raw-json.js';
 
 describe('rawValueAt', () => {
   it('returns a nested value exactly as written, integers past 2^53 included', () => {
@@ -52,5 +52,38 @@ describe('compactJson', () => {
 
   it('keeps escaped quotes inside strings', () => {
     assert.equal(compactJson('[ "a\\" b" , 1 ]'), '["a\\" b",1]');
+  });
+});
+
+describe('memberAt and elementsAt', () => {
+  const text = ' {"commands":[ {"params":{"data":1.50}} ,{"params":{"data":"x,]"}},[],7 ],"z":{}} ';
+  const slice = (span: { start: number; end: number } | undefined): string | undefined => span && text.slice(span.start, span.end);
+
+  it('finds a member of the document and the spans of every element of an array in one pass', () => {
+    const commands = memberAt(text, documentSpan(text), 'commands');
+    assert.equal(slice(commands), '[ {"params":{"data":1.50}} ,{"params":{"data":"x,]"}},[],7 ]');
+    const elements = elementsAt(text, commands!)!;
+    assert.deepEqual(elements.map(slice), ['{"params":{"data":1.50}}', '{"params":{"data":"x,]"}}', '[]', '7']);
+    assert.equal(slice(memberAt(text, memberAt(text, elements[1]!, 'params')!, 'data')), '"x,]"');
+  });
+
+  it('answers undefined for a member of a non-object and the elements of a non-array', () => {
+    assert.equal(memberAt(text, { start: text.indexOf('7'), end: text.indexOf('7') + 1 }, 'a'), undefined);
+    assert.equal(elementsAt(text, memberAt(text, documentSpan(text), 'z')!), undefined);
+    assert.deepEqual(elementsAt('[]', documentSpan('[]')), []);
+  });
+});
+
+describe('jsonDepth', () => {
+  it('counts the deepest nesting of arrays and objects, not brackets inside strings', () => {
+    assert.equal(jsonDepth('42'), 0);
+    assert.equal(jsonDepth('"[[[{{{"'), 0);
+    assert.equal(jsonDepth('{"a":[1,{"b":[]}],"c":"]]]]"}'), 4);
+    assert.equal(jsonDepth('[[],[[]],[]]'), 3);
+  });
+
+  it('measures text that is not JSON without throwing, so it can run before parsing', () => {
+    assert.equal(jsonDepth('['.repeat(100_000)), 100_000);
+    assert.equal(jsonDepth('{"a":"unterminated'), 1);
   });
 });

@@ -1,19 +1,19 @@
 /**
  * Per-connection outbound batching: what one turn of the event loop produced for a connection
  * leaves in one write. Replies and pushes made for this connection alone are joined into one
- * frame (newline-delimited JSON, as the protocol allows); a frame shared by many connections (a
- * publication) keeps its own bytes, built once for all of them, so batching never re-encodes
- * it per subscriber. Past
- * `maxBytes` queued (here and in the socket), the connection is a slow consumer: the queue is
- * dropped and `onOverflow` runs once (the session disconnects it with a reconnect-allowed code,
- * and the client recovers what it missed). A single message into an empty pipeline always passes.
+ * frame (newline-delimited JSON, as the protocol allows); a message shared by many connections
+ * (a publication) keeps its own bytes, built once for all of them, so batching never re-encodes
+ * it per subscriber. Past `maxBytes` queued (here and in the socket), the connection is a slow
+ * consumer: the queue is dropped and `onOverflow` runs once (the session disconnects it with a
+ * reconnect-allowed code, and the client recovers what it missed). A single message into an
+ * empty pipeline always passes: a publication larger than the limit cuts nobody off.
  */
-import { SharedFrame } from '../transport/shared-frame.js';
+import type { SharedMessage } from '../hub/shared-message.js';
 
-/** Where a writer's frames go: one connection. */
-export interface FrameSink {
+/** Where an outbox's messages go: one connection. */
+export interface MessageSink {
   writeText(text: string): void;
-  writeShared(frame: SharedFrame): void;
+  writeShared(message: SharedMessage): void;
   /** Bytes accepted for sending but not yet handed to the kernel. */
   unsentBytes(): number;
   /** Holds writes until uncork(), so several frames leave in one system call. */
@@ -21,22 +21,43 @@ export interface FrameSink {
   uncork(): void;
 }
 
-type Item = string | SharedFrame;
+type Item = string | SharedMessage;
 
-const pending: Writer[] = [];
-let flushScheduled = false;
+/**
+ * The outboxes with something queued this turn, flushed together at its end: one scheduled
+ * callback per turn for a whole server, never one per connection. `defer` runs a function at
+ * the end of the turn (setImmediate); tests pass one they call by hand.
+ */
+export class FlushQueue {
+  readonly #defer: (fn: () => void) => void;
+  #pending: Outbox[] = [];
+  #scheduled = false;
 
-/** One setImmediate per turn flushes every writer that has something queued. */
-function flushPending(): void {
-  flushScheduled = false;
-  const writers = pending.splice(0, pending.length);
-  for (const w of writers) w.flush();
+  constructor(defer: (fn: () => void) => void = setImmediate) {
+    this.#defer = defer;
+  }
+
+  /** Flushes `outbox` at the end of this turn, with every other one added this turn. */
+  add(outbox: Outbox): void {
+    this.#pending.push(outbox);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    this.#defer(this.#flushAll);
+  }
+
+  readonly #flushAll = (): void => {
+    this.#scheduled = false;
+    const outboxes = this.#pending;
+    this.#pending = [];
+    for (const o of outboxes) o.flush();
+  };
 }
 
-export class Writer {
-  readonly #sink: FrameSink;
+export class Outbox {
+  readonly #sink: MessageSink;
   readonly #maxBytes: number;
   readonly #onOverflow: () => void;
+  readonly #flushes: FlushQueue;
   #items: Item[] = [];
   #bytes = 0;
   /** What the socket held unsent when this turn's first item came: our own writes happen at flush. */
@@ -44,13 +65,14 @@ export class Writer {
   #scheduled = false;
   #closed = false;
 
-  constructor(sink: FrameSink, maxBytes: number, onOverflow: () => void) {
+  constructor(sink: MessageSink, maxBytes: number, flushes: FlushQueue, onOverflow: () => void) {
     this.#sink = sink;
     this.#maxBytes = maxBytes;
+    this.#flushes = flushes;
     this.#onOverflow = onOverflow;
   }
 
-  /** Queues one reply or push for this turn's frame; ignored once closed. */
+  /** Queues one reply or push for this turn's write; ignored once closed. */
   push(item: Item): void {
     if (this.#closed) return;
     this.#items.push(item);
@@ -68,16 +90,12 @@ export class Writer {
     }
     if (this.#scheduled) return;
     this.#scheduled = true;
-    pending.push(this);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flushPending);
-    }
+    this.#flushes.add(this);
   }
 
   /**
    * Writes what is queued in one write: runs of this connection's own messages as one text
-   * frame each, shared frames as their shared bytes. Safe to call at any time.
+   * frame each, shared messages as their shared bytes. Safe to call at any time.
    */
   flush(): void {
     this.#scheduled = false;

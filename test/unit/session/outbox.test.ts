@@ -1,18 +1,18 @@
 /**
- * The per-connection writer: what is pushed during one turn of the event loop leaves in one
- * write (corked): the connection's own lines joined by '\n' into one frame, shared frames as
+ * The per-connection outbox: what is pushed during one turn of the event loop leaves in one
+ * write (corked): the connection's own lines joined by '\n' into one frame, shared messages as
  * their shared bytes; and a client that does not read is cut off once, past its byte limit,
- * instead of growing our memory.
+ * instead of growing our memory. The end of the turn is a FlushQueue the test runs by hand.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Writer, type FrameSink } from '../../../src/session/writer.js';
-import { SharedFrame } from '../../../src/transport/shared-frame.js';
+import { FlushQueue, Outbox, type MessageSink } from '../../../src/session/outbox.js';
+import { SharedMessage } from '../../../src/hub/shared-message.js';
 
-type Write = { readonly text: string } | { readonly shared: SharedFrame } | { readonly cork: boolean };
+type Write = { readonly text: string } | { readonly shared: SharedMessage } | { readonly cork: boolean };
 
 /** A connection that records what was written, with a settable backlog in its socket. */
-class FakeSink implements FrameSink {
+class FakeSink implements MessageSink {
   readonly writes: Write[] = [];
   unsent = 0;
 
@@ -20,7 +20,7 @@ class FakeSink implements FrameSink {
     this.writes.push({ text });
   }
 
-  writeShared(frame: SharedFrame): void {
+  writeShared(frame: SharedMessage): void {
     this.writes.push({ shared: frame });
   }
 
@@ -37,18 +37,21 @@ class FakeSink implements FrameSink {
   }
 }
 
-/** Lets the writers' setImmediate flush run. */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/** The end of the turn, run by hand: `flushes` calls what was deferred when `nextTurn()` is awaited. */
+const deferred: Array<() => void> = [];
+const flushes = new FlushQueue((fn) => deferred.push(fn));
+
+async function nextTurn(): Promise<void> {
+  for (const fn of deferred.splice(0)) fn();
 }
 
 const LIMIT = 1024 * 1024;
 
-function writer(sink: FrameSink, maxBytes = LIMIT, onOverflow: () => void = () => assert.fail('unexpected overflow')): Writer {
-  return new Writer(sink, maxBytes, onOverflow);
+function writer(sink: MessageSink, maxBytes = LIMIT, onOverflow: () => void = () => assert.fail('unexpected overflow')): Outbox {
+  return new Outbox(sink, maxBytes, flushes, onOverflow);
 }
 
-describe('Writer batching', () => {
+describe('Outbox batching', () => {
   it('writes nothing until the end of the turn', async () => {
     const sink = new FakeSink();
     writer(sink).push('{"id":1,"connect":{}}');
@@ -71,9 +74,9 @@ describe('Writer batching', () => {
     ]);
   });
 
-  it('writes a lone shared frame through writeShared, the same instance', async () => {
+  it('writes a lone shared message through writeShared, the same instance', async () => {
     const sink = new FakeSink();
-    const frame = new SharedFrame('{"push":{"channel":"a","pub":{"data":1}}}');
+    const frame = new SharedMessage('{"push":{"channel":"a","pub":{"data":1}}}');
     writer(sink).push(frame);
     await nextTurn();
     assert.equal(sink.writes.length, 1);
@@ -88,11 +91,11 @@ describe('Writer batching', () => {
     assert.deepEqual(sink.writes, [{ text: '{}' }]);
   });
 
-  it('keeps shared frames as their shared bytes among other items, in order, all in one corked write', async () => {
+  it('keeps shared messages as their shared bytes among other items, in order, all in one corked write', async () => {
     const sink = new FakeSink();
     const w = writer(sink);
-    const a = new SharedFrame('{"push":{"channel":"a","pub":{"data":2}}}');
-    const b = new SharedFrame('{"push":{"channel":"a","pub":{"data":3}}}');
+    const a = new SharedMessage('{"push":{"channel":"a","pub":{"data":2}}}');
+    const b = new SharedMessage('{"push":{"channel":"a","pub":{"data":3}}}');
     w.push('{"id":3,"publish":{}}');
     w.push('{"id":4,"ping":{}}');
     w.push(a);
@@ -107,7 +110,7 @@ describe('Writer batching', () => {
       { text: '{}' },
       { cork: false },
     ]);
-    const shared = sink.writes.filter((x): x is { shared: SharedFrame } => 'shared' in x);
+    const shared = sink.writes.filter((x): x is { shared: SharedMessage } => 'shared' in x);
     assert.ok(shared[0]!.shared === a && shared[1]!.shared === b, 'the same instances: encoded once for every subscriber');
   });
 
@@ -122,20 +125,29 @@ describe('Writer batching', () => {
     assert.deepEqual(sink.writes, [{ text: '{"id":1,"ping":{}}' }, { cork: true }, { text: '{"id":2,"ping":{}}\n{"id":3,"ping":{}}' }, { cork: false }]);
   });
 
-  it('flushes many writers with one setImmediate per turn', async (t) => {
+  it('defers one flush per turn for many outboxes, whatever each one queued', async () => {
     await nextTurn(); // no flush of an earlier test may be pending
-    const immediate = t.mock.method(globalThis, 'setImmediate');
     const sinks = [new FakeSink(), new FakeSink(), new FakeSink()];
-    const writers = sinks.map((s) => writer(s));
-    for (const [i, w] of writers.entries()) {
-      w.push(`{"id":${i + 1},"ping":{}}`);
-      w.push('{}');
+    const outboxes = sinks.map((s) => writer(s));
+    for (const [i, o] of outboxes.entries()) {
+      o.push(`{"id":${i + 1},"ping":{}}`);
+      o.push('{}');
     }
-    assert.equal(immediate.mock.callCount(), 1);
-    immediate.mock.restore();
+    assert.equal(deferred.length, 1, 'one deferred flush for three outboxes');
     await nextTurn();
     const corked = (text: string): Write[] => [{ cork: true }, { text }, { cork: false }];
     assert.deepEqual(sinks.map((s) => s.writes), [corked('{"id":1,"ping":{}}\n{}'), corked('{"id":2,"ping":{}}\n{}'), corked('{"id":3,"ping":{}}\n{}')]);
+  });
+
+  it('uses setImmediate for the end of the turn by default', async (t) => {
+    const immediate = t.mock.method(globalThis, 'setImmediate');
+    const queue = new FlushQueue();
+    const sink = new FakeSink();
+    new Outbox(sink, LIMIT, queue, () => {}).push('a');
+    assert.equal(immediate.mock.callCount(), 1);
+    immediate.mock.restore();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(sink.writes, [{ text: 'a' }]);
   });
 
   it('writes what is queued at once when flush() is called, and nothing more at the end of the turn', async () => {
@@ -150,7 +162,7 @@ describe('Writer batching', () => {
   });
 });
 
-describe('Writer overflow (slow consumer)', () => {
+describe('Outbox overflow (slow consumer)', () => {
   it('calls onOverflow once, drops the queue and ignores later pushes when the queue passes maxBytes', async () => {
     const sink = new FakeSink();
     let overflows = 0;
@@ -162,7 +174,7 @@ describe('Writer overflow (slow consumer)', () => {
     assert.equal(overflows, 1);
     assert.equal(w.closed, true);
     w.push('more');
-    w.push(new SharedFrame('even more'));
+    w.push(new SharedMessage('even more'));
     await nextTurn();
     assert.equal(overflows, 1);
     assert.deepEqual(sink.writes, []);
@@ -189,13 +201,13 @@ describe('Writer overflow (slow consumer)', () => {
     assert.equal(overflows, 1);
   });
 
-  it('counts a shared frame by its text', () => {
+  it('counts a shared message by its text', () => {
     const sink = new FakeSink();
     let overflows = 0;
     const w = writer(sink, 10, () => overflows++);
-    w.push(new SharedFrame('0123456789'));
+    w.push(new SharedMessage('0123456789'));
     assert.equal(overflows, 0);
-    w.push(new SharedFrame('x'));
+    w.push(new SharedMessage('x'));
     assert.equal(overflows, 1);
   });
 
@@ -236,7 +248,7 @@ describe('Writer overflow (slow consumer)', () => {
   });
 });
 
-describe('Writer close', () => {
+describe('Outbox close', () => {
   it('flushes what is queued, then ignores later pushes', async () => {
     const sink = new FakeSink();
     const w = writer(sink);
@@ -263,9 +275,9 @@ describe('Writer close', () => {
     assert.deepEqual(sink.writes, []);
   });
 
-  it('writes a lone shared frame through writeShared when closing', () => {
+  it('writes a lone shared message through writeShared when closing', () => {
     const sink = new FakeSink();
-    const frame = new SharedFrame('{"push":{"channel":"a","pub":{"data":1}}}');
+    const frame = new SharedMessage('{"push":{"channel":"a","pub":{"data":1}}}');
     const w = writer(sink);
     w.push(frame);
     w.close();

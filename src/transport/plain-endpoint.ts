@@ -5,31 +5,32 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
+import { allowedByNamespace } from '../auth/channel-rights.js';
 import type { NamespaceOptions } from '../config/namespaces.js';
 import type { CanalNode } from '../node.js';
 import { ErrorCode } from '../protocol/codes.js';
 import { ReplyError } from '../protocol/errors.js';
-import { RawSession, type RawContext } from '../session/raw-session.js';
+import { PlainSession, type PlainContext } from '../session/plain-session.js';
 import type { Refusal } from './router.js';
 import { WsConnection } from './ws-connection.js';
 
-export const RAW_PREFIX = '/raw/';
+export const PLAIN_PREFIX = '/raw/';
 
-const kRaw = Symbol('canal.rawSession');
-type WithRaw = WebSocket & { [kRaw]: RawSession };
+const kPlain = Symbol('canal.plainSession');
+type WithPlain = WebSocket & { [kPlain]: PlainSession };
 
 /** What a /raw/ path resolves to: a channel and its namespace, or why it cannot be served. */
-export type RawTarget = { readonly channel: string; readonly ns: NamespaceOptions } | { readonly refusal: Refusal };
+export type PlainTarget = { readonly channel: string; readonly ns: NamespaceOptions } | { readonly refusal: Refusal };
 
 /**
  * Resolves `/raw/<channel>` (URL-decoded) against the namespaces; undefined for other paths.
  * `askHandler`: the application's onSubscribe decides after the handshake, not the namespace.
  */
-export function matchRaw(pathname: string, node: CanalNode, askHandler: boolean): RawTarget | undefined {
-  if (!pathname.startsWith(RAW_PREFIX)) return undefined;
+export function matchPlain(pathname: string, node: CanalNode, askHandler: boolean): PlainTarget | undefined {
+  if (!pathname.startsWith(PLAIN_PREFIX)) return undefined;
   let channel: string;
   try {
-    channel = decodeURIComponent(pathname.slice(RAW_PREFIX.length));
+    channel = decodeURIComponent(pathname.slice(PLAIN_PREFIX.length));
   } catch {
     return { refusal: { status: 400, message: 'bad channel: the path is not valid percent-encoding\n' } };
   }
@@ -41,17 +42,17 @@ export function matchRaw(pathname: string, node: CanalNode, askHandler: boolean)
     const status = err.code === ErrorCode.UnknownChannel ? 404 : 400;
     return { refusal: { status, message: `${err.message}\n` } };
   }
-  if (!ns.allow_subscribe_for_anonymous && !askHandler) {
+  if (!askHandler && !allowedByNamespace(ns, 'subscribe', { user: '', subscribed: false })) {
     return { refusal: { status: 403, message: `permission denied: plain clients may not subscribe to ${channel} (its namespace does not allow anonymous subscribers)\n` } };
   }
   return { channel, ns };
 }
 
 /** Starts a plain-client session on a freshly accepted socket. */
-export function acceptRawSocket(ws: WebSocket, req: IncomingMessage, target: { channel: string; ns: NamespaceOptions },
-  ctx: RawContext): RawSession {
-  const session = new RawSession(new WsConnection(ws, req), target.channel, target.ns, ctx);
-  (ws as WithRaw)[kRaw] = session;
+export function acceptPlainSocket(ws: WebSocket, req: IncomingMessage, target: { channel: string; ns: NamespaceOptions },
+  ctx: PlainContext): PlainSession {
+  const session = new PlainSession(new WsConnection(ws, req), target.channel, target.ns, ctx);
+  (ws as WithPlain)[kPlain] = session;
   ws.on('message', onMessage);
   ws.once('close', onClose);
   void session.start();
@@ -59,11 +60,11 @@ export function acceptRawSocket(ws: WebSocket, req: IncomingMessage, target: { c
 }
 
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-  const session = (this as WithRaw)[kRaw];
+  const session = (this as WithPlain)[kPlain];
   if (isBinary) session.handleBinary();
   else session.handleText(data.toString());
 }
 
 function onClose(this: WebSocket): void {
-  (this as WithRaw)[kRaw].closed();
+  (this as WithPlain)[kPlain].connectionClosed();
 }

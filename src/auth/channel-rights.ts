@@ -1,0 +1,71 @@
+/**
+ * Who may do what in a channel, by its namespace's options: the one place the `allow_*_for_*`
+ * options and the namespace's features (history, presence) are read, for protocol sessions,
+ * plain /raw/ clients and the server API alike. A token or an application handler may grant
+ * more; the callers ask those first. Pure.
+ */
+import type { NamespaceOptions } from '../config/namespaces.js';
+import { ErrorCode } from '../protocol/codes.js';
+import { ReplyError } from '../protocol/errors.js';
+
+/** What a client asks to do in a channel. */
+export type ChannelAction = 'subscribe' | 'publish' | 'history' | 'presence';
+
+/** Who asks: its user ('' for an anonymous connection) and whether it is subscribed to the channel. */
+export interface Asker {
+  readonly user: string;
+  readonly subscribed: boolean;
+}
+
+/** A plain /raw/ client: anonymous, and subscribed to its one channel. */
+export const PLAIN_CLIENT: Asker = { user: '', subscribed: true };
+
+/**
+ * Whether `asker` may do `action` by the namespace's options alone: the `_for_anonymous` option
+ * for an anonymous asker, `_for_client` for one with a user, or `_for_subscriber` (publish,
+ * history and presence) when it is subscribed.
+ */
+export function allowedByNamespace(ns: NamespaceOptions, action: ChannelAction, asker: Asker): boolean {
+  const anonymous = asker.user === '';
+  switch (action) {
+    case 'subscribe':
+      return anonymous ? ns.allow_subscribe_for_anonymous : ns.allow_subscribe_for_client;
+    case 'publish':
+      return (anonymous ? ns.allow_publish_for_anonymous : ns.allow_publish_for_client) || (asker.subscribed && ns.allow_publish_for_subscriber);
+    case 'history':
+      return (anonymous ? ns.allow_history_for_anonymous : ns.allow_history_for_client) || (asker.subscribed && ns.allow_history_for_subscriber);
+    case 'presence':
+      return (anonymous ? ns.allow_presence_for_anonymous : ns.allow_presence_for_client) || (asker.subscribed && ns.allow_presence_for_subscriber);
+  }
+}
+
+/** Throws 103 permission denied, with a sentence naming what is missing, unless {@link allowedByNamespace}. */
+export function requireRight(ns: NamespaceOptions, channel: string, action: ChannelAction, asker: Asker): void {
+  if (allowedByNamespace(ns, action, asker)) return;
+  throw new ReplyError(ErrorCode.PermissionDenied, deniedMessage(channel, action, asker));
+}
+
+function deniedMessage(channel: string, action: ChannelAction, asker: Asker): string {
+  switch (action) {
+    case 'subscribe':
+      return asker.user === ''
+        ? `permission denied: namespace of ${channel} does not allow anonymous subscribers`
+        : `permission denied: subscribing to ${channel} needs a subscription token`;
+    case 'publish':
+      return `permission denied: clients may not publish to ${channel}`;
+    case 'history':
+      return `permission denied: clients may not read the history of ${channel}`;
+    case 'presence':
+      return `permission denied: clients may not read the presence of ${channel}`;
+  }
+}
+
+/** Throws 108 not available when the namespace keeps no history (`history_size` 0). */
+export function requireHistory(ns: NamespaceOptions, channel: string): void {
+  if (ns.history_size === 0) throw new ReplyError(ErrorCode.NotAvailable, `not available: ${channel} keeps no history`);
+}
+
+/** Throws 108 not available when the namespace keeps no presence. */
+export function requirePresence(ns: NamespaceOptions, channel: string): void {
+  if (!ns.presence) throw new ReplyError(ErrorCode.NotAvailable, `not available: ${channel} keeps no presence`);
+}

@@ -1,0 +1,60 @@
+/**
+ * What a session needs from outside itself, in one place: its connection, the server's shared
+ * context, and a clock. Sessions read the time and arm timers only through the clock (DESIGN,
+ * "Performance principles"), so every timing rule — the stale timer, token expiry, the refresh
+ * grace, the rate limit — is tested with a fake clock and a fake connection, without sleeping.
+ */
+import type { TokenVerifier } from '../auth/tokens.js';
+import type { Config } from '../config/schema.js';
+import type { Handlers } from '../handlers.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { CanalNode } from '../node.js';
+import type { ClientSession } from './client-session.js';
+import type { FlushQueue, MessageSink } from './outbox.js';
+
+/** The time, and timers. */
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+  /** Calls `fn` once, `ms` from now; the returned function cancels it. A timer never keeps the process alive. */
+  after(ms: number, fn: () => void): () => void;
+}
+
+/** The real clock. */
+export const systemClock: Clock = {
+  now: Date.now,
+  after(ms, fn) {
+    const timer = setTimeout(fn, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+};
+
+/** What a protocol session needs from its connection. */
+export interface SessionConnection extends MessageSink {
+  /** Closes with `code` and a non-empty `reason`. */
+  close(code: number, reason: string): void;
+  /** Stops reading from the client (TCP then pushes back), until resume(). */
+  pause(): void;
+  resume(): void;
+  readonly remoteAddress: string | undefined;
+}
+
+/** Shared by every session of a server: one object, not one per connection. */
+export interface SessionContext {
+  readonly node: CanalNode;
+  readonly config: Config;
+  readonly tokens: TokenVerifier;
+  readonly handlers: Handlers;
+  readonly log: Logger;
+  readonly version: string;
+  /** Whether connections without a token or user are accepted. */
+  readonly anonymousAllowed: boolean;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  /** Where outboxes with something queued wait for the end of the turn. */
+  readonly flushes: FlushQueue;
+  /** Every open protocol session of the server (connecting or connected), for the heartbeat and shutdown. */
+  readonly sessions: Set<ClientSession>;
+}

@@ -1,0 +1,292 @@
+/**
+ * A protocol connection's subscriptions: how one starts (rights, the local subscription, the
+ * stream position and what to recover, presence), goes live, and ends (unsubscribe, expiry, the
+ * server's say, the connection's end). {@link Subscription} keeps each one's delivery promise;
+ * this class runs the steps around it and talks to the node.
+ */
+import { requireRight } from '../auth/channel-rights.js';
+import type { NamespaceOptions } from '../config/namespaces.js';
+import { UnrecoverablePositionError, type HistoryPage } from '../engine/types.js';
+import type { SharedMessage } from '../hub/shared-message.js';
+import { DisconnectCode, ErrorCode, UnsubscribeCode, UNSUBSCRIBES } from '../protocol/codes.js';
+import { encodeSubscribePush, encodeUnsubscribePush } from '../protocol/encode.js';
+import { AuthError, DisconnectError, ReplyError } from '../protocol/errors.js';
+import type { ClientInfo, RawJson, SubscribePosition, SubscribeRequest, SubscribeResult, SubRefreshRequest, SubRefreshResult } from '../protocol/types.js';
+import { parseData, toRaw } from '../protocol/raw-json.js';
+import { withDefined } from '../util/defined.js';
+import type { SessionContext } from './context.js';
+import { overdue, refreshDeadline, ttlSeconds } from './expiry.js';
+import { recoverLatest, recoverStream, type HistorySlice } from './recovery.js';
+import { Subscription } from './subscription.js';
+
+/** What the subscriptions need from their connection. */
+export interface SubscriptionsHost {
+  readonly id: string;
+  /** The connection's user ('' when anonymous), known once connected. */
+  readonly user: string;
+  /** The connection's info from its token or onConnecting, shown to others as conn_info. */
+  readonly connInfo: RawJson | undefined;
+  /** Whether the connection has ended. */
+  readonly closed: boolean;
+  /** Queues a reply or push for the client. */
+  push(item: string | SharedMessage): void;
+  /** A positioned subscription lost its place in `channel`: the client must recover (3010). */
+  lostPosition(channel: string): void;
+  /** An engine call made for a subscription failed where nobody awaits it: count and log it. */
+  engineError(err: unknown, what: string): void;
+}
+
+/** What decides a subscription's extras: a token's or onSubscribe's channel info, and a token's expiry. */
+interface Grant {
+  readonly chanInfo: RawJson | undefined;
+  readonly expiresAt: number | undefined;
+  readonly serverSide: boolean;
+}
+
+export class Subscriptions {
+  readonly #ctx: SessionContext;
+  readonly #host: SubscriptionsHost;
+  readonly #subs = new Map<string, Subscription>();
+
+  constructor(ctx: SessionContext, host: SubscriptionsHost) {
+    this.#ctx = ctx;
+    this.#host = host;
+  }
+
+  get size(): number {
+    return this.#subs.size;
+  }
+
+  has(channel: string): boolean {
+    return this.#subs.has(channel);
+  }
+
+  get(channel: string): Subscription | undefined {
+    return this.#subs.get(channel);
+  }
+
+  channels(): IterableIterator<string> {
+    return this.#subs.keys();
+  }
+
+  /** Whether a positioned subscription (to `channel`, or to any channel) exists: only those can miss publications. */
+  hasPositioned(channel?: string): boolean {
+    for (const sub of this.#subs.values()) if (sub.positioned && (channel === undefined || sub.channel === channel)) return true;
+    return false;
+  }
+
+  // ---- starting ----
+
+  /**
+   * The client's subscribe command: who may subscribe is checked in the documented order
+   * (docs/protocol.md, "subscribe"); a subscription token is enough on its own, else the
+   * application's onSubscribe decides, else the namespace. The caller sends the reply, then
+   * calls {@link activate}.
+   */
+  async subscribe(req: SubscribeRequest): Promise<SubscribeResult> {
+    const { node, tokens, handlers, config, clock } = this.#ctx;
+    const host = this.#host;
+    const channel = req.channel;
+    const ns = node.requireNamespace(channel);
+    if (this.#subs.has(channel)) throw new ReplyError(ErrorCode.AlreadySubscribed, `already subscribed to ${channel}`);
+    if (this.#subs.size >= config.client_max_channels) {
+      throw new ReplyError(ErrorCode.LimitExceeded, `limit exceeded: at most ${config.client_max_channels} channels per connection`);
+    }
+    let chanInfo: RawJson | undefined;
+    let data: RawJson | undefined;
+    let expiresAt: number | undefined;
+    if (req.token !== undefined) {
+      const claims = await tokens.verifySubscription(req.token, channel);
+      if (claims.user !== host.user) throw new AuthError('invalid', 'invalid subscription token: it is for another user');
+      chanInfo = claims.info;
+      expiresAt = refreshDeadline(claims.expiresAt, clock.now());
+    } else if (handlers.onSubscribe) {
+      const r = await handlers.onSubscribe(withDefined({ client: host.id, user: host.user, channel }, { data: parseData(req.data) }));
+      if (r) {
+        chanInfo = toRaw(r.info);
+        data = toRaw(r.data);
+      }
+    } else {
+      requireRight(ns, channel, 'subscribe', { user: host.user, subscribed: false });
+    }
+    if (this.#subs.has(channel)) throw new ReplyError(ErrorCode.AlreadySubscribed, `already subscribed to ${channel}`);
+    const result = await this.#start(channel, ns, req, { chanInfo, expiresAt, serverSide: false });
+    return data === undefined ? result : { ...result, data };
+  }
+
+  /**
+   * A subscription from the connection token or onConnecting, made during connect; its result
+   * goes in the connect reply. Unknown namespaces are skipped with a warning.
+   */
+  async subscribeAtConnect(channel: string, position: SubscribePosition | undefined): Promise<SubscribeResult | undefined> {
+    let ns: NamespaceOptions;
+    try {
+      ns = this.#ctx.node.requireNamespace(channel);
+    } catch (err) {
+      this.#ctx.log.warn({ channel, client: this.#host.id, err: (err as Error).message }, 'server-side subscription skipped');
+      return undefined;
+    }
+    if (this.#subs.has(channel)) return undefined;
+    const req: SubscribeRequest = withDefined(
+      { channel, recover: position?.recover ?? false, positioned: false, recoverable: false, join_leave: true },
+      { offset: position?.offset, epoch: position?.epoch },
+    );
+    return this.#start(channel, ns, req, { chanInfo: undefined, expiresAt: undefined, serverSide: true });
+  }
+
+  /** The server API subscribes the connection to `channel`; the client learns it from a subscribe push. */
+  async subscribeFromServer(channel: string): Promise<void> {
+    if (this.#subs.has(channel)) return;
+    const ns = this.#ctx.node.requireNamespace(channel);
+    const max = this.#ctx.config.client_max_channels;
+    if (this.#subs.size >= max) throw new ReplyError(ErrorCode.LimitExceeded, `limit exceeded: the connection already has client_max_channels (${max}) channels`);
+    const req: SubscribeRequest = { channel, recover: false, positioned: false, recoverable: false, join_leave: true };
+    const result = await this.#start(channel, ns, req, { chanInfo: undefined, expiresAt: undefined, serverSide: true });
+    this.#host.push(encodeSubscribePush(channel, result));
+    this.activate(channel);
+  }
+
+  /**
+   * Subscribes locally, then reads the stream position (and what to recover): subscribing first
+   * means no publication can fall between the history read and live delivery; those that
+   * arrive meanwhile wait in the subscription until {@link activate}.
+   */
+  async #start(channel: string, ns: NamespaceOptions, req: SubscribeRequest, grant: Grant): Promise<SubscribeResult> {
+    const { node, config, clock } = this.#ctx;
+    const host = this.#host;
+    const hasHistory = ns.history_size > 0;
+    const recoverable = hasHistory && (req.recoverable || ns.force_recovery);
+    const positioned = hasHistory && (req.positioned || ns.force_positioning || recoverable);
+    const info = withDefined<ClientInfo>({ user: host.user, client: host.id }, { conn_info: host.connInfo, chan_info: grant.chanInfo });
+    const sub = new Subscription(host, {
+      channel, ns, joinLeave: ns.join_leave && req.join_leave, positioned, info, serverSide: grant.serverSide, expiresAt: grant.expiresAt,
+    });
+    this.#subs.set(channel, sub);
+    try {
+      await node.subscribeProtocol(channel, sub, sub.joinLeave);
+      let result: SubscribeResult = {};
+      if (hasHistory) {
+        result = await this.#position(channel, ns, req, recoverable, positioned, config.recovery_max_publications);
+        sub.setPosition({ epoch: result.epoch ?? '', offset: result.offset ?? 0 });
+      }
+      if (ns.presence) await node.addPresence(channel, info);
+      if (host.closed || this.#subs.get(channel) !== sub) throw new DisconnectError(DisconnectCode.ConnectionClosed);
+      if (grant.expiresAt !== undefined) {
+        result = { ...result, expires: true, ttl: ttlSeconds(grant.expiresAt, clock.now()) };
+      }
+      return result;
+    } catch (err) {
+      if (this.#subs.get(channel) === sub) this.#subs.delete(channel);
+      void node.unsubscribeProtocol(channel, sub).catch(() => {});
+      if (ns.presence) void node.removePresence(channel, host.id).catch(() => {});
+      throw err;
+    }
+  }
+
+  /** The subscribe result's stream fields and recovered publications. */
+  async #position(channel: string, ns: NamespaceOptions, req: SubscribeRequest, recoverable: boolean, positioned: boolean,
+    maxRecover: number): Promise<SubscribeResult> {
+    const { node } = this.#ctx;
+    const from = req.recover ? { offset: req.offset ?? 0, epoch: req.epoch ?? '' } : undefined;
+    const base = { recoverable, positioned };
+    if (ns.recovery_mode === 'cache') {
+      const page = await node.history(channel, ns, { limit: 1, reverse: true });
+      const outcome = recoverLatest(from, page.publications[0], page.position);
+      return withDefined<SubscribeResult>({ ...base, epoch: page.position.epoch, offset: page.position.offset }, {
+        publications: outcome.publications.length > 0 ? outcome.publications : undefined,
+        recovered: from ? outcome.recovered : undefined,
+        was_recovering: from ? true : undefined,
+      });
+    }
+    if (from && recoverable) {
+      let slice: HistorySlice;
+      try {
+        const page = await node.history(channel, ns, { since: from, limit: maxRecover + 1 });
+        slice = { kind: 'page', publications: page.publications, top: page.position };
+      } catch (err) {
+        if (!(err instanceof UnrecoverablePositionError)) throw err;
+        slice = { kind: 'unrecoverable', top: (await node.history(channel, ns, { limit: 0 })).position };
+      }
+      const outcome = recoverStream(from, slice, maxRecover);
+      return withDefined<SubscribeResult>({ ...base, epoch: slice.top.epoch, offset: slice.top.offset, was_recovering: true }, {
+        publications: outcome.publications.length > 0 ? outcome.publications : undefined,
+        recovered: outcome.recovered ? true : undefined,
+      });
+    }
+    const page: HistoryPage = await node.history(channel, ns, { limit: 0 });
+    return { ...base, epoch: page.position.epoch, offset: page.position.offset };
+  }
+
+  /**
+   * After the subscribe reply (or push): delivers what was buffered meanwhile, then announces
+   * the join — after, so every engine delivers it the same way, including to the subscriber
+   * itself when it asked for join/leave.
+   */
+  activate(channel: string): void {
+    const sub = this.#subs.get(channel);
+    if (!sub || sub.active) return;
+    sub.activate();
+    if (sub.ns.join_leave) void this.#ctx.node.publishJoin(channel, sub.info).catch((err: unknown) => this.#host.engineError(err, 'join'));
+  }
+
+  // ---- refreshing ----
+
+  /** A sub_refresh command: a new subscription token for a channel the connection is subscribed to. */
+  async refresh(req: SubRefreshRequest): Promise<SubRefreshResult> {
+    const sub = this.#subs.get(req.channel);
+    if (!sub) throw new ReplyError(ErrorCode.BadRequest, `not subscribed to ${req.channel}`);
+    const claims = await this.#ctx.tokens.verifySubscription(req.token, req.channel);
+    if (claims.user !== this.#host.user) throw new AuthError('invalid', 'invalid subscription token: it is for another user');
+    const now = this.#ctx.clock.now();
+    sub.expiresAt = refreshDeadline(claims.expiresAt, now);
+    return withDefined<SubRefreshResult>({}, {
+      expires: claims.expiresAt !== undefined ? true : undefined,
+      ttl: claims.expiresAt !== undefined ? ttlSeconds(claims.expiresAt, now) : undefined,
+    });
+  }
+
+  /** Ends the subscriptions whose token was not refreshed `grace` ms past its deadline (2501: the client subscribes again). */
+  expire(now: number, grace: number): void {
+    for (const sub of this.#subs.values()) {
+      if (overdue(sub.expiresAt, grace, now)) {
+        this.endFromServer(sub.channel, UnsubscribeCode.Expired, UNSUBSCRIBES[UnsubscribeCode.Expired]);
+      }
+    }
+  }
+
+  /** Renews presence entries (each tick, and at once after the engine came back). */
+  refreshPresence(): void {
+    for (const sub of this.#subs.values()) {
+      if (sub.ns.presence && sub.active) {
+        void this.#ctx.node.addPresence(sub.channel, sub.info).catch((err: unknown) => this.#host.engineError(err, 'presence refresh'));
+      }
+    }
+  }
+
+  // ---- ending ----
+
+  /** Ends a subscription from the server's side with an unsubscribe push (code < 2500: the client stays unsubscribed). */
+  endFromServer(channel: string, code: number, reason: string): void {
+    if (!this.#subs.has(channel)) return;
+    this.#host.push(encodeUnsubscribePush(channel, code, reason));
+    void this.leave(channel);
+  }
+
+  /** Ends the subscription to `channel`: local delivery, presence, and a leave for the others. Never throws. */
+  async leave(channel: string): Promise<void> {
+    const sub = this.#subs.get(channel);
+    if (!sub) return;
+    this.#subs.delete(channel);
+    const { node } = this.#ctx;
+    const work: Array<Promise<void>> = [node.unsubscribeProtocol(channel, sub)];
+    if (sub.ns.presence) work.push(node.removePresence(channel, this.#host.id));
+    if (sub.ns.join_leave) work.push(node.publishLeave(channel, sub.info));
+    const results = await Promise.allSettled(work);
+    for (const r of results) if (r.status === 'rejected') this.#host.engineError(r.reason, 'unsubscribe');
+  }
+
+  /** Ends every subscription (the connection closed). */
+  async leaveAll(): Promise<void> {
+    await Promise.all([...this.#subs.keys()].map((c) => this.leave(c)));
+  }
+}
