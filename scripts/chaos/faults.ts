@@ -119,27 +119,32 @@ async function rawFlood(ctx: FaultContext, node: CanalNode): Promise<{ applied: 
   const t0 = performance.now();
   const results = await Promise.all(Array.from({ length: clients }, () => floodOne(node.rawUrl(channel), message, messages, ms)));
   const sent = results.reduce((a, r) => a + r.sent, 0);
+  const echoed = results.reduce((a, r) => a + r.echoed, 0);
   const closes = results.filter((r) => r.closedBy).map((r) => r.closedBy);
   await node.sample();
   const crashed = node.running ? '' : `; ${node.name} is no longer running`;
   const peak = node.peakRss > rssBefore ? `; ${node.name}'s peak RSS rose to ${mib(node.peakRss)}` : '';
   return {
     applied: sent > 0,
-    detail: `${clients} client${clients === 1 ? '' : 's'} sent ${sent} messages of ${bytes} B to /raw/${channel} on ${node.name} in ${sec(performance.now() - t0)}` +
+    detail: `${clients} client${clients === 1 ? '' : 's'} sent ${sent} messages of ${bytes} B to /raw/${channel} on ${node.name} and received ${echoed} back, in ${sec(performance.now() - t0)}` +
       `${closes.length > 0 ? `; closed by the server: ${closes.join(', ')}` : ''}${peak}${crashed}`,
   };
 }
 
 /** Bytes a flood client lets wait in its own socket before it waits for them to drain. */
 const FLOOD_BUFFER = 1024 * 1024;
+/** How long a flood client stays after its last message, for the server's close (if any). */
+const FLOOD_LINGER_MS = 2000;
 
-async function floodOne(url: string, message: string, count: number, limitMs: number): Promise<{ sent: number; closedBy: string | undefined }> {
+async function floodOne(url: string, message: string, count: number, limitMs: number): Promise<{ sent: number; echoed: number; closedBy: string | undefined }> {
   const ws = new WebSocket(url);
   ws.on('error', () => {});
-  ws.on('message', () => {});
+  // Every plain client of a channel receives its publications, its own included.
+  let echoed = 0;
+  ws.on('message', () => echoed++);
   let closedBy: string | undefined;
   const closed = new Promise<void>((resolve) => ws.once('close', (code, reason) => {
-    closedBy ??= `${code}${reason.length > 0 ? ` ${reason.toString()}` : ''}`;
+    closedBy = `${code}${reason.length > 0 ? ` ${reason.toString()}` : ''}`;
     resolve();
   }));
   const opened = await Promise.race([
@@ -160,9 +165,12 @@ async function floodOne(url: string, message: string, count: number, limitMs: nu
       if (sent % 200 === 0) await new Promise((r) => setImmediate(r));
     }
   }
-  const ours = closedBy === undefined;
-  if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000, 'flood over');
+  // The server may still be working through what it read, and close the connection after that.
+  await Promise.race([closed, sleep(FLOOD_LINGER_MS)]);
+  if (ws.readyState === WebSocket.CLOSED) return { sent, echoed, closedBy };
+  ws.close(1000, 'flood over');
   await Promise.race([closed, sleep(3000)]);
-  if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
-  return { sent, closedBy: ours ? undefined : closedBy };
+  // (close() changed the state, which TypeScript's narrowing above cannot know.)
+  if ((ws.readyState as number) !== WebSocket.CLOSED) ws.terminate();
+  return { sent, echoed, closedBy: undefined };
 }
