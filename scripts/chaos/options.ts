@@ -76,11 +76,13 @@ export interface ChaosOptions {
   readonly settleMs: number;
   readonly summary: string | undefined;
   readonly logDir: string | undefined;
+  /** Make one subscriber ignore one publication, to see the verifier fail (`--self-check`). */
+  readonly selfCheck: boolean;
 }
 
 /** The options, or undefined when --help was asked. Throws UsageError naming the flag for anything wrong. */
 export function parseOptions(argv: readonly string[], randomSeed: () => number): ChaosOptions | undefined {
-  const spec: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  const spec: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' }, 'self-check': { type: 'boolean' } };
   for (const name of [...Object.keys(INT_FLAGS), ...Object.keys(STRING_FLAGS)]) spec[name] = { type: 'string' };
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -135,6 +137,7 @@ export function parseOptions(argv: readonly string[], randomSeed: () => number):
     settleMs: int('settle-seconds') * 1000,
     summary: str('summary'),
     logDir: str('log-dir'),
+    selfCheck: values['self-check'] === true,
   };
 }
 
@@ -153,6 +156,7 @@ export function usage(): string {
   const rows: Array<readonly [string, string]> = [
     ...Object.entries(INT_FLAGS).map(([name, s]: [string, IntSpec]) => [`--${name} N`, `${s.doc} (default ${s.shown ?? s.default}; ${s.min}..${s.max})`] as const),
     ...Object.entries(STRING_FLAGS).map(([name, s]) => [`--${name} ${name === 'faults' ? 'LIST' : name === 'log-dir' ? 'DIR' : 'FILE'}`, s.doc] as const),
+    ['--self-check', 'Make subscriber #0 ignore one publication: the run must then fail with a silent loss'],
     ['-h, --help', 'Show this help.'],
   ];
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;

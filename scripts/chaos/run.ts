@@ -156,6 +156,10 @@ export async function runChaos(options: ChaosOptions, out: Out): Promise<RunResu
     out(`fault window opens at ${(windowOpen / 1000).toFixed(1)} s for ${(options.lengthMs / 1000).toFixed(0)} s`);
     apiPublisher.start();
     for (const p of clientPublishers) p.start();
+    if (options.selfCheck) {
+      setTimeout(() => (subscribers[0]!.swallowNext = true), 1000).unref();
+      out('self-check: subscriber #0 will ignore one publication 1 s into the window; the run must fail');
+    }
 
     const faults: FaultRecord[] = [];
     const ctx = {

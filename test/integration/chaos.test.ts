@@ -1,8 +1,9 @@
 /**
  * The chaos verifier as `npm test` runs it: 30 seconds of every kind of fault, with a fixed seed,
  * against three canal nodes on a private Redis; it must pass (no silent loss, no duplicate, no
- * reordering, no crash) and every kind of fault must actually have happened. And a run stopped
- * with Ctrl-C leaves no node, no redis-server and no temp dir behind.
+ * reordering, no crash) and every kind of fault must actually have happened. A run in which a
+ * subscriber silently misses a publication must fail, and say where. And a run stopped with
+ * Ctrl-C leaves no node, no redis-server and no temp dir behind.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -89,6 +90,15 @@ describe('npm run chaos', () => {
     assert.ok(c.epochChanges! > 0, 'the empty Redis made a new epoch, and subscribers were told recovered: false');
     const slow = summary.faultLog.find((f) => f.kind === 'slow-consumer')!;
     assert.match(slow.detail, /then it saw 3008 slow/, 'canal cut the consumer that stopped reading');
+  });
+
+  it('fails, naming the subscriber, the channel and the offsets, when a subscriber silently misses one publication (--self-check)', { timeout: 120_000 }, async () => {
+    requireRedisServer();
+    const { child, output } = spawnGroup(process.execPath, ['--import', 'tsx', 'scripts/chaos/main.ts', '--seconds', '10', '--subscribers', '5', '--faults', 'drop', '--seed', '8', '--self-check']);
+    assert.equal(await exitWithin(child, 100_000, output), 1, output());
+    assert.match(output(), /^silent losses +1$/m);
+    assert.match(output(), /^ {2}silent-loss at [\d.]+ s \(subscriber #0, chaos:c\d\): publication \d+ at \w+:\d+ skipped when the position moved from \w+:\d+ to \w+:\d+/m);
+    assert.match(output(), /^FAIL: /m);
   });
 
   it('leaves no node, redis-server or temp dir behind when stopped with SIGINT', { timeout: 120_000 }, async () => {
