@@ -198,7 +198,8 @@ export async function runChaos(options: ChaosOptions, out: Out): Promise<RunResu
     const codes = new Map<number, number>();
     for (const s of subscribers) for (const [code, n] of s.codeCounts) codes.set(code, (codes.get(code) ?? 0) + n);
     return {
-      verdict, plan, faults, crashes, problems, unsettled, codes, windowMs: [windowOpen, windowClose],
+      // Copies: the teardown below must not add to what was judged.
+      verdict, plan, faults, crashes: [...crashes], problems: [...problems], unsettled, codes, windowMs: [windowOpen, windowClose],
       nodes: nodes.map((n) => ({ name: n.name, peakRss: n.peakRss, starts: n.starts })),
       redisPeakRss: redis.peakRss, harnessPeakRss,
       skippedTicks: apiPublisher.skipped + clientPublishers.reduce((a, p) => a + p.skipped, 0),
