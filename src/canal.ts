@@ -171,7 +171,7 @@ export class Canal {
       anonymousAllowed: this.config.dev || this.config.allow_anonymous_connect,
       metrics: this.metrics,
       clock: systemClock,
-      flushes: new FlushQueue(),
+      outbox: { maxBytes: this.config.client_queue_max_bytes, flushes: new FlushQueue() },
       sessions: new Set<ClientSession>(),
     };
     this.#plainContext = {

@@ -24,8 +24,8 @@ import type {
 import { withDefined } from '../util/defined.js';
 import type { SessionConnection, SessionContext } from './context.js';
 import { overdue, refreshDeadline, ttlSeconds } from './expiry.js';
-import { Outbox } from './outbox.js';
-import { RateLimiter } from './rate-limit.js';
+import { Outbox, type OutboxOwner } from './outbox.js';
+import { RateLimiter, type Verdict } from './rate-limit.js';
 import { Subscriptions, type SubscriptionsHost } from './subscriptions.js';
 
 /**
@@ -37,35 +37,39 @@ const RESUME_AT = 200;
 
 type State = 'connecting' | 'connected' | 'closed';
 
-export class ClientSession implements SessionHandle, SubscriptionsHost {
+/** The bits of ClientSession's flags. */
+const PROCESSING = 1;
+const PAUSED = 2;
+const AWAITING_PONG = 4;
+const CLEANED_UP = 8;
+const WAS_CONNECTED = 16;
+
+export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOwner {
   readonly id = randomUUID();
   readonly #ctx: SessionContext;
   readonly #conn: SessionConnection;
   readonly #outbox: Outbox;
   readonly #subs: Subscriptions;
-  readonly #queue: Command[] = [];
-  readonly #limiter: RateLimiter;
-  #processing = false;
-  #paused = false;
+  /** Commands waiting to be handled, oldest first; none (undefined) when idle, so an idle connection keeps no array. */
+  #queue: Command[] | undefined = undefined;
+  /** Made at the first command, dropped when it has rested (see tick): idle connections keep none. */
+  #limiter: RateLimiter | undefined;
+  /** PROCESSING, PAUSED, AWAITING_PONG, CLEANED_UP, WAS_CONNECTED: five booleans in one number, one field instead of five. */
+  #flags = 0;
   #state: State = 'connecting';
   #user = '';
-  #connInfo: RawJson | undefined;
+  /** How the connection appears to others (presence, joins, publications), made once at connect and shared by its subscriptions. */
+  #info: ClientInfo | undefined;
   /** When the connection token must be refreshed by (Unix ms), if it expires. */
   #expiresAt: number | undefined;
   #cancelStale: (() => void) | undefined;
-  #awaitingPong = false;
   #closeCode = 0;
-  #cleanedUp = false;
-  #wasConnected = false;
 
   constructor(conn: SessionConnection, ctx: SessionContext) {
     this.#ctx = ctx;
     this.#conn = conn;
     const { config, clock } = ctx;
-    this.#limiter = new RateLimiter(config.client_command_rate, config.client_command_burst, clock.now());
-    this.#outbox = new Outbox(conn, config.client_queue_max_bytes, ctx.flushes, () =>
-      this.disconnect(DisconnectCode.Slow, `slow: more than ${config.client_queue_max_bytes} bytes waiting to be sent`),
-    );
+    this.#outbox = new Outbox(conn, this, ctx.outbox);
     this.#subs = new Subscriptions(ctx, this);
     this.#cancelStale = clock.after(config.client_connect_timeout,
       () => this.disconnect(DisconnectCode.Stale, `stale: no connect command within ${config.client_connect_timeout} ms`));
@@ -76,8 +80,8 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
     return this.#user;
   }
 
-  get connInfo(): RawJson | undefined {
-    return this.#connInfo;
+  get info(): ClientInfo {
+    return this.#info ??= { user: this.#user, client: this.id };
   }
 
   get state(): State {
@@ -106,19 +110,19 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
     }
     for (const c of commands) {
       if (c.method !== 'pong') {
-        this.#queue.push(c);
-      } else if (this.#awaitingPong) {
+        (this.#queue ??= []).push(c);
+      } else if (this.#has(AWAITING_PONG)) {
         // The pong to our ping is taken at once, not behind a slow command: it only proves the client is alive.
-        this.#awaitingPong = false;
-      } else if (this.#limiter.take(this.#ctx.clock.now()) === 'flood') {
+        this.#clear(AWAITING_PONG);
+      } else if (this.#take() === 'flood') {
         // Pongs nobody asked for are commands like any other for the rate limit (issue 13: a
         // flood of `{}` was accepted at 1.6 M/s).
         this.#flooded();
         return;
       }
     }
-    if (this.#queue.length > PAUSE_AT && !this.#paused) {
-      this.#paused = true;
+    if (this.#queue !== undefined && this.#queue.length > PAUSE_AT && !this.#has(PAUSED)) {
+      this.#set(PAUSED);
       this.#conn.pause();
     }
     void this.#drain();
@@ -129,17 +133,36 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
     this.disconnect(DisconnectCode.BadRequest, 'bad request: binary frames are not part of the JSON protocol; send text');
   }
 
+  #has(flag: number): boolean {
+    return (this.#flags & flag) !== 0;
+  }
+
+  #set(flag: number): void {
+    this.#flags |= flag;
+  }
+
+  #clear(flag: number): void {
+    this.#flags &= ~flag;
+  }
+
+  /** One command against the rate limit. */
+  #take(): Verdict {
+    const { config, clock } = this.#ctx;
+    const now = clock.now();
+    return (this.#limiter ??= new RateLimiter(config.client_command_rate, config.client_command_burst, now)).take(now);
+  }
+
   #flooded(): void {
     const burst = this.#ctx.config.client_command_burst;
     this.disconnect(DisconnectCode.TooManyRequests, `too many requests: more than ${burst} commands refused within a second`);
   }
 
   async #drain(): Promise<void> {
-    if (this.#processing) return;
-    this.#processing = true;
+    if (this.#has(PROCESSING)) return;
+    this.#set(PROCESSING);
     try {
-      while (this.#queue.length > 0 && this.#state !== 'closed') {
-        const cmd = this.#queue.shift()!;
+      for (let queue = this.#queue; queue !== undefined && queue.length > 0 && this.#state !== 'closed'; queue = this.#queue) {
+        const cmd = queue.shift()!;
         if (cmd.method === 'publish' && this.#state === 'connected' && !this.#ctx.handlers.onPublish) {
           // Consecutive publishes overlap: each reaches the engine synchronously, in order, when
           // it starts (the memory engine publishes at once; Redis runs commands in the order one
@@ -148,23 +171,24 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
           // memory engine's fan-out rate, docs/benchmarks.md). An onPublish handler may take any
           // time, so with one, publishes stay one at a time.
           const batch = [this.#handle(cmd)];
-          while (this.#queue[0]?.method === 'publish') batch.push(this.#handle(this.#queue.shift()!));
+          while (queue[0]?.method === 'publish') batch.push(this.#handle(queue.shift()!));
           await Promise.all(batch);
         } else {
           await this.#handle(cmd);
         }
-        if (this.#paused && this.#queue.length <= RESUME_AT) {
-          this.#paused = false;
+        if (this.#has(PAUSED) && queue.length <= RESUME_AT) {
+          this.#clear(PAUSED);
           this.#conn.resume();
         }
       }
     } finally {
-      this.#processing = false;
+      this.#clear(PROCESSING);
+      if (this.#queue?.length === 0) this.#queue = undefined;
     }
   }
 
   async #handle(cmd: Command): Promise<void> {
-    const verdict = this.#limiter.take(this.#ctx.clock.now());
+    const verdict = this.#take();
     if (verdict === 'flood') {
       this.#flooded();
       return;
@@ -270,10 +294,10 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
     if (expiresAt !== undefined && expiresAt <= now) throw new AuthError('expired', 'connection token expired');
     if (this.#state !== 'connecting') throw new DisconnectError(DisconnectCode.ConnectionClosed);
     this.#user = user;
-    this.#connInfo = info;
+    this.#info = withDefined<ClientInfo>({ user, client: this.id }, { conn_info: info });
     this.#expiresAt = refreshDeadline(expiresAt, now);
     this.#state = 'connected';
-    this.#wasConnected = true;
+    this.#set(WAS_CONNECTED);
     // Only a connect that succeeds stops the stale timer: a client whose connects fail stays stale.
     this.#cancelStale?.();
     this.#cancelStale = undefined;
@@ -324,14 +348,14 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
   /** Sends the application-level ping; the client answers with a pong. */
   ping(): void {
     if (this.#state !== 'connected') return;
-    this.#awaitingPong = true;
+    this.#set(AWAITING_PONG);
     this.#ctx.metrics.sent('ping');
     this.#outbox.push(PING);
   }
 
   /** Disconnects with 3012 when the last ping got no pong. */
   checkPong(): void {
-    if (this.#state === 'connected' && this.#awaitingPong) this.disconnect(DisconnectCode.NoPong, 'no pong: the client did not answer the server ping');
+    if (this.#state === 'connected' && this.#has(AWAITING_PONG)) this.disconnect(DisconnectCode.NoPong, 'no pong: the client did not answer the server ping');
   }
 
   /** Ends an expired connection (3005) or subscriptions (2501), `client_expired_close_delay` past their deadline; refreshes presence. */
@@ -343,6 +367,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
       return;
     }
     this.#subs.expire(now, grace);
+    if (this.#limiter?.isRested(now)) this.#limiter = undefined;
     this.refreshPresence();
   }
 
@@ -372,6 +397,11 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
   /** The server API ends this connection's subscription to `channel`. */
   serverUnsubscribe(channel: string): void {
     this.#subs.endFromServer(channel, UnsubscribeCode.Server, UNSUBSCRIBES[UnsubscribeCode.Server]);
+  }
+
+  /** The outbox passed client_queue_max_bytes: a slow consumer (it reconnects and recovers). */
+  overflowed(): void {
+    this.disconnect(DisconnectCode.Slow, `slow: more than ${this.#ctx.config.client_queue_max_bytes} bytes waiting to be sent`);
   }
 
   /** Queues a reply or push for the client (subscriptions deliver through this). */
@@ -407,7 +437,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
     } else {
       requireRight(ns, req.channel, 'publish', this.#asker(req.channel));
     }
-    const info = this.#subs.get(req.channel)?.info ?? withDefined<ClientInfo>({ user: this.#user, client: this.id }, { conn_info: this.#connInfo });
+    const info = this.#subs.get(req.channel)?.info ?? this.info;
     await node.publish(req.channel, { data, info });
     return {};
   }
@@ -470,10 +500,10 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
 
   /** The connection closed (either side): subscriptions, presence and registration are cleaned up once. */
   connectionClosed(code: number): void {
-    if (this.#cleanedUp) return;
-    this.#cleanedUp = true;
+    if (this.#has(CLEANED_UP)) return;
+    this.#set(CLEANED_UP);
     this.#ctx.sessions.delete(this);
-    const wasConnected = this.#wasConnected;
+    const wasConnected = this.#has(WAS_CONNECTED);
     this.#state = 'closed';
     if (this.#closeCode === 0) this.#closeCode = code;
     this.#cancelStale?.();

@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { CanalNode } from '../node.js';
 import type { ClientSession } from './client-session.js';
-import type { FlushQueue, MessageSink } from './outbox.js';
+import type { MessageSink, OutboxSettings } from './outbox.js';
 
 /** The time, and timers. */
 export interface Clock {
@@ -53,8 +53,8 @@ export interface SessionContext {
   readonly anonymousAllowed: boolean;
   readonly metrics: Metrics;
   readonly clock: Clock;
-  /** Where outboxes with something queued wait for the end of the turn. */
-  readonly flushes: FlushQueue;
+  /** The byte limit of every outbox, and where outboxes with something queued wait for the end of the turn. */
+  readonly outbox: OutboxSettings;
   /** Every open protocol session of the server (connecting or connected), for the heartbeat and shutdown. */
   readonly sessions: Set<ClientSession>;
 }

@@ -66,56 +66,77 @@ export class FlushQueue {
   };
 }
 
+/** What every outbox of a server shares: one object, so an outbox holds a reference, not copies. */
+export interface OutboxSettings {
+  /** Bytes queued (here and in the socket) past which a connection is a slow consumer. */
+  readonly maxBytes: number;
+  readonly flushes: FlushQueue;
+}
+
+/** Who is told when the outbox overflows (the session disconnects it with a reconnect-allowed code). */
+export interface OutboxOwner {
+  overflowed(): void;
+}
+
+/**
+ * A turn's items past the first are kept in an array that survives the turn only when it held
+ * more than this many: a busy connection (a burst of publications) reuses it, an idle one (a
+ * reply or two) lets it go — 150 bytes per idle connection otherwise.
+ */
+const KEEP_REST_OVER = 4;
+
+/** The bits of Outbox's flags. */
+const SCHEDULED = 1;
+const CLOSED = 2;
+
 export class Outbox {
   readonly #sink: MessageSink;
-  readonly #maxBytes: number;
-  readonly #onOverflow: () => void;
-  readonly #flushes: FlushQueue;
+  readonly #owner: OutboxOwner;
+  readonly #settings: OutboxSettings;
   /**
    * This turn's items: the first in `#first` (a turn with one item, as in a fan-out, allocates
-   * nothing), the others in `#rest`, an array kept and emptied between turns. Profiled: a new
-   * array per connection per turn was 370 bytes of garbage per delivery (docs/benchmarks.md).
+   * nothing), the others in `#rest[0..#restCount)`, whose slots are cleared after a flush, not
+   * removed (see FlushQueue). Profiled: a new array per connection per turn was 370 bytes of
+   * garbage per delivery (docs/benchmarks.md).
    */
   #first: Item | undefined = undefined;
-  /** `#rest[0..#restCount)`; slots are cleared after a flush, never removed (see FlushQueue). */
-  readonly #rest: Array<Item | undefined> = [];
+  #rest: Array<Item | undefined> | undefined = undefined;
   #restCount = 0;
   #bytes = 0;
   /** What the socket held unsent when this turn's first item came: our own writes happen at flush. */
   #unsent = 0;
-  #scheduled = false;
-  #closed = false;
+  /** SCHEDULED and CLOSED. */
+  #flags = 0;
 
-  constructor(sink: MessageSink, maxBytes: number, flushes: FlushQueue, onOverflow: () => void) {
+  constructor(sink: MessageSink, owner: OutboxOwner, settings: OutboxSettings) {
     this.#sink = sink;
-    this.#maxBytes = maxBytes;
-    this.#flushes = flushes;
-    this.#onOverflow = onOverflow;
+    this.#owner = owner;
+    this.#settings = settings;
   }
 
   /** Queues one reply or push for this turn's write; ignored once closed. */
   push(item: Item): void {
-    if (this.#closed) return;
+    if ((this.#flags & CLOSED) !== 0) return;
     const alone = this.#first === undefined;
     if (alone) {
       this.#first = item;
       this.#unsent = this.#sink.unsentBytes();
     } else {
-      this.#rest[this.#restCount++] = item;
+      (this.#rest ??= [])[this.#restCount++] = item;
     }
     this.#bytes += typeof item === 'string' ? Buffer.byteLength(item) : item.byteLength;
     const unsent = this.#unsent;
     // One message alone is always accepted: a publication larger than the limit must not cut
     // every subscriber; the limit is for a backlog that grows because the client does not read.
-    if (this.#bytes + unsent > this.#maxBytes && (!alone || unsent > 0)) {
-      this.#closed = true;
+    if (this.#bytes + unsent > this.#settings.maxBytes && (!alone || unsent > 0)) {
+      this.#flags |= CLOSED;
       this.#drop();
-      this.#onOverflow();
+      this.#owner.overflowed();
       return;
     }
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    this.#flushes.add(this);
+    if ((this.#flags & SCHEDULED) !== 0) return;
+    this.#flags |= SCHEDULED;
+    this.#settings.flushes.add(this);
   }
 
   /**
@@ -123,12 +144,11 @@ export class Outbox {
    * frame each, shared messages as their shared bytes. Safe to call at any time.
    */
   flush(): void {
-    this.#scheduled = false;
+    this.#flags &= ~SCHEDULED;
     const first = this.#first;
     if (first === undefined) return;
-    const rest = this.#rest;
-    const count = this.#restCount;
     const sink = this.#sink;
+    const count = this.#restCount;
     this.#first = undefined;
     this.#bytes = 0;
     if (count === 0) {
@@ -136,10 +156,12 @@ export class Outbox {
       else sink.writeShared(first);
       return;
     }
+    const rest = this.#rest!;
+    this.#restCount = 0;
+    if (count <= KEEP_REST_OVER) this.#rest = undefined;
     sink.cork();
     let text = typeof first === 'string' ? first : undefined;
     if (text === undefined) sink.writeShared(first as SharedMessage);
-    this.#restCount = 0;
     for (let i = 0; i < count; i++) {
       const item = rest[i]!;
       rest[i] = undefined;
@@ -159,19 +181,19 @@ export class Outbox {
 
   #drop(): void {
     this.#first = undefined;
-    this.#rest.length = 0;
+    this.#rest = undefined;
     this.#restCount = 0;
     this.#bytes = 0;
   }
 
   /** Writes what is queued now and accepts nothing more. */
   close(): void {
-    if (this.#closed) return;
+    if (this.closed) return;
     this.flush();
-    this.#closed = true;
+    this.#flags |= CLOSED;
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return (this.#flags & CLOSED) !== 0;
   }
 }

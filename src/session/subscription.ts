@@ -44,13 +44,16 @@ interface Buffered {
   readonly position: StreamPosition;
 }
 
+/** The bits of Subscription's flags: three booleans in one field (one subscription per channel per connection). */
+const JOIN_LEAVE = 1;
+const POSITIONED = 2;
+const SERVER_SIDE = 4;
+
 export class Subscription implements ProtocolSubscriber {
   readonly channel: string;
   readonly ns: NamespaceOptions;
-  readonly joinLeave: boolean;
-  readonly positioned: boolean;
   readonly info: ClientInfo;
-  readonly serverSide: boolean;
+  readonly #flags: number;
   expiresAt: number | undefined;
   /** The last position the client has (history channels only). */
   epoch = '';
@@ -63,11 +66,24 @@ export class Subscription implements ProtocolSubscriber {
     this.#owner = owner;
     this.channel = init.channel;
     this.ns = init.ns;
-    this.joinLeave = init.joinLeave;
-    this.positioned = init.positioned;
     this.info = init.info;
-    this.serverSide = init.serverSide;
+    this.#flags = (init.joinLeave ? JOIN_LEAVE : 0) | (init.positioned ? POSITIONED : 0) | (init.serverSide ? SERVER_SIDE : 0);
     this.expiresAt = init.expiresAt;
+  }
+
+  /** Whether the client gets join and leave pushes. */
+  get joinLeave(): boolean {
+    return (this.#flags & JOIN_LEAVE) !== 0;
+  }
+
+  /** Whether offsets are checked for gaps. */
+  get positioned(): boolean {
+    return (this.#flags & POSITIONED) !== 0;
+  }
+
+  /** From a token or the connection (not the client's own subscribe command). */
+  get serverSide(): boolean {
+    return (this.#flags & SERVER_SIDE) !== 0;
   }
 
   /** Whether live delivery has begun (the subscribe reply or push went out). */

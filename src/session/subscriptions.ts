@@ -14,6 +14,7 @@ import { AuthError, DisconnectError, ReplyError } from '../protocol/errors.js';
 import type { ClientInfo, RawJson, SubscribePosition, SubscribeRequest, SubscribeResult, SubRefreshRequest, SubRefreshResult } from '../protocol/types.js';
 import { parseData, toRaw } from '../protocol/raw-json.js';
 import { withDefined } from '../util/defined.js';
+import { SmallMap } from '../util/small-map.js';
 import type { SessionContext } from './context.js';
 import { overdue, refreshDeadline, ttlSeconds } from './expiry.js';
 import { recoverLatest, recoverStream, type HistorySlice } from './recovery.js';
@@ -24,8 +25,8 @@ export interface SubscriptionsHost {
   readonly id: string;
   /** The connection's user ('' when anonymous), known once connected. */
   readonly user: string;
-  /** The connection's info from its token or onConnecting, shown to others as conn_info. */
-  readonly connInfo: RawJson | undefined;
+  /** How the connection appears to others: user, client id and its conn_info, from connect. */
+  readonly info: ClientInfo;
   /** Whether the connection has ended. */
   readonly closed: boolean;
   /** Queues a reply or push for the client. */
@@ -43,35 +44,27 @@ interface Grant {
   readonly serverSide: boolean;
 }
 
-export class Subscriptions {
+/**
+ * The connection's subscriptions by channel (a SmallMap itself: one object per connection, not
+ * two; its set and delete are for the steps below, callers use the methods that run them).
+ */
+export class Subscriptions extends SmallMap<string, Subscription> {
   readonly #ctx: SessionContext;
   readonly #host: SubscriptionsHost;
-  readonly #subs = new Map<string, Subscription>();
 
   constructor(ctx: SessionContext, host: SubscriptionsHost) {
+    super();
     this.#ctx = ctx;
     this.#host = host;
   }
 
-  get size(): number {
-    return this.#subs.size;
-  }
-
-  has(channel: string): boolean {
-    return this.#subs.has(channel);
-  }
-
-  get(channel: string): Subscription | undefined {
-    return this.#subs.get(channel);
-  }
-
   channels(): IterableIterator<string> {
-    return this.#subs.keys();
+    return this.keys();
   }
 
   /** Whether a positioned subscription (to `channel`, or to any channel) exists: only those can miss publications. */
   hasPositioned(channel?: string): boolean {
-    for (const sub of this.#subs.values()) if (sub.positioned && (channel === undefined || sub.channel === channel)) return true;
+    for (const sub of this.values()) if (sub.positioned && (channel === undefined || sub.channel === channel)) return true;
     return false;
   }
 
@@ -88,8 +81,8 @@ export class Subscriptions {
     const host = this.#host;
     const channel = req.channel;
     const ns = node.requireNamespace(channel);
-    if (this.#subs.has(channel)) throw new ReplyError(ErrorCode.AlreadySubscribed, `already subscribed to ${channel}`);
-    if (this.#subs.size >= config.client_max_channels) {
+    if (this.has(channel)) throw new ReplyError(ErrorCode.AlreadySubscribed, `already subscribed to ${channel}`);
+    if (this.size >= config.client_max_channels) {
       throw new ReplyError(ErrorCode.LimitExceeded, `limit exceeded: at most ${config.client_max_channels} channels per connection`);
     }
     let chanInfo: RawJson | undefined;
@@ -109,7 +102,7 @@ export class Subscriptions {
     } else {
       requireRight(ns, channel, 'subscribe', { user: host.user, subscribed: false });
     }
-    if (this.#subs.has(channel)) throw new ReplyError(ErrorCode.AlreadySubscribed, `already subscribed to ${channel}`);
+    if (this.has(channel)) throw new ReplyError(ErrorCode.AlreadySubscribed, `already subscribed to ${channel}`);
     const result = await this.#start(channel, ns, req, { chanInfo, expiresAt, serverSide: false });
     return data === undefined ? result : { ...result, data };
   }
@@ -126,7 +119,7 @@ export class Subscriptions {
       this.#ctx.log.warn({ channel, client: this.#host.id, err: (err as Error).message }, 'server-side subscription skipped');
       return undefined;
     }
-    if (this.#subs.has(channel)) return undefined;
+    if (this.has(channel)) return undefined;
     const req: SubscribeRequest = withDefined(
       { channel, recover: position?.recover ?? false, positioned: false, recoverable: false, join_leave: true },
       { offset: position?.offset, epoch: position?.epoch },
@@ -136,10 +129,10 @@ export class Subscriptions {
 
   /** The server API subscribes the connection to `channel`; the client learns it from a subscribe push. */
   async subscribeFromServer(channel: string): Promise<void> {
-    if (this.#subs.has(channel)) return;
+    if (this.has(channel)) return;
     const ns = this.#ctx.node.requireNamespace(channel);
     const max = this.#ctx.config.client_max_channels;
-    if (this.#subs.size >= max) throw new ReplyError(ErrorCode.LimitExceeded, `limit exceeded: the connection already has client_max_channels (${max}) channels`);
+    if (this.size >= max) throw new ReplyError(ErrorCode.LimitExceeded, `limit exceeded: the connection already has client_max_channels (${max}) channels`);
     const req: SubscribeRequest = { channel, recover: false, positioned: false, recoverable: false, join_leave: true };
     const result = await this.#start(channel, ns, req, { chanInfo: undefined, expiresAt: undefined, serverSide: true });
     this.#host.push(encodeSubscribePush(channel, result));
@@ -157,11 +150,12 @@ export class Subscriptions {
     const hasHistory = ns.history_size > 0;
     const recoverable = hasHistory && (req.recoverable || ns.force_recovery);
     const positioned = hasHistory && (req.positioned || ns.force_positioning || recoverable);
-    const info = withDefined<ClientInfo>({ user: host.user, client: host.id }, { conn_info: host.connInfo, chan_info: grant.chanInfo });
+    // Subscriptions without channel info share the connection's info object (one per connection, not per channel).
+    const info = grant.chanInfo === undefined ? host.info : { ...host.info, chan_info: grant.chanInfo };
     const sub = new Subscription(host, {
       channel, ns, joinLeave: ns.join_leave && req.join_leave, positioned, info, serverSide: grant.serverSide, expiresAt: grant.expiresAt,
     });
-    this.#subs.set(channel, sub);
+    this.set(channel, sub);
     try {
       await node.subscribeProtocol(channel, sub, sub.joinLeave);
       let result: SubscribeResult = {};
@@ -170,13 +164,13 @@ export class Subscriptions {
         sub.setPosition({ epoch: result.epoch ?? '', offset: result.offset ?? 0 });
       }
       if (ns.presence) await node.addPresence(channel, info);
-      if (host.closed || this.#subs.get(channel) !== sub) throw new DisconnectError(DisconnectCode.ConnectionClosed);
+      if (host.closed || this.get(channel) !== sub) throw new DisconnectError(DisconnectCode.ConnectionClosed);
       if (grant.expiresAt !== undefined) {
         result = { ...result, expires: true, ttl: ttlSeconds(grant.expiresAt, clock.now()) };
       }
       return result;
     } catch (err) {
-      if (this.#subs.get(channel) === sub) this.#subs.delete(channel);
+      if (this.get(channel) === sub) this.delete(channel);
       void node.unsubscribeProtocol(channel, sub).catch(() => {});
       if (ns.presence) void node.removePresence(channel, host.id).catch(() => {});
       throw err;
@@ -223,7 +217,7 @@ export class Subscriptions {
    * itself when it asked for join/leave.
    */
   activate(channel: string): void {
-    const sub = this.#subs.get(channel);
+    const sub = this.get(channel);
     if (!sub || sub.active) return;
     sub.activate();
     if (sub.ns.join_leave) void this.#ctx.node.publishJoin(channel, sub.info).catch((err: unknown) => this.#host.engineError(err, 'join'));
@@ -233,7 +227,7 @@ export class Subscriptions {
 
   /** A sub_refresh command: a new subscription token for a channel the connection is subscribed to. */
   async refresh(req: SubRefreshRequest): Promise<SubRefreshResult> {
-    const sub = this.#subs.get(req.channel);
+    const sub = this.get(req.channel);
     if (!sub) throw new ReplyError(ErrorCode.BadRequest, `not subscribed to ${req.channel}`);
     const claims = await this.#ctx.tokens.verifySubscription(req.token, req.channel);
     if (claims.user !== this.#host.user) throw new AuthError('invalid', 'invalid subscription token: it is for another user');
@@ -247,7 +241,7 @@ export class Subscriptions {
 
   /** Ends the subscriptions whose token was not refreshed `grace` ms past its deadline (2501: the client subscribes again). */
   expire(now: number, grace: number): void {
-    for (const sub of this.#subs.values()) {
+    for (const sub of this.values()) {
       if (overdue(sub.expiresAt, grace, now)) {
         this.endFromServer(sub.channel, UnsubscribeCode.Expired, UNSUBSCRIBES[UnsubscribeCode.Expired]);
       }
@@ -256,7 +250,7 @@ export class Subscriptions {
 
   /** Renews presence entries (each tick, and at once after the engine came back). */
   refreshPresence(): void {
-    for (const sub of this.#subs.values()) {
+    for (const sub of this.values()) {
       if (sub.ns.presence && sub.active) {
         void this.#ctx.node.addPresence(sub.channel, sub.info).catch((err: unknown) => this.#host.engineError(err, 'presence refresh'));
       }
@@ -267,16 +261,16 @@ export class Subscriptions {
 
   /** Ends a subscription from the server's side with an unsubscribe push (code < 2500: the client stays unsubscribed). */
   endFromServer(channel: string, code: number, reason: string): void {
-    if (!this.#subs.has(channel)) return;
+    if (!this.has(channel)) return;
     this.#host.push(encodeUnsubscribePush(channel, code, reason));
     void this.leave(channel);
   }
 
   /** Ends the subscription to `channel`: local delivery, presence, and a leave for the others. Never throws. */
   async leave(channel: string): Promise<void> {
-    const sub = this.#subs.get(channel);
+    const sub = this.get(channel);
     if (!sub) return;
-    this.#subs.delete(channel);
+    this.delete(channel);
     const { node } = this.#ctx;
     const work: Array<Promise<void>> = [node.unsubscribeProtocol(channel, sub)];
     if (sub.ns.presence) work.push(node.removePresence(channel, this.#host.id));
@@ -287,6 +281,6 @@ export class Subscriptions {
 
   /** Ends every subscription (the connection closed). */
   async leaveAll(): Promise<void> {
-    await Promise.all([...this.#subs.keys()].map((c) => this.leave(c)));
+    await Promise.all([...this.keys()].map((c) => this.leave(c)));
   }
 }

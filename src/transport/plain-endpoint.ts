@@ -51,10 +51,10 @@ export function matchPlain(pathname: string, node: CanalNode, askHandler: boolea
 /** Starts a plain-client session on a freshly accepted socket. */
 export function acceptPlainSocket(ws: WebSocket, req: IncomingMessage, target: { channel: string; ns: NamespaceOptions },
   ctx: PlainContext): PlainSession {
-  const session = new PlainSession(new WsConnection(ws, req), target.channel, target.ns, ctx);
+  const session = new PlainSession(new WsConnection(ws), target.channel, target.ns, ctx);
   (ws as WithPlain)[kPlain] = session;
   ws.on('message', onMessage);
-  ws.once('close', onClose);
+  ws.on('close', onClose);
   void session.start();
   return session;
 }

@@ -26,10 +26,11 @@ export function selectSubprotocol(offered: Set<string>): string | false {
 
 /** Starts a session on a freshly accepted socket. */
 export function acceptProtocolSocket(ws: WebSocket, req: IncomingMessage, ctx: SessionContext): ClientSession {
-  const session = new ClientSession(new WsConnection(ws, req), ctx);
+  const session = new ClientSession(new WsConnection(ws), ctx);
   (ws as WithSession)[kSession] = session;
   ws.on('message', onMessage);
-  ws.once('close', onClose);
+  // on, not once: 'close' fires once, and once() wraps each listener in three objects per connection.
+  ws.on('close', onClose);
   if (ws.protocol === PROTOBUF_SUBPROTOCOL) {
     session.disconnect(DisconnectCode.InappropriateProtocol, 'inappropriate protocol: this server speaks the JSON protocol only');
   }

@@ -72,7 +72,12 @@ export class UpgradeRouter {
       }
       const own = endpoint.refuse?.(match);
       if (own) return this.#refuse(req, pathname, socket, own);
-      endpoint.server.handleUpgrade(req, socket, head, (ws) => endpoint.accept(ws, req, match));
+      endpoint.server.handleUpgrade(req, socket, head, (ws) => {
+        // ws listens for the socket's errors from here on; a second listener kept for the
+        // connection's life would cost an array on every socket.
+        socket.off('error', ignoreSocketError);
+        endpoint.accept(ws, req, match);
+      });
       return;
     }
     this.#refuse(req, pathname, socket, { status: 404, message: this.notFoundMessage(pathname, req.headers.host) });

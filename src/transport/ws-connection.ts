@@ -11,7 +11,6 @@
  * on are pinned by test/unit/transport/ws-internals.test.ts, which fails loudly on a ws upgrade
  * that changes them.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import * as ws from 'ws';
 import type { SharedMessage } from '../hub/shared-message.js';
@@ -47,11 +46,17 @@ const CLOSE_GRACE_MS = 5000;
 
 export class WsConnection {
   readonly ws: ws.WebSocket;
-  readonly remoteAddress: string | undefined;
 
-  constructor(socket: ws.WebSocket, req: IncomingMessage) {
+  constructor(socket: ws.WebSocket) {
     this.ws = socket;
-    this.remoteAddress = req.socket.remoteAddress;
+  }
+
+  /**
+   * The peer's address, read when asked: Node caches it on the socket once read (an object and a
+   * string, about 100 bytes per connection), and most connections are never asked.
+   */
+  get remoteAddress(): string | undefined {
+    return (this.ws as unknown as WsInternals)._socket?.remoteAddress;
   }
 
   /** Writes `text` as one text frame; a no-op unless the connection is open. */

@@ -160,7 +160,7 @@ export function sessionHarness(options: Record<string, unknown> = {}, handlers: 
     anonymousAllowed: config.dev || config.allow_anonymous_connect,
     metrics,
     clock,
-    flushes: new FlushQueue((fn) => deferred.push(fn)),
+    outbox: { maxBytes: config.client_queue_max_bytes, flushes: new FlushQueue((fn) => deferred.push(fn)) },
     sessions: new Set(),
   };
   const runDeferred = (): number => {

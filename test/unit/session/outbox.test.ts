@@ -48,7 +48,7 @@ async function nextTurn(): Promise<void> {
 const LIMIT = 1024 * 1024;
 
 function writer(sink: MessageSink, maxBytes = LIMIT, onOverflow: () => void = () => assert.fail('unexpected overflow')): Outbox {
-  return new Outbox(sink, maxBytes, flushes, onOverflow);
+  return new Outbox(sink, { overflowed: onOverflow }, { maxBytes, flushes });
 }
 
 describe('Outbox batching', () => {
@@ -143,7 +143,7 @@ describe('Outbox batching', () => {
     const immediate = t.mock.method(globalThis, 'setImmediate');
     const queue = new FlushQueue();
     const sink = new FakeSink();
-    new Outbox(sink, LIMIT, queue, () => {}).push('a');
+    new Outbox(sink, { overflowed: () => {} }, { maxBytes: LIMIT, flushes: queue }).push('a');
     assert.equal(immediate.mock.callCount(), 1);
     immediate.mock.restore();
     await new Promise((r) => setImmediate(r));

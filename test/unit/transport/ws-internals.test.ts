@@ -53,7 +53,7 @@ describe('the ws internals canal writes through', async () => {
 
   it('delivers a shared message written directly, in order with ws.send traffic', async () => {
     const { server, client } = await pair();
-    const conn = new WsConnection(server, { socket: { remoteAddress: '127.0.0.1' } } as never);
+    const conn = new WsConnection(server);
     const got: string[] = [];
     client.on('message', (d) => got.push(String(d)));
     const shared = new SharedMessage('shared');
