@@ -209,7 +209,7 @@ export const OPTIONS = {
     parse: duration(100, 60_000),
     default: 2000,
     arg: 'DURATION',
-    doc: 'Timeout of every Redis call (and of connecting at start); a call that times out fails as temporary (code 100).',
+    doc: 'Timeout of every Redis call; a call that times out fails as temporary (code 100). Connecting waits at least 2 s, and the start at least 5 s, whatever this says.',
   }),
   api_key: option({
     parse: optional(text('a key of at least 8 characters with no spaces', /^\S{8,}$/)),

@@ -115,6 +115,29 @@ export class Subscription implements ProtocolSubscriber {
     this.#owner.push(message);
   }
 
+  /**
+   * Several publications of one turn, in order, with `batch` holding them all: sent as `batch`
+   * when this subscription takes every one of them in turn (the common case: one write, bytes
+   * shared with every other subscriber), else one by one through the checks above.
+   */
+  deliverPublications(messages: readonly SharedMessage[], positions: readonly StreamPosition[], batch: SharedMessage): void {
+    const first = positions[0]!;
+    const last = positions[positions.length - 1]!;
+    if (this.#buffer === undefined) {
+      const unnumbered = first.offset === 0 && last.offset === 0;
+      // The node delivers a channel's publications in offset order, each once, so the batch is
+      // contiguous; it goes whole when it starts right after this subscription's position.
+      const next = first.epoch === this.epoch && first.offset === this.offset + 1 && last.epoch === this.epoch
+        && last.offset - first.offset === positions.length - 1;
+      if (unnumbered || next) {
+        if (!unnumbered) this.offset = last.offset;
+        this.#owner.push(batch);
+        return;
+      }
+    }
+    for (let i = 0; i < messages.length; i++) this.deliverPublication(messages[i]!, positions[i]!);
+  }
+
   /** A join or leave push; returns whether it went to the client (it asked for them and is active). */
   deliverJoinLeave(message: SharedMessage): boolean {
     if (!this.joinLeave || this.#buffer !== undefined) return false;

@@ -41,6 +41,12 @@ export function textFrame(text: string): Buffer {
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
+/** The bytes of `message` on the wire: its frame, or its parts' frames one after the other. */
+function wireOf(message: SharedMessage): Buffer {
+  if (message.parts === undefined) return textFrame(message.text);
+  return Buffer.concat(message.parts.map((p) => (p.wire ??= textFrame(p.text))));
+}
+
 /** How long a closing connection waits for the peer's close frame before the socket is cut. */
 const CLOSE_GRACE_MS = 5000;
 
@@ -72,9 +78,11 @@ export class WsConnection {
     const tcp = internals._socket;
     const sender = internals._sender;
     if (tcp && sender && sender._state === SENDER_IDLE && sender._queue.length === 0 && !internals._extensions['permessage-deflate']) {
-      tcp.write(message.wire ??= textFrame(message.text));
-    } else {
+      tcp.write(message.wire ??= wireOf(message));
+    } else if (message.parts === undefined) {
       socket.send(message.text);
+    } else {
+      for (const part of message.parts) socket.send(part.text);
     }
   }
 

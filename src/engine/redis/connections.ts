@@ -77,6 +77,11 @@ export function describeTopology(t: RedisTopology): string {
   }
 }
 
+/** Connecting waits at least this long, whatever redis_timeout says for commands. */
+const MIN_CONNECT_MS = 2000;
+/** Starting (every connection ready) waits at least this long: a busy machine or a cluster's discovery takes a few round trips. */
+const START_BUDGET_MS = 5000;
+
 export class RedisConnections {
   /**
    * Commands and scripts. With a cluster this is an ioredis Cluster, which has the same command
@@ -100,7 +105,8 @@ export class RedisConnections {
     const perServer = {
       lazyConnect: true,
       commandTimeout: options.timeoutMs,
-      connectTimeout: options.timeoutMs,
+      // Connecting (TCP, then the cluster's or the sentinels' discovery) may take longer than a command under load.
+      connectTimeout: Math.max(options.timeoutMs, MIN_CONNECT_MS),
       maxRetriesPerRequest: 0,
       // The broker re-subscribes what it still wants (issue 13 item 7: ioredis would restore
       // channels that were given up while Redis was away).
@@ -196,7 +202,8 @@ export class RedisConnections {
     if (this.#started) return;
     this.#started = true;
     const timeout = new Promise<never>((_, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer within ${this.#options.timeoutMs} ms`)), this.#options.timeoutMs * 2);
+      const budget = Math.max(this.#options.timeoutMs * 2, START_BUDGET_MS);
+      const timer = setTimeout(() => reject(new Error(`no answer within ${budget} ms`)), budget);
       timer.unref();
     });
     try {

@@ -17,11 +17,21 @@ class FakeProtocolSubscriber implements ProtocolSubscriber {
     this.publications.push({ message, position });
   }
 
+  deliverPublications(messages: readonly SharedMessage[], positions: readonly StreamPosition[], batch: SharedMessage): void {
+    this.batches.push(batch);
+    messages.forEach((message, i) => this.publications.push({ message, position: positions[i]! }));
+  }
+
+  readonly batches: SharedMessage[] = [];
+
   deliverJoinLeave(message: SharedMessage): boolean {
     this.joinLeave.push(message);
     return true;
   }
 }
+
+/** A hub whose end of turn comes at once: every event is delivered as it happens. */
+const immediate = (): Hub => new Hub((fn) => fn());
 
 class FakePlainSubscriber implements PlainSubscriber {
   readonly messages: SharedMessage[] = [];
@@ -38,7 +48,7 @@ const hello: Publication = { data: raw('{"text":"hello"}'), offset: 3 };
 
 describe('Hub add and remove', () => {
   it('returns true only for the first local subscriber of a channel, protocol or plain', () => {
-    const hub = new Hub();
+    const hub = immediate();
     const a = new FakeProtocolSubscriber();
     const b = new FakeProtocolSubscriber();
     const r = new FakePlainSubscriber();
@@ -49,13 +59,13 @@ describe('Hub add and remove', () => {
   });
 
   it('returns true when a plain subscriber is the first and a protocol subscriber follows', () => {
-    const hub = new Hub();
+    const hub = immediate();
     assert.equal(hub.addPlain('chat:1', new FakePlainSubscriber()), true);
     assert.equal(hub.addProtocol('chat:1', new FakeProtocolSubscriber()), false);
   });
 
   it('returns true only when the last local subscriber of either kind leaves', () => {
-    const hub = new Hub();
+    const hub = immediate();
     const a = new FakeProtocolSubscriber();
     const r = new FakePlainSubscriber();
     hub.addProtocol('chat:1', a);
@@ -67,7 +77,7 @@ describe('Hub add and remove', () => {
   });
 
   it('returns true again for the first subscriber after the channel emptied', () => {
-    const hub = new Hub();
+    const hub = immediate();
     const a = new FakeProtocolSubscriber();
     hub.addProtocol('chat:1', a);
     hub.removeProtocol('chat:1', a);
@@ -75,7 +85,7 @@ describe('Hub add and remove', () => {
   });
 
   it('counts a subscriber added twice once', () => {
-    const hub = new Hub();
+    const hub = immediate();
     const a = new FakeProtocolSubscriber();
     assert.equal(hub.addProtocol('chat:1', a), true);
     assert.equal(hub.addProtocol('chat:1', a), false);
@@ -86,7 +96,7 @@ describe('Hub add and remove', () => {
   });
 
   it('keeps numChannels and numSubscriptions right through adds and removes', () => {
-    const hub = new Hub();
+    const hub = immediate();
     const subs = [new FakeProtocolSubscriber(), new FakeProtocolSubscriber(), new FakeProtocolSubscriber()];
     const r = new FakePlainSubscriber();
     hub.addProtocol('a', subs[0]!);
@@ -109,7 +119,7 @@ describe('Hub add and remove', () => {
   });
 
   it('ignores the removal of a subscriber that is not there', () => {
-    const hub = new Hub();
+    const hub = immediate();
     const a = new FakeProtocolSubscriber();
     const stranger = new FakeProtocolSubscriber();
     const r = new FakePlainSubscriber();
@@ -124,7 +134,7 @@ describe('Hub add and remove', () => {
   });
 
   it('does not mistake a plain removal for a protocol one when the same object is both', () => {
-    const hub = new Hub();
+    const hub = immediate();
     const both = Object.assign(new FakeProtocolSubscriber(), { deliverText(): void {} });
     hub.addProtocol('chat:1', both);
     assert.equal(hub.removePlain('chat:1', both), false);
@@ -135,7 +145,7 @@ describe('Hub add and remove', () => {
 
 describe('Hub publish', () => {
   it('delivers the same push message instance to every protocol subscriber, with the position', () => {
-    const hub = new Hub();
+    const hub = immediate();
     const subs = [new FakeProtocolSubscriber(), new FakeProtocolSubscriber(), new FakeProtocolSubscriber()];
     for (const s of subs) hub.addProtocol('chat:1', s);
     assert.equal(hub.publish('chat:1', hello, position), 3);
@@ -146,7 +156,7 @@ describe('Hub publish', () => {
   });
 
   it('delivers another single message, the bare payload, to every plain subscriber', () => {
-    const hub = new Hub();
+    const hub = immediate();
     const p = new FakeProtocolSubscriber();
     const raws = [new FakePlainSubscriber(), new FakePlainSubscriber()];
     hub.addProtocol('chat:1', p);
@@ -159,7 +169,7 @@ describe('Hub publish', () => {
   });
 
   it('sends a JSON string to plain subscribers as its bare text', () => {
-    const hub = new Hub();
+    const hub = immediate();
     const r = new FakePlainSubscriber();
     hub.addPlain('chat:1', r);
     hub.publish('chat:1', { data: raw('"hi there"') }, { offset: 0, epoch: '' });
@@ -167,7 +177,7 @@ describe('Hub publish', () => {
   });
 
   it('delivers nothing and returns 0 when the channel has no local subscriber', () => {
-    const hub = new Hub();
+    const hub = immediate();
     const a = new FakeProtocolSubscriber();
     hub.addProtocol('chat:2', a);
     assert.equal(hub.publish('chat:1', hello, position), 0);
@@ -175,7 +185,7 @@ describe('Hub publish', () => {
   });
 
   it('stops delivering to a subscriber once it is removed', () => {
-    const hub = new Hub();
+    const hub = immediate();
     const a = new FakeProtocolSubscriber();
     const b = new FakeProtocolSubscriber();
     hub.addProtocol('chat:1', a);
@@ -189,7 +199,7 @@ describe('Hub publish', () => {
 
 describe('Hub join and leave', () => {
   it('delivers one join frame instance to every protocol subscriber that asked for them and nothing to plain subscribers', () => {
-    const hub = new Hub();
+    const hub = immediate();
     const a = new FakeProtocolSubscriber();
     const b = new FakeProtocolSubscriber();
     const r = new FakePlainSubscriber();
@@ -203,7 +213,7 @@ describe('Hub join and leave', () => {
   });
 
   it('delivers a leave frame to protocol subscribers only', () => {
-    const hub = new Hub();
+    const hub = immediate();
     const a = new FakeProtocolSubscriber();
     const r = new FakePlainSubscriber();
     hub.addProtocol('chat:1', a, true);
@@ -214,7 +224,7 @@ describe('Hub join and leave', () => {
   });
 
   it('offers joins and leaves only to the subscribers that asked for them, and forgets them on removal', () => {
-    const hub = new Hub();
+    const hub = immediate();
     const asked = new FakeProtocolSubscriber();
     const quiet = new FakeProtocolSubscriber();
     hub.addProtocol('chat:1', asked, true);
@@ -229,7 +239,7 @@ describe('Hub join and leave', () => {
   });
 
   it('does nothing when the channel has only plain subscribers or none', () => {
-    const hub = new Hub();
+    const hub = immediate();
     const r = new FakePlainSubscriber();
     hub.addPlain('chat:1', r);
     hub.join('chat:1', ann);
@@ -248,5 +258,66 @@ describe('plainText', () => {
 
   it('keeps objects, arrays, numbers, booleans and null as their JSON text', () => {
     for (const text of ['{"a":1}', '[1,2]', '42', '-1.5', 'true', 'null']) assert.equal(plainText(text), text);
+  });
+});
+
+describe('Hub end of turn', () => {
+  /** A hub whose end of turn the test runs with `endTurn()`. */
+  function deferred(): { hub: Hub; endTurn(): void } {
+    const waiting: Array<() => void> = [];
+    return { hub: new Hub((fn) => waiting.push(fn)), endTurn: () => waiting.splice(0).forEach((fn) => fn()) };
+  }
+  const at = (offset: number): StreamPosition => ({ offset, epoch: 'e1' });
+  const pub = (n: number): Publication => ({ data: raw(`{"n":${n}}`), offset: n });
+
+  it('delivers nothing before the end of the turn, then every publication of the turn in order', () => {
+    const { hub, endTurn } = deferred();
+    const a = new FakeProtocolSubscriber();
+    hub.addProtocol('chat:1', a);
+    assert.equal(hub.publish('chat:1', pub(1), at(1)), 1);
+    hub.publish('chat:1', pub(2), at(2));
+    assert.equal(a.publications.length, 0);
+    endTurn();
+    assert.deepEqual(a.publications.map((p) => p.position.offset), [1, 2]);
+  });
+
+  it('hands several publications of a turn as one batch: newline-separated pushes, the same object for every subscriber', () => {
+    const { hub, endTurn } = deferred();
+    const subs = [new FakeProtocolSubscriber(), new FakeProtocolSubscriber()];
+    for (const s of subs) hub.addProtocol('chat:1', s);
+    for (const n of [1, 2, 3]) hub.publish('chat:1', pub(n), at(n));
+    endTurn();
+    assert.equal(subs[0]!.batches.length, 1);
+    assert.equal(subs[0]!.batches[0], subs[1]!.batches[0]);
+    assert.deepEqual(subs[0]!.batches[0]!.text.split('\n').map((l) => JSON.parse(l).push.pub.data.n), [1, 2, 3]);
+  });
+
+  it('gives plain subscribers one message of several frames for a turn of several publications', () => {
+    const { hub, endTurn } = deferred();
+    const p = new FakePlainSubscriber();
+    hub.addPlain('chat:1', p);
+    hub.publish('chat:1', pub(1), at(1));
+    hub.publish('chat:1', pub(2), at(2));
+    endTurn();
+    assert.equal(p.messages.length, 1);
+    assert.deepEqual(p.messages[0]!.parts?.map((m) => m.text), ['{"n":1}', '{"n":2}']);
+  });
+
+  it('keeps the order of publications, joins and leaves within a turn', () => {
+    const { hub, endTurn } = deferred();
+    const order: string[] = [];
+    const sub: ProtocolSubscriber = {
+      deliverPublication: (m) => order.push(`pub ${JSON.parse(m.text).push.pub.data.n}`),
+      deliverPublications: (ms) => ms.forEach((m) => order.push(`pub ${JSON.parse(m.text).push.pub.data.n}`)),
+      deliverJoinLeave: (m) => order.push(Object.keys(JSON.parse(m.text).push).find((k) => k !== 'channel')!) > 0,
+    };
+    hub.addProtocol('chat:1', sub, true);
+    hub.publish('chat:1', pub(1), at(1));
+    hub.join('chat:1', ann);
+    hub.publish('chat:1', pub(2), at(2));
+    hub.publish('chat:1', pub(3), at(3));
+    hub.leave('chat:1', ann);
+    endTurn();
+    assert.deepEqual(order, ['pub 1', 'join', 'pub 2', 'pub 3', 'leave']);
   });
 });

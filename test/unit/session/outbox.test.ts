@@ -1,8 +1,9 @@
 /**
- * The per-connection outbox: what is pushed during one turn of the event loop leaves in one
- * write (corked): the connection's own lines joined by '\n' into one frame, shared messages as
- * their shared bytes; and a client that does not read is cut off once, past its byte limit,
- * instead of growing our memory. The end of the turn is a FlushQueue the test runs by hand.
+ * The per-connection outbox: the first message of a turn is written at once; what else the turn
+ * brings leaves in one write at its end (corked): the connection's own lines joined by '\n' into
+ * one frame, shared messages as their shared bytes. A client that does not read is cut off once,
+ * past its byte limit, instead of growing our memory. The end of the turn is a FlushQueue the test
+ * runs by hand.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -52,43 +53,35 @@ function writer(sink: MessageSink, maxBytes = LIMIT, onOverflow: () => void = ()
 }
 
 describe('Outbox batching', () => {
-  it('writes nothing until the end of the turn', async () => {
+  it('writes the first message of a turn at once', () => {
     const sink = new FakeSink();
     writer(sink).push('{"id":1,"connect":{}}');
-    assert.deepEqual(sink.writes, []);
-    await nextTurn();
     assert.deepEqual(sink.writes, [{ text: '{"id":1,"connect":{}}' }]);
   });
 
-  it('joins several replies and pushes of one turn with \\n into one writeText, in order, in one corked write', async () => {
+  it('joins the turn\'s later replies and pushes with \n into one writeText at the end of the turn, in order, corked', async () => {
     const sink = new FakeSink();
     const w = writer(sink);
     w.push('{"id":1,"connect":{"client":"c","version":"v"}}');
     w.push('{"id":2,"subscribe":{}}');
     w.push('{"push":{"channel":"a","pub":{"data":1}}}');
+    assert.deepEqual(sink.writes, [{ text: '{"id":1,"connect":{"client":"c","version":"v"}}' }]);
     await nextTurn();
     assert.deepEqual(sink.writes, [
+      { text: '{"id":1,"connect":{"client":"c","version":"v"}}' },
       { cork: true },
-      { text: '{"id":1,"connect":{"client":"c","version":"v"}}\n{"id":2,"subscribe":{}}\n{"push":{"channel":"a","pub":{"data":1}}}' },
+      { text: '{"id":2,"subscribe":{}}\n{"push":{"channel":"a","pub":{"data":1}}}' },
       { cork: false },
     ]);
   });
 
-  it('writes a lone shared message through writeShared, the same instance', async () => {
+  it('writes a lone shared message through writeShared, the same instance', () => {
     const sink = new FakeSink();
-    const frame = new SharedMessage('{"push":{"channel":"a","pub":{"data":1}}}');
-    writer(sink).push(frame);
-    await nextTurn();
+    const message = new SharedMessage('{"push":{"channel":"a","pub":{"data":1}}}');
+    writer(sink).push(message);
     assert.equal(sink.writes.length, 1);
     const only = sink.writes[0]!;
-    assert.ok('shared' in only && only.shared === frame);
-  });
-
-  it('writes a lone string through writeText', async () => {
-    const sink = new FakeSink();
-    writer(sink).push('{}');
-    await nextTurn();
-    assert.deepEqual(sink.writes, [{ text: '{}' }]);
+    assert.ok('shared' in only && only.shared === message);
   });
 
   it('keeps shared messages as their shared bytes among other items, in order, all in one corked write', async () => {
@@ -98,13 +91,15 @@ describe('Outbox batching', () => {
     const b = new SharedMessage('{"push":{"channel":"a","pub":{"data":3}}}');
     w.push('{"id":3,"publish":{}}');
     w.push('{"id":4,"ping":{}}');
+    w.push('{"id":5,"ping":{}}');
     w.push(a);
     w.push(b);
     w.push('{}');
     await nextTurn();
     assert.deepEqual(sink.writes, [
+      { text: '{"id":3,"publish":{}}' },
       { cork: true },
-      { text: '{"id":3,"publish":{}}\n{"id":4,"ping":{}}' },
+      { text: '{"id":4,"ping":{}}\n{"id":5,"ping":{}}' },
       { shared: a },
       { shared: b },
       { text: '{}' },
@@ -114,7 +109,7 @@ describe('Outbox batching', () => {
     assert.ok(shared[0]!.shared === a && shared[1]!.shared === b, 'the same instances: encoded once for every subscriber');
   });
 
-  it('starts a new frame for pushes of a later turn', async () => {
+  it('writes at once again in a later turn', async () => {
     const sink = new FakeSink();
     const w = writer(sink);
     w.push('{"id":1,"ping":{}}');
@@ -122,7 +117,7 @@ describe('Outbox batching', () => {
     w.push('{"id":2,"ping":{}}');
     w.push('{"id":3,"ping":{}}');
     await nextTurn();
-    assert.deepEqual(sink.writes, [{ text: '{"id":1,"ping":{}}' }, { cork: true }, { text: '{"id":2,"ping":{}}\n{"id":3,"ping":{}}' }, { cork: false }]);
+    assert.deepEqual(sink.writes, [{ text: '{"id":1,"ping":{}}' }, { text: '{"id":2,"ping":{}}' }, { text: '{"id":3,"ping":{}}' }]);
   });
 
   it('defers one flush per turn for many outboxes, whatever each one queued', async () => {
@@ -132,22 +127,25 @@ describe('Outbox batching', () => {
     for (const [i, o] of outboxes.entries()) {
       o.push(`{"id":${i + 1},"ping":{}}`);
       o.push('{}');
+      o.push('{}');
     }
     assert.equal(deferred.length, 1, 'one deferred flush for three outboxes');
     await nextTurn();
-    const corked = (text: string): Write[] => [{ cork: true }, { text }, { cork: false }];
-    assert.deepEqual(sinks.map((s) => s.writes), [corked('{"id":1,"ping":{}}\n{}'), corked('{"id":2,"ping":{}}\n{}'), corked('{"id":3,"ping":{}}\n{}')]);
+    const expected = (id: number): Write[] => [{ text: `{"id":${id},"ping":{}}` }, { cork: true }, { text: '{}\n{}' }, { cork: false }];
+    assert.deepEqual(sinks.map((s) => s.writes), [expected(1), expected(2), expected(3)]);
   });
 
   it('uses setImmediate for the end of the turn by default', async (t) => {
     const immediate = t.mock.method(globalThis, 'setImmediate');
     const queue = new FlushQueue();
     const sink = new FakeSink();
-    new Outbox(sink, { overflowed: () => {} }, { maxBytes: LIMIT, flushes: queue }).push('a');
+    const o = new Outbox(sink, { overflowed: () => {} }, { maxBytes: LIMIT, flushes: queue });
+    o.push('a');
+    o.push('b');
     assert.equal(immediate.mock.callCount(), 1);
     immediate.mock.restore();
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(sink.writes, [{ text: 'a' }]);
+    assert.deepEqual(sink.writes, [{ text: 'a' }, { text: 'b' }]);
   });
 
   it('writes what is queued at once when flush() is called, and nothing more at the end of the turn', async () => {
@@ -155,10 +153,11 @@ describe('Outbox batching', () => {
     const w = writer(sink);
     w.push('a');
     w.push('b');
+    w.push('c');
     w.flush();
-    assert.deepEqual(sink.writes, [{ cork: true }, { text: 'a\nb' }, { cork: false }]);
+    assert.deepEqual(sink.writes, [{ text: 'a' }, { cork: true }, { text: 'b\nc' }, { cork: false }]);
     await nextTurn();
-    assert.deepEqual(sink.writes, [{ cork: true }, { text: 'a\nb' }, { cork: false }]);
+    assert.equal(sink.writes.length, 4);
   });
 });
 
@@ -167,8 +166,9 @@ describe('Outbox overflow (slow consumer)', () => {
     const sink = new FakeSink();
     let overflows = 0;
     const w = writer(sink, 10, () => overflows++);
+    w.push('first'); // written at once
     w.push('12345');
-    w.push('67890'); // 10 bytes: at the limit, not past it
+    w.push('67890'); // 10 bytes queued: at the limit, not past it
     assert.equal(overflows, 0);
     w.push('x'); // 11 bytes
     assert.equal(overflows, 1);
@@ -177,37 +177,51 @@ describe('Outbox overflow (slow consumer)', () => {
     w.push(new SharedMessage('even more'));
     await nextTurn();
     assert.equal(overflows, 1);
-    assert.deepEqual(sink.writes, []);
+    assert.deepEqual(sink.writes, [{ text: 'first' }]);
   });
 
   it('counts the bytes still unsent in the socket', async () => {
     const sink = new FakeSink();
-    sink.unsent = 8;
-    let overflows = 0;
     const w = writer(sink, 10, () => overflows++);
+    let overflows = 0;
+    w.push('first');
+    sink.unsent = 8;
     w.push('ab'); // 2 + 8 = 10
     assert.equal(overflows, 0);
     w.push('c'); // 3 + 8 = 11
     assert.equal(overflows, 1);
     await nextTurn();
-    assert.deepEqual(sink.writes, []);
+    assert.deepEqual(sink.writes, [{ text: 'first' }]);
   });
 
-  it('overflows on a single item when the socket backlog is already at the limit', () => {
+  it('overflows on a first message when the socket backlog is already at the limit', () => {
     const sink = new FakeSink();
     sink.unsent = 100;
     let overflows = 0;
     writer(sink, 100, () => overflows++).push('{}');
     assert.equal(overflows, 1);
+    assert.deepEqual(sink.writes, []);
   });
 
   it('counts a shared message by its text', () => {
     const sink = new FakeSink();
     let overflows = 0;
     const w = writer(sink, 10, () => overflows++);
+    w.push('first');
     w.push(new SharedMessage('0123456789'));
     assert.equal(overflows, 0);
     w.push(new SharedMessage('x'));
+    assert.equal(overflows, 1);
+  });
+
+  it('counts a message of several frames by all their text', () => {
+    const sink = new FakeSink();
+    let overflows = 0;
+    const w = writer(sink, 10, () => overflows++);
+    w.push('first');
+    w.push(SharedMessage.frames([new SharedMessage('01234'), new SharedMessage('5678')]));
+    assert.equal(overflows, 0);
+    w.push(SharedMessage.frames([new SharedMessage('9'), new SharedMessage('x')]));
     assert.equal(overflows, 1);
   });
 
@@ -215,18 +229,21 @@ describe('Outbox overflow (slow consumer)', () => {
     const sink = new FakeSink();
     let overflows = 0;
     const w = writer(sink, 10, () => overflows++);
+    w.push('first');
     w.push('0123456789');
     await nextTurn();
+    w.push('first');
     w.push('0123456789');
     await nextTurn();
     assert.equal(overflows, 0);
-    assert.equal(sink.writes.length, 2);
+    assert.equal(sink.writes.length, 4);
   });
 
   it('counts UTF-8 bytes, not UTF-16 code units, when the text is not ASCII', () => {
     const sink = new FakeSink();
     let overflows = 0;
     const w = writer(sink, 14, () => overflows++);
+    w.push('first');
     w.push('{}');
     w.push('"\u00e9\u00e9\u00e9\u00e9\u00e9"'); // 7 characters, 12 bytes of UTF-8: 14 in all, at the limit
     assert.equal(overflows, 0);
@@ -240,8 +257,8 @@ describe('Outbox overflow (slow consumer)', () => {
     const w = writer(sink, 10, () => overflows++);
     w.push('"a big publication of 33 bytes"');
     assert.equal(overflows, 0);
-    await nextTurn();
     assert.deepEqual(sink.writes, [{ text: '"a big publication of 33 bytes"' }]);
+    await nextTurn();
     w.push('"x"');
     w.push('"y"');
     assert.equal(overflows, 0, 'the pipeline is empty again once written');
@@ -253,17 +270,19 @@ describe('Outbox close', () => {
     const sink = new FakeSink();
     const w = writer(sink);
     w.push('{"id":1,"publish":{}}');
+    w.push('{"id":2,"publish":{}}');
     w.push('{"push":{"channel":"a","unsubscribe":{"code":2000,"reason":"server unsubscribe"}}}');
     w.close();
     assert.deepEqual(sink.writes, [
+      { text: '{"id":1,"publish":{}}' },
       { cork: true },
-      { text: '{"id":1,"publish":{}}\n{"push":{"channel":"a","unsubscribe":{"code":2000,"reason":"server unsubscribe"}}}' },
+      { text: '{"id":2,"publish":{}}\n{"push":{"channel":"a","unsubscribe":{"code":2000,"reason":"server unsubscribe"}}}' },
       { cork: false },
     ]);
     assert.equal(w.closed, true);
-    w.push('{"id":2,"publish":{}}');
+    w.push('{"id":3,"publish":{}}');
     await nextTurn();
-    assert.equal(sink.writes.length, 3);
+    assert.equal(sink.writes.length, 4);
   });
 
   it('writes nothing when closed with an empty queue, and closing twice is harmless', async () => {
@@ -275,25 +294,27 @@ describe('Outbox close', () => {
     assert.deepEqual(sink.writes, []);
   });
 
-  it('writes a lone shared message through writeShared when closing', () => {
+  it('writes a lone queued shared message through writeShared when closing', () => {
     const sink = new FakeSink();
-    const frame = new SharedMessage('{"push":{"channel":"a","pub":{"data":1}}}');
+    const message = new SharedMessage('{"push":{"channel":"a","pub":{"data":1}}}');
     const w = writer(sink);
-    w.push(frame);
+    w.push('first');
+    w.push(message);
     w.close();
-    assert.equal(sink.writes.length, 1);
-    const only = sink.writes[0]!;
-    assert.ok('shared' in only && only.shared === frame);
+    assert.equal(sink.writes.length, 2);
+    const last = sink.writes[1]!;
+    assert.ok('shared' in last && last.shared === message);
   });
 
   it('does not call onOverflow when closed after an overflow', () => {
     const sink = new FakeSink();
     let overflows = 0;
     const w = writer(sink, 1, () => overflows++);
+    w.push('first');
     w.push('xx');
     w.push('yy');
     w.close();
     assert.equal(overflows, 1);
-    assert.deepEqual(sink.writes, []);
+    assert.deepEqual(sink.writes, [{ text: 'first' }]);
   });
 });
