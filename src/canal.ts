@@ -20,7 +20,7 @@ import { ADMIN_PREFIX, adminEndpoint, adminOff, adminSettings, type AdminSetting
 import { API_PREFIX, apiEndpoint } from './http/api-endpoint.js';
 import { devTokenEndpoint } from './http/dev-token.js';
 import { Dispatcher, sendJson, sendText } from './http/dispatcher.js';
-import { Metrics } from './metrics.js';
+import { Metrics, type Stats } from './metrics.js';
 import { ServerApi } from './http/server-api.js';
 import { centrifugeBrowserDir, staticFiles, WEB_ROOT } from './http/static-files.js';
 import { silentLogger, type Logger } from './log.js';
@@ -57,7 +57,23 @@ export type CanalOptions = ConfigInput & Handlers & {
    * with the server; or an Engine you made (createRedisEngine(...)), which you close yourself.
    */
   readonly engine?: 'memory' | 'redis' | Engine;
+  /** This server is one worker of `canal serve --workers N` (the CLI sets it; see src/cli/workers.ts). */
+  readonly worker?: WorkerRole;
 };
+
+/** How a server runs as one of the worker processes of `canal serve --workers N`, which share its port. */
+export interface WorkerRole {
+  /** 1 to N: the node is named `HOST_PORT_wINDEX` and its metrics carry the label `worker="INDEX"`. */
+  readonly index: number;
+  /**
+   * Dev mode's secrets, made once by the primary so that every worker has the same ones. Each is
+   * used only where this server would otherwise make a random one (no api_key, no token secret or
+   * key, the admin page's cookie key in dev mode), and then still counts as made by dev mode.
+   */
+  readonly devSecrets?: { readonly apiKey: string; readonly tokenSecret: string; readonly adminSecret: string };
+  /** Every worker's metrics (Prometheus text) and figures, for GET /metrics and GET /stats, which otherwise give this server's own. */
+  readonly gather?: { metrics(): Promise<string>; stats(): Promise<Stats> };
+}
 
 /** Where a started server listens. */
 export interface ListenAddress {
@@ -119,10 +135,11 @@ export class Canal {
   readonly #protocolServer: WebSocketServer;
   /** The admin page's settings, or why it is off. */
   readonly #admin: AdminSettings | { readonly off: string };
+  readonly #worker: WorkerRole | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: CanalOptions = {}) {
-    const { logger, engine: engineOption, ...rest } = options;
+    const { logger, engine: engineOption, worker, ...rest } = options;
     const engine = typeof engineOption === 'object' ? engineOption : undefined;
     const handlers: Handlers = {};
     const fields: Record<string, unknown> = { ...rest };
@@ -132,10 +149,18 @@ export class Canal {
       delete fields[key];
     }
     this.config = resolveConfig({ options: fields });
+    if (this.config.workers !== 1 && worker === undefined) {
+      throw new ConfigError([{
+        key: 'workers', source: { kind: 'option' },
+        message: 'is an option of canal serve, which starts the processes; one Canal is one node (run it in node:cluster workers yourself for more)',
+      }]);
+    }
+    this.#worker = worker;
+    const devSecrets = worker?.devSecrets;
     this.#log = logger ?? silentLogger();
     const devLoopback = this.config.dev && isLoopback(this.config.host);
     this.#secretIsGenerated = this.config.token_hmac_secret === undefined && devLoopback && !this.config.token_public_key;
-    this.tokenSecret = this.config.token_hmac_secret ?? (this.#secretIsGenerated ? randomBytes(32).toString('base64url') : undefined);
+    this.tokenSecret = this.config.token_hmac_secret ?? (this.#secretIsGenerated ? devSecrets?.tokenSecret ?? randomBytes(32).toString('base64url') : undefined);
     let tokens: TokenVerifier;
     try {
       tokens = new TokenVerifier({
@@ -148,19 +173,21 @@ export class Canal {
       if (!(err instanceof KeyFileError)) throw err;
       throw new ConfigError([{ key: 'token_public_key', source: { kind: 'combination' }, message: err.message }]);
     }
-    this.apiKey = this.config.api_key ?? (devLoopback ? randomBytes(16).toString('hex') : undefined);
-    this.#admin = adminSettings(this.config, devLoopback, this.apiKey, randomBytes(32).toString('base64url'));
+    this.apiKey = this.config.api_key ?? (devLoopback ? devSecrets?.apiKey ?? randomBytes(16).toString('hex') : undefined);
+    this.#admin = adminSettings(this.config, devLoopback, this.apiKey, devSecrets?.adminSecret ?? randomBytes(32).toString('base64url'));
     this.metrics = new Metrics({
       connections: () => this.#connectionCounts(),
       clients: () => this.#node.numClients,
       channels: () => this.#node.hub.numChannels,
       subscriptions: () => this.#node.hub.numSubscriptions,
     });
+    if (worker) this.metrics.registry.setDefaultLabels({ worker: String(worker.index) });
     this.#engine = engine ?? (this.config.engine === 'redis'
       ? createRedisEngine({ topology: redisTopology(this.config), prefix: this.config.redis_prefix, timeoutMs: this.config.redis_timeout, logger: this.#log })
       : createMemoryEngine());
     this.#ownsEngine = engine === undefined;
     this.#node = new CanalNode(this.#engine, this.config, this.#log, VERSION, this.metrics);
+    this.#node.name = this.#nodeName(this.config.port);
     this.#sessionContext = {
       node: this.#node,
       config: this.config,
@@ -226,6 +253,11 @@ export class Canal {
     this.#mountAdmin();
     this.#mountPages();
     this.#heartbeat.onTick((now) => this.#protocolHeartbeat(now));
+  }
+
+  /** `HOST_PORT`, or for a worker `HOST_PORT_wINDEX`: every worker of one port is a node of its own. */
+  #nodeName(port: number): string {
+    return `${hostname()}_${port}${this.#worker ? `_w${this.#worker.index}` : ''}`;
   }
 
   #connectionCounts(): Record<string, number> {
@@ -308,10 +340,12 @@ export class Canal {
       else sendJson(res, 200, { status: 'ok' }, { 'cache-control': 'no-store' });
     });
     this.#dispatcher.route('/metrics', async (_req, res) => {
-      sendText(res, 200, await this.metrics.text(), { 'content-type': this.metrics.registry.contentType, 'cache-control': 'no-store' });
+      const text = this.#worker?.gather ? await this.#worker.gather.metrics() : await this.metrics.text();
+      sendText(res, 200, text, { 'content-type': this.metrics.registry.contentType, 'cache-control': 'no-store' });
     });
-    this.#dispatcher.route('/stats', (_req, res) => {
-      sendJson(res, 200, this.metrics.snapshot(), { 'cache-control': 'no-store' });
+    this.#dispatcher.route('/stats', async (_req, res) => {
+      const stats = this.#worker?.gather ? await this.#worker.gather.stats() : this.metrics.snapshot();
+      sendJson(res, 200, stats, { 'cache-control': 'no-store' });
     });
     const api = new ServerApi(this.#node, this.#log, this.config.redis_timeout);
     this.#dispatcher.route(API_PREFIX, apiEndpoint(api, {
@@ -409,7 +443,7 @@ export class Canal {
     this.#warnAboutFileLimit();
     const address = this.address;
     if (!address) throw new ListenError('ENOTLISTENING', 'server stopped while starting', 'port');
-    this.#node.name = `${hostname()}_${address.port}`;
+    this.#node.rename(this.#nodeName(address.port));
     this.#log.debug({ host: address.host, port: address.port }, 'listening');
     if (!('off' in this.#admin)) {
       const url = `${address.url.replace(/^ws/, 'http')}/admin`;

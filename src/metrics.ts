@@ -4,7 +4,7 @@
  * publish-to-delivery latency observed once per publication (not per subscriber). Each Canal
  * has its own registry, so several servers in one process do not mix their figures.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 /** Live figures read at scrape time. */
 export interface MetricSources {
@@ -29,6 +29,69 @@ export interface Stats {
   readonly publications: number;
   /** Publish-to-delivery latency of the publications of the last 5 s, in milliseconds. */
   readonly latency_ms: { readonly p50: number; readonly p99: number; readonly max: number; readonly samples: number };
+  /** With `canal serve --workers N`: how many workers' figures these are (the sum of). */
+  readonly workers?: number;
+}
+
+/** One worker's part of the figures of several: its Stats and its recent latency samples (ms). */
+export interface StatsPart {
+  readonly stats: Stats;
+  readonly latencies: readonly number[];
+}
+
+/** Percentiles of latency samples (ms), for /stats. */
+function latencySummary(samples: number[]): Stats['latency_ms'] {
+  samples.sort((a, b) => a - b);
+  const n = samples.length;
+  const pct = (p: number): number => (n === 0 ? 0 : samples[Math.min(n - 1, Math.floor(p * n))]!);
+  return { p50: pct(0.5), p99: pct(0.99), max: n === 0 ? 0 : samples[n - 1]!, samples: n };
+}
+
+/**
+ * The figures of several workers of one `canal serve` as one: counts summed (connections by
+ * endpoint too), percentiles taken over every worker's samples, uptime the longest.
+ */
+export function combineStats(parts: readonly StatsPart[]): Stats {
+  const connections: Record<string, number> = {};
+  let clients = 0, channels = 0, subscriptions = 0, messagesIn = 0, messagesOut = 0, publications = 0, uptime = 0;
+  const samples: number[] = [];
+  for (const { stats, latencies } of parts) {
+    for (const [endpoint, n] of Object.entries(stats.connections)) connections[endpoint] = (connections[endpoint] ?? 0) + n;
+    clients += stats.clients;
+    // A channel with subscribers on two workers counts twice: each worker has it.
+    channels += stats.channels;
+    subscriptions += stats.subscriptions;
+    messagesIn += stats.messages_in;
+    messagesOut += stats.messages_out;
+    publications += stats.publications;
+    uptime = Math.max(uptime, stats.uptime_seconds);
+    samples.push(...latencies);
+  }
+  return {
+    time: Date.now(),
+    uptime_seconds: uptime,
+    connections,
+    clients,
+    channels,
+    subscriptions,
+    messages_in: messagesIn,
+    messages_out: messagesOut,
+    publications,
+    latency_ms: latencySummary(samples),
+    workers: parts.length,
+  };
+}
+
+/** One registry's metrics as data (`registry.getMetricsAsJSON()`), to send between processes. */
+export type MetricsData = MetricObjectWithValues<MetricValue<string>>[];
+
+/**
+ * Prometheus text of several workers' metrics: one HELP and TYPE per metric, each worker's series
+ * kept apart by its `worker` label (prom-client's aggregator sums only series whose labels are
+ * all equal, and the label makes them differ).
+ */
+export function combineMetrics(parts: readonly MetricsData[]): Promise<string> {
+  return AggregatorRegistry.aggregate([...parts]).metrics();
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -147,12 +210,6 @@ export class Metrics {
 
   /** The figures behind GET /stats. */
   snapshot(): Stats {
-    const since = Date.now() - 5000;
-    const samples: number[] = [];
-    for (let i = 0; i < Math.min(this.#windowCount, WINDOW); i++) if (this.#windowAt[i]! >= since) samples.push(this.#window[i]!);
-    samples.sort((a, b) => a - b);
-    const n = samples.length;
-    const pct = (p: number): number => (n === 0 ? 0 : samples[Math.min(n - 1, Math.floor(p * n))]!);
     const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
     return {
       time: Date.now(),
@@ -164,7 +221,15 @@ export class Metrics {
       messages_in: sum(this.#received),
       messages_out: sum(this.#sent),
       publications: this.#publications,
-      latency_ms: { p50: pct(0.5), p99: pct(0.99), max: n === 0 ? 0 : samples[n - 1]!, samples: n },
+      latency_ms: latencySummary(this.latencySamples()),
     };
+  }
+
+  /** Publish-to-delivery latencies (ms) of the last 5 s, at most the latest 2048, unsorted. */
+  latencySamples(): number[] {
+    const since = Date.now() - 5000;
+    const samples: number[] = [];
+    for (let i = 0; i < Math.min(this.#windowCount, WINDOW); i++) if (this.#windowAt[i]! >= since) samples.push(this.#window[i]!);
+    return samples;
   }
 }

@@ -121,6 +121,16 @@ export class CanalNode implements BrokerEventHandler {
     this.#announcer.unref();
   }
 
+  /**
+   * Renames the node (once the server listens, its real port is known) and announces the new name
+   * at once, so the other nodes' `info` does not show the old one for up to ANNOUNCE_EVERY_MS.
+   */
+  rename(name: string): void {
+    if (name === this.name) return;
+    this.name = name;
+    if (this.#announcer !== undefined) void this.#announce();
+  }
+
   /** Stops announcing; the engine is closed by its owner. */
   stop(): void {
     clearInterval(this.#announcer);

@@ -195,6 +195,14 @@ function crossChecks(config: Config): ConfigProblem[] {
       message: `is set but engine is "${config.engine}": set engine to "redis" (--engine redis) to use it`,
     });
   }
+  if (config.engine === 'memory' && config.workers !== 1) {
+    out.push({
+      key: 'workers',
+      source: { kind: 'combination' },
+      message: `is ${JSON.stringify(config.workers)} but engine is "memory": each worker process would keep its own channels, history and presence, ` +
+        'so clients on different workers would not see each other\'s publications; use --engine redis (every worker a node of one Redis) or --workers 1',
+    });
+  }
   return out;
 }
 

@@ -3,7 +3,7 @@
  * variable and its flag, in one table. docs/config.md is checked against this table by a test.
  */
 import { namespaceMap, namespaceOptions, NAMESPACE_DEFAULTS, type NamespaceOptions } from './namespaces.js';
-import { boolean, bytes, duration, host, integer, list, oneOf, optional, text, type Parser } from './values.js';
+import { boolean, bytes, duration, host, integer, integerOr, list, oneOf, optional, text, type Parser } from './values.js';
 
 /** One configuration option. `env` and `flag` are derived from the key unless set to false. */
 export interface OptionSpec<T> {
@@ -38,6 +38,12 @@ export const OPTIONS = {
     default: 8765,
     arg: 'PORT',
     doc: 'TCP port for HTTP and WebSocket (0 picks a free port).',
+  }),
+  workers: option({
+    parse: integerOr('auto', 'one per CPU', 1, 1024),
+    default: 1 as number | 'auto',
+    arg: 'N',
+    doc: 'Processes that serve the port together (node:cluster), each a node of the redis engine, so that every core serves; "auto" is one per CPU. More than 1 needs engine "redis". For canal serve (one Canal of the embedding API is one node).',
   }),
   log_level: option({
     parse: oneOf(LOG_LEVELS),

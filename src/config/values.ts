@@ -52,6 +52,23 @@ export function integer(min: number, max: number): Parser<number> {
   });
 }
 
+/**
+ * An integer in [min, max] (as {@link integer}), or the word `word`, which the caller resolves
+ * (`workers: "auto"`, one per CPU); `meaning` says what the word stands for in messages.
+ */
+export function integerOr<const W extends string>(word: W, meaning: string, min: number, max: number): Parser<number | W> {
+  const allowed = `an integer from ${min} to ${max}, or ${JSON.stringify(word)} (${meaning})`;
+  const number = integer(min, max);
+  return parser(allowed, (raw) => {
+    if (raw === word) return word;
+    try {
+      return number(raw);
+    } catch {
+      return fail(allowed);
+    }
+  });
+}
+
 const BYTE_UNITS: Record<string, number> = {
   '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3,
 };

@@ -21,12 +21,16 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** Spawns `canal ARGS`; the caller reads its output and ends it. */
-export function spawnCli(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
+/**
+ * Spawns `canal ARGS`; the caller reads its output and ends it. `detached` puts it in a process
+ * group of its own (with its workers, for `--workers`), which `process.kill(-pid)` ends whole.
+ */
+export function spawnCli(args: readonly string[], env: Record<string, string> = {}, options: { detached?: boolean } = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', BIN, ...args], {
     cwd: ROOT,
     env: cleanEnv(env),
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
 }
 

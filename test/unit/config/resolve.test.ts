@@ -68,4 +68,20 @@ describe('resolveConfig()', () => {
     const [line] = problemsOf(() => resolveConfig({ options: { port: 70000 } }));
     assert.match(line!, /port: must be an integer from 0 to 65535, got 70000 \(from the options passed to new Canal\(\)\)/);
   });
+
+  it('takes workers as a number or "auto", from a file, CANAL_WORKERS or --workers', () => {
+    assert.equal(resolveConfig({}).workers, 1);
+    assert.equal(resolveConfig({ file: { path: 'c.json', data: { engine: 'redis', workers: 4 } } }).workers, 4);
+    assert.equal(resolveConfig({ env: { CANAL_WORKERS: 'auto', CANAL_ENGINE: 'redis' } }).workers, 'auto');
+    assert.equal(resolveConfig({ flags: { workers: '2', engine: 'redis' } }).workers, 2);
+  });
+
+  it('refuses more than one worker, or "auto", with the memory engine, saying that state would split between processes', () => {
+    for (const workers of ['2', 'auto']) {
+      const [line] = problemsOf(() => resolveConfig({ flags: { workers } }));
+      assert.equal(line, `workers: is ${JSON.stringify(workers === 'auto' ? 'auto' : 2)} but engine is "memory": each worker process would keep its own channels, history and presence, ` +
+        'so clients on different workers would not see each other\'s publications; use --engine redis (every worker a node of one Redis) or --workers 1');
+    }
+    assert.equal(resolveConfig({ flags: { workers: '1' } }).workers, 1);
+  });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { boolean, bytes, duration, formatDuration, host, integer, list, oneOf, text, ValueError } from '../../../src/config/values.js';
+import { boolean, bytes, duration, formatDuration, host, integer, integerOr, list, oneOf, text, ValueError } from '../../../src/config/values.js';
 
 function rejects(fn: () => unknown, allowed: RegExp): void {
   assert.throws(fn, (err: unknown) => err instanceof ValueError && allowed.test(err.allowed));
@@ -15,6 +15,18 @@ describe('integer()', () => {
   });
   it('rejects out of range, fractional and non-numeric values, saying the range', () => {
     for (const bad of [-1, 65536, 1.5, 'abc', '', '12a', null, true, '1e3']) rejects(() => port(bad), /integer from 0 to 65535/);
+  });
+});
+
+describe('integerOr()', () => {
+  const workers = integerOr('auto', 'one per CPU', 1, 1024);
+  it('accepts the word, numbers and decimal strings within range', () => {
+    assert.equal(workers('auto'), 'auto');
+    assert.equal(workers(4), 4);
+    assert.equal(workers('16'), 16);
+  });
+  it('rejects anything else, saying the range and the word with its meaning', () => {
+    for (const bad of [0, '0', 1025, 'AUTO', 'all', '', 2.5, null]) rejects(() => workers(bad), /^an integer from 1 to 1024, or "auto" \(one per CPU\)$/);
   });
 });
 

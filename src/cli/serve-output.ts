@@ -1,0 +1,36 @@
+/** What `canal serve` prints on stdout, alone or as the primary of several workers. */
+import type { Config } from '../config/schema.js';
+import { withDefined } from '../util/defined.js';
+import { devFilePath, removeDevFile, writeDevFile } from './dev-file.js';
+import type { CliIo } from './io.js';
+
+/** The one line `canal serve` prints on stdout: where it listens. */
+export function listeningLine(host: string, port: number): string {
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return `canal listening on ws://${shown}:${port} (open http://${shown}:${port}/)`;
+}
+
+/**
+ * Dev mode: prints the random server API key and writes it (with the random token secret, if
+ * any) to the dev file, for `canal publish`, `canal info` and `canal token` on this machine.
+ * Returns what removes the file; it is removed at exit too.
+ */
+export function announceDevSecrets(io: CliIo, config: Config, port: number, secrets: { apiKey: string; tokenSecret: string | undefined }): (() => void) | undefined {
+  const shown = config.host.includes(':') ? `[${config.host}]` : config.host;
+  try {
+    writeDevFile(port, withDefined({ url: `http://${shown}:${port}` }, { api_key: secrets.apiKey, token_hmac_secret: secrets.tokenSecret }));
+  } catch (err) {
+    io.err(`canal: could not write ${devFilePath(port)} (${(err as Error).message}); pass --api-key to the CLI commands instead`);
+    io.out(`dev mode: server API key ${secrets.apiKey}`);
+    return undefined;
+  }
+  // 'exit' runs on a normal end, after an uncaught exception and after process.exit(): the
+  // secrets do not outlive the server unless it is killed with SIGKILL.
+  const remove = (): void => removeDevFile(port);
+  process.on('exit', remove);
+  io.out(`dev mode: server API key ${secrets.apiKey} (canal publish, canal info and canal token find it on this machine)`);
+  return () => {
+    remove();
+    process.off('exit', remove);
+  };
+}
