@@ -26,7 +26,7 @@ export function selectSubprotocol(offered: Set<string>): string | false {
 
 /** Starts a session on a freshly accepted socket. */
 export function acceptProtocolSocket(ws: WebSocket, req: IncomingMessage, ctx: SessionContext): ClientSession {
-  const session = new ClientSession(new WsConnection(ws, req), ctx);
+  const session = new ClientSession(new WsConnection(ws, req), ctx, req.headers);
   (ws as WithSession)[kSession] = session;
   ws.on('message', onMessage);
   ws.once('close', onClose);
