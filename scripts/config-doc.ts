@@ -28,7 +28,7 @@ export function configDoc(): string {
   });
   const nsRows = (Object.keys(NAMESPACE_DEFAULTS) as Array<keyof NamespaceOptions>).map((key) => {
     const value = NAMESPACE_DEFAULTS[key];
-    const shown = key === 'history_ttl' || key === 'history_meta_ttl' ? formatDuration(value as number) : `\`${JSON.stringify(value)}\``;
+    const shown = value === undefined ? 'unset' : key === 'history_ttl' || key === 'history_meta_ttl' ? formatDuration(value as number) : `\`${JSON.stringify(value)}\``;
     return `| \`${key}\` | ${shown} | ${NAMESPACE_DOCS[key]} |`;
   });
   const dev = devNamespaces();

@@ -11,6 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { KeyFileError, TokenVerifier } from './auth/tokens.js';
 import { ConfigError, isLoopback, resolveConfig } from './config/resolve.js';
 import type { NamespaceOptions } from './config/namespaces.js';
+import { resolveProxies, type ProxyOptions } from './config/proxies.js';
 import { OPTIONS, type Config } from './config/schema.js';
 import { createMemoryEngine } from './engine/memory/memory-engine.js';
 import { createRedisEngine, redisTopology } from './engine/redis/redis-engine.js';
@@ -26,6 +27,7 @@ import { centrifugeBrowserDir, staticFiles, WEB_ROOT } from './http/static-files
 import { silentLogger, type Logger } from './log.js';
 import { CanalNode } from './node.js';
 import { CloseCode, DisconnectCode } from './protocol/codes.js';
+import { Proxies } from './proxy/proxies.js';
 import type { RawJson, StreamPosition } from './protocol/types.js';
 import type { ClientSession } from './session/client-session.js';
 import { systemClock, type SessionContext } from './session/context.js';
@@ -42,10 +44,11 @@ import { RefusalLog } from './transport/refusal-log.js';
 import { UpgradeRouter } from './transport/router.js';
 import { VERSION } from './version.js';
 
-/** Configuration fields as the embedding API takes them: all optional, namespace options too. */
-export type ConfigInput = Omit<Partial<Config>, 'namespaces' | 'default_namespace' | 'engine'> & {
+/** Configuration fields as the embedding API takes them: all optional, namespace and proxy options too. */
+export type ConfigInput = Omit<Partial<Config>, 'namespaces' | 'default_namespace' | 'engine' | 'proxies'> & {
   readonly namespaces?: Readonly<Record<string, Partial<NamespaceOptions>>>;
   readonly default_namespace?: Partial<NamespaceOptions>;
+  readonly proxies?: Readonly<Record<string, Partial<ProxyOptions> & { readonly endpoint: string }>>;
 };
 
 /** Options for {@link Canal}: any configuration field (checked like a flag), handlers, a logger, an engine. */
@@ -127,6 +130,7 @@ export class Canal {
   readonly #node: CanalNode;
   readonly #sessionContext: SessionContext;
   readonly #plainContext: PlainContext;
+  readonly #proxies: Proxies;
   readonly #http: Server;
   readonly #router = new UpgradeRouter();
   readonly #dispatcher: Dispatcher;
@@ -166,8 +170,10 @@ export class Canal {
       tokens = new TokenVerifier({
         hmacSecret: this.tokenSecret,
         publicKeyFile: this.config.token_public_key,
+        jwksUrl: this.config.token_jwks_url,
         issuer: this.config.token_issuer,
         audience: this.config.token_audience,
+        log: this.#log,
       });
     } catch (err) {
       if (!(err instanceof KeyFileError)) throw err;
@@ -188,11 +194,13 @@ export class Canal {
     this.#ownsEngine = engine === undefined;
     this.#node = new CanalNode(this.#engine, this.config, this.#log, VERSION, this.metrics);
     this.#node.name = this.#nodeName(this.config.port);
+    this.#proxies = new Proxies(resolveProxies(this.config), this.#log);
     this.#sessionContext = {
       node: this.#node,
       config: this.config,
       tokens,
       handlers,
+      proxies: this.#proxies,
       log: this.#log,
       version: VERSION,
       anonymousAllowed: this.config.dev || this.config.allow_anonymous_connect,
@@ -204,6 +212,7 @@ export class Canal {
     this.#plainContext = {
       node: this.#node,
       handlers,
+      proxies: this.#proxies,
       log: this.#log,
       metrics: this.metrics,
       maxQueueBytes: this.config.client_queue_max_bytes,
@@ -515,6 +524,7 @@ export class Canal {
     this.#http.closeAllConnections();
     for (const wss of [...this.#plainServers, this.#protocolServer]) wss.close();
     this.#node.stop();
+    this.#proxies.close();
     await stopped;
     if (this.#ownsEngine) await this.#engine.close();
   }

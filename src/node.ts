@@ -11,8 +11,9 @@ import type { NamespaceOptions } from './config/namespaces.js';
 import { devNamespaces } from './config/namespaces.js';
 import {
   type Broker, type BrokerEventHandler, type ControlMessage, type Engine, type HistoryOptions, type HistoryPage,
-  type HistoryQuery, type NodeSummary, type PresenceStats,
+  type HistoryQuery, type NodeSummary, type PresenceStats, type UserConnections,
 } from './engine/types.js';
+import { MemoryUserConnections } from './engine/memory/memory-users.js';
 import { Hub, type PlainSubscriber, type ProtocolSubscriber } from './hub/hub.js';
 import type { Metrics } from './metrics.js';
 import type { Logger } from './log.js';
@@ -28,6 +29,8 @@ import { KeyedLock } from './util/keyed-lock.js';
 export interface SessionHandle {
   readonly id: string;
   readonly user: string;
+  /** The number the engine gave this connection when it counted it (user_connection_limit, single_connection). */
+  readonly admission?: number | undefined;
   /** Channels the session is subscribed to. */
   channels(): Iterable<string>;
   /** Ends the connection with `code` and `reason`. */
@@ -67,7 +70,11 @@ export type UserAction =
     readonly op: 'channels_reply'; readonly user?: undefined; readonly id: string; readonly to: string; readonly node: string;
     readonly name: string; readonly channels: Record<string, number>;
   }
-  | { readonly op: 'disconnect'; readonly user: string; readonly client?: string; readonly code: number; readonly reason: string }
+  | {
+    readonly op: 'disconnect'; readonly user: string; readonly client?: string; readonly code: number; readonly reason: string;
+    /** Only the connections counted before this admission number (single_connection: the user's older ones). */
+    readonly before?: number;
+  }
   | { readonly op: 'subscribe'; readonly user: string; readonly client?: string; readonly channel: string }
   | { readonly op: 'unsubscribe'; readonly user: string; readonly client?: string; readonly channel: string }
   | { readonly op: 'refresh'; readonly user: string; readonly client?: string; readonly expired?: boolean; readonly expireAt?: number };
@@ -80,6 +87,8 @@ export class CanalNode implements BrokerEventHandler {
   readonly startedAt = Date.now();
   readonly hub = new Hub();
   readonly engine: Engine;
+  /** Per-user connection counts: the engine's, across nodes, or this node's own for an engine without them. */
+  readonly users: UserConnections;
   readonly #broker: Broker;
   readonly #config: Config;
   readonly #log: Logger;
@@ -100,11 +109,14 @@ export class CanalNode implements BrokerEventHandler {
     this.#version = version;
     this.#metrics = metrics;
     this.#broker = engine.broker;
+    this.users = engine.users ?? new MemoryUserConnections();
     this.#config = config;
     this.#log = log;
     this.name = `${hostname()}_${config.port}`;
     // Dev mode adds the demo namespaces; namespaces from the configuration win.
-    this.#namespaces = config.dev ? { ...devNamespaces(), ...config.namespaces } : { ...config.namespaces };
+    this.#namespaces = config.dev
+      ? { ...devNamespaces({ moderation: config.demo_moderation_endpoint !== undefined }), ...config.namespaces }
+      : { ...config.namespaces };
     this.streams = new StreamTracker({
       history: (channel, ns, query) => this.history(channel, ns, query),
       deliver: (channel, pub, position) => this.#deliver(channel, pub, position),
@@ -187,6 +199,21 @@ export class CanalNode implements BrokerEventHandler {
     return options;
   }
 
+  /**
+   * The personal channel of `user` — `<ns>:#<user>` for the namespace with user_personal_channel
+   * (`#<user>` in the default namespace) — or undefined when no namespace has one.
+   */
+  personalChannel(user: string): string | undefined {
+    if (this.#config.default_namespace.user_personal_channel) return `#${user}`;
+    for (const [name, ns] of Object.entries(this.#namespaces)) if (ns.user_personal_channel) return `${name}:#${user}`;
+    return undefined;
+  }
+
+  /** How long a connection counts for its user after its last renewal: two heartbeats at least, as presence. */
+  get userConnectionTtl(): number {
+    return Math.max(this.#config.presence_ttl, 2 * this.#config.ping_interval);
+  }
+
   /** Namespace names, for messages. */
   namespaceNames(): string[] {
     return Object.keys(this.#namespaces);
@@ -223,7 +250,8 @@ export class CanalNode implements BrokerEventHandler {
       if (action.to === this.id) this.#channelQueries.get(action.id)?.({ node: action.node, name: action.name, channels: action.channels });
       return;
     }
-    const targets = this.sessionsOf(action.user).filter((s) => action.client === undefined || s.id === action.client);
+    const targets = this.sessionsOf(action.user).filter((s) => (action.client === undefined || s.id === action.client)
+      && (action.op !== 'disconnect' || action.before === undefined || (s.admission !== undefined && s.admission < action.before)));
     for (const session of targets) {
       switch (action.op) {
         case 'disconnect':

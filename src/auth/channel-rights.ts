@@ -69,3 +69,16 @@ export function requireHistory(ns: NamespaceOptions, channel: string): void {
 export function requirePresence(ns: NamespaceOptions, channel: string): void {
   if (!ns.presence) throw new ReplyError(ErrorCode.NotAvailable, `not available: ${channel} keeps no presence`);
 }
+
+/**
+ * For a user-limited channel — its namespace has allow_user_limited_channels and its name a
+ * `#` — whether `user` is one of the users listed after the last `#` (comma-separated):
+ * `dialog:#alice,bob` is alice's and bob's, and nobody else's, whatever the namespace's other
+ * options say. Anonymous connections are never listed. Undefined for any other channel.
+ */
+export function userLimitedAccess(ns: NamespaceOptions, channel: string, user: string): boolean | undefined {
+  if (!ns.allow_user_limited_channels) return undefined;
+  const boundary = channel.lastIndexOf('#');
+  if (boundary === -1) return undefined;
+  return user !== '' && channel.slice(boundary + 1).split(',').includes(user);
+}

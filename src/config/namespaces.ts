@@ -4,7 +4,8 @@
  * `default_namespace`. Outside dev mode nothing is allowed unless an option says so.
  */
 import { didYouMean } from './did-you-mean.js';
-import { boolean, duration, integer, NestedValueErrors, oneOf, show, ValueError, type Parser } from './values.js';
+import { DEMO_MODERATION_PROXY } from './proxies.js';
+import { boolean, duration, integer, NestedValueErrors, oneOf, optional, show, text, ValueError, type Parser } from './values.js';
 
 /** The options of one namespace (defaults in {@link NAMESPACE_DEFAULTS}). */
 export interface NamespaceOptions {
@@ -40,6 +41,16 @@ export interface NamespaceOptions {
   presence: boolean;
   /** Send join and leave pushes to subscribers that ask for them. */
   join_leave: boolean;
+  /** A channel with `#` is user-limited: `dialog:#alice,bob` only for alice and bob. */
+  allow_user_limited_channels: boolean;
+  /** Every connection with a user is subscribed server-side to `<namespace>:#<user>` (at most one namespace). */
+  user_personal_channel: boolean;
+  /** The proxy that decides subscribes (and gives their info and data), by name in `proxies`. */
+  subscribe_proxy: string | undefined;
+  /** The proxy that decides publishes (and may replace their data), by name in `proxies`. */
+  publish_proxy: string | undefined;
+  /** The proxy that prolongs expiring subscriptions from the subscribe proxy, by name in `proxies`. */
+  sub_refresh_proxy: string | undefined;
 }
 
 export const NAMESPACE_DEFAULTS: Readonly<NamespaceOptions> = {
@@ -62,6 +73,11 @@ export const NAMESPACE_DEFAULTS: Readonly<NamespaceOptions> = {
   recovery_mode: 'stream',
   presence: false,
   join_leave: false,
+  allow_user_limited_channels: false,
+  user_personal_channel: false,
+  subscribe_proxy: undefined,
+  publish_proxy: undefined,
+  sub_refresh_proxy: undefined,
 };
 
 /** One sentence per option, for docs/config.md (a test keeps them in step). */
@@ -85,6 +101,11 @@ export const NAMESPACE_DOCS: Readonly<Record<keyof NamespaceOptions, string>> = 
   recovery_mode: '"stream": recovery returns every missed publication; "cache": only the latest one (latest-value channels).',
   presence: 'Keep presence (who is subscribed) for the channel.',
   join_leave: 'Send join and leave pushes to subscribers that ask for them.',
+  allow_user_limited_channels: 'A channel whose name has "#" is user-limited: only the users listed after the last "#" (comma-separated) may subscribe, e.g. dialog:#alice,bob (no other right or proxy is asked).',
+  user_personal_channel: 'Every connection with a user is subscribed (server-side) to the channel "<namespace>:#<user>" ("#<user>" in the default namespace), so publishing there reaches all of that user\'s connections on every node. At most one namespace.',
+  subscribe_proxy: 'Name of the proxy (in "proxies") asked whether a client may subscribe, instead of the allow_subscribe_* options; it may give the subscription\'s info and data (docs/proxy.md).',
+  publish_proxy: 'Name of the proxy (in "proxies") asked whether a client may publish, instead of the allow_publish_* options; it may replace the data (docs/proxy.md).',
+  sub_refresh_proxy: 'Name of the proxy (in "proxies") asked to prolong subscriptions that expire (an expire_at from the subscribe proxy), instead of the client refreshing a token.',
 };
 
 const FIELD_PARSERS: { readonly [K in keyof NamespaceOptions]: Parser<NamespaceOptions[K]> } = {
@@ -107,6 +128,11 @@ const FIELD_PARSERS: { readonly [K in keyof NamespaceOptions]: Parser<NamespaceO
   recovery_mode: oneOf(['stream', 'cache'] as const),
   presence: boolean,
   join_leave: boolean,
+  allow_user_limited_channels: boolean,
+  user_personal_channel: boolean,
+  subscribe_proxy: optional(text('the name of a proxy defined in "proxies"', /^[A-Za-z0-9_\-.]{1,64}$/)),
+  publish_proxy: optional(text('the name of a proxy defined in "proxies"', /^[A-Za-z0-9_\-.]{1,64}$/)),
+  sub_refresh_proxy: optional(text('the name of a proxy defined in "proxies"', /^[A-Za-z0-9_\-.]{1,64}$/)),
 };
 
 const NAME = /^[A-Za-z0-9_\-.]{1,64}$/;
@@ -189,6 +215,10 @@ export const namespaceMap: Parser<Record<string, NamespaceOptions>> = Object.ass
       }
       entries.push([name, parseNamespace(value, name, problems)]);
     }
+    const personal = entries.filter(([, ns]) => ns.user_personal_channel).map(([name]) => name);
+    if (personal.length > 1) {
+      problems.push({ path: personal[1]!, message: `user_personal_channel is also set in namespace "${personal[0]}": a user has one personal channel; keep it in one namespace` });
+    }
     if (problems.length > 0) throw new NestedValueErrors(problems);
     // fromEntries defines own properties, so a namespace named "__proto__" is data, not a prototype.
     return Object.fromEntries(entries);
@@ -202,8 +232,9 @@ const MINUTE = 60_000;
  * Dev mode's namespaces, so the demos work with no configuration: `chat` (anyone subscribes
  * and publishes; history, recovery, presence, join/leave), `scores` (anyone subscribes to a
  * latest-value channel; the server API publishes), `game` (anyone subscribes; inputs go by RPC).
+ * With `moderation`, chat's publishes go through the demo moderation proxy first.
  */
-export function devNamespaces(): Record<string, NamespaceOptions> {
+export function devNamespaces(options: { readonly moderation?: boolean } = {}): Record<string, NamespaceOptions> {
   const open = { ...NAMESPACE_DEFAULTS, allow_subscribe_for_client: true, allow_subscribe_for_anonymous: true };
   return {
     chat: {
@@ -217,6 +248,7 @@ export function devNamespaces(): Record<string, NamespaceOptions> {
       join_leave: true,
       allow_history_for_subscriber: true,
       allow_presence_for_subscriber: true,
+      ...(options.moderation ? { publish_proxy: DEMO_MODERATION_PROXY } : {}),
     },
     scores: {
       ...open,

@@ -4,6 +4,7 @@
  * and passes the environment in. Every wrong field is reported at once.
  */
 import { didYouMean } from './did-you-mean.js';
+import { resolveProxies } from './proxies.js';
 import { defaults, envName, flagName, OPTIONS, type Config, type OptionKey } from './schema.js';
 import { NestedValueErrors, show, ValueError, type Parser } from './values.js';
 
@@ -202,6 +203,42 @@ function crossChecks(config: Config): ConfigProblem[] {
       message: `is ${JSON.stringify(config.workers)} but engine is "memory": each worker process would keep its own channels, history and presence, ` +
         'so clients on different workers would not see each other\'s publications; use --engine redis (every worker a node of one Redis) or --workers 1',
     });
+  }
+  if (config.token_jwks_url !== undefined && config.token_public_key !== undefined) {
+    out.push({
+      key: 'token_jwks_url',
+      source: { kind: 'combination' },
+      message: 'token_jwks_url and token_public_key are both set: asymmetric tokens are verified with the keys of the JWKS endpoint or with one public key, not both; keep one',
+    });
+  }
+  if (config.single_connection && config.user_connection_limit > 0) {
+    out.push({
+      key: 'user_connection_limit',
+      source: { kind: 'combination' },
+      message: 'single_connection is on, which already keeps one connection per user (the newest): unset user_connection_limit, or turn single_connection off',
+    });
+  }
+  if (config.demo_moderation_endpoint !== undefined && !config.dev) {
+    out.push({
+      key: 'demo_moderation_endpoint',
+      source: { kind: 'combination' },
+      message: 'is for the demo chat, which exists in dev mode only; for your own namespaces, define a proxy in "proxies" and name it in the namespace\'s publish_proxy',
+    });
+  }
+  const proxies = resolveProxies(config);
+  const known = [...proxies.keys()].join(', ') || 'none';
+  const namespaces: Array<[string, Config['default_namespace']]> = [['default_namespace', config.default_namespace], ...Object.entries(config.namespaces).map(([n, ns]) => [`namespaces.${n}`, ns] as [string, Config['default_namespace']])];
+  for (const [path, ns] of namespaces) {
+    for (const option of ['subscribe_proxy', 'publish_proxy', 'sub_refresh_proxy'] as const) {
+      const name = ns[option];
+      if (name !== undefined && !proxies.has(name)) {
+        out.push({ key: `${path}.${option}`, source: { kind: 'combination' }, message: `names proxy "${name}", which "proxies" does not define (proxies: ${known})` });
+      }
+    }
+  }
+  const personal = namespaces.filter(([, ns]) => ns.user_personal_channel).map(([path]) => path);
+  if (personal.length > 1) {
+    out.push({ key: `${personal[1]}.user_personal_channel`, source: { kind: 'combination' }, message: `is also set in ${personal[0]}: a user has one personal channel; keep it in one namespace` });
   }
   return out;
 }

@@ -3,6 +3,7 @@
  * variable and its flag, in one table. docs/config.md is checked against this table by a test.
  */
 import { namespaceMap, namespaceOptions, NAMESPACE_DEFAULTS, type NamespaceOptions } from './namespaces.js';
+import { endpointUrl, headerNames, proxyMap, type ProxyOptions } from './proxies.js';
 import { boolean, bytes, duration, host, integer, integerOr, list, oneOf, optional, text, type Parser } from './values.js';
 
 /** One configuration option. `env` and `flag` are derived from the key unless set to false. */
@@ -162,6 +163,66 @@ export const OPTIONS = {
     default: undefined as string | undefined,
     arg: 'AUD',
     doc: 'When set, tokens must carry this "aud" claim.',
+  }),
+  token_jwks_url: option({
+    parse: optional(endpointUrl),
+    default: undefined as string | undefined,
+    arg: 'URL',
+    doc: 'JSON Web Key Set endpoint whose RSA and EC keys verify RS256/384/512 and ES256/384/512 tokens (by "kid"); fetched on first use and kept 1 h (a token with an unknown "kid" fetches it again, at most every 30 s).',
+  }),
+  user_connection_limit: option({
+    parse: integer(0, 1_000_000),
+    default: 0,
+    arg: 'N',
+    doc: 'Most connections one user may have open at once, counted across every node sharing the engine (0: no limit); past it connect is refused with disconnect 3504. Anonymous connections are not counted.',
+  }),
+  single_connection: option({
+    parse: boolean,
+    default: false,
+    doc: 'Each user keeps one connection: a new one closes the user\'s older connections, on every node, with disconnect 3504.',
+  }),
+  proxies: option({
+    parse: proxyMap,
+    default: {} as Record<string, ProxyOptions>,
+    env: false,
+    flag: false,
+    doc: 'Proxy name -> HTTP endpoint of your backend asked on client events, with Centrifugo\'s request and response bodies (docs/proxy.md); "connect", "refresh" and "rpc" serve those events, namespaces name their subscribe_proxy, publish_proxy and sub_refresh_proxy.',
+  }),
+  connect_proxy_endpoint: option({
+    parse: optional(endpointUrl),
+    default: undefined as string | undefined,
+    arg: 'URL',
+    doc: 'Your backend decides who connects (connect without a token): the endpoint of the proxy named "connect".',
+  }),
+  refresh_proxy_endpoint: option({
+    parse: optional(endpointUrl),
+    default: undefined as string | undefined,
+    arg: 'URL',
+    doc: 'Your backend prolongs expiring connections (server-side, instead of the client refreshing a token): the endpoint of the proxy named "refresh".',
+  }),
+  rpc_proxy_endpoint: option({
+    parse: optional(endpointUrl),
+    default: undefined as string | undefined,
+    arg: 'URL',
+    doc: 'Your backend answers the clients\' RPC calls: the endpoint of the proxy named "rpc".',
+  }),
+  proxy_timeout: option({
+    parse: duration(10, 600_000),
+    default: 1000,
+    arg: 'DURATION',
+    doc: 'How long a proxy call may take, for proxies that set no timeout of their own; past it the client gets error 100 (temporary).',
+  }),
+  proxy_http_headers: option({
+    parse: headerNames,
+    default: [] as string[],
+    arg: 'HEADERS',
+    doc: 'Headers of the client\'s WebSocket upgrade request that proxies send on to the backend (e.g. Cookie,Authorization), for proxies that list no http_headers of their own.',
+  }),
+  demo_moderation_endpoint: option({
+    parse: optional(endpointUrl),
+    default: undefined as string | undefined,
+    arg: 'URL',
+    doc: 'Dev mode: the demo chat\'s messages go through this publish proxy, which may rewrite or refuse them (README, "Moderation").',
   }),
   engine: option({
     parse: oneOf(['memory', 'redis'] as const),

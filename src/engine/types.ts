@@ -197,6 +197,34 @@ export interface PresenceManager {
   close(): Promise<void>;
 }
 
+/** What {@link UserConnections.admit} decided. */
+export type Admission =
+  | { readonly admitted: true; readonly seq: number }
+  | { readonly admitted: false; readonly count: number };
+
+/**
+ * The live connections of each user, across every node that shares the engine: what a per-user
+ * connection limit counts. An entry lives `ttlMs` after its last admit or renew unless removed,
+ * so the connections of a node that died stop counting on their own.
+ */
+export interface UserConnections {
+  /**
+   * Counts connection `client` of `user` if the user has fewer than `limit` live connections
+   * (0: no limit), checking and counting in one atomic step across every node, so two nodes
+   * can never both admit the last place. Admitting a client already counted renews it. Resolves
+   * with a sequence number larger than that of every earlier admission of the user still
+   * counted (so the newest connection is the one with the largest), or with the count that
+   * refused it.
+   */
+  admit(user: string, client: string, limit: number, ttlMs: number): Promise<Admission>;
+  /** Renews the entry of `client` for `ttlMs`, or counts it again if the store lost it (a restarted Redis). */
+  renew(user: string, client: string, ttlMs: number): Promise<void>;
+  /** Stops counting `client`; no error when it is not counted. */
+  remove(user: string, client: string): Promise<void>;
+  /** How many live connections `user` has. */
+  count(user: string): Promise<number>;
+}
+
 /** A broker and a presence manager that share a backend. */
 export interface Engine {
   /** `memory` or `redis`, for logs and the info API. */
@@ -204,5 +232,10 @@ export interface Engine {
   readonly broker: Broker;
   readonly presence: PresenceManager;
   readonly nodes: NodeRegistry;
+  /**
+   * Per-user connection counts across nodes (user_connection_limit, single_connection). An
+   * engine made outside canal may leave it out: each node then counts its own connections only.
+   */
+  readonly users?: UserConnections;
   close(): Promise<void>;
 }

@@ -10,12 +10,15 @@ import { randomUUID } from 'node:crypto';
 import { requireHistory, requirePresence, requireRight } from '../auth/channel-rights.js';
 import { EngineUnavailableError } from '../engine/types.js';
 import type { SharedMessage } from '../hub/shared-message.js';
-import type { SessionHandle } from '../node.js';
+import type { PublishInput, SessionHandle } from '../node.js';
 import { DisconnectCode, ErrorCode, UnsubscribeCode, UNSUBSCRIBES } from '../protocol/codes.js';
 import { decodeFrame } from '../protocol/decode.js';
 import { encodeErrorReply, encodeReply, PING } from '../protocol/encode.js';
 import { AuthError, DisconnectError, ReplyError, toWire, type AuthContext } from '../protocol/errors.js';
 import { parseData, toRaw } from '../protocol/raw-json.js';
+import type { SubscribeOptions } from '../protocol/subscribe-options.js';
+import { ProxyError } from '../proxy/errors.js';
+import type { Caller, UpgradeHeaders } from '../proxy/proxy.js';
 import type {
   ChannelRequest, ClientInfo, Command, ConnectRequest, ConnectResult, HistoryRequest, HistoryResult, Incoming,
   PresenceResult, PresenceStatsResult, PublishRequest, RawJson, RefreshRequest, RefreshResult, Results, RpcRequest,
@@ -34,6 +37,12 @@ import { Subscriptions, type SubscriptionsHost } from './subscriptions.js';
  */
 const PAUSE_AT = 2000;
 const RESUME_AT = 200;
+
+/**
+ * When the refresh proxy fails (unreachable, timeout...), the connection lives this much longer
+ * and is asked about again: a backend's bad minute must not disconnect everyone (Centrifugo's rule).
+ */
+const REFRESH_RETRY_MS = 60_000;
 
 type State = 'connecting' | 'connected' | 'closed';
 
@@ -60,14 +69,28 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   #user = '';
   /** How the connection appears to others (presence, joins, publications), made once at connect and shared by its subscriptions. */
   #info: ClientInfo | undefined;
-  /** When the connection token must be refreshed by (Unix ms), if it expires. */
+  /** From the token or the connect proxy: sent to the backend with proxy calls, never to clients. */
+  #meta: RawJson | undefined;
+  /** The upgrade request's headers that some proxy forwards (undefined: none to keep). */
+  readonly #headers: UpgradeHeaders | undefined;
+  /** The connect command's emulated headers that some proxy forwards. */
+  #emulated: Readonly<Record<string, string>> | undefined;
+  /** The engine's number for this connection when it counts toward its user's limit. */
+  #admission: number | undefined;
+  /**
+   * When the connection token must be refreshed by (Unix ms), if it expires; with a refresh
+   * proxy, when the backend must be asked again (the server refreshes, the client is not told).
+   */
   #expiresAt: number | undefined;
+  #refreshing = false;
   #cancelStale: (() => void) | undefined;
   #closeCode = 0;
 
-  constructor(conn: SessionConnection, ctx: SessionContext) {
+  /** `upgradeHeaders`: the WebSocket upgrade request's headers; only those a proxy forwards are kept. */
+  constructor(conn: SessionConnection, ctx: SessionContext, upgradeHeaders?: UpgradeHeaders) {
     this.#ctx = ctx;
     this.#conn = conn;
+    this.#headers = ctx.proxies.keepHeaders(upgradeHeaders);
     const { config, clock } = ctx;
     this.#outbox = new Outbox(conn, this, ctx.outbox);
     this.#subs = new Subscriptions(ctx, this);
@@ -80,8 +103,22 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     return this.#user;
   }
 
+  /** New conn_info (a refresh): what the connection's later subscriptions and publications show. */
+  #setConnInfo(info: RawJson): void {
+    this.#info = withDefined<ClientInfo>({ user: this.#user, client: this.id }, { conn_info: info });
+  }
+
   get info(): ClientInfo {
     return this.#info ??= { user: this.#user, client: this.id };
+  }
+
+  get admission(): number | undefined {
+    return this.#admission;
+  }
+
+  /** This connection as proxy calls describe it. */
+  caller(): Caller {
+    return { client: this.id, user: this.#user, meta: this.#meta, headers: this.#headers, emulated: this.#emulated };
   }
 
   get state(): State {
@@ -163,15 +200,15 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     try {
       for (let queue = this.#queue; queue !== undefined && queue.length > 0 && this.#state !== 'closed'; queue = this.#queue) {
         const cmd = queue.shift()!;
-        if (cmd.method === 'publish' && this.#state === 'connected' && !this.#ctx.handlers.onPublish) {
+        if (this.#overlaps(cmd)) {
           // Consecutive publishes overlap: each reaches the engine synchronously, in order, when
           // it starts (the memory engine publishes at once; Redis runs commands in the order one
           // connection sends them), so offsets keep command order while Redis round trips are
           // shared. Profiled: one publisher on Redis waited a round trip per publish (0.29x the
           // memory engine's fan-out rate, docs/benchmarks.md). An onPublish handler may take any
-          // time, so with one, publishes stay one at a time.
+          // time, and so may a publish proxy, so through either, publishes stay one at a time.
           const batch = [this.#handle(cmd)];
-          while (queue[0]?.method === 'publish') batch.push(this.#handle(queue.shift()!));
+          while (queue[0] && this.#overlaps(queue[0])) batch.push(this.#handle(queue.shift()!));
           await Promise.all(batch);
         } else {
           await this.#handle(cmd);
@@ -185,6 +222,12 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
       this.#clear(PROCESSING);
       if (this.#queue?.length === 0) this.#queue = undefined;
     }
+  }
+
+  /** Whether `cmd` is a publish that may start before the previous one ended (see #drain). */
+  #overlaps(cmd: Command): boolean {
+    return cmd.method === 'publish' && this.#state === 'connected' && !this.#ctx.handlers.onPublish
+      && this.#ctx.node.namespace(cmd.request.channel)?.publish_proxy === undefined;
   }
 
   async #handle(cmd: Command): Promise<void> {
@@ -255,19 +298,33 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
 
   // ---- connect, refresh, expiry ----
 
+  /**
+   * Who the client is, in the documented order (docs/proxy.md, "Order"): a token, when sent,
+   * says so; the application's onConnecting runs next and may change it; then, for a connect
+   * without a token, the connect proxy, whose answer wins where it gives a value. Then the
+   * personal channel, the connection limit, and the server-side subscriptions.
+   */
   async #connect(req: ConnectRequest): Promise<ConnectResult> {
-    const { tokens, handlers, anonymousAllowed, config, node, clock } = this.#ctx;
+    const { tokens, handlers, anonymousAllowed, config, node, clock, proxies } = this.#ctx;
     let user = '';
     let info: RawJson | undefined;
     let expiresAt: number | undefined;
-    let channels: readonly string[] = [];
+    /** A past expiry is 109 (token expired) from the handler, 110 (expired) from expire_at, as in Centrifugo. */
+    let pastExpiryCode: 109 | 110 = ErrorCode.Expired;
     let data: RawJson | undefined;
+    let meta: RawJson | undefined;
+    /** The connect proxy accepted the connection (with a user, or anonymous on purpose). */
+    let backendAccepted = false;
+    const subs = new Map<string, SubscribeOptions>();
     if (req.token !== undefined) {
       const claims = await tokens.verifyConnection(req.token);
-      ({ user, channels } = claims);
+      user = claims.user;
       info = claims.info;
       expiresAt = claims.expiresAt;
+      meta = claims.meta;
+      for (const [channel, options] of claims.subs) subs.set(channel, options);
     }
+    this.#emulated = proxies.keepEmulated(req.headers);
     if (handlers.onConnecting) {
       const r = await handlers.onConnecting(withDefined({ client: this.id, user }, {
         token: req.token, data: parseData(req.data), name: req.name, version: req.version, headers: req.headers,
@@ -277,47 +334,108 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
         if (r.user !== undefined) user = r.user;
         if (r.info !== undefined) info = toRaw(r.info);
         if (r.data !== undefined) data = toRaw(r.data);
-        if (r.channels) channels = [...channels, ...r.channels];
-        if (r.expireAt !== undefined) expiresAt = r.expireAt * 1000;
+        for (const channel of r.channels ?? []) if (!subs.has(channel)) subs.set(channel, {});
+        if (r.expireAt !== undefined) {
+          expiresAt = r.expireAt * 1000;
+          pastExpiryCode = ErrorCode.TokenExpired;
+        }
       }
     }
-    const serverSide = new Set(channels);
-    if (serverSide.size > config.client_max_channels) {
+    if (req.token === undefined && proxies.connect) {
+      const answer = await proxies.connect.connect({ ...this.caller(), user }, {
+        data: req.data, name: req.name, version: req.version, channels: Object.keys(req.subs ?? {}),
+      });
+      if (answer) {
+        backendAccepted = true;
+        user = answer.user;
+        if (answer.info !== undefined) info = answer.info;
+        if (answer.data !== undefined) data = answer.data;
+        if (answer.meta !== undefined) meta = answer.meta;
+        if (answer.expiresAt !== undefined) {
+          expiresAt = answer.expiresAt;
+          pastExpiryCode = ErrorCode.Expired;
+        }
+        for (const [channel, options] of answer.subs) subs.set(channel, options);
+      }
+    }
+    const personal = user === '' ? undefined : node.personalChannel(user);
+    if (personal !== undefined && !subs.has(personal)) subs.set(personal, {});
+    if (subs.size > config.client_max_channels) {
       // The connection would start past its own limit (issue 13: a token naming 1,000 channels got them all).
       throw new DisconnectError(DisconnectCode.ChannelLimit,
-        `channel limit: the token or connect handler names ${serverSide.size} channels, more than client_max_channels (${config.client_max_channels})`);
+        `channel limit: the token or connect handler names ${subs.size} channels, more than client_max_channels (${config.client_max_channels})`);
     }
-    if (user === '' && req.token === undefined && !anonymousAllowed) {
+    if (user === '' && req.token === undefined && !anonymousAllowed && !backendAccepted) {
       throw new AuthError('missing', 'unauthorized: a connection token is required (anonymous connections are off)');
     }
     const now = clock.now();
-    if (expiresAt !== undefined && expiresAt <= now) throw new AuthError('expired', 'connection token expired');
-    if (this.#state !== 'connecting') throw new DisconnectError(DisconnectCode.ConnectionClosed);
+    if (expiresAt !== undefined && expiresAt <= now) {
+      if (pastExpiryCode === ErrorCode.TokenExpired) throw new AuthError('expired', 'connection token expired');
+      throw new ReplyError(ErrorCode.Expired, 'expired: the connection\'s expire_at is not in the future');
+    }
+    await this.#admit(user);
+    if (this.#state !== 'connecting') {
+      this.#release(user);
+      throw new DisconnectError(DisconnectCode.ConnectionClosed);
+    }
     this.#user = user;
     this.#info = withDefined<ClientInfo>({ user, client: this.id }, { conn_info: info });
-    this.#expiresAt = refreshDeadline(expiresAt, now);
+    this.#meta = meta;
+    const serverRefresh = proxies.refresh !== undefined;
+    // With a refresh proxy the server asks the backend at the expiry itself; the client is not told.
+    this.#expiresAt = serverRefresh ? expiresAt : refreshDeadline(expiresAt, now);
     this.#state = 'connected';
     this.#set(WAS_CONNECTED);
     // Only a connect that succeeds stops the stale timer: a client whose connects fail stays stale.
     this.#cancelStale?.();
     this.#cancelStale = undefined;
     node.register(this);
-
-    const subs: Record<string, SubscribeResult> = {};
-    for (const channel of serverSide) {
-      const result = await this.#subs.subscribeAtConnect(channel, req.subs?.[channel]);
-      if (result) subs[channel] = result;
+    if (config.single_connection && this.#admission !== undefined) {
+      void node.control({
+        op: 'disconnect', user, before: this.#admission, code: DisconnectCode.ConnectionLimit,
+        reason: 'connection limit: this user connected again elsewhere (single_connection)',
+      }).catch((err: unknown) => this.engineError(err, 'single_connection'));
     }
+
+    const subResults: Record<string, SubscribeResult> = {};
+    for (const [channel, options] of subs) {
+      const result = await this.#subs.subscribeAtConnect(channel, req.subs?.[channel], options);
+      if (result) subResults[channel] = result;
+    }
+    const expires = expiresAt !== undefined && !serverRefresh;
     return withDefined<ConnectResult>(
       { client: this.id, version: this.#ctx.version, ping: Math.round(config.ping_interval / 1000), pong: true },
       {
-        expires: expiresAt !== undefined ? true : undefined,
-        ttl: expiresAt !== undefined ? ttlSeconds(expiresAt, now) : undefined,
+        expires: expires ? true : undefined,
+        ttl: expires ? ttlSeconds(expiresAt!, now) : undefined,
         data,
-        subs: Object.keys(subs).length > 0 ? subs : undefined,
+        subs: Object.keys(subResults).length > 0 ? subResults : undefined,
         node: node.id,
       },
     );
+  }
+
+  /**
+   * Counts this connection toward its user's limit (user_connection_limit, single_connection),
+   * on every node: refused past the limit with 3504. Anonymous connections are not counted.
+   */
+  async #admit(user: string): Promise<void> {
+    const { config, node } = this.#ctx;
+    if (user === '' || (config.user_connection_limit === 0 && !config.single_connection)) return;
+    const limit = config.single_connection ? 0 : config.user_connection_limit;
+    const admission = await node.users.admit(user, this.id, limit, node.userConnectionTtl);
+    if (!admission.admitted) {
+      throw new DisconnectError(DisconnectCode.ConnectionLimit,
+        `connection limit: this user already has ${admission.count} connections (user_connection_limit ${limit})`);
+    }
+    this.#admission = admission.seq;
+  }
+
+  /** Stops counting this connection toward `user`'s limit. */
+  #release(user: string): void {
+    if (this.#admission === undefined) return;
+    this.#admission = undefined;
+    void this.#ctx.node.users.remove(user, this.id).catch((err: unknown) => this.engineError(err, 'connection count removal'));
   }
 
   /** Connect, then — after the reply, which the client must see first — the server-side subscriptions go live. */
@@ -328,14 +446,47 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   }
 
   async #refresh(req: RefreshRequest): Promise<RefreshResult> {
+    if (this.#ctx.proxies.refresh) {
+      // The client was told no expiry (the server refreshes through the backend): a refresh is out of place.
+      throw new DisconnectError(DisconnectCode.BadRequest, 'bad request: this server refreshes connections itself (refresh proxy)');
+    }
     const claims = await this.#ctx.tokens.verifyConnection(req.token);
     if (claims.user !== this.#user) throw new AuthError('invalid', 'invalid token: it is for another user');
     const now = this.#ctx.clock.now();
+    if (claims.expiresAt !== undefined && claims.expiresAt <= now) throw new ReplyError(ErrorCode.Expired, 'expired: the token\'s expire_at is not in the future');
     this.#expiresAt = refreshDeadline(claims.expiresAt, now);
+    if (claims.info !== undefined) this.#setConnInfo(claims.info);
+    if (claims.meta !== undefined) this.#meta = claims.meta;
     return withDefined<RefreshResult>({ client: this.id, version: this.#ctx.version }, {
       expires: claims.expiresAt !== undefined ? true : undefined,
       ttl: claims.expiresAt !== undefined ? ttlSeconds(claims.expiresAt, now) : undefined,
     });
+  }
+
+  /**
+   * The refresh proxy decides whether the connection lives on: a later expire_at prolongs it
+   * (with new info and meta, when given); `expired`, no result, or an expire_at not in the future
+   * ends it with 3005. When the backend fails, it is asked again in a minute.
+   */
+  async #refreshFromBackend(proxy: NonNullable<SessionContext['proxies']['refresh']>): Promise<void> {
+    this.#refreshing = true;
+    try {
+      const answer = await proxy.refresh(this.caller());
+      if (this.#state !== 'connected') return;
+      const now = this.#ctx.clock.now();
+      if (!answer || answer.expired || answer.expiresAt === undefined || answer.expiresAt <= now) {
+        this.disconnect(DisconnectCode.Expired, 'connection expired: the backend did not prolong it');
+        return;
+      }
+      this.#expiresAt = answer.expiresAt;
+      if (answer.info !== undefined) this.#setConnInfo(answer.info);
+      if (answer.meta !== undefined) this.#meta = answer.meta;
+    } catch (err) {
+      if (!(err instanceof ProxyError)) throw err;
+      this.#expiresAt = this.#ctx.clock.now() + REFRESH_RETRY_MS; // the failure is logged by the proxy
+    } finally {
+      this.#refreshing = false;
+    }
   }
 
   /** The server API moved this connection's expiry (Unix ms), or removed it. */
@@ -358,17 +509,33 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     if (this.#state === 'connected' && this.#has(AWAITING_PONG)) this.disconnect(DisconnectCode.NoPong, 'no pong: the client did not answer the server ping');
   }
 
-  /** Ends an expired connection (3005) or subscriptions (2501), `client_expired_close_delay` past their deadline; refreshes presence. */
+  /**
+   * Ends an expired connection (3005) or subscriptions (2501), `client_expired_close_delay` past
+   * their deadline, or asks the refresh proxies when they are due; renews presence and the
+   * connection's place in its user's count.
+   */
   tick(now: number): void {
     if (this.#state !== 'connected') return;
     const grace = this.#ctx.config.client_expired_close_delay;
-    if (overdue(this.#expiresAt, grace, now)) {
+    const refreshProxy = this.#ctx.proxies.refresh;
+    if (refreshProxy) {
+      if (this.#expiresAt !== undefined && this.#expiresAt <= now && !this.#refreshing) {
+        void this.#refreshFromBackend(refreshProxy).catch((err: unknown) => {
+          this.#ctx.log.error({ err, client: this.id }, 'server-side refresh failed');
+          this.disconnect(DisconnectCode.ServerError, 'internal server error: the connection could not be refreshed');
+        });
+      }
+    } else if (overdue(this.#expiresAt, grace, now)) {
       this.disconnect(DisconnectCode.Expired, 'connection expired: the token was not refreshed in time');
       return;
     }
     this.#subs.expire(now, grace);
     if (this.#limiter?.isRested(now)) this.#limiter = undefined;
     this.refreshPresence();
+    if (this.#admission !== undefined) {
+      void this.#ctx.node.users.renew(this.#user, this.id, this.#ctx.node.userConnectionTtl)
+        .catch((err: unknown) => this.engineError(err, 'connection count renewal'));
+    }
   }
 
   /** Renews this connection's presence entries (each tick, and at once after the engine came back). */
@@ -427,18 +594,29 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     return { user: this.#user, subscribed: this.#subs.has(channel) };
   }
 
+  /**
+   * The application's onPublish runs first (it may refuse, or replace the data), then the
+   * namespace's publish proxy (the same, with what onPublish left); with neither, the
+   * namespace's allow_publish_* options decide.
+   */
   async #publish(req: PublishRequest): Promise<Results['publish']> {
-    const { node, handlers } = this.#ctx;
+    const { node, handlers, proxies } = this.#ctx;
     const ns = node.requireNamespace(req.channel);
     let data = req.data;
+    const proxy = proxies.get(ns.publish_proxy);
+    let options: Omit<PublishInput, 'data' | 'info'> = {};
     if (handlers.onPublish) {
       const r = await handlers.onPublish({ client: this.id, user: this.#user, channel: req.channel, data: JSON.parse(data) });
       if (r && r.data !== undefined) data = toRaw(r.data)!;
-    } else {
-      requireRight(ns, req.channel, 'publish', this.#asker(req.channel));
     }
+    if (proxy) {
+      const answer = await proxy.publish(this.caller(), req.channel, data);
+      if (answer.data !== undefined) data = answer.data;
+      options = withDefined({}, { skipHistory: answer.skipHistory || undefined, tags: answer.tags, idempotencyKey: answer.idempotencyKey });
+    }
+    if (!handlers.onPublish && !proxy) requireRight(ns, req.channel, 'publish', this.#asker(req.channel));
     const info = this.#subs.get(req.channel)?.info ?? this.info;
-    await node.publish(req.channel, { data, info });
+    await node.publish(req.channel, { ...options, data, info });
     return {};
   }
 
@@ -471,11 +649,22 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     return { num_clients: s.numClients, num_users: s.numUsers };
   }
 
+  /**
+   * The application's onRpc answers first; when it has none, or throws 104 (method not found),
+   * the rpc proxy answers. With neither, every method is 104.
+   */
   async #rpc(req: RpcRequest): Promise<RpcResult> {
-    const { onRpc } = this.#ctx.handlers;
-    if (!onRpc) throw new ReplyError(ErrorCode.MethodNotFound, `method not found: ${JSON.stringify(req.method)} (this server has no RPC methods)`);
-    const result = await onRpc(withDefined({ client: this.id, user: this.#user, method: req.method }, { data: parseData(req.data) }));
-    return withDefined<RpcResult>({}, { data: toRaw(result) });
+    const { handlers: { onRpc }, proxies } = this.#ctx;
+    if (onRpc) {
+      try {
+        const result = await onRpc(withDefined({ client: this.id, user: this.#user, method: req.method }, { data: parseData(req.data) }));
+        return withDefined<RpcResult>({}, { data: toRaw(result) });
+      } catch (err) {
+        if (!(proxies.rpc && err instanceof ReplyError && err.code === ErrorCode.MethodNotFound)) throw err;
+      }
+    }
+    if (proxies.rpc) return withDefined<RpcResult>({}, { data: await proxies.rpc.rpc(this.caller(), req.method, req.data) });
+    throw new ReplyError(ErrorCode.MethodNotFound, `method not found: ${JSON.stringify(req.method)} (this server has no RPC methods)`);
   }
 
   async #send(req: SendRequest): Promise<void> {
@@ -509,6 +698,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     this.#cancelStale?.();
     this.#outbox.close();
     this.#ctx.node.unregister(this);
+    this.#release(this.#user);
     void this.#subs.leaveAll().then(() => {
       if (wasConnected) this.#ctx.handlers.onDisconnect?.({ client: this.id, user: this.#user, code: this.#closeCode });
     });

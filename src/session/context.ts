@@ -10,6 +10,7 @@ import type { Handlers } from '../handlers.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { CanalNode } from '../node.js';
+import type { Proxies } from '../proxy/proxies.js';
 import type { ClientSession } from './client-session.js';
 import type { MessageSink, OutboxSettings } from './outbox.js';
 
@@ -47,6 +48,8 @@ export interface SessionContext {
   readonly config: Config;
   readonly tokens: TokenVerifier;
   readonly handlers: Handlers;
+  /** The backend's proxies (none when there are no proxies); asked after the handlers. */
+  readonly proxies: Proxies;
   readonly log: Logger;
   readonly version: string;
   /** Whether connections without a token or user are accepted. */

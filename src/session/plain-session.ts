@@ -4,23 +4,26 @@
  * JSON — and every publication in the channel reaches it as one message: a JSON string as its
  * bare text, anything else as JSON text. Its rights are those of an anonymous protocol client:
  * the namespace's *_for_anonymous options, or the application's onSubscribe / onPublish
- * handlers when it has them (they decide instead, as for protocol clients).
+ * handlers and the namespace's subscribe / publish proxies when there are (they decide instead,
+ * as for protocol clients: a moderated channel is moderated for plain clients too).
  */
 import { randomUUID } from 'node:crypto';
-import { allowedByNamespace, PLAIN_CLIENT } from '../auth/channel-rights.js';
+import { allowedByNamespace, PLAIN_CLIENT, userLimitedAccess } from '../auth/channel-rights.js';
 import type { NamespaceOptions } from '../config/namespaces.js';
 import type { Handlers } from '../handlers.js';
 import type { PlainSubscriber } from '../hub/hub.js';
 import type { Metrics } from '../metrics.js';
 import type { Logger } from '../log.js';
 import type { CanalNode } from '../node.js';
-import { CloseCode } from '../protocol/codes.js';
-import { toWire } from '../protocol/errors.js';
+import { CloseCode, ErrorCode } from '../protocol/codes.js';
+import { ReplyError, toWire } from '../protocol/errors.js';
 import { compactJson, jsonDepth, MAX_JSON_DEPTH } from '../protocol/raw-json.js';
 import type { RawJson } from '../protocol/types.js';
 import type { SharedMessage } from '../hub/shared-message.js';
+import type { Proxies } from '../proxy/proxies.js';
 import type { Clock } from './context.js';
 import { RateLimiter } from './rate-limit.js';
+import { withDefined } from '../util/defined.js';
 
 export interface PlainConnection {
   writeShared(frame: SharedMessage): void;
@@ -66,6 +69,7 @@ function isJson(text: string): boolean {
 export interface PlainContext {
   readonly node: CanalNode;
   readonly handlers: Handlers;
+  readonly proxies: Proxies;
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly maxQueueBytes: number;
@@ -103,9 +107,14 @@ export class PlainSession implements PlainSubscriber {
    * connection with 1008 and its reason before anything is delivered; an engine failure with 1011.
    */
   async start(): Promise<void> {
-    const { node, handlers, log } = this.#ctx;
+    const { node, handlers, proxies, log } = this.#ctx;
     try {
+      if (userLimitedAccess(this.#ns, this.channel, '') === false) {
+        throw new ReplyError(ErrorCode.PermissionDenied, `permission denied: ${this.channel} is limited to the users listed after its last "#", and plain clients have no user`);
+      }
       if (handlers.onSubscribe) await handlers.onSubscribe({ client: this.id, user: '', channel: this.channel });
+      const proxy = proxies.get(this.#ns.subscribe_proxy);
+      if (proxy && !this.#closed) await proxy.subscribe(this.#caller, this.channel, undefined);
       if (this.#closed) return;
       await node.subscribePlain(this.channel, this);
       if (this.#closed) await node.unsubscribePlain(this.channel, this);
@@ -115,9 +124,14 @@ export class PlainSession implements PlainSubscriber {
     }
   }
 
-  /** Whether this client may publish: the application's onPublish decides, or the namespace. */
+  /** Whether this client may publish: the application's onPublish or the publish proxy decides, or the namespace. */
   get canPublish(): boolean {
-    return this.#ctx.handlers.onPublish !== undefined || allowedByNamespace(this.#ns, 'publish', PLAIN_CLIENT);
+    return this.#ctx.handlers.onPublish !== undefined || this.#ns.publish_proxy !== undefined || allowedByNamespace(this.#ns, 'publish', PLAIN_CLIENT);
+  }
+
+  /** This client as proxy calls describe it: anonymous, with its own id. */
+  get #caller(): { client: string; user: string } {
+    return { client: this.id, user: '' };
   }
 
   handleText(text: string): void {
@@ -186,8 +200,15 @@ export class PlainSession implements PlainSubscriber {
         const r = await handlers.onPublish({ client: this.id, user: '', channel: this.channel, data: JSON.parse(data) });
         if (r && r.data !== undefined) data = JSON.stringify(r.data) as RawJson;
       }
+      const proxy = this.#ctx.proxies.get(this.#ns.publish_proxy);
+      let options = {};
+      if (proxy && !this.#closed) {
+        const answer = await proxy.publish(this.#caller, this.channel, data);
+        if (answer.data !== undefined) data = answer.data;
+        options = withDefined({}, { skipHistory: answer.skipHistory || undefined, tags: answer.tags, idempotencyKey: answer.idempotencyKey });
+      }
       if (this.#closed) return;
-      await node.publish(this.channel, { data, info: { user: '', client: this.id } });
+      await node.publish(this.channel, { ...options, data, info: { user: '', client: this.id } });
     } catch (err) {
       this.#refuse(err, 'publish');
     }

@@ -4,7 +4,7 @@
  * server's say, the connection's end). {@link Subscription} keeps each one's delivery promise;
  * this class runs the steps around it and talks to the node.
  */
-import { requireRight } from '../auth/channel-rights.js';
+import { requireRight, userLimitedAccess } from '../auth/channel-rights.js';
 import type { NamespaceOptions } from '../config/namespaces.js';
 import { UnrecoverablePositionError, type HistoryPage } from '../engine/types.js';
 import type { SharedMessage } from '../hub/shared-message.js';
@@ -13,6 +13,9 @@ import { encodeSubscribePush, encodeUnsubscribePush } from '../protocol/encode.j
 import { AuthError, DisconnectError, ReplyError } from '../protocol/errors.js';
 import type { ClientInfo, RawJson, SubscribePosition, SubscribeRequest, SubscribeResult, SubRefreshRequest, SubRefreshResult } from '../protocol/types.js';
 import { parseData, toRaw } from '../protocol/raw-json.js';
+import type { SubscribeOptions, SubscribeOverride } from '../protocol/subscribe-options.js';
+import { ProxyError } from '../proxy/errors.js';
+import type { Caller } from '../proxy/proxy.js';
 import { withDefined } from '../util/defined.js';
 import { SmallMap } from '../util/small-map.js';
 import type { SessionContext } from './context.js';
@@ -35,13 +38,40 @@ export interface SubscriptionsHost {
   lostPosition(channel: string): void;
   /** An engine call made for a subscription failed where nobody awaits it: count and log it. */
   engineError(err: unknown, what: string): void;
+  /** The connection as proxy calls describe it. */
+  caller(): Caller;
 }
 
-/** What decides a subscription's extras: a token's or onSubscribe's channel info, and a token's expiry. */
+/**
+ * What decides a subscription's extras: channel info (from a token, onSubscribe or a proxy), its
+ * expiry (Unix ms: a refresh deadline, or with `backendRefresh` when to ask the sub_refresh
+ * proxy), and option overrides.
+ */
 interface Grant {
   readonly chanInfo: RawJson | undefined;
   readonly expiresAt: number | undefined;
   readonly serverSide: boolean;
+  readonly override?: SubscribeOverride | undefined;
+  /** The namespace's sub_refresh proxy prolongs it, not the client. */
+  readonly backendRefresh?: boolean;
+}
+
+/**
+ * When the sub_refresh proxy fails, the subscription lives this much longer and is asked about
+ * again (Centrifugo's rule, as for connections).
+ */
+const SUB_REFRESH_RETRY_MS = 60_000;
+
+/** The namespace's options as `override` changes them for one subscription. */
+function overridden(ns: NamespaceOptions, o: SubscribeOverride | undefined): NamespaceOptions {
+  if (!o) return ns;
+  return {
+    ...ns,
+    presence: o.presence ?? ns.presence,
+    join_leave: o.join_leave ?? ns.join_leave,
+    force_recovery: o.force_recovery ?? ns.force_recovery,
+    force_positioning: o.force_positioning ?? ns.force_positioning,
+  };
 }
 
 /**
@@ -51,6 +81,12 @@ interface Grant {
 export class Subscriptions extends SmallMap<string, Subscription> {
   readonly #ctx: SessionContext;
   readonly #host: SubscriptionsHost;
+  /**
+   * Subscriptions the sub_refresh proxy prolongs (server-side), and those being asked about now;
+   * made on first use, so a connection without such subscriptions keeps no sets.
+   */
+  #backendRefreshed: Set<Subscription> | undefined;
+  #refreshing: Set<Subscription> | undefined;
 
   constructor(ctx: SessionContext, host: SubscriptionsHost) {
     super();
@@ -72,12 +108,13 @@ export class Subscriptions extends SmallMap<string, Subscription> {
 
   /**
    * The client's subscribe command: who may subscribe is checked in the documented order
-   * (docs/protocol.md, "subscribe"); a subscription token is enough on its own, else the
-   * application's onSubscribe decides, else the namespace. The caller sends the reply, then
-   * calls {@link activate}.
+   * (docs/protocol.md, "subscribe"; docs/proxy.md, "Order"): a subscription token is enough on
+   * its own; a user-limited channel is its listed users' only; else the application's
+   * onSubscribe, then the namespace's subscribe proxy, decide; with neither, the namespace. The
+   * caller sends the reply, then calls {@link activate}.
    */
   async subscribe(req: SubscribeRequest): Promise<SubscribeResult> {
-    const { node, tokens, handlers, config, clock } = this.#ctx;
+    const { node, tokens, handlers, config, clock, proxies } = this.#ctx;
     const host = this.#host;
     const channel = req.channel;
     const ns = node.requireNamespace(channel);
@@ -88,30 +125,50 @@ export class Subscriptions extends SmallMap<string, Subscription> {
     let chanInfo: RawJson | undefined;
     let data: RawJson | undefined;
     let expiresAt: number | undefined;
+    let override: SubscribeOverride | undefined;
+    let backendRefresh = false;
+    const limited = userLimitedAccess(ns, channel, host.user);
     if (req.token !== undefined) {
-      const claims = await tokens.verifySubscription(req.token, channel);
+      const claims = await tokens.verifySubscription(req.token, channel, host.id);
       if (claims.user !== host.user) throw new AuthError('invalid', 'invalid subscription token: it is for another user');
       chanInfo = claims.info;
+      data = claims.data;
+      override = claims.override;
+      if (claims.expiresAt !== undefined && claims.expiresAt <= clock.now()) throw new AuthError('expired', 'subscription token expired (its expire_at)');
       expiresAt = refreshDeadline(claims.expiresAt, clock.now());
-    } else if (handlers.onSubscribe) {
-      const r = await handlers.onSubscribe(withDefined({ client: host.id, user: host.user, channel }, { data: parseData(req.data) }));
-      if (r) {
-        chanInfo = toRaw(r.info);
-        data = toRaw(r.data);
-      }
+    } else if (limited !== undefined) {
+      if (!limited) throw new ReplyError(ErrorCode.PermissionDenied, `permission denied: ${channel} is limited to the users listed after its last "#"`);
     } else {
-      requireRight(ns, channel, 'subscribe', { user: host.user, subscribed: false });
+      const proxy = proxies.get(ns.subscribe_proxy);
+      if (handlers.onSubscribe) {
+        const r = await handlers.onSubscribe(withDefined({ client: host.id, user: host.user, channel }, { data: parseData(req.data) }));
+        if (r) {
+          chanInfo = toRaw(r.info);
+          data = toRaw(r.data);
+        }
+      }
+      if (proxy) {
+        const answer = await proxy.subscribe(host.caller(), channel, req.data);
+        if (answer.info !== undefined) chanInfo = answer.info;
+        if (answer.data !== undefined) data = answer.data;
+        override = answer.override;
+        if (answer.expiresAt !== undefined && answer.expiresAt <= clock.now()) throw new ReplyError(ErrorCode.Expired, 'expired: the subscribe proxy gave an expire_at in the past');
+        backendRefresh = answer.expiresAt !== undefined && ns.sub_refresh_proxy !== undefined;
+        expiresAt = backendRefresh ? answer.expiresAt : refreshDeadline(answer.expiresAt, clock.now());
+      }
+      if (!handlers.onSubscribe && !proxy) requireRight(ns, channel, 'subscribe', { user: host.user, subscribed: false });
     }
     if (this.has(channel)) throw new ReplyError(ErrorCode.AlreadySubscribed, `already subscribed to ${channel}`);
-    const result = await this.#start(channel, ns, req, { chanInfo, expiresAt, serverSide: false });
+    const result = await this.#start(channel, overridden(ns, override), req, { chanInfo, expiresAt, serverSide: false, backendRefresh });
     return data === undefined ? result : { ...result, data };
   }
 
   /**
-   * A subscription from the connection token or onConnecting, made during connect; its result
-   * goes in the connect reply. Unknown namespaces are skipped with a warning.
+   * A subscription from the connection token, onConnecting, the connect proxy or the personal
+   * channel, made during connect; its result goes in the connect reply. Unknown namespaces are
+   * skipped with a warning.
    */
-  async subscribeAtConnect(channel: string, position: SubscribePosition | undefined): Promise<SubscribeResult | undefined> {
+  async subscribeAtConnect(channel: string, position: SubscribePosition | undefined, options: SubscribeOptions = {}): Promise<SubscribeResult | undefined> {
     let ns: NamespaceOptions;
     try {
       ns = this.#ctx.node.requireNamespace(channel);
@@ -124,7 +181,13 @@ export class Subscriptions extends SmallMap<string, Subscription> {
       { channel, recover: position?.recover ?? false, positioned: false, recoverable: false, join_leave: true },
       { offset: position?.offset, epoch: position?.epoch },
     );
-    return this.#start(channel, ns, req, { chanInfo: undefined, expiresAt: undefined, serverSide: true });
+    const now = this.#ctx.clock.now();
+    const backendRefresh = options.expiresAt !== undefined && ns.sub_refresh_proxy !== undefined;
+    const expiresAt = backendRefresh ? options.expiresAt : refreshDeadline(options.expiresAt, now);
+    const result = await this.#start(channel, overridden(ns, options.override), req, {
+      chanInfo: options.info, expiresAt, serverSide: true, backendRefresh,
+    });
+    return options.data === undefined ? result : { ...result, data: options.data };
   }
 
   /** The server API subscribes the connection to `channel`; the client learns it from a subscribe push. */
@@ -165,12 +228,16 @@ export class Subscriptions extends SmallMap<string, Subscription> {
       }
       if (ns.presence) await node.addPresence(channel, info);
       if (host.closed || this.get(channel) !== sub) throw new DisconnectError(DisconnectCode.ConnectionClosed);
-      if (grant.expiresAt !== undefined) {
+      if (grant.backendRefresh) {
+        // The sub_refresh proxy prolongs it: the client is not told of an expiry (it could do nothing about it).
+        (this.#backendRefreshed ??= new Set()).add(sub);
+      } else if (grant.expiresAt !== undefined) {
         result = { ...result, expires: true, ttl: ttlSeconds(grant.expiresAt, clock.now()) };
       }
       return result;
     } catch (err) {
       if (this.get(channel) === sub) this.delete(channel);
+      this.#backendRefreshed?.delete(sub);
       void node.unsubscribeProtocol(channel, sub).catch(() => {});
       if (ns.presence) void node.removePresence(channel, host.id).catch(() => {});
       throw err;
@@ -229,9 +296,13 @@ export class Subscriptions extends SmallMap<string, Subscription> {
   async refresh(req: SubRefreshRequest): Promise<SubRefreshResult> {
     const sub = this.get(req.channel);
     if (!sub) throw new ReplyError(ErrorCode.BadRequest, `not subscribed to ${req.channel}`);
-    const claims = await this.#ctx.tokens.verifySubscription(req.token, req.channel);
+    if (this.#backendRefreshed?.has(sub)) {
+      throw new DisconnectError(DisconnectCode.BadRequest, `bad request: ${req.channel} is refreshed by the server (sub_refresh proxy)`);
+    }
+    const claims = await this.#ctx.tokens.verifySubscription(req.token, req.channel, this.#host.id);
     if (claims.user !== this.#host.user) throw new AuthError('invalid', 'invalid subscription token: it is for another user');
     const now = this.#ctx.clock.now();
+    if (claims.expiresAt !== undefined && claims.expiresAt <= now) throw new AuthError('expired', 'subscription token expired (its expire_at)');
     sub.expiresAt = refreshDeadline(claims.expiresAt, now);
     return withDefined<SubRefreshResult>({}, {
       expires: claims.expiresAt !== undefined ? true : undefined,
@@ -239,12 +310,46 @@ export class Subscriptions extends SmallMap<string, Subscription> {
     });
   }
 
-  /** Ends the subscriptions whose token was not refreshed `grace` ms past its deadline (2501: the client subscribes again). */
+  /**
+   * Ends the subscriptions whose token was not refreshed `grace` ms past its deadline (2501: the
+   * client subscribes again), and asks the sub_refresh proxy about those it prolongs once due.
+   */
   expire(now: number, grace: number): void {
     for (const sub of this.values()) {
-      if (overdue(sub.expiresAt, grace, now)) {
+      if (this.#backendRefreshed?.has(sub)) {
+        if (sub.expiresAt !== undefined && sub.expiresAt <= now && !this.#refreshing?.has(sub)) void this.#refreshFromBackend(sub);
+      } else if (overdue(sub.expiresAt, grace, now)) {
         this.endFromServer(sub.channel, UnsubscribeCode.Expired, UNSUBSCRIBES[UnsubscribeCode.Expired]);
       }
+    }
+  }
+
+  /**
+   * The sub_refresh proxy decides whether `sub` lives on: a later expire_at prolongs it;
+   * `expired`, no result or an expire_at not in the future ends it (2501). When the backend
+   * fails, it is asked again in a minute.
+   */
+  async #refreshFromBackend(sub: Subscription): Promise<void> {
+    const proxy = this.#ctx.proxies.get(sub.ns.sub_refresh_proxy);
+    if (!proxy) return;
+    (this.#refreshing ??= new Set()).add(sub);
+    try {
+      const answer = await proxy.subRefresh(this.#host.caller(), sub.channel);
+      if (this.get(sub.channel) !== sub) return;
+      if (!answer || answer.expired || answer.expiresAt === undefined || answer.expiresAt <= this.#ctx.clock.now()) {
+        this.endFromServer(sub.channel, UnsubscribeCode.Expired, UNSUBSCRIBES[UnsubscribeCode.Expired]);
+        return;
+      }
+      sub.expiresAt = answer.expiresAt;
+    } catch (err) {
+      if (!(err instanceof ProxyError)) {
+        this.#ctx.log.error({ err, channel: sub.channel, client: this.#host.id }, 'sub_refresh failed');
+        this.endFromServer(sub.channel, UnsubscribeCode.Expired, UNSUBSCRIBES[UnsubscribeCode.Expired]);
+        return;
+      }
+      sub.expiresAt = this.#ctx.clock.now() + SUB_REFRESH_RETRY_MS; // the failure is logged by the proxy
+    } finally {
+      this.#refreshing?.delete(sub);
     }
   }
 
@@ -271,6 +376,7 @@ export class Subscriptions extends SmallMap<string, Subscription> {
     const sub = this.get(channel);
     if (!sub) return;
     this.delete(channel);
+    this.#backendRefreshed?.delete(sub);
     const { node } = this.#ctx;
     const work: Array<Promise<void>> = [node.unsubscribeProtocol(channel, sub)];
     if (sub.ns.presence) work.push(node.removePresence(channel, this.#host.id));

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
-import { allowedByNamespace } from '../auth/channel-rights.js';
+import { allowedByNamespace, userLimitedAccess } from '../auth/channel-rights.js';
 import type { NamespaceOptions } from '../config/namespaces.js';
 import type { CanalNode } from '../node.js';
 import { ErrorCode } from '../protocol/codes.js';
@@ -24,7 +24,8 @@ export type PlainTarget = { readonly channel: string; readonly ns: NamespaceOpti
 
 /**
  * Resolves `/raw/<channel>` (URL-decoded) against the namespaces; undefined for other paths.
- * `askHandler`: the application's onSubscribe decides after the handshake, not the namespace.
+ * `askHandler`: the application's onSubscribe decides after the handshake, not the namespace (as
+ * does the namespace's subscribe proxy, when it has one).
  */
 export function matchPlain(pathname: string, node: CanalNode, askHandler: boolean): PlainTarget | undefined {
   if (!pathname.startsWith(PLAIN_PREFIX)) return undefined;
@@ -42,7 +43,10 @@ export function matchPlain(pathname: string, node: CanalNode, askHandler: boolea
     const status = err.code === ErrorCode.UnknownChannel ? 404 : 400;
     return { refusal: { status, message: `${err.message}\n` } };
   }
-  if (!askHandler && !allowedByNamespace(ns, 'subscribe', { user: '', subscribed: false })) {
+  if (userLimitedAccess(ns, channel, '') === false) {
+    return { refusal: { status: 403, message: `permission denied: ${channel} is a user-limited channel, and plain clients have no user\n` } };
+  }
+  if (!askHandler && ns.subscribe_proxy === undefined && !allowedByNamespace(ns, 'subscribe', { user: '', subscribed: false })) {
     return { refusal: { status: 403, message: `permission denied: plain clients may not subscribe to ${channel} (its namespace does not allow anonymous subscribers)\n` } };
   }
   return { channel, ns };

@@ -26,7 +26,7 @@ export function selectSubprotocol(offered: Set<string>): string | false {
 
 /** Starts a session on a freshly accepted socket. */
 export function acceptProtocolSocket(ws: WebSocket, req: IncomingMessage, ctx: SessionContext): ClientSession {
-  const session = new ClientSession(new WsConnection(ws), ctx);
+  const session = new ClientSession(new WsConnection(ws), ctx, req.headers);
   (ws as WithSession)[kSession] = session;
   ws.on('message', onMessage);
   // on, not once: 'close' fires once, and once() wraps each listener in three objects per connection.

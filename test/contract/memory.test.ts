@@ -1,6 +1,7 @@
 import { runBrokerContract } from './broker.contract.js';
 import { runNodesContract } from './nodes.contract.js';
 import { runPresenceContract } from './presence.contract.js';
+import { runUsersContract } from './users.contract.js';
 import { createMemoryEngine } from '../../src/engine/memory/memory-engine.js';
 
 runBrokerContract('memory', async (handler) => {
@@ -17,4 +18,9 @@ runPresenceContract('memory', async () => {
 runNodesContract('memory', async () => {
   const engine = createMemoryEngine();
   return { nodes: engine.nodes, close: () => engine.close() };
+});
+
+runUsersContract('memory', async () => {
+  const engine = createMemoryEngine();
+  return { users: engine.users, close: () => engine.close() };
 });

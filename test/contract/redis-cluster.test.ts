@@ -1,7 +1,7 @@
 /**
  * The engine contract suites (the same ones memory.test.ts and redis.test.ts run) on a Redis
  * Cluster of three masters on free ports: channels spread over the shards, sharded pub/sub,
- * control messages and the node registry across them.
+ * control messages, the node registry and per-user connection counts across them.
  */
 import { after } from 'node:test';
 import { createRedisEngine } from '../../src/engine/redis/redis-engine.js';
@@ -11,6 +11,7 @@ import { RedisCluster } from '../helpers/redis-topologies.js';
 import { runBrokerContract } from './broker.contract.js';
 import { runNodesContract } from './nodes.contract.js';
 import { runPresenceContract } from './presence.contract.js';
+import { runUsersContract } from './users.contract.js';
 
 let started: Promise<RedisCluster> | undefined;
 /** Started by the first suite that needs it; a failure fails every suite with its message. */
@@ -43,4 +44,10 @@ runNodesContract('redis cluster', async () => {
   const e = await engine();
   await e.connections.start();
   return { nodes: e.nodes, close: () => e.close() };
+});
+
+runUsersContract('redis cluster', async () => {
+  const e = await engine();
+  await e.connections.start();
+  return { users: e.users, close: () => e.close() };
 });

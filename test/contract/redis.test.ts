@@ -3,6 +3,7 @@ import { createRedisEngine } from '../../src/engine/redis/redis-engine.js';
 import { runBrokerContract } from './broker.contract.js';
 import { runNodesContract } from './nodes.contract.js';
 import { runPresenceContract } from './presence.contract.js';
+import { runUsersContract } from './users.contract.js';
 
 /** Each suite under its own key prefix, on the Redis that npm test makes sure of (127.0.0.1:6379). */
 function engine() {
@@ -25,4 +26,10 @@ runNodesContract('redis', async () => {
   const e = engine();
   await e.connections.start();
   return { nodes: e.nodes, close: () => e.close() };
+});
+
+runUsersContract('redis', async () => {
+  const e = engine();
+  await e.connections.start();
+  return { users: e.users, close: () => e.close() };
 });

@@ -16,6 +16,7 @@ import { CanalNode } from '../../src/node.js';
 import { ClientSession } from '../../src/session/client-session.js';
 import type { Clock, SessionConnection, SessionContext } from '../../src/session/context.js';
 import { FlushQueue } from '../../src/session/outbox.js';
+import { Proxies } from '../../src/proxy/proxies.js';
 import type { Wire } from './protocol-client.js';
 import { HMAC_SECRET } from './tokens.js';
 
@@ -155,6 +156,7 @@ export function sessionHarness(options: Record<string, unknown> = {}, handlers: 
     config,
     tokens: new TokenVerifier({ hmacSecret: config.token_hmac_secret, now: () => clock.now() }),
     handlers,
+    proxies: Proxies.none(),
     log: silentLogger(),
     version: 'test',
     anonymousAllowed: config.dev || config.allow_anonymous_connect,

@@ -29,6 +29,7 @@ const FLOORS: ReadonlyArray<readonly [layer: string, floor: number]> = [
   ['hub/', 2],
   ['engine/', 2],
   ['auth/', 2],
+  ['proxy/', 2],
   ['config/', 1],
   ['protocol/', 1],
   ['util/', 0],

@@ -1,7 +1,8 @@
-/** The embedded default engine: a MemoryBroker and a MemoryPresence swept by one timer. */
+/** The embedded default engine: a MemoryBroker, a MemoryPresence and MemoryUserConnections swept by one timer. */
 import type { Engine, NodeRegistry, NodeSummary } from '../types.js';
 import { MemoryBroker } from './memory-broker.js';
 import { MemoryPresence } from './memory-presence.js';
+import { MemoryUserConnections } from './memory-users.js';
 
 export interface MemoryEngineOptions {
   /** The clock, in ms; tests pass a fake one. */
@@ -35,6 +36,7 @@ export class MemoryEngine implements Engine {
   readonly broker: MemoryBroker;
   readonly presence: MemoryPresence;
   readonly nodes: NodeRegistry;
+  readonly users: MemoryUserConnections;
   readonly #timer: NodeJS.Timeout;
 
   constructor(options: MemoryEngineOptions = {}) {
@@ -42,6 +44,7 @@ export class MemoryEngine implements Engine {
     this.broker = new MemoryBroker(clock);
     this.presence = new MemoryPresence(clock);
     this.nodes = new MemoryNodeRegistry(options.now ?? Date.now);
+    this.users = new MemoryUserConnections(clock);
     this.#timer = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 1000);
     this.#timer.unref();
   }
@@ -50,6 +53,7 @@ export class MemoryEngine implements Engine {
   sweep(): void {
     this.broker.sweep();
     this.presence.sweep();
+    this.users.sweep();
   }
 
   /** Sizes of every internal map, for tests that prove nothing is left behind. */
@@ -57,6 +61,7 @@ export class MemoryEngine implements Engine {
     const out: Record<string, number> = {};
     for (const [k, v] of Object.entries(this.broker.internalSizes())) out[`broker.${k}`] = v;
     for (const [k, v] of Object.entries(this.presence.internalSizes())) out[`presence.${k}`] = v;
+    for (const [k, v] of Object.entries(this.users.internalSizes())) out[`users.${k}`] = v;
     return out;
   }
 

@@ -41,6 +41,7 @@ const SCRIPTS = {
   canalPublish: { file: 'publish.lua', keys: 3 },
   canalHistory: { file: 'history.lua', keys: 2 },
   canalPresence: { file: 'presence.lua', keys: 3 },
+  canalUsers: { file: 'users.lua', keys: 2 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

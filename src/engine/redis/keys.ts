@@ -4,7 +4,8 @@
  * Redis Cluster slot: the Lua scripts touch that slot only, and a sharded publish (SPUBLISH) from
  * inside the script goes to the shard that holds the stream. Channel names cannot contain braces
  * (src/protocol/channel.ts), so the tag is always the whole channel name. The node registry's two
- * keys share the tag `{nodes}`.
+ * keys share the tag `{nodes}`; a user's connection keys share the user id, percent-encoded (a
+ * user id may hold braces, which would cut the tag short).
  */
 export class RedisKeys {
   readonly prefix: string;
@@ -46,6 +47,16 @@ export class RedisKeys {
 
   presenceUsers(channel: string): string {
     return `${this.prefix}.presence.users.{${channel}}`;
+  }
+
+  /** Sorted set: client id -> when that connection of `user` stops counting (ms). */
+  userConnections(user: string): string {
+    return `${this.prefix}.users.{${encodeURIComponent(user)}}`;
+  }
+
+  /** Counter of `user`'s admissions (users.lua), same slot as {@link userConnections}. */
+  userSeq(user: string): string {
+    return `${this.prefix}.users.{${encodeURIComponent(user)}}.seq`;
   }
 
   /** The pub/sub channel that carries `channel`'s publications, joins and leaves. */

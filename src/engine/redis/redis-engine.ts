@@ -1,5 +1,5 @@
 /**
- * The Redis engine: broker, presence and node registry on one Redis (a URL), on a master found
+ * The Redis engine: broker, presence, node registry and per-user connection counts on one Redis (a URL), on a master found
  * through Sentinel, or on a Redis Cluster, under one key prefix.
  */
 import type { Logger } from '../../log.js';
@@ -11,6 +11,7 @@ import { RedisKeys } from './keys.js';
 import { RedisBroker } from './redis-broker.js';
 import { RedisNodes } from './redis-nodes.js';
 import { RedisPresence } from './redis-presence.js';
+import { RedisUserConnections } from './redis-users.js';
 
 export type { RedisAddress, RedisTopology } from './connections.js';
 
@@ -31,6 +32,7 @@ export class RedisEngine implements Engine {
   readonly broker: RedisBroker;
   readonly presence: RedisPresence;
   readonly nodes: RedisNodes;
+  readonly users: RedisUserConnections;
   readonly keys: RedisKeys;
   readonly connections: RedisConnections;
 
@@ -42,6 +44,7 @@ export class RedisEngine implements Engine {
     this.broker = new RedisBroker(this.connections, this.keys, log);
     this.presence = new RedisPresence(this.connections, this.keys);
     this.nodes = new RedisNodes(this.connections, this.keys);
+    this.users = new RedisUserConnections(this.connections, this.keys);
   }
 
   async close(): Promise<void> {

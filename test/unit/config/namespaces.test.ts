@@ -56,6 +56,11 @@ describe('NAMESPACE_DEFAULTS', () => {
       recovery_mode: 'stream',
       presence: false,
       join_leave: false,
+      allow_user_limited_channels: false,
+      user_personal_channel: false,
+      subscribe_proxy: undefined,
+      publish_proxy: undefined,
+      sub_refresh_proxy: undefined,
     });
   });
 
@@ -95,6 +100,11 @@ describe('namespaceOptions (default_namespace)', () => {
       recovery_mode: 'cache',
       presence: true,
       join_leave: true,
+      allow_user_limited_channels: true,
+      user_personal_channel: true,
+      subscribe_proxy: 'sub',
+      publish_proxy: 'pub',
+      sub_refresh_proxy: 'refresh-sub',
     });
     const expected: NamespaceOptions = {
       allow_subscribe_for_client: true,
@@ -116,6 +126,11 @@ describe('namespaceOptions (default_namespace)', () => {
       recovery_mode: 'cache',
       presence: true,
       join_leave: true,
+      allow_user_limited_channels: true,
+      user_personal_channel: true,
+      subscribe_proxy: 'sub',
+      publish_proxy: 'pub',
+      sub_refresh_proxy: 'refresh-sub',
     };
     assert.deepEqual(parsed, expected);
   });

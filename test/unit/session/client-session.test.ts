@@ -226,3 +226,53 @@ describe('ClientSession: server-side subscriptions at connect', () => {
     assert.equal(lines[replyAt]!.connect.subs['chat:side'].offset, undefined, 'the reply position is before the publication');
   });
 });
+
+describe('ClientSession: per-user connection limits', () => {
+  it('refuses a user\'s connection past user_connection_limit with 3504, counts anonymous ones never, and frees the place on close', async () => {
+    const h = sessionHarness({ user_connection_limit: 1 });
+    const token = await mintToken(hmacKey(), { sub: 'ana' });
+    const first = h.open();
+    await connect(h, first.session, first.conn, token);
+    const second = h.open();
+    await send(h, second.session, second.conn, { id: 1, connect: { token } });
+    assert.equal(second.conn.closedWith()?.code, 3504);
+    assert.match(second.conn.closedWith()!.reason, /^connection limit: this user already has 1 connections/);
+    for (let i = 0; i < 3; i++) {
+      const anonymous = h.open();
+      await connect(h, anonymous.session, anonymous.conn);
+    }
+    first.session.disconnect(3000, 'bye');
+    await h.settle();
+    assert.equal(await h.node.users.count('ana'), 0);
+    const third = h.open();
+    await connect(h, third.session, third.conn, token);
+  });
+
+  it('keeps its place while the heartbeat renews it, and loses it once renewals stop past the TTL', async () => {
+    const h = sessionHarness({ user_connection_limit: 1, ping_interval: 1000, presence_ttl: 2000 });
+    const token = await mintToken(hmacKey(), { sub: 'ana' });
+    const { session, conn } = h.open();
+    await connect(h, session, conn, token);
+    for (let i = 0; i < 5; i++) {
+      h.clock.advance(1000);
+      h.heartbeat(session);
+      await h.settle();
+    }
+    assert.equal(await h.node.users.count('ana'), 1);
+    h.clock.advance(2001);
+    assert.equal(await h.node.users.count('ana'), 0, 'an entry not renewed stops counting (a node that died)');
+  });
+
+  it('closes the user\'s older connection with 3504 under single_connection, and not the new one', async () => {
+    const h = sessionHarness({ single_connection: true });
+    const token = await mintToken(hmacKey(), { sub: 'ana' });
+    const older = h.open();
+    await connect(h, older.session, older.conn, token);
+    const newer = h.open();
+    await connect(h, newer.session, newer.conn, token);
+    await h.settle();
+    assert.equal(older.conn.closedWith()?.code, 3504);
+    assert.match(older.conn.closedWith()!.reason, /single_connection/);
+    assert.equal(newer.conn.closedWith(), undefined);
+  });
+});

@@ -372,7 +372,9 @@ sendForm.addEventListener('submit', async (e) => {
     await room.sub.publish({ text });
     textInput.value = '';
   } catch (err) {
-    showFailure(err);
+    // A moderation backend (README, "Moderation") refuses with a code and a sentence of its own.
+    if (typeof err === 'object' && err !== null && 'code' in err && err.code !== 100 && 'message' in err) notice(`Not sent: ${String(err.message)}`);
+    else showFailure(err);
   }
   textInput.focus();
 });
