@@ -4,7 +4,7 @@
  * `default_namespace`. Outside dev mode nothing is allowed unless an option says so.
  */
 import { didYouMean } from './did-you-mean.js';
-import { boolean, duration, integer, NestedValueErrors, oneOf, show, ValueError, type Parser } from './values.js';
+import { boolean, duration, integer, list, NestedValueErrors, oneOf, show, ValueError, type Parser } from './values.js';
 
 /** The options of one namespace (defaults in {@link NAMESPACE_DEFAULTS}). */
 export interface NamespaceOptions {
@@ -40,6 +40,8 @@ export interface NamespaceOptions {
   presence: boolean;
   /** Send join and leave pushes to subscribers that ask for them. */
   join_leave: boolean;
+  /** Delta encodings subscribers may ask for (`fossil`); empty: publications always go in full. */
+  allowed_delta_types: Array<'fossil'>;
 }
 
 export const NAMESPACE_DEFAULTS: Readonly<NamespaceOptions> = {
@@ -62,6 +64,7 @@ export const NAMESPACE_DEFAULTS: Readonly<NamespaceOptions> = {
   recovery_mode: 'stream',
   presence: false,
   join_leave: false,
+  allowed_delta_types: [],
 };
 
 /** One sentence per option, for docs/config.md (a test keeps them in step). */
@@ -85,6 +88,7 @@ export const NAMESPACE_DOCS: Readonly<Record<keyof NamespaceOptions, string>> = 
   recovery_mode: '"stream": recovery returns every missed publication; "cache": only the latest one (latest-value channels).',
   presence: 'Keep presence (who is subscribed) for the channel.',
   join_leave: 'Send join and leave pushes to subscribers that ask for them.',
+  allowed_delta_types: 'Delta encodings a subscriber may ask for: ["fossil"] sends each publication after its first as a fossil delta against the previous one (empty: always in full).',
 };
 
 const FIELD_PARSERS: { readonly [K in keyof NamespaceOptions]: Parser<NamespaceOptions[K]> } = {
@@ -107,6 +111,8 @@ const FIELD_PARSERS: { readonly [K in keyof NamespaceOptions]: Parser<NamespaceO
   recovery_mode: oneOf(['stream', 'cache'] as const),
   presence: boolean,
   join_leave: boolean,
+  // The protocol core's DELTA_TYPES (config sits beside it, not above); a test keeps the two equal.
+  allowed_delta_types: list(oneOf(['fossil'] as const)) as Parser<Array<'fossil'>>,
 };
 
 const NAME = /^[A-Za-z0-9_\-.]{1,64}$/;
@@ -225,12 +231,14 @@ export function devNamespaces(): Record<string, NamespaceOptions> {
       force_recovery: true,
       recovery_mode: 'cache',
       allow_history_for_subscriber: true,
+      allowed_delta_types: ['fossil'],
     },
     game: {
       ...open,
       presence: true,
       join_leave: true,
       allow_presence_for_subscriber: true,
+      allowed_delta_types: ['fossil'],
     },
   };
 }

@@ -5,16 +5,19 @@
  * kind (STYLE rule 7); the transport frames it once. Nothing here grows with the number of
  * channels per message: one Map lookup, then the subscribers.
  */
-import { encodeJoinPush, encodeLeavePush, encodePublicationPush } from '../protocol/encode.js';
+import { encodeJoinPush, encodeLeavePush } from '../protocol/encode.js';
+import { isBinary, payloadJson } from '../protocol/payload.js';
+import { encodeProtobufJoinPush, encodeProtobufLeavePush } from '../protocol/protobuf.js';
 import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
+import { PublicationEncodings, PushEncodings } from './publication-encodings.js';
 import { SharedMessage } from './shared-message.js';
 
 /** One protocol connection's subscription to one channel. */
 export interface ProtocolSubscriber {
-  /** A publication in the channel, already encoded as a push. */
-  deliverPublication(message: SharedMessage, position: StreamPosition): void;
+  /** A publication in the channel; the subscriber takes the encoding it reads from `encodings`. */
+  deliverPublication(encodings: PublicationEncodings, position: StreamPosition): void;
   /** A join or leave push (only subscribers added with `joinLeave` are offered them); returns whether it was sent. */
-  deliverJoinLeave(message: SharedMessage): boolean;
+  deliverJoinLeave(message: PushEncodings): boolean;
 }
 
 /** A plain WebSocket connection on /raw/<channel>. */
@@ -28,6 +31,8 @@ interface Subscribers {
   /** The protocol subscribers that asked for join and leave pushes (a subset of `protocol`). */
   readonly joinLeave: Set<ProtocolSubscriber>;
   readonly plain: Set<PlainSubscriber>;
+  /** The last publication delivered here: the next one's deltas are against it. */
+  last: PublicationEncodings | undefined;
 }
 
 /**
@@ -35,6 +40,7 @@ interface Subscribers {
  * string as its bare text, anything else as its JSON text.
  */
 export function plainText(data: string): string {
+  if (isBinary(data)) data = payloadJson(data); // bytes from a Protobuf client (payload.ts)
   return data.charCodeAt(0) === 0x22 /* " */ ? (JSON.parse(data) as string) : data;
 }
 
@@ -74,7 +80,7 @@ export class Hub {
     let subs = this.#channels.get(channel);
     const first = subs === undefined;
     if (!subs) {
-      subs = { protocol: new Set(), joinLeave: new Set(), plain: new Set() };
+      subs = { protocol: new Set(), joinLeave: new Set(), plain: new Set(), last: undefined };
       this.#channels.set(channel, subs);
     }
     const before = subs.protocol.size + subs.plain.size;
@@ -97,8 +103,9 @@ export class Hub {
     const subs = this.#channels.get(channel);
     if (!subs) return 0;
     if (subs.protocol.size > 0) {
-      const message = new SharedMessage(encodePublicationPush(channel, pub));
-      for (const s of subs.protocol) s.deliverPublication(message, position);
+      const encodings = new PublicationEncodings(channel, pub, subs.last);
+      subs.last = encodings;
+      for (const s of subs.protocol) s.deliverPublication(encodings, position);
     }
     if (subs.plain.size > 0) {
       const message = new SharedMessage(plainText(pub.data));
@@ -109,12 +116,12 @@ export class Hub {
 
   /** Delivers a join push to the protocol subscribers of `channel` that asked for them; returns how many got it. */
   join(channel: string, info: ClientInfo): number {
-    return this.#joinLeave(channel, () => encodeJoinPush(channel, info));
+    return this.#joinLeave(channel, new PushEncodings(() => encodeJoinPush(channel, info), () => encodeProtobufJoinPush(channel, info)));
   }
 
   /** Delivers a leave push to the protocol subscribers of `channel` that asked for them; returns how many got it. */
   leave(channel: string, info: ClientInfo): number {
-    return this.#joinLeave(channel, () => encodeLeavePush(channel, info));
+    return this.#joinLeave(channel, new PushEncodings(() => encodeLeavePush(channel, info), () => encodeProtobufLeavePush(channel, info)));
   }
 
   /**
@@ -122,10 +129,9 @@ export class Hub {
    * costs nothing per join (profiled: 10,000 subscribes to one channel spent 60% of the CPU
    * offering each join to every subscriber, docs/benchmarks.md).
    */
-  #joinLeave(channel: string, encode: () => string): number {
+  #joinLeave(channel: string, message: PushEncodings): number {
     const subs = this.#channels.get(channel);
     if (!subs || subs.joinLeave.size === 0) return 0;
-    const message = new SharedMessage(encode());
     let sent = 0;
     for (const s of subs.joinLeave) if (s.deliverJoinLeave(message)) sent++;
     return sent;

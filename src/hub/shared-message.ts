@@ -5,7 +5,10 @@
  * every other connection writes the same bytes. The hub never frames anything itself.
  */
 export class SharedMessage {
+  /** The message as text (JSON protocol, plain clients); empty for a binary message. */
   readonly text: string;
+  /** The message as bytes (a Protobuf reply, varint length first), or undefined for a text message. */
+  readonly bytes: Uint8Array | undefined;
   #byteLength = -1;
   /**
    * The transport's wire form of this message (a complete WebSocket frame for `ws`), made by
@@ -13,13 +16,19 @@ export class SharedMessage {
    */
   wire: Uint8Array | undefined = undefined;
 
-  constructor(text: string) {
+  constructor(text: string, bytes?: Uint8Array) {
     this.text = text;
+    this.bytes = bytes;
   }
 
-  /** The text's size in bytes of UTF-8, computed once (slow-consumer accounting). */
+  /** A binary message (sent in a binary frame). */
+  static binary(bytes: Uint8Array): SharedMessage {
+    return new SharedMessage('', bytes);
+  }
+
+  /** The message's size in bytes (UTF-8 for text), computed once (slow-consumer accounting). */
   get byteLength(): number {
-    if (this.#byteLength < 0) this.#byteLength = Buffer.byteLength(this.text);
+    if (this.#byteLength < 0) this.#byteLength = this.bytes ? this.bytes.length : Buffer.byteLength(this.text);
     return this.#byteLength;
   }
 }

@@ -12,8 +12,8 @@ import { EngineUnavailableError } from '../engine/types.js';
 import type { SharedMessage } from '../hub/shared-message.js';
 import type { SessionHandle } from '../node.js';
 import { DisconnectCode, ErrorCode, UnsubscribeCode, UNSUBSCRIBES } from '../protocol/codes.js';
+import { jsonCodec, type Codec, type Encoded } from '../protocol/codec.js';
 import { decodeFrame } from '../protocol/decode.js';
-import { encodeErrorReply, encodeReply, PING } from '../protocol/encode.js';
 import { AuthError, DisconnectError, ReplyError, toWire, type AuthContext } from '../protocol/errors.js';
 import { parseData, toRaw } from '../protocol/raw-json.js';
 import type {
@@ -37,6 +37,18 @@ const RESUME_AT = 200;
 
 type State = 'connecting' | 'connected' | 'closed';
 
+/** How a connection speaks: its codec, and whether it is emulated over HTTP (streaming or SSE). */
+export interface SessionOptions {
+  /** JSON (the default) or Protobuf. */
+  readonly codec?: Codec;
+  /**
+   * An emulated connection: the client sends its commands to /emulation with this session id,
+   * which the connect reply tells it (with the node). Secret: it is never shown to others (the
+   * client id is, in presence), so nobody else can send commands as this client.
+   */
+  readonly emulationSession?: string;
+}
+
 export class ClientSession implements SessionHandle, SubscriptionsHost {
   readonly id = randomUUID();
   readonly #ctx: SessionContext;
@@ -45,6 +57,9 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
   readonly #subs: Subscriptions;
   readonly #queue: Command[] = [];
   readonly #limiter: RateLimiter;
+  /** JSON or Protobuf: how commands are read and replies written. */
+  readonly codec: Codec;
+  readonly emulationSession: string | undefined;
   #processing = false;
   #paused = false;
   #state: State = 'connecting';
@@ -58,9 +73,11 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
   #cleanedUp = false;
   #wasConnected = false;
 
-  constructor(conn: SessionConnection, ctx: SessionContext) {
+  constructor(conn: SessionConnection, ctx: SessionContext, options: SessionOptions = {}) {
     this.#ctx = ctx;
     this.#conn = conn;
+    this.codec = options.codec ?? jsonCodec;
+    this.emulationSession = options.emulationSession;
     const { config, clock } = ctx;
     this.#limiter = new RateLimiter(config.client_command_rate, config.client_command_burst, clock.now());
     this.#outbox = new Outbox(conn, config.client_queue_max_bytes, ctx.flushes, () =>
@@ -97,6 +114,10 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
   /** A text frame from the client. A malformed frame disconnects with 3501. */
   handleFrame(text: string): void {
     if (this.#state === 'closed') return;
+    if (this.codec.binary) {
+      this.disconnect(DisconnectCode.BadRequest, 'bad request: text frames are not part of the Protobuf protocol; send binary');
+      return;
+    }
     let commands: Incoming[];
     try {
       commands = decodeFrame(text);
@@ -104,6 +125,27 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
       this.#fail(err, 0);
       return;
     }
+    this.#accept(commands);
+  }
+
+  /** A binary frame: Protobuf commands, or a bad request (3501) on a JSON connection. */
+  handleBinary(bytes: Uint8Array = new Uint8Array(0)): void {
+    if (this.#state === 'closed') return;
+    if (!this.codec.binary) {
+      this.disconnect(DisconnectCode.BadRequest, 'bad request: binary frames are not part of the JSON protocol; send text');
+      return;
+    }
+    let commands: Incoming[];
+    try {
+      commands = this.codec.decode(bytes);
+    } catch (err) {
+      this.#fail(err, 0);
+      return;
+    }
+    this.#accept(commands);
+  }
+
+  #accept(commands: Incoming[]): void {
     for (const c of commands) {
       if (c.method !== 'pong') {
         this.#queue.push(c);
@@ -122,11 +164,6 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
       this.#conn.pause();
     }
     void this.#drain();
-  }
-
-  /** A binary frame: the JSON protocol is text only. */
-  handleBinary(): void {
-    this.disconnect(DisconnectCode.BadRequest, 'bad request: binary frames are not part of the JSON protocol; send text');
   }
 
   #flooded(): void {
@@ -210,7 +247,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
   #reply<M extends keyof Results>(id: number, method: M, result: Results[M]): void {
     if (this.#state === 'closed') return;
     this.#ctx.metrics.sent('reply');
-    this.#outbox.push(encodeReply(id, method, result));
+    this.#outbox.push(this.codec.reply(id, method, result));
   }
 
   /** The one place a failure becomes what the client sees. */
@@ -226,7 +263,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
       this.#ctx.log.error({ err: wire.cause, client: this.id }, 'command failed');
     }
     this.#ctx.metrics.error(wire.code);
-    if (!silent && id > 0 && this.#state !== 'closed') this.#outbox.push(encodeErrorReply(id, wire.code, wire.message, wire.temporary));
+    if (!silent && id > 0 && this.#state !== 'closed') this.#outbox.push(this.codec.errorReply(id, wire.code, wire.message, wire.temporary));
   }
 
   // ---- connect, refresh, expiry ----
@@ -291,6 +328,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
         ttl: expiresAt !== undefined ? ttlSeconds(expiresAt, now) : undefined,
         data,
         subs: Object.keys(subs).length > 0 ? subs : undefined,
+        session: this.emulationSession,
         node: node.id,
       },
     );
@@ -326,7 +364,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
     if (this.#state !== 'connected') return;
     this.#awaitingPong = true;
     this.#ctx.metrics.sent('ping');
-    this.#outbox.push(PING);
+    this.#outbox.push(this.codec.ping);
   }
 
   /** Disconnects with 3012 when the last ping got no pong. */
@@ -375,7 +413,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
   }
 
   /** Queues a reply or push for the client (subscriptions deliver through this). */
-  push(item: string | SharedMessage): void {
+  push(item: Encoded | SharedMessage): void {
     this.#outbox.push(item);
   }
 
@@ -402,7 +440,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
     const ns = node.requireNamespace(req.channel);
     let data = req.data;
     if (handlers.onPublish) {
-      const r = await handlers.onPublish({ client: this.id, user: this.#user, channel: req.channel, data: JSON.parse(data) });
+      const r = await handlers.onPublish({ client: this.id, user: this.#user, channel: req.channel, data: parseData(data) });
       if (r && r.data !== undefined) data = toRaw(r.data)!;
     } else {
       requireRight(ns, req.channel, 'publish', this.#asker(req.channel));

@@ -13,6 +13,8 @@ import type { SharedMessage } from '../hub/shared-message.js';
 /** Where an outbox's messages go: one connection. */
 export interface MessageSink {
   writeText(text: string): void;
+  /** Writes Protobuf replies (each length-prefixed) as one binary frame. */
+  writeBinary(bytes: Uint8Array): void;
   writeShared(message: SharedMessage): void;
   /** Bytes accepted for sending but not yet handed to the kernel. */
   unsentBytes(): number;
@@ -21,7 +23,8 @@ export interface MessageSink {
   uncork(): void;
 }
 
-type Item = string | SharedMessage;
+/** A reply or push of this connection alone (JSON text or Protobuf bytes), or one shared with others. */
+type Item = string | Uint8Array | SharedMessage;
 
 /**
  * The outboxes with something queued this turn, flushed together at its end: one scheduled
@@ -106,24 +109,36 @@ export class Outbox {
     if (items.length === 1) {
       const only = items[0]!;
       if (typeof only === 'string') this.#sink.writeText(only);
+      else if (only instanceof Uint8Array) this.#sink.writeBinary(only);
       else this.#sink.writeShared(only);
       return;
     }
     const sink = this.#sink;
     sink.cork();
     let text: string | undefined;
+    let bytes: Uint8Array[] | undefined;
     for (const item of items) {
       if (typeof item === 'string') {
         text = text === undefined ? item : `${text}\n${item}`;
+        continue;
+      }
+      if (item instanceof Uint8Array) {
+        // Protobuf replies carry their own lengths: a run of them is one binary frame.
+        (bytes ??= []).push(item);
         continue;
       }
       if (text !== undefined) {
         sink.writeText(text);
         text = undefined;
       }
+      if (bytes !== undefined) {
+        sink.writeBinary(concat(bytes));
+        bytes = undefined;
+      }
       sink.writeShared(item);
     }
     if (text !== undefined) sink.writeText(text);
+    if (bytes !== undefined) sink.writeBinary(concat(bytes));
     sink.uncork();
   }
 
@@ -137,4 +152,8 @@ export class Outbox {
   get closed(): boolean {
     return this.#closed;
   }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }

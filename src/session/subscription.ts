@@ -13,6 +13,7 @@
  */
 import type { NamespaceOptions } from '../config/namespaces.js';
 import type { ProtocolSubscriber } from '../hub/hub.js';
+import { NO_PUBLICATION, WireFormat, type PublicationEncodings, type PushEncodings } from '../hub/publication-encodings.js';
 import type { SharedMessage } from '../hub/shared-message.js';
 import type { ClientInfo, StreamPosition } from '../protocol/types.js';
 
@@ -37,10 +38,12 @@ export interface SubscriptionInit {
   readonly serverSide: boolean;
   /** Unix ms by which a subscription token must be refreshed, when it has one. */
   readonly expiresAt: number | undefined;
+  /** What the client reads: JSON or Protobuf, with or without fossil deltas (JSON without when absent). */
+  readonly format?: WireFormat;
 }
 
 interface Buffered {
-  readonly message: SharedMessage;
+  readonly encodings: PublicationEncodings;
   readonly position: StreamPosition;
 }
 
@@ -56,6 +59,9 @@ export class Subscription implements ProtocolSubscriber {
   epoch = '';
   offset = 0;
   readonly #owner: SubscriptionOwner;
+  readonly #format: WireFormat;
+  /** The last publication sent to the client (its number on this node), the base of the next delta. */
+  #lastSeq: number = NO_PUBLICATION;
   /** Publications that arrived before activation, in arrival order; undefined once active. */
   #buffer: Buffered[] | undefined = [];
 
@@ -68,6 +74,7 @@ export class Subscription implements ProtocolSubscriber {
     this.info = init.info;
     this.serverSide = init.serverSide;
     this.expiresAt = init.expiresAt;
+    this.#format = init.format ?? WireFormat.Json;
   }
 
   /** Whether live delivery has begun (the subscribe reply or push went out). */
@@ -82,9 +89,9 @@ export class Subscription implements ProtocolSubscriber {
   }
 
   /** A publication in the channel (the hub calls this once per publication, in offset order). */
-  deliverPublication(message: SharedMessage, position: StreamPosition): void {
+  deliverPublication(encodings: PublicationEncodings, position: StreamPosition): void {
     if (this.#buffer !== undefined) {
-      this.#buffer.push({ message, position });
+      this.#buffer.push({ encodings, position });
       return;
     }
     if (position.offset > 0) {
@@ -96,13 +103,14 @@ export class Subscription implements ProtocolSubscriber {
       this.epoch = position.epoch;
       this.offset = position.offset;
     }
-    this.#owner.push(message);
+    this.#owner.push(encodings.messageFor(this.#format, this.#lastSeq));
+    this.#lastSeq = encodings.seq;
   }
 
   /** A join or leave push; returns whether it went to the client (it asked for them and is active). */
-  deliverJoinLeave(message: SharedMessage): boolean {
+  deliverJoinLeave(message: PushEncodings): boolean {
     if (!this.joinLeave || this.#buffer !== undefined) return false;
-    this.#owner.push(message);
+    this.#owner.push(message.messageFor(this.#format >= WireFormat.Protobuf));
     return true;
   }
 
@@ -111,6 +119,6 @@ export class Subscription implements ProtocolSubscriber {
     const buffered = this.#buffer;
     if (buffered === undefined) return;
     this.#buffer = undefined;
-    for (const { message, position } of buffered) this.deliverPublication(message, position);
+    for (const { encodings, position } of buffered) this.deliverPublication(encodings, position);
   }
 }

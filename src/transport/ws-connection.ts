@@ -28,6 +28,7 @@ export interface WsInternals {
 export const SENDER_IDLE = 0;
 
 const TEXT_OPCODE = 0x1;
+const BINARY_OPCODE = 0x2;
 
 interface SenderStatics {
   frame(data: Buffer, options: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[];
@@ -39,6 +40,13 @@ const Sender = (ws as unknown as { Sender: SenderStatics }).Sender;
 /** A complete, unmasked, final text frame holding `text`. */
 export function textFrame(text: string): Buffer {
   const parts = Sender.frame(Buffer.from(text), { fin: true, opcode: TEXT_OPCODE, mask: false, readOnly: false, rsv1: false });
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/** A complete, unmasked, final binary frame holding `bytes` (a Protobuf message). */
+export function binaryFrame(bytes: Uint8Array): Buffer {
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const parts = Sender.frame(data, { fin: true, opcode: BINARY_OPCODE, mask: false, readOnly: true, rsv1: false });
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
@@ -59,6 +67,11 @@ export class WsConnection {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
   }
 
+  /** Writes `bytes` as one binary frame (Protobuf); a no-op unless the connection is open. */
+  writeBinary(bytes: Uint8Array): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(bytes, { binary: true });
+  }
+
   /** Writes `message`, as its cached frame when nothing can be reordered; a no-op unless open. */
   writeShared(message: SharedMessage): void {
     const socket = this.ws;
@@ -67,9 +80,9 @@ export class WsConnection {
     const tcp = internals._socket;
     const sender = internals._sender;
     if (tcp && sender && sender._state === SENDER_IDLE && sender._queue.length === 0 && !internals._extensions['permessage-deflate']) {
-      tcp.write(message.wire ??= textFrame(message.text));
+      tcp.write(message.wire ??= message.bytes ? binaryFrame(message.bytes) : textFrame(message.text));
     } else {
-      socket.send(message.text);
+      socket.send(message.bytes ?? message.text);
     }
   }
 

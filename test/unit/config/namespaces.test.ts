@@ -4,6 +4,7 @@
  * built-in namespaces.
  */
 import assert from 'node:assert/strict';
+import { DELTA_TYPES } from '../../../src/protocol/delta.js';
 import { describe, it } from 'node:test';
 import {
   contradictions, devNamespaces, NAMESPACE_DEFAULTS, NAMESPACE_DOCS, namespaceMap, namespaceOptions, type NamespaceOptions,
@@ -56,6 +57,7 @@ describe('NAMESPACE_DEFAULTS', () => {
       recovery_mode: 'stream',
       presence: false,
       join_leave: false,
+      allowed_delta_types: [],
     });
   });
 
@@ -95,6 +97,7 @@ describe('namespaceOptions (default_namespace)', () => {
       recovery_mode: 'cache',
       presence: true,
       join_leave: true,
+      allowed_delta_types: ['fossil'],
     });
     const expected: NamespaceOptions = {
       allow_subscribe_for_client: true,
@@ -116,8 +119,18 @@ describe('namespaceOptions (default_namespace)', () => {
       recovery_mode: 'cache',
       presence: true,
       join_leave: true,
+      allowed_delta_types: ['fossil'],
     };
     assert.deepEqual(parsed, expected);
+  });
+
+  it('accepts exactly the delta types the protocol core can make', () => {
+    for (const type of DELTA_TYPES) assert.deepEqual(namespaceOptions({ allowed_delta_types: [type] }).allowed_delta_types, [type]);
+    assert.deepEqual(namespaceOptions({ allowed_delta_types: 'fossil' }).allowed_delta_types, ['fossil'], 'comma-separated, as env and flags give it');
+  });
+
+  it('refuses a delta type canal does not know, naming the ones it does', () => {
+    assert.throws(() => namespaceOptions({ allowed_delta_types: ['xdelta'] }), /allowed_delta_types: must be a list of one of "fossil"/);
   });
 
   it('refuses a history_meta_ttl shorter than history_ttl (the position must outlive the publications)', () => {

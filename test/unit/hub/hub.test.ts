@@ -8,17 +8,19 @@ import { describe, it } from 'node:test';
 import { Hub, plainText, type PlainSubscriber, type ProtocolSubscriber } from '../../../src/hub/hub.js';
 import type { ClientInfo, Publication, RawJson, StreamPosition } from '../../../src/protocol/types.js';
 import type { SharedMessage } from '../../../src/hub/shared-message.js';
+import { WireFormat, type PublicationEncodings, type PushEncodings } from '../../../src/hub/publication-encodings.js';
 
+/** A JSON subscriber without deltas: it takes the JSON push of each publication. */
 class FakeProtocolSubscriber implements ProtocolSubscriber {
   readonly publications: Array<{ message: SharedMessage; position: StreamPosition }> = [];
   readonly joinLeave: SharedMessage[] = [];
 
-  deliverPublication(message: SharedMessage, position: StreamPosition): void {
-    this.publications.push({ message, position });
+  deliverPublication(encodings: PublicationEncodings, position: StreamPosition): void {
+    this.publications.push({ message: encodings.messageFor(WireFormat.Json, 0), position });
   }
 
-  deliverJoinLeave(message: SharedMessage): boolean {
-    this.joinLeave.push(message);
+  deliverJoinLeave(message: PushEncodings): boolean {
+    this.joinLeave.push(message.messageFor(false));
     return true;
   }
 }
