@@ -262,12 +262,13 @@ export class Canal {
     const server = new WebSocketServer({
       noServer: true,
       maxPayload: this.config.protocol_max_message_bytes,
-      perMessageDeflate: false,
+      // ws's defaults: messages under 1 KiB go uncompressed; each connection keeps its own zlib state.
+      perMessageDeflate: this.config.websocket_compression,
       handleProtocols: selectSubprotocol,
     });
     this.#router.add({
       path: '/connection/websocket',
-      description: 'the Centrifugo client protocol (JSON): channels, history, presence, RPC',
+      description: 'the Centrifugo client protocol (JSON, or Protobuf with the centrifuge-protobuf subprotocol): channels, history, presence, RPC',
       server,
       match: (pathname) => (pathname === '/connection/websocket' ? true : undefined),
       accept: (ws, req) => {
