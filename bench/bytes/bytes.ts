@@ -6,6 +6,8 @@
  * with permessage-deflate — and the benchmark reports, per publication: the bytes each
  * subscriber's socket read, the server's CPU time, and both as ratios to plain JSON in the same
  * run. Every subscriber rebuilds every publication and checks it against what was published.
+ * Bytes are exact (the same every run); CPU is the median over rounds, each measuring every kind
+ * once in a rotating order, with plain JSON measured twice (json2: the A/A control).
  *
  * Then the memory side of permessage-deflate: M connections that each received one compressed
  * publication keep zlib state; the server's RSS grows by so much per connection more than with
@@ -32,6 +34,7 @@ import { gameSnapshots, scoreboard, type Workload } from './workloads.js';
 const FLAGS = {
   publications: int(400, 10, 100_000, 'publications per workload and kind of subscriber'),
   subscribers: int(20, 1, 10_000, 'subscribers of each kind (one kind at a time)'),
+  rounds: int(3, 1, 20, 'rounds; each measures every kind once, in a rotating order (CPU: the median)'),
   connections: int(300, 0, 20_000, 'connections for the permessage-deflate memory reading (0: skip it)'),
   settle: int(2, 0, 60, 'seconds to wait before reading memory'),
   pin: PIN_CHOICES,
@@ -43,6 +46,8 @@ const VARIANTS: readonly Variant[] = [
   { name: 'protobuf', protobuf: true, delta: false, deflate: false },
   { name: 'protobuf+fossil', protobuf: true, delta: true, deflate: false },
   { name: 'json+deflate', protobuf: false, delta: false, deflate: true },
+  // The A/A control: plain JSON again; its ratio to json is the noise of the CPU figures.
+  { name: 'json2', protobuf: false, delta: false, deflate: false },
 ];
 
 /** Anonymous subscribe and publish in `bytes:`, fossil deltas allowed, nothing kept. */
@@ -59,7 +64,7 @@ function usage(): string {
     '',
     'Bytes on the wire and server CPU per publication for JSON, JSON + fossil deltas, Protobuf, Protobuf + deltas',
     'and JSON + permessage-deflate, on the game demo\'s snapshots and a scoreboard match; then the memory per',
-    'connection that permessage-deflate keeps. Runs canal from dist/ (`npm run build` first). About 30 seconds.',
+    'connection that permessage-deflate keeps. Runs canal from dist/ (`npm run build` first). About a minute.',
     '',
     'Flags:',
     ...flagsHelp(FLAGS),
@@ -150,17 +155,23 @@ async function memoryPerConnection(start: () => Promise<RunningServer>, deflate:
   }
 }
 
-function report(rows: readonly Row[], memory: { plain: number; deflate: number } | undefined, flags: { publications: number; subscribers: number; connections: number }, pinning: Pinning): string {
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function report(rows: readonly Row[], memory: { plain: number; deflate: number } | undefined, flags: { publications: number; subscribers: number; connections: number; rounds: number }, pinning: Pinning): string {
   const machine = describeMachine();
   const out = [
-    `bytes: ${flags.publications} publications per workload, ${flags.subscribers} subscribers of each kind; ${machine.line}; ${pinning.description}`,
+    `bytes: ${flags.publications} publications per workload, ${flags.subscribers} subscribers of each kind, ${flags.rounds} rounds; ${machine.line}; ${pinning.description}`,
     '',
   ];
   for (const workload of [...new Set(rows.map((r) => r.workload))]) {
     const mine = rows.filter((r) => r.workload === workload);
     const base = mine.find((r) => r.variant === 'json')!;
     out.push(`### ${workload}`, '', markdownTable(
-      ['subscriber', 'bytes/pub', 'x json', 'deltas', 'server CPU µs/pub', 'x json'],
+      ['subscriber', 'bytes/pub', 'x json', 'deltas', 'server CPU µs/pub (median)', 'x json'],
       mine.map((r) => [
         r.variant, formatCount(r.bytesPerPub), formatFixed(r.bytesPerPub / base.bytesPerPub, 2), `${formatFixed(r.deltaShare * 100, 0)}%`,
         formatFixed(r.cpuUsPerPub, 0), formatFixed(r.cpuUsPerPub / base.cpuUsPerPub, 2),
@@ -200,7 +211,17 @@ export const bytes: Benchmark = {
       const rows: Row[] = [];
       try {
         for (const workload of [gameSnapshots(flags.publications), scoreboard(flags.publications)]) {
-          for (const variant of VARIANTS) rows.push(await measure(server, workload, variant, flags.subscribers));
+          const runs: Row[] = [];
+          for (let round = 0; round < flags.rounds; round++) {
+            for (let i = 0; i < VARIANTS.length; i++) {
+              const variant = VARIANTS[(i + round) % VARIANTS.length]!;
+              runs.push(await measure(server, { ...workload, channel: `${workload.channel}-${round}` }, variant, flags.subscribers));
+            }
+          }
+          for (const variant of VARIANTS) {
+            const mine = runs.filter((r) => r.variant === variant.name);
+            rows.push({ ...mine[0]!, cpuUsPerPub: median(mine.map((r) => r.cpuUsPerPub)) });
+          }
         }
       } finally {
         await server.child.stop();
