@@ -4,10 +4,11 @@
  * connection; methods are on the prototype.
  *
  * A shared message is written as its cached frame straight onto the TCP socket — header and
- * UTF-8 payload built once by ws's own `Sender.frame`; server frames are never masked (RFC 6455
- * §5.1), so the bytes are the same for every peer — when that cannot reorder anything: no
- * compression (permessage-deflate is off unless websocket_compression is set) and nothing queued in ws's sender.
- * Otherwise its text goes through ws.send like any other message. The ws internals this relies
+ * payload (UTF-8 text, or Protobuf bytes in a binary frame) built once by ws's own
+ * `Sender.frame`; server frames are never masked (RFC 6455 §5.1), so the bytes are the same for
+ * every peer — when that cannot reorder anything: no compression (permessage-deflate is off
+ * unless websocket_compression is set) and nothing queued in ws's sender. Otherwise it goes
+ * through ws.send like any other message. The ws internals this relies
  * on are pinned by test/unit/transport/ws-internals.test.ts, which fails loudly on a ws upgrade
  * that changes them.
  */
