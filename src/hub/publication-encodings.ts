@@ -60,7 +60,7 @@ export class PublicationEncodings {
   messageFor(format: WireFormat, lastSeq: number): SharedMessage {
     switch (format) {
       case WireFormat.Json:
-        return (this.#json ??= new SharedMessage(encodePublicationPush(this.channel, this.pub)));
+        return this.json();
       case WireFormat.Protobuf:
         return (this.#protobuf ??= SharedMessage.binary(encodeProtobufPublicationPush(this.channel, this.pub, this.protobufBytes, false)));
       case WireFormat.JsonDelta:
@@ -82,6 +82,11 @@ export class PublicationEncodings {
         }
         return this.messageFor(WireFormat.Protobuf, lastSeq);
     }
+  }
+
+  /** The JSON push, for subscribers without deltas: the common case, kept to one field read after the first. */
+  json(): SharedMessage {
+    return (this.#json ??= new SharedMessage(encodePublicationPush(this.channel, this.pub)));
   }
 
   /** The UTF-8 bytes of the data as JSON clients read it (their delta base). */

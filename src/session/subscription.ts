@@ -103,6 +103,11 @@ export class Subscription implements ProtocolSubscriber {
       this.epoch = position.epoch;
       this.offset = position.offset;
     }
+    if (this.#format === WireFormat.Json) {
+      // The JSON path as it was before issue 15: one shared push, no delta bookkeeping.
+      this.#owner.push(encodings.json());
+      return;
+    }
     this.#owner.push(encodings.messageFor(this.#format, this.#lastSeq));
     this.#lastSeq = encodings.seq;
   }

@@ -39,7 +39,8 @@ function subscription(owner: Owner, options: { positioned?: boolean; joinLeave?:
 
 /** A publication whose every encoding is the text `label` (what is sent, not how, is tested here). */
 function encodings(label: string): PublicationEncodings {
-  return { seq: 0, messageFor: () => new SharedMessage(label) } as unknown as PublicationEncodings;
+  const message = (): SharedMessage => new SharedMessage(label);
+  return { seq: 0, messageFor: message, json: message } as unknown as PublicationEncodings;
 }
 
 function push(label: string): PushEncodings {
