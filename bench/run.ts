@@ -4,11 +4,13 @@
  * and with the message alone for a BenchError (bad flag, no build, wrong reply, dead server).
  */
 import { BenchError, type Benchmark } from './lib/benchmark.js';
+import { bytes } from './bytes/bytes.js';
 import { echo } from './echo/echo.js';
 import { fanout } from './fanout/fanout.js';
 import { memory } from './memory/memory.js';
 
 const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
+  bytes,
   echo,
   fanout,
   memory,

@@ -38,10 +38,11 @@ import { attachEcho } from './transport/echo.js';
 import { Heartbeat, sweepSockets, trackLiveness } from './transport/heartbeat.js';
 import { acceptProtocolSocket, selectSubprotocol } from './transport/protocol-endpoint.js';
 import { acceptPlainSocket, matchPlain, type PlainTarget } from './transport/plain-endpoint.js';
+import { Emulation, EMULATION_PATH, HTTP_STREAM_PATH, SSE_PATH } from './transport/emulation.js';
 import { connectionBudget, openFileLimit } from './transport/fd-budget.js';
 import { originChecker } from './transport/origin.js';
 import { RefusalLog } from './transport/refusal-log.js';
-import { UpgradeRouter } from './transport/router.js';
+import { UpgradeRouter, type UpgradeGate } from './transport/router.js';
 import { VERSION } from './version.js';
 
 /** Configuration fields as the embedding API takes them: all optional, namespace and proxy options too. */
@@ -137,6 +138,8 @@ export class Canal {
   readonly #heartbeat: Heartbeat;
   readonly #plainServers: WebSocketServer[] = [];
   readonly #protocolServer: WebSocketServer;
+  /** HTTP-streaming and SSE connections with their /emulation endpoint (issue 15). */
+  #emulation: Emulation | undefined;
   /** The admin page's settings, or why it is off. */
   readonly #admin: AdminSettings | { readonly off: string };
   readonly #worker: WorkerRole | undefined;
@@ -245,17 +248,21 @@ export class Canal {
       else socket.destroy();
       this.#log.debug({ err: err.message }, 'bad http request');
     });
-    this.#router.gate(() => (this.#closing ? { status: 503, message: 'canal is shutting down; connect to another node\n' } : undefined));
     const originAllowed = originChecker(this.config.allowed_origins);
-    this.#router.gate((req) => (originAllowed(req.headers.origin) ? undefined : {
-      status: 403,
-      message: `origin ${req.headers.origin ?? ''} is not allowed here (allowed_origins: ${this.config.allowed_origins.join(', ')})\n`,
-    }));
-    this.#router.gate(() => (this.#openConnections() >= this.config.max_connections ? {
-      status: 503,
-      message: `connection limit reached on this node (max_connections ${this.config.max_connections}); try again later\n`,
-    } : undefined));
+    const gates: UpgradeGate[] = [
+      () => (this.#closing ? { status: 503, message: 'canal is shutting down; connect to another node\n' } : undefined),
+      (req) => (originAllowed(req.headers.origin) ? undefined : {
+        status: 403,
+        message: `origin ${req.headers.origin ?? ''} is not allowed here (allowed_origins: ${this.config.allowed_origins.join(', ')})\n`,
+      }),
+      () => (this.#openConnections() >= this.config.max_connections ? {
+        status: 503,
+        message: `connection limit reached on this node (max_connections ${this.config.max_connections}); try again later\n`,
+      } : undefined),
+    ];
+    for (const gate of gates) this.#router.gate(gate);
     this.#protocolServer = this.#mountProtocol();
+    this.#mountEmulation(gates, originAllowed);
     this.#mountEcho();
     this.#mountPlain();
     this.#mountOperations();
@@ -271,7 +278,9 @@ export class Canal {
 
   #connectionCounts(): Record<string, number> {
     const [echo, raw] = this.#plainServers;
-    return { echo: echo?.clients.size ?? 0, protocol: this.#protocolServer.clients.size, raw: raw?.clients.size ?? 0 };
+    return {
+      echo: echo?.clients.size ?? 0, protocol: this.#protocolServer.clients.size + (this.#emulation?.size ?? 0), raw: raw?.clients.size ?? 0,
+    };
   }
 
   #openConnections(): number {
@@ -294,12 +303,13 @@ export class Canal {
     const server = new WebSocketServer({
       noServer: true,
       maxPayload: this.config.protocol_max_message_bytes,
-      perMessageDeflate: false,
+      // ws's defaults: messages under 1 KiB go uncompressed; each connection keeps its own zlib state.
+      perMessageDeflate: this.config.websocket_compression,
       handleProtocols: selectSubprotocol,
     });
     this.#router.add({
       path: '/connection/websocket',
-      description: 'the Centrifugo client protocol (JSON): channels, history, presence, RPC',
+      description: 'the Centrifugo client protocol (JSON, or Protobuf with the centrifuge-protobuf subprotocol): channels, history, presence, RPC',
       server,
       match: (pathname) => (pathname === '/connection/websocket' ? true : undefined),
       accept: (ws, req) => {
@@ -308,6 +318,27 @@ export class Canal {
       },
     });
     return server;
+  }
+
+  /** /connection/http_stream, /connection/sse and /emulation: the same gates as a WebSocket upgrade. */
+  #mountEmulation(gates: readonly UpgradeGate[], originAllowed: (origin: string | undefined) => boolean): void {
+    const emulation = new Emulation({
+      ctx: this.#sessionContext,
+      admit: (req) => {
+        for (const gate of gates) {
+          const refusal = gate(req, '');
+          if (refusal) return refusal;
+        }
+        return undefined;
+      },
+      originAllowed,
+      maxBodyBytes: this.config.protocol_max_message_bytes,
+      log: this.#log,
+    });
+    this.#emulation = emulation;
+    this.#dispatcher.route(HTTP_STREAM_PATH, emulation.httpStream);
+    this.#dispatcher.route(SSE_PATH, emulation.sse);
+    this.#dispatcher.route(EMULATION_PATH, emulation.emulation);
   }
 
   #mountEcho(): void {

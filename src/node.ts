@@ -66,6 +66,7 @@ const ANNOUNCE_TTL_MS = 3 * ANNOUNCE_EVERY_MS;
 /** Control messages: server API actions on a user's connections, wherever they are. */
 export type UserAction =
   | { readonly op: 'channels_request'; readonly user?: undefined; readonly id: string; readonly from: string; readonly pattern?: string }
+  | EmulationAction
   | {
     readonly op: 'channels_reply'; readonly user?: undefined; readonly id: string; readonly to: string; readonly node: string;
     readonly name: string; readonly channels: Record<string, number>;
@@ -78,6 +79,20 @@ export type UserAction =
   | { readonly op: 'subscribe'; readonly user: string; readonly client?: string; readonly channel: string }
   | { readonly op: 'unsubscribe'; readonly user: string; readonly client?: string; readonly channel: string }
   | { readonly op: 'refresh'; readonly user: string; readonly client?: string; readonly expired?: boolean; readonly expireAt?: number };
+
+/**
+ * Commands of an emulated connection (HTTP streaming, SSE) that reached another node's
+ * /emulation: they go to the node holding the session (`node`). `data` is the commands' text
+ * (JSON) or their bytes in base64 (Protobuf, `binary`).
+ */
+export interface EmulationAction {
+  readonly op: 'emulation';
+  readonly user?: undefined;
+  readonly node: string;
+  readonly session: string;
+  readonly data: string;
+  readonly binary: boolean;
+}
 
 export class CanalNode implements BrokerEventHandler {
   /** A unique id of this process, for the info API and logs. */
@@ -101,6 +116,8 @@ export class CanalNode implements BrokerEventHandler {
   #announcer: NodeJS.Timeout | undefined;
   /** Per channel with history and local subscribers: what was delivered; repairs gaps. */
   readonly streams: StreamTracker;
+  /** Where commands for this node's emulated sessions go (set by the transport that holds them). */
+  onEmulation: ((action: EmulationAction) => void) | undefined;
   /** Cluster-wide channels queries waiting for the other nodes' replies, by id. */
   readonly #channelQueries = new Map<string, (reply: { node: string; name: string; channels: Record<string, number> }) => void>();
 
@@ -242,6 +259,10 @@ export class CanalNode implements BrokerEventHandler {
 
   onControl(message: ControlMessage): void {
     const action = message as unknown as UserAction;
+    if (action.op === 'emulation') {
+      if (action.node === this.id) this.onEmulation?.(action);
+      return;
+    }
     if (action.op === 'channels_request') {
       void this.#answerChannels(action.id, action.from, action.pattern);
       return;

@@ -32,7 +32,9 @@ export function serveHelp(): string {
     '',
     ...wrapText(
       'Runs the canal server on one port: echo at ws://HOST:PORT/, channels (the Centrifugo ' +
-      'client protocol) at /connection/websocket, plain channels at /raw/<channel>, the server ' +
+      'client protocol, JSON or Protobuf) at /connection/websocket and, for clients whose network ' +
+      'breaks WebSocket, at /connection/http_stream and /connection/sse (commands to /emulation), ' +
+      'plain channels at /raw/<channel>, the server ' +
       'API at /api/<method>, and the demo pages at http://HOST:PORT/. Logs are JSON lines on ' +
       'stderr; the one line on stdout says where it listens. SIGINT or SIGTERM closes plain ' +
       'WebSockets with 1001 and protocol clients with 3001 (they reconnect, spread over ' +

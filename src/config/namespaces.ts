@@ -5,7 +5,7 @@
  */
 import { didYouMean } from './did-you-mean.js';
 import { DEMO_MODERATION_PROXY } from './proxies.js';
-import { boolean, duration, integer, NestedValueErrors, oneOf, optional, show, text, ValueError, type Parser } from './values.js';
+import { boolean, duration, integer, list, NestedValueErrors, oneOf, optional, show, text, ValueError, type Parser } from './values.js';
 
 /** The options of one namespace (defaults in {@link NAMESPACE_DEFAULTS}). */
 export interface NamespaceOptions {
@@ -51,6 +51,8 @@ export interface NamespaceOptions {
   publish_proxy: string | undefined;
   /** The proxy that prolongs expiring subscriptions from the subscribe proxy, by name in `proxies`. */
   sub_refresh_proxy: string | undefined;
+  /** Delta encodings subscribers may ask for (`fossil`); empty: publications always go in full. */
+  allowed_delta_types: Array<'fossil'>;
 }
 
 export const NAMESPACE_DEFAULTS: Readonly<NamespaceOptions> = {
@@ -78,6 +80,7 @@ export const NAMESPACE_DEFAULTS: Readonly<NamespaceOptions> = {
   subscribe_proxy: undefined,
   publish_proxy: undefined,
   sub_refresh_proxy: undefined,
+  allowed_delta_types: [],
 };
 
 /** One sentence per option, for docs/config.md (a test keeps them in step). */
@@ -106,6 +109,7 @@ export const NAMESPACE_DOCS: Readonly<Record<keyof NamespaceOptions, string>> = 
   subscribe_proxy: 'Name of the proxy (in "proxies") asked whether a client may subscribe, instead of the allow_subscribe_* options; it may give the subscription\'s info and data (docs/proxy.md).',
   publish_proxy: 'Name of the proxy (in "proxies") asked whether a client may publish, instead of the allow_publish_* options; it may replace the data (docs/proxy.md).',
   sub_refresh_proxy: 'Name of the proxy (in "proxies") asked to prolong subscriptions that expire (an expire_at from the subscribe proxy), instead of the client refreshing a token.',
+  allowed_delta_types: 'Delta encodings a subscriber may ask for: ["fossil"] sends each publication after its first as a fossil delta against the previous one (empty: always in full).',
 };
 
 const FIELD_PARSERS: { readonly [K in keyof NamespaceOptions]: Parser<NamespaceOptions[K]> } = {
@@ -133,6 +137,8 @@ const FIELD_PARSERS: { readonly [K in keyof NamespaceOptions]: Parser<NamespaceO
   subscribe_proxy: optional(text('the name of a proxy defined in "proxies"', /^[A-Za-z0-9_\-.]{1,64}$/)),
   publish_proxy: optional(text('the name of a proxy defined in "proxies"', /^[A-Za-z0-9_\-.]{1,64}$/)),
   sub_refresh_proxy: optional(text('the name of a proxy defined in "proxies"', /^[A-Za-z0-9_\-.]{1,64}$/)),
+  // The protocol core's DELTA_TYPES (config sits beside it, not above); a test keeps the two equal.
+  allowed_delta_types: list(oneOf(['fossil'] as const)) as Parser<Array<'fossil'>>,
 };
 
 const NAME = /^[A-Za-z0-9_\-.]{1,64}$/;
@@ -257,12 +263,14 @@ export function devNamespaces(options: { readonly moderation?: boolean } = {}): 
       force_recovery: true,
       recovery_mode: 'cache',
       allow_history_for_subscriber: true,
+      allowed_delta_types: ['fossil'],
     },
     game: {
       ...open,
       presence: true,
       join_leave: true,
       allow_presence_for_subscriber: true,
+      allowed_delta_types: ['fossil'],
     },
   };
 }

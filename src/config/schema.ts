@@ -64,6 +64,11 @@ export const OPTIONS = {
     arg: 'BYTES',
     doc: 'Largest frame accepted on /connection/websocket (several commands may share a frame); larger: close 1009.',
   }),
+  websocket_compression: option({
+    parse: boolean,
+    default: false,
+    doc: 'Offer permessage-deflate (RFC 7692) on /connection/websocket: fewer bytes for large JSON messages, at a CPU cost per message and about 250 KB of zlib state per connection that was sent a compressed message (docs/benchmarks.md). Shared frames are then compressed once per connection.',
+  }),
   raw_max_message_bytes: option({
     parse: bytes(1, 256 * 1024 * 1024),
     default: 64 * 1024,

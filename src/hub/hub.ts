@@ -11,21 +11,24 @@
  * protocol clients, one buffer of frames for plain clients — built once for all: one write per
  * subscriber per turn however busy the channel, and no bytes copied per subscriber.
  */
-import { encodeJoinPush, encodeLeavePush, encodePublicationPush } from '../protocol/encode.js';
+import { encodeJoinPush, encodeLeavePush } from '../protocol/encode.js';
+import { isBinary, payloadJson } from '../protocol/payload.js';
+import { encodeProtobufJoinPush, encodeProtobufLeavePush } from '../protocol/protobuf.js';
 import type { ClientInfo, Publication, StreamPosition } from '../protocol/types.js';
+import { PublicationBatch, PublicationEncodings, PushEncodings } from './publication-encodings.js';
 import { SharedMessage } from './shared-message.js';
 
 /** One protocol connection's subscription to one channel. */
 export interface ProtocolSubscriber {
-  /** A publication in the channel, already encoded as a push. */
-  deliverPublication(message: SharedMessage, position: StreamPosition): void;
+  /** A publication in the channel; the subscriber takes the encoding it reads from `encodings`. */
+  deliverPublication(encodings: PublicationEncodings, position: StreamPosition): void;
   /**
-   * Several publications of one turn, in order: `batch` holds all of them as one message. The
-   * subscriber sends `batch` when it would send every one of them, else goes one by one.
+   * Several publications of one turn, in order. A JSON subscriber sends `batch.json()` (all of
+   * them as one message) when it would send every one of them; otherwise it goes one by one.
    */
-  deliverPublications(messages: readonly SharedMessage[], positions: readonly StreamPosition[], batch: SharedMessage): void;
+  deliverPublications(batch: PublicationBatch): void;
   /** A join or leave push (only subscribers added with `joinLeave` are offered them); returns whether it was sent. */
-  deliverJoinLeave(message: SharedMessage): boolean;
+  deliverJoinLeave(message: PushEncodings): boolean;
 }
 
 /** A plain WebSocket connection on /raw/<channel>. */
@@ -47,6 +50,8 @@ interface Subscribers {
   readonly plain: Set<PlainSubscriber>;
   /** This turn's events, oldest first; undefined when there are none. */
   events: Event[] | undefined;
+  /** The last publication delivered here: the next one's deltas are against it. */
+  last: PublicationEncodings | undefined;
 }
 
 /**
@@ -54,6 +59,7 @@ interface Subscribers {
  * string as its bare text, anything else as its JSON text.
  */
 export function plainText(data: string): string {
+  if (isBinary(data)) data = payloadJson(data); // bytes from a Protobuf client (payload.ts)
   return data.charCodeAt(0) === 0x22 /* " */ ? (JSON.parse(data) as string) : data;
 }
 
@@ -102,7 +108,7 @@ export class Hub {
     let subs = this.#channels.get(channel);
     const first = subs === undefined;
     if (!subs) {
-      subs = { channel, protocol: new Set(), joinLeave: new Set(), plain: new Set(), events: undefined };
+      subs = { channel, protocol: new Set(), joinLeave: new Set(), plain: new Set(), events: undefined, last: undefined };
       this.#channels.set(channel, subs);
     }
     const before = subs.protocol.size + subs.plain.size;
@@ -189,16 +195,15 @@ export class Hub {
     const pubs = events.slice(from, to) as Array<Extract<Event, { kind: 'pub' }>>;
     const { channel } = subs;
     if (subs.protocol.size > 0) {
+      // Encodings in publication order: each one's delta is against the one before.
+      const encodings = pubs.map((e) => (subs.last = new PublicationEncodings(channel, e.pub, subs.last)));
       if (pubs.length === 1) {
-        const message = new SharedMessage(encodePublicationPush(channel, pubs[0]!.pub));
-        for (const s of subs.protocol) s.deliverPublication(message, pubs[0]!.position);
+        for (const s of subs.protocol) s.deliverPublication(encodings[0]!, pubs[0]!.position);
       } else {
-        const messages = pubs.map((e) => new SharedMessage(encodePublicationPush(channel, e.pub)));
-        const positions = pubs.map((e) => e.position);
-        // One frame of newline-separated pushes, as the protocol allows (one frame, several replies and pushes).
-        const batch = new SharedMessage(messages.map((m) => m.text).join('\n'));
-        for (const s of subs.protocol) s.deliverPublications(messages, positions, batch);
+        const batch = new PublicationBatch(encodings, pubs.map((e) => e.position));
+        for (const s of subs.protocol) s.deliverPublications(batch);
       }
+      for (const e of encodings) e.forgetPrevious();
     }
     if (subs.plain.size > 0) {
       const texts = pubs.map((e) => new SharedMessage(plainText(e.pub.data)));
@@ -210,7 +215,11 @@ export class Hub {
 
   #deliverJoinLeave(subs: Subscribers, event: Extract<Event, { kind: 'join' | 'leave' }>): void {
     if (subs.joinLeave.size === 0) return;
-    const message = new SharedMessage(event.kind === 'join' ? encodeJoinPush(subs.channel, event.info) : encodeLeavePush(subs.channel, event.info));
+    const { channel } = subs;
+    const { info } = event;
+    const message = event.kind === 'join'
+      ? new PushEncodings(() => encodeJoinPush(channel, info), () => encodeProtobufJoinPush(channel, info))
+      : new PushEncodings(() => encodeLeavePush(channel, info), () => encodeProtobufLeavePush(channel, info));
     for (const s of subs.joinLeave) s.deliverJoinLeave(message);
   }
 

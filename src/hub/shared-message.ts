@@ -4,14 +4,23 @@
  * turns it into wire bytes the first time one writes it and keeps them in {@link wire}, so
  * every other connection writes the same bytes. The hub never frames anything itself.
  *
- * A message may be several messages to send as separate frames ({@link SharedMessage.frames}):
- * a plain client's publications of one turn, written together.
+ * A message is text (the JSON protocol, plain clients), bytes (a Protobuf push, sent in a binary
+ * frame), or several messages to send as separate frames ({@link SharedMessage.frames}: a plain
+ * client's publications of one turn, written together).
  */
 export class SharedMessage {
-  /** The text of one message; empty for several ({@link parts}). */
+  /** The message as text; empty for a binary message or for several. */
   readonly text: string;
+  /** The message as bytes (a Protobuf push, varint length first), or undefined for text. */
+  readonly bytes: Uint8Array | undefined;
   /** The messages to send one frame each, in order, when this stands for several. */
   readonly parts: readonly SharedMessage[] | undefined;
+  /**
+   * How many messages this carries: 1, or more for a turn's publications sent together. Only a
+   * single message may pass the slow-consumer limit on its own (a big publication cuts nobody); a
+   * burst of many counts like the queue it replaces.
+   */
+  readonly count: number;
   #byteLength = -1;
   /**
    * The transport's wire form of this message (a complete WebSocket frame for `ws`, or the
@@ -20,20 +29,34 @@ export class SharedMessage {
    */
   wire: Uint8Array | undefined = undefined;
 
-  constructor(text: string, parts?: readonly SharedMessage[]) {
+  constructor(text: string, bytes?: Uint8Array, parts?: readonly SharedMessage[], count = parts?.length ?? 1) {
     this.text = text;
+    this.bytes = bytes;
     this.parts = parts;
+    this.count = count;
+  }
+
+  /** Several text messages joined in one (JSON lines: one frame for all). */
+  static joined(text: string, count: number): SharedMessage {
+    return new SharedMessage(text, undefined, undefined, count);
+  }
+
+  /** A binary message (sent in a binary frame). */
+  static binary(bytes: Uint8Array): SharedMessage {
+    return new SharedMessage('', bytes);
   }
 
   /** Several messages, sent as one frame each, in order, and written together. */
   static frames(parts: readonly SharedMessage[]): SharedMessage {
-    return new SharedMessage('', parts);
+    return new SharedMessage('', undefined, parts);
   }
 
-  /** The text's size in bytes of UTF-8 (of every part's), computed once (slow-consumer accounting). */
+  /** The size in bytes (UTF-8 for text; every part's), computed once (slow-consumer accounting). */
   get byteLength(): number {
     if (this.#byteLength < 0) {
-      this.#byteLength = this.parts === undefined ? Buffer.byteLength(this.text) : this.parts.reduce((n, p) => n + p.byteLength, 0);
+      this.#byteLength = this.parts !== undefined
+        ? this.parts.reduce((n, p) => n + p.byteLength, 0)
+        : this.bytes !== undefined ? this.bytes.length : Buffer.byteLength(this.text);
     }
     return this.#byteLength;
   }

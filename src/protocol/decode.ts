@@ -139,7 +139,10 @@ function decodeSubscribe(f: Fields): SubscribeRequest {
       recoverable: f.boolean('recoverable'),
       join_leave: f.boolean('join_leave'),
     },
-    { token: f.string('token') || undefined, offset: f.uint('offset'), epoch: f.string('epoch'), data: f.json('data') },
+    {
+      token: f.string('token') || undefined, offset: f.uint('offset'), epoch: f.string('epoch'), data: f.json('data'),
+      delta: f.string('delta') || undefined,
+    },
   );
 }
 

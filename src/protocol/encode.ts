@@ -3,6 +3,8 @@
  * conn_info, chan_info) is inserted as it is, never parsed and serialised again. Fields with
  * their default value (false, 0, empty) are left out, as proto3 JSON does. Pure: no I/O.
  */
+import { textDelta, utf8Bytes } from './delta.js';
+import { payloadJson } from './payload.js';
 import type {
   ClientInfo, ConnectResult, HistoryResult, Method, PresenceResult, Publication, RawJson, Results,
   SubscribeResult,
@@ -24,7 +26,8 @@ function object(pairs: ReadonlyArray<readonly [string, string | undefined]>): st
 const flag = (v: boolean | undefined): string | undefined => (v ? 'true' : undefined);
 const num = (v: number | undefined): string | undefined => (v ? String(v) : undefined);
 const str = (v: string | undefined): string | undefined => (v ? q(v) : undefined);
-const raw = (v: RawJson | undefined): string | undefined => v;
+/** Embedded payloads go in as they are; only binary bytes from a Protobuf client need a JSON form (payload.ts). */
+const raw = (v: RawJson | undefined): string | undefined => (v === undefined ? undefined : payloadJson(v));
 
 /** A ClientInfo object. */
 export function encodeClientInfo(info: ClientInfo): string {
@@ -39,7 +42,7 @@ export function encodeClientInfo(info: ClientInfo): string {
 /** A Publication object (the value of a `pub` push, or an element of `publications`). */
 export function encodePublication(pub: Publication): string {
   return object([
-    ['data', pub.data],
+    ['data', payloadJson(pub.data)],
     ['info', pub.info ? encodeClientInfo(pub.info) : undefined],
     ['offset', num(pub.offset)],
     ['tags', pub.tags && Object.keys(pub.tags).length > 0 ? q(pub.tags) : undefined],
@@ -47,9 +50,37 @@ export function encodePublication(pub: Publication): string {
   ]);
 }
 
-function encodePublications(pubs: readonly Publication[] | undefined): string | undefined {
+/**
+ * A Publication object for a subscription with fossil deltas: `data` is a JSON string — the
+ * publication's JSON text when `delta` is false, the delta's text when true — as the client
+ * expects once deltas are negotiated (it parses the string, or applies the delta to the bytes
+ * of the previous one).
+ */
+export function encodeDeltaPublication(pub: Publication, data: string, delta: boolean): string {
+  return object([
+    ['data', q(data)],
+    ['info', pub.info ? encodeClientInfo(pub.info) : undefined],
+    ['offset', num(pub.offset)],
+    ['tags', pub.tags && Object.keys(pub.tags).length > 0 ? q(pub.tags) : undefined],
+    ['delta', flag(delta)],
+    ['time', num(pub.time)],
+  ]);
+}
+
+function encodePublications(pubs: readonly Publication[] | undefined, delta = false): string | undefined {
   if (!pubs || pubs.length === 0) return undefined;
-  return `[${pubs.map(encodePublication).join(',')}]`;
+  if (!delta) return `[${pubs.map(encodePublication).join(',')}]`;
+  // A recovered batch for a delta subscription: the first in full, then each against the one before.
+  let prev: Uint8Array | undefined;
+  const out: string[] = [];
+  for (const pub of pubs) {
+    const text = payloadJson(pub.data);
+    const bytes = utf8Bytes(text);
+    const d = prev === undefined ? undefined : textDelta(prev, bytes);
+    out.push(encodeDeltaPublication(pub, d ?? text, d !== undefined));
+    prev = bytes;
+  }
+  return `[${out.join(',')}]`;
 }
 
 /** A SubscribeResult object. */
@@ -59,12 +90,13 @@ export function encodeSubscribeResult(r: SubscribeResult): string {
     ['ttl', num(r.ttl)],
     ['recoverable', flag(r.recoverable)],
     ['epoch', str(r.epoch)],
-    ['publications', encodePublications(r.publications)],
+    ['publications', encodePublications(r.publications, r.delta)],
     ['recovered', flag(r.recovered)],
     ['offset', num(r.offset)],
     ['positioned', flag(r.positioned)],
     ['data', raw(r.data)],
     ['was_recovering', flag(r.was_recovering)],
+    ['delta', flag(r.delta)],
   ]);
 }
 
@@ -82,6 +114,7 @@ function encodeConnectResult(r: ConnectResult): string {
     ['subs', subs],
     ['ping', num(r.ping)],
     ['pong', flag(r.pong)],
+    ['session', str(r.session)],
     ['node', str(r.node)],
   ]);
 }
@@ -169,4 +202,12 @@ export function encodeSubscribePush(channel: string, r: SubscribeResult): string
     ['positioned', flag(r.positioned)],
     ['data', raw(r.data)],
   ]));
+}
+
+/**
+ * A disconnect push: how an emulated connection (HTTP streaming, SSE) learns the close code
+ * and reason that a WebSocket gets in its close frame; `reconnect` follows the code's range.
+ */
+export function encodeDisconnectPush(code: number, reason: string, reconnect: boolean): string {
+  return push(undefined, 'disconnect', object([['code', String(code)], ['reason', q(reason)], ['reconnect', flag(reconnect)]]));
 }

@@ -1,3 +1,4 @@
+import { payloadFromBytes, payloadValue } from './payload.js';
 import type { RawJson } from './types.js';
 
 /**
@@ -190,12 +191,17 @@ export function compactJson(text: string): string {
   return out;
 }
 
-/** The value of JSON text, or undefined for none (an absent protocol `bytes` field). */
+/**
+ * The value of a payload, or undefined for none (an absent protocol `bytes` field): parsed JSON,
+ * or a Uint8Array for binary bytes from a Protobuf client (payload.ts).
+ */
 export function parseData(text: RawJson | undefined): unknown {
-  return text === undefined ? undefined : JSON.parse(text);
+  return text === undefined ? undefined : payloadValue(text);
 }
 
-/** The JSON text of a value, or undefined for undefined. */
+/** The payload of a value (a Uint8Array is kept as bytes), or undefined for undefined. */
 export function toRaw(value: unknown): RawJson | undefined {
-  return value === undefined ? undefined : (JSON.stringify(value) as RawJson);
+  if (value === undefined) return undefined;
+  if (value instanceof Uint8Array) return payloadFromBytes(value);
+  return JSON.stringify(value) as RawJson;
 }

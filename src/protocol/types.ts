@@ -60,6 +60,8 @@ export interface SubscribeRequest {
   readonly positioned: boolean;
   readonly recoverable: boolean;
   readonly join_leave: boolean;
+  /** The delta encoding the client asks for (`fossil`); the reply's `delta` says whether it is on. */
+  readonly delta?: string;
 }
 
 export interface ChannelRequest {
@@ -139,6 +141,8 @@ export interface SubscribeResult {
   readonly positioned?: boolean;
   readonly data?: RawJson;
   readonly was_recovering?: boolean;
+  /** Publications on this subscription may be fossil deltas against the previous one. */
+  readonly delta?: boolean;
 }
 
 export interface ConnectResult {
@@ -150,6 +154,8 @@ export interface ConnectResult {
   readonly subs?: Readonly<Record<string, SubscribeResult>>;
   readonly ping?: number;
   readonly pong?: boolean;
+  /** The emulation session id (HTTP streaming and SSE only): the client sends its commands to /emulation with it. */
+  readonly session?: string;
   readonly node?: string;
 }
 

@@ -12,8 +12,8 @@ import { EngineUnavailableError } from '../engine/types.js';
 import type { SharedMessage } from '../hub/shared-message.js';
 import type { PublishInput, SessionHandle } from '../node.js';
 import { DisconnectCode, ErrorCode, UnsubscribeCode, UNSUBSCRIBES } from '../protocol/codes.js';
+import { jsonCodec, type Codec, type Encoded } from '../protocol/codec.js';
 import { decodeFrame } from '../protocol/decode.js';
-import { encodeErrorReply, encodeReply, PING } from '../protocol/encode.js';
 import { AuthError, DisconnectError, ReplyError, toWire, type AuthContext } from '../protocol/errors.js';
 import { parseData, toRaw } from '../protocol/raw-json.js';
 import type { SubscribeOptions } from '../protocol/subscribe-options.js';
@@ -53,6 +53,20 @@ const AWAITING_PONG = 4;
 const CLEANED_UP = 8;
 const WAS_CONNECTED = 16;
 
+/** How a connection speaks: its codec, whether it is emulated over HTTP, and what of its upgrade request proxies see. */
+export interface SessionOptions {
+  /** JSON (the default) or Protobuf. */
+  readonly codec?: Codec;
+  /**
+   * An emulated connection: the client sends its commands to /emulation with this session id,
+   * which the connect reply tells it (with the node). Secret: it is never shown to others (the
+   * client id is, in presence), so nobody else can send commands as this client.
+   */
+  readonly emulationSession?: string;
+  /** The WebSocket upgrade request's headers; only those a proxy forwards are kept. */
+  readonly upgradeHeaders?: UpgradeHeaders;
+}
+
 export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOwner {
   readonly id = randomUUID();
   readonly #ctx: SessionContext;
@@ -65,6 +79,9 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   #limiter: RateLimiter | undefined;
   /** PROCESSING, PAUSED, AWAITING_PONG, CLEANED_UP, WAS_CONNECTED: five booleans in one number, one field instead of five. */
   #flags = 0;
+  /** JSON or Protobuf: how commands are read and replies written. */
+  readonly codec: Codec;
+  readonly emulationSession: string | undefined;
   #state: State = 'connecting';
   #user = '';
   /** How the connection appears to others (presence, joins, publications), made once at connect and shared by its subscriptions. */
@@ -86,11 +103,12 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   #cancelStale: (() => void) | undefined;
   #closeCode = 0;
 
-  /** `upgradeHeaders`: the WebSocket upgrade request's headers; only those a proxy forwards are kept. */
-  constructor(conn: SessionConnection, ctx: SessionContext, upgradeHeaders?: UpgradeHeaders) {
+  constructor(conn: SessionConnection, ctx: SessionContext, options: SessionOptions = {}) {
     this.#ctx = ctx;
     this.#conn = conn;
-    this.#headers = ctx.proxies.keepHeaders(upgradeHeaders);
+    this.codec = options.codec ?? jsonCodec;
+    this.emulationSession = options.emulationSession;
+    this.#headers = ctx.proxies.keepHeaders(options.upgradeHeaders);
     const { config, clock } = ctx;
     this.#outbox = new Outbox(conn, this, ctx.outbox);
     this.#subs = new Subscriptions(ctx, this);
@@ -138,6 +156,10 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   /** A text frame from the client. A malformed frame disconnects with 3501. */
   handleFrame(text: string): void {
     if (this.#state === 'closed') return;
+    if (this.codec.binary) {
+      this.disconnect(DisconnectCode.BadRequest, 'bad request: text frames are not part of the Protobuf protocol; send binary');
+      return;
+    }
     let commands: Incoming[];
     try {
       commands = decodeFrame(text);
@@ -145,6 +167,27 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
       this.#fail(err, 0);
       return;
     }
+    this.#accept(commands);
+  }
+
+  /** A binary frame: Protobuf commands, or a bad request (3501) on a JSON connection. */
+  handleBinary(bytes: Uint8Array = new Uint8Array(0)): void {
+    if (this.#state === 'closed') return;
+    if (!this.codec.binary) {
+      this.disconnect(DisconnectCode.BadRequest, 'bad request: binary frames are not part of the JSON protocol; send text');
+      return;
+    }
+    let commands: Incoming[];
+    try {
+      commands = this.codec.decode(bytes);
+    } catch (err) {
+      this.#fail(err, 0);
+      return;
+    }
+    this.#accept(commands);
+  }
+
+  #accept(commands: Incoming[]): void {
     for (const c of commands) {
       if (c.method !== 'pong') {
         (this.#queue ??= []).push(c);
@@ -163,11 +206,6 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
       this.#conn.pause();
     }
     void this.#drain();
-  }
-
-  /** A binary frame: the JSON protocol is text only. */
-  handleBinary(): void {
-    this.disconnect(DisconnectCode.BadRequest, 'bad request: binary frames are not part of the JSON protocol; send text');
   }
 
   #has(flag: number): boolean {
@@ -277,7 +315,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   #reply<M extends keyof Results>(id: number, method: M, result: Results[M]): void {
     if (this.#state === 'closed') return;
     this.#ctx.metrics.sent('reply');
-    this.#outbox.push(encodeReply(id, method, result));
+    this.#outbox.push(this.codec.reply(id, method, result));
   }
 
   /** The one place a failure becomes what the client sees. */
@@ -293,7 +331,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
       this.#ctx.log.error({ err: wire.cause, client: this.id }, 'command failed');
     }
     this.#ctx.metrics.error(wire.code);
-    if (!silent && id > 0 && this.#state !== 'closed') this.#outbox.push(encodeErrorReply(id, wire.code, wire.message, wire.temporary));
+    if (!silent && id > 0 && this.#state !== 'closed') this.#outbox.push(this.codec.errorReply(id, wire.code, wire.message, wire.temporary));
   }
 
   // ---- connect, refresh, expiry ----
@@ -410,6 +448,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
         ttl: expires ? ttlSeconds(expiresAt!, now) : undefined,
         data,
         subs: Object.keys(subResults).length > 0 ? subResults : undefined,
+        session: this.emulationSession,
         node: node.id,
       },
     );
@@ -501,7 +540,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     if (this.#state !== 'connected') return;
     this.#set(AWAITING_PONG);
     this.#ctx.metrics.sent('ping');
-    this.#outbox.push(PING);
+    this.#outbox.push(this.codec.ping);
   }
 
   /** Disconnects with 3012 when the last ping got no pong. */
@@ -572,7 +611,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   }
 
   /** Queues a reply or push for the client (subscriptions deliver through this). */
-  push(item: string | SharedMessage): void {
+  push(item: Encoded | SharedMessage): void {
     this.#outbox.push(item);
   }
 
@@ -606,7 +645,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     const proxy = proxies.get(ns.publish_proxy);
     let options: Omit<PublishInput, 'data' | 'info'> = {};
     if (handlers.onPublish) {
-      const r = await handlers.onPublish({ client: this.id, user: this.#user, channel: req.channel, data: JSON.parse(data) });
+      const r = await handlers.onPublish({ client: this.id, user: this.#user, channel: req.channel, data: parseData(data) });
       if (r && r.data !== undefined) data = toRaw(r.data)!;
     }
     if (proxy) {

@@ -13,6 +13,8 @@ import type { SharedMessage } from '../hub/shared-message.js';
 /** Where an outbox's messages go: one connection. */
 export interface MessageSink {
   writeText(text: string): void;
+  /** Writes `bytes` as one binary frame (Protobuf replies). */
+  writeBinary(bytes: Uint8Array): void;
   writeShared(message: SharedMessage): void;
   /** Bytes accepted for sending but not yet handed to the kernel. */
   unsentBytes(): number;
@@ -21,7 +23,8 @@ export interface MessageSink {
   uncork(): void;
 }
 
-type Item = string | SharedMessage;
+/** A reply or push of this connection alone (JSON text, or Protobuf bytes), or a message shared by many. */
+type Item = string | Uint8Array | SharedMessage;
 
 /**
  * The outboxes with something queued this turn, flushed together at its end: one scheduled
@@ -141,15 +144,14 @@ export class Outbox {
       // Profiled at 10,000 subscribers: a second pass over every connection at the end of the
       // turn (deferring each write) cost about 1 µs per delivery in cache misses alone.
       const unsent = this.#sink.unsentBytes();
-      if (unsent > 0 && unsent + (typeof item === 'string' ? Buffer.byteLength(item) : item.byteLength) > this.#settings.maxBytes) {
+      if ((unsent > 0 || countOf(item) > 1) && unsent + sizeOf(item) > this.#settings.maxBytes) {
         this.#flags |= CLOSED;
         this.#owner.overflowed();
         return;
       }
       this.#directTurn = flushes.turn;
       flushes.noteDirect();
-      if (typeof item === 'string') this.#sink.writeText(item);
-      else this.#sink.writeShared(item);
+      this.#writeOne(item);
       return;
     }
     if (alone) {
@@ -158,11 +160,11 @@ export class Outbox {
     } else {
       (this.#rest ??= [])[this.#restCount++] = item;
     }
-    this.#bytes += typeof item === 'string' ? Buffer.byteLength(item) : item.byteLength;
+    this.#bytes += sizeOf(item);
     const unsent = this.#unsent;
     // One message alone is always accepted: a publication larger than the limit must not cut
     // every subscriber; the limit is for a backlog that grows because the client does not read.
-    if (this.#bytes + unsent > this.#settings.maxBytes && (!alone || unsent > 0)) {
+    if (this.#bytes + unsent > this.#settings.maxBytes && (!alone || unsent > 0 || countOf(item) > 1)) {
       this.#flags |= CLOSED;
       this.#drop();
       this.#owner.overflowed();
@@ -186,31 +188,46 @@ export class Outbox {
     this.#first = undefined;
     this.#bytes = 0;
     if (count === 0) {
-      if (typeof first === 'string') sink.writeText(first);
-      else sink.writeShared(first);
+      this.#writeOne(first);
       return;
     }
     const rest = this.#rest!;
     this.#restCount = 0;
     if (count <= KEEP_REST_OVER) this.#rest = undefined;
     sink.cork();
-    let text = typeof first === 'string' ? first : undefined;
-    if (text === undefined) sink.writeShared(first as SharedMessage);
-    for (let i = 0; i < count; i++) {
-      const item = rest[i]!;
-      rest[i] = undefined;
+    let text: string | undefined;
+    let bytes: Uint8Array[] | undefined;
+    for (let i = -1; i < count; i++) {
+      const item = i < 0 ? first : rest[i]!;
+      if (i >= 0) rest[i] = undefined;
       if (typeof item === 'string') {
         text = text === undefined ? item : `${text}\n${item}`;
+        continue;
+      }
+      if (item instanceof Uint8Array) {
+        // Protobuf replies carry their own lengths: a run of them is one binary frame.
+        (bytes ??= []).push(item);
         continue;
       }
       if (text !== undefined) {
         sink.writeText(text);
         text = undefined;
       }
+      if (bytes !== undefined) {
+        sink.writeBinary(concat(bytes));
+        bytes = undefined;
+      }
       sink.writeShared(item);
     }
     if (text !== undefined) sink.writeText(text);
+    if (bytes !== undefined) sink.writeBinary(concat(bytes));
     sink.uncork();
+  }
+
+  #writeOne(item: Item): void {
+    if (typeof item === 'string') this.#sink.writeText(item);
+    else if (item instanceof Uint8Array) this.#sink.writeBinary(item);
+    else this.#sink.writeShared(item);
   }
 
   #drop(): void {
@@ -230,4 +247,17 @@ export class Outbox {
   get closed(): boolean {
     return (this.#flags & CLOSED) !== 0;
   }
+}
+
+function sizeOf(item: Item): number {
+  return typeof item === 'string' ? Buffer.byteLength(item) : item.byteLength;
+}
+
+/** How many messages an item carries (a turn's publications may travel as one). */
+function countOf(item: Item): number {
+  return typeof item === 'object' && !(item instanceof Uint8Array) ? item.count : 1;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }

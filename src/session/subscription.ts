@@ -13,6 +13,7 @@
  */
 import type { NamespaceOptions } from '../config/namespaces.js';
 import type { ProtocolSubscriber } from '../hub/hub.js';
+import { NO_PUBLICATION, WireFormat, type PublicationBatch, type PublicationEncodings, type PushEncodings } from '../hub/publication-encodings.js';
 import type { SharedMessage } from '../hub/shared-message.js';
 import type { ClientInfo, StreamPosition } from '../protocol/types.js';
 
@@ -37,17 +38,23 @@ export interface SubscriptionInit {
   readonly serverSide: boolean;
   /** Unix ms by which a subscription token must be refreshed, when it has one. */
   readonly expiresAt: number | undefined;
+  /** What the client reads: JSON or Protobuf, with or without fossil deltas (JSON without when absent). */
+  readonly format?: WireFormat;
 }
 
 interface Buffered {
-  readonly message: SharedMessage;
+  readonly encodings: PublicationEncodings;
   readonly position: StreamPosition;
 }
 
-/** The bits of Subscription's flags: three booleans in one field (one subscription per channel per connection). */
+/**
+ * The bits of Subscription's flags: three booleans and the wire format in one field (there is one
+ * subscription per channel per connection).
+ */
 const JOIN_LEAVE = 1;
 const POSITIONED = 2;
 const SERVER_SIDE = 4;
+const FORMAT_SHIFT = 3;
 
 export class Subscription implements ProtocolSubscriber {
   readonly channel: string;
@@ -59,6 +66,8 @@ export class Subscription implements ProtocolSubscriber {
   epoch = '';
   offset = 0;
   readonly #owner: SubscriptionOwner;
+  /** The last publication sent to the client (its number on this node), the base of the next delta. */
+  #lastSeq: number = NO_PUBLICATION;
   /** Publications that arrived before activation, in arrival order; undefined once active. */
   #buffer: Buffered[] | undefined = [];
 
@@ -67,8 +76,14 @@ export class Subscription implements ProtocolSubscriber {
     this.channel = init.channel;
     this.ns = init.ns;
     this.info = init.info;
-    this.#flags = (init.joinLeave ? JOIN_LEAVE : 0) | (init.positioned ? POSITIONED : 0) | (init.serverSide ? SERVER_SIDE : 0);
+    this.#flags = (init.joinLeave ? JOIN_LEAVE : 0) | (init.positioned ? POSITIONED : 0) | (init.serverSide ? SERVER_SIDE : 0)
+      | ((init.format ?? WireFormat.Json) << FORMAT_SHIFT);
     this.expiresAt = init.expiresAt;
+  }
+
+  /** What the client reads: JSON or Protobuf, with or without deltas. */
+  get #format(): WireFormat {
+    return (this.#flags >> FORMAT_SHIFT) as WireFormat;
   }
 
   /** Whether the client gets join and leave pushes. */
@@ -98,9 +113,9 @@ export class Subscription implements ProtocolSubscriber {
   }
 
   /** A publication in the channel (the hub calls this once per publication, in offset order). */
-  deliverPublication(message: SharedMessage, position: StreamPosition): void {
+  deliverPublication(encodings: PublicationEncodings, position: StreamPosition): void {
     if (this.#buffer !== undefined) {
-      this.#buffer.push({ message, position });
+      this.#buffer.push({ encodings, position });
       return;
     }
     if (position.offset > 0) {
@@ -112,18 +127,25 @@ export class Subscription implements ProtocolSubscriber {
       this.epoch = position.epoch;
       this.offset = position.offset;
     }
-    this.#owner.push(message);
+    if (this.#format === WireFormat.Json) {
+      // The JSON path as it was before issue 15: one shared push, no delta bookkeeping.
+      this.#owner.push(encodings.json());
+      return;
+    }
+    this.#owner.push(encodings.messageFor(this.#format, this.#lastSeq));
+    this.#lastSeq = encodings.seq;
   }
 
   /**
-   * Several publications of one turn, in order, with `batch` holding them all: sent as `batch`
-   * when this subscription takes every one of them in turn (the common case: one write, bytes
-   * shared with every other subscriber), else one by one through the checks above.
+   * Several publications of one turn, in order. A JSON subscriber takes them as one message (one
+   * write, bytes shared with every other subscriber) when it would take every one of them in
+   * turn — the common case; otherwise, and for other formats, one by one through the checks above.
    */
-  deliverPublications(messages: readonly SharedMessage[], positions: readonly StreamPosition[], batch: SharedMessage): void {
+  deliverPublications(batch: PublicationBatch): void {
+    const { positions, encodings } = batch;
     const first = positions[0]!;
     const last = positions[positions.length - 1]!;
-    if (this.#buffer === undefined) {
+    if (this.#buffer === undefined && this.#format === WireFormat.Json) {
       const unnumbered = first.offset === 0 && last.offset === 0;
       // The node delivers a channel's publications in offset order, each once, so the batch is
       // contiguous; it goes whole when it starts right after this subscription's position.
@@ -131,17 +153,17 @@ export class Subscription implements ProtocolSubscriber {
         && last.offset - first.offset === positions.length - 1;
       if (unnumbered || next) {
         if (!unnumbered) this.offset = last.offset;
-        this.#owner.push(batch);
+        this.#owner.push(batch.json());
         return;
       }
     }
-    for (let i = 0; i < messages.length; i++) this.deliverPublication(messages[i]!, positions[i]!);
+    for (let i = 0; i < encodings.length; i++) this.deliverPublication(encodings[i]!, positions[i]!);
   }
 
   /** A join or leave push; returns whether it went to the client (it asked for them and is active). */
-  deliverJoinLeave(message: SharedMessage): boolean {
+  deliverJoinLeave(message: PushEncodings): boolean {
     if (!this.joinLeave || this.#buffer !== undefined) return false;
-    this.#owner.push(message);
+    this.#owner.push(message.messageFor(this.#format >= WireFormat.Protobuf));
     return true;
   }
 
@@ -150,6 +172,6 @@ export class Subscription implements ProtocolSubscriber {
     const buffered = this.#buffer;
     if (buffered === undefined) return;
     this.#buffer = undefined;
-    for (const { message, position } of buffered) this.deliverPublication(message, position);
+    for (const { encodings, position } of buffered) this.deliverPublication(encodings, position);
   }
 }

@@ -7,9 +7,11 @@
 import { requireRight, userLimitedAccess } from '../auth/channel-rights.js';
 import type { NamespaceOptions } from '../config/namespaces.js';
 import { UnrecoverablePositionError, type HistoryPage } from '../engine/types.js';
+import { wireFormat } from '../hub/publication-encodings.js';
 import type { SharedMessage } from '../hub/shared-message.js';
 import { DisconnectCode, ErrorCode, UnsubscribeCode, UNSUBSCRIBES } from '../protocol/codes.js';
-import { encodeSubscribePush, encodeUnsubscribePush } from '../protocol/encode.js';
+import type { Codec, Encoded } from '../protocol/codec.js';
+import { DELTA_TYPES } from '../protocol/delta.js';
 import { AuthError, DisconnectError, ReplyError } from '../protocol/errors.js';
 import type { ClientInfo, RawJson, SubscribePosition, SubscribeRequest, SubscribeResult, SubRefreshRequest, SubRefreshResult } from '../protocol/types.js';
 import { parseData, toRaw } from '../protocol/raw-json.js';
@@ -32,8 +34,10 @@ export interface SubscriptionsHost {
   readonly info: ClientInfo;
   /** Whether the connection has ended. */
   readonly closed: boolean;
+  /** The connection's codec (JSON or Protobuf), for pushes and the subscriptions' wire format. */
+  readonly codec: Codec;
   /** Queues a reply or push for the client. */
-  push(item: string | SharedMessage): void;
+  push(item: Encoded | SharedMessage): void;
   /** A positioned subscription lost its place in `channel`: the client must recover (3010). */
   lostPosition(channel: string): void;
   /** An engine call made for a subscription failed where nobody awaits it: count and log it. */
@@ -198,7 +202,7 @@ export class Subscriptions extends SmallMap<string, Subscription> {
     if (this.size >= max) throw new ReplyError(ErrorCode.LimitExceeded, `limit exceeded: the connection already has client_max_channels (${max}) channels`);
     const req: SubscribeRequest = { channel, recover: false, positioned: false, recoverable: false, join_leave: true };
     const result = await this.#start(channel, ns, req, { chanInfo: undefined, expiresAt: undefined, serverSide: true });
-    this.#host.push(encodeSubscribePush(channel, result));
+    this.#host.push(this.#host.codec.subscribePush(channel, result));
     this.activate(channel);
   }
 
@@ -215,8 +219,10 @@ export class Subscriptions extends SmallMap<string, Subscription> {
     const positioned = hasHistory && (req.positioned || ns.force_positioning || recoverable);
     // Subscriptions without channel info share the connection's info object (one per connection, not per channel).
     const info = grant.chanInfo === undefined ? host.info : { ...host.info, chan_info: grant.chanInfo };
+    const delta = this.#delta(req.delta, ns);
     const sub = new Subscription(host, {
       channel, ns, joinLeave: ns.join_leave && req.join_leave, positioned, info, serverSide: grant.serverSide, expiresAt: grant.expiresAt,
+      format: wireFormat(host.codec.binary, delta),
     });
     this.set(channel, sub);
     try {
@@ -234,6 +240,8 @@ export class Subscriptions extends SmallMap<string, Subscription> {
       } else if (grant.expiresAt !== undefined) {
         result = { ...result, expires: true, ttl: ttlSeconds(grant.expiresAt, clock.now()) };
       }
+      // With deltas on, recovered publications go as a delta chain from a full first one (encode.ts, protobuf.ts).
+      if (delta) result = { ...result, delta: true };
       return result;
     } catch (err) {
       if (this.get(channel) === sub) this.delete(channel);
@@ -242,6 +250,19 @@ export class Subscriptions extends SmallMap<string, Subscription> {
       if (ns.presence) void node.removePresence(channel, host.id).catch(() => {});
       throw err;
     }
+  }
+
+  /**
+   * Whether the subscription gets fossil deltas: the client asked for a type the namespace
+   * allows. A type canal does not know is a bad request; a known one the namespace does not
+   * allow subscribes without deltas (the reply's `delta` is absent), as Centrifugo does.
+   */
+  #delta(asked: string | undefined, ns: NamespaceOptions): boolean {
+    if (asked === undefined) return false;
+    if (!(DELTA_TYPES as readonly string[]).includes(asked)) {
+      throw new ReplyError(ErrorCode.BadRequest, `bad request: unknown delta type ${JSON.stringify(asked)} (canal knows: ${DELTA_TYPES.join(', ')})`);
+    }
+    return (ns.allowed_delta_types as readonly string[]).includes(asked);
   }
 
   /** The subscribe result's stream fields and recovered publications. */
@@ -367,7 +388,7 @@ export class Subscriptions extends SmallMap<string, Subscription> {
   /** Ends a subscription from the server's side with an unsubscribe push (code < 2500: the client stays unsubscribed). */
   endFromServer(channel: string, code: number, reason: string): void {
     if (!this.has(channel)) return;
-    this.#host.push(encodeUnsubscribePush(channel, code, reason));
+    this.#host.push(this.#host.codec.unsubscribePush(channel, code, reason));
     void this.leave(channel);
   }
 

@@ -5,19 +5,19 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
-import { DisconnectCode } from '../protocol/codes.js';
+import { protobufCodec } from '../protocol/codec.js';
 import { ClientSession } from '../session/client-session.js';
 import type { SessionContext } from '../session/context.js';
 import { WsConnection } from './ws-connection.js';
 
-/** The subprotocols the JSON protocol accepts; clients usually offer none. */
+/** The subprotocols: JSON (also when none is offered, as most clients do) and Protobuf. */
 export const JSON_SUBPROTOCOL = 'centrifuge-json';
 export const PROTOBUF_SUBPROTOCOL = 'centrifuge-protobuf';
 
 const kSession = Symbol('canal.session');
 type WithSession = WebSocket & { [kSession]: ClientSession };
 
-/** ws `handleProtocols`: pick centrifuge-json; protobuf is selected only to be refused with 3506. */
+/** ws `handleProtocols`: centrifuge-json when offered, else centrifuge-protobuf when offered. */
 export function selectSubprotocol(offered: Set<string>): string | false {
   if (offered.has(JSON_SUBPROTOCOL)) return JSON_SUBPROTOCOL;
   if (offered.has(PROTOBUF_SUBPROTOCOL)) return PROTOBUF_SUBPROTOCOL;
@@ -26,23 +26,27 @@ export function selectSubprotocol(offered: Set<string>): string | false {
 
 /** Starts a session on a freshly accepted socket. */
 export function acceptProtocolSocket(ws: WebSocket, req: IncomingMessage, ctx: SessionContext): ClientSession {
-  const session = new ClientSession(new WsConnection(ws), ctx, req.headers);
+  const protobuf = ws.protocol === PROTOBUF_SUBPROTOCOL;
+  const session = new ClientSession(new WsConnection(ws), ctx, protobuf ? { codec: protobufCodec, upgradeHeaders: req.headers } : { upgradeHeaders: req.headers });
   (ws as WithSession)[kSession] = session;
   ws.on('message', onMessage);
   // on, not once: 'close' fires once, and once() wraps each listener in three objects per connection.
   ws.on('close', onClose);
-  if (ws.protocol === PROTOBUF_SUBPROTOCOL) {
-    session.disconnect(DisconnectCode.InappropriateProtocol, 'inappropriate protocol: this server speaks the JSON protocol only');
-  }
   return session;
 }
 
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   const session = (this as WithSession)[kSession];
-  if (isBinary) session.handleBinary();
+  if (isBinary) session.handleBinary(asBytes(data));
   else session.handleFrame(data.toString());
 }
 
 function onClose(this: WebSocket, code: number): void {
   (this as WithSession)[kSession].connectionClosed(code);
+}
+
+/** ws hands a Buffer (one fragment or joined), an ArrayBuffer or Buffer[] depending on binaryType. */
+function asBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
 }

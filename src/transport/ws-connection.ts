@@ -4,10 +4,11 @@
  * connection; methods are on the prototype.
  *
  * A shared message is written as its cached frame straight onto the TCP socket — header and
- * UTF-8 payload built once by ws's own `Sender.frame`; server frames are never masked (RFC 6455
- * §5.1), so the bytes are the same for every peer — when that cannot reorder anything: no
- * compression (our servers turn permessage-deflate off) and nothing queued in ws's sender.
- * Otherwise its text goes through ws.send like any other message. The ws internals this relies
+ * payload (UTF-8 text, or Protobuf bytes in a binary frame) built once by ws's own
+ * `Sender.frame`; server frames are never masked (RFC 6455 §5.1), so the bytes are the same for
+ * every peer — when that cannot reorder anything: no compression (permessage-deflate is off
+ * unless websocket_compression is set) and nothing queued in ws's sender. Otherwise it goes
+ * through ws.send like any other message. The ws internals this relies
  * on are pinned by test/unit/transport/ws-internals.test.ts, which fails loudly on a ws upgrade
  * that changes them.
  */
@@ -27,6 +28,7 @@ export interface WsInternals {
 export const SENDER_IDLE = 0;
 
 const TEXT_OPCODE = 0x1;
+const BINARY_OPCODE = 0x2;
 
 interface SenderStatics {
   frame(data: Buffer, options: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[];
@@ -41,10 +43,17 @@ export function textFrame(text: string): Buffer {
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
+/** A complete, unmasked, final binary frame holding `bytes` (a Protobuf message). */
+export function binaryFrame(bytes: Uint8Array): Buffer {
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const parts = Sender.frame(data, { fin: true, opcode: BINARY_OPCODE, mask: false, readOnly: true, rsv1: false });
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
 /** The bytes of `message` on the wire: its frame, or its parts' frames one after the other. */
 function wireOf(message: SharedMessage): Buffer {
-  if (message.parts === undefined) return textFrame(message.text);
-  return Buffer.concat(message.parts.map((p) => (p.wire ??= textFrame(p.text))));
+  if (message.parts !== undefined) return Buffer.concat(message.parts.map((p) => (p.wire ??= wireOf(p))));
+  return message.bytes ? binaryFrame(message.bytes) : textFrame(message.text);
 }
 
 /** How long a closing connection waits for the peer's close frame before the socket is cut. */
@@ -70,6 +79,11 @@ export class WsConnection {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
   }
 
+  /** Writes `bytes` as one binary frame (Protobuf); a no-op unless the connection is open. */
+  writeBinary(bytes: Uint8Array): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(bytes, { binary: true });
+  }
+
   /** Writes `message`, as its cached frame when nothing can be reordered; a no-op unless open. */
   writeShared(message: SharedMessage): void {
     const socket = this.ws;
@@ -80,9 +94,9 @@ export class WsConnection {
     if (tcp && sender && sender._state === SENDER_IDLE && sender._queue.length === 0 && !internals._extensions['permessage-deflate']) {
       tcp.write(message.wire ??= wireOf(message));
     } else if (message.parts === undefined) {
-      socket.send(message.text);
+      socket.send(message.bytes ?? message.text);
     } else {
-      for (const part of message.parts) socket.send(part.text);
+      for (const part of message.parts) socket.send(part.bytes ?? part.text);
     }
   }
 

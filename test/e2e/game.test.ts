@@ -79,19 +79,22 @@ describe('the game demo page /demo/game/', async () => {
   const server = await startDemoServer();
 
   /** Opens the game in room `room` and resolves once the page is connected (watching the room, not playing). */
-  async function openPage(t: TestContext, room: string, viewport = DESKTOP): Promise<{ page: Page; logged: ConsoleLog }> {
+  async function openPage(t: TestContext, room: string, viewport = DESKTOP): Promise<{ page: Page; logged: ConsoleLog; frames: string[] }> {
     const page = await browser.newPage({ viewport });
     t.after(() => page.close());
     const logged = collectConsole(page);
+    // What the page's WebSocket receives, to see the snapshots arrive as deltas.
+    const frames: string[] = [];
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload))));
     const response = await page.goto(`${server.httpUrl}/demo/game/?room=${room}`);
     assert.equal(response?.status(), 200);
     await page.locator('#state[data-state="connected"]').waitFor({ timeout: 5000 });
     assert.equal(await page.locator('#room').inputValue(), room, 'the room comes from ?room=');
-    return { page, logged };
+    return { page, logged, frames };
   }
 
   /** Types `name` and presses Play; resolves once the server answered with a player id and the page lists it. */
-  async function joinAs(opened: { page: Page; logged: ConsoleLog }, name: string): Promise<GamePage> {
+  async function joinAs(opened: { page: Page; logged: ConsoleLog; frames: string[] }, name: string): Promise<GamePage> {
     const { page } = opened;
     await page.locator('#name').fill(name);
     await page.locator('#join').click();
@@ -146,6 +149,11 @@ describe('the game demo page /demo/game/', async () => {
     const onServer = latest(snapshots).players.find((p) => p.id === a.id);
     assert.deepEqual(onServer && { x: onServer.x, y: onServer.y, name: onServer.name }, { x: moved.x, y: moved.y, name: 'Ana' });
     assert.ok(latest(snapshots).players.some((p) => p.id === b.id), 'Bo plays too');
+
+    // The game: namespace allows fossil deltas and the page asks for them: after the first
+    // snapshot, they arrive as deltas, and the page still draws what the server published.
+    const deltas = pageB.frames.filter((f) => f.includes(`"channel":"game:${room}"`) && f.includes('"delta":true'));
+    assert.ok(deltas.length > 5, `page B received ${deltas.length} snapshots as deltas`);
 
     t.diagnostic(await saveScreenshot(a.page, 'game-desktop-ana-moved'));
     t.diagnostic(await saveScreenshot(b.page, 'game-390px-bo-sees-ana'));

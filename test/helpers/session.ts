@@ -76,6 +76,11 @@ export class FakeConnection implements SessionConnection {
     this.#record(message.text);
   }
 
+  /** Protobuf sessions: frames are recorded as their bytes' hex (the JSON lines stay empty). */
+  writeBinary(bytes: Uint8Array): void {
+    this.frames.push(Buffer.from(bytes).toString('hex'));
+  }
+
   #record(text: string): void {
     this.frames.push(text);
     for (const line of text.split('\n')) if (line !== '') this.lines.push(JSON.parse(line) as Wire);

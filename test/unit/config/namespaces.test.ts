@@ -4,6 +4,7 @@
  * built-in namespaces.
  */
 import assert from 'node:assert/strict';
+import { DELTA_TYPES } from '../../../src/protocol/delta.js';
 import { describe, it } from 'node:test';
 import {
   contradictions, devNamespaces, NAMESPACE_DEFAULTS, NAMESPACE_DOCS, namespaceMap, namespaceOptions, type NamespaceOptions,
@@ -61,6 +62,7 @@ describe('NAMESPACE_DEFAULTS', () => {
       subscribe_proxy: undefined,
       publish_proxy: undefined,
       sub_refresh_proxy: undefined,
+      allowed_delta_types: [],
     });
   });
 
@@ -105,6 +107,7 @@ describe('namespaceOptions (default_namespace)', () => {
       subscribe_proxy: 'sub',
       publish_proxy: 'pub',
       sub_refresh_proxy: 'refresh-sub',
+      allowed_delta_types: ['fossil'],
     });
     const expected: NamespaceOptions = {
       allow_subscribe_for_client: true,
@@ -131,8 +134,18 @@ describe('namespaceOptions (default_namespace)', () => {
       subscribe_proxy: 'sub',
       publish_proxy: 'pub',
       sub_refresh_proxy: 'refresh-sub',
+      allowed_delta_types: ['fossil'],
     };
     assert.deepEqual(parsed, expected);
+  });
+
+  it('accepts exactly the delta types the protocol core can make', () => {
+    for (const type of DELTA_TYPES) assert.deepEqual(namespaceOptions({ allowed_delta_types: [type] }).allowed_delta_types, [type]);
+    assert.deepEqual(namespaceOptions({ allowed_delta_types: 'fossil' }).allowed_delta_types, ['fossil'], 'comma-separated, as env and flags give it');
+  });
+
+  it('refuses a delta type canal does not know, naming the ones it does', () => {
+    assert.throws(() => namespaceOptions({ allowed_delta_types: ['xdelta'] }), /allowed_delta_types: must be a list of one of "fossil"/);
   });
 
   it('refuses a history_meta_ttl shorter than history_ttl (the position must outlive the publications)', () => {

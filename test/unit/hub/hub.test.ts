@@ -8,24 +8,26 @@ import { describe, it } from 'node:test';
 import { Hub, plainText, type PlainSubscriber, type ProtocolSubscriber } from '../../../src/hub/hub.js';
 import type { ClientInfo, Publication, RawJson, StreamPosition } from '../../../src/protocol/types.js';
 import type { SharedMessage } from '../../../src/hub/shared-message.js';
+import { WireFormat, type PublicationBatch, type PublicationEncodings, type PushEncodings } from '../../../src/hub/publication-encodings.js';
 
+/** A JSON subscriber without deltas: it takes the JSON push of each publication. */
 class FakeProtocolSubscriber implements ProtocolSubscriber {
   readonly publications: Array<{ message: SharedMessage; position: StreamPosition }> = [];
   readonly joinLeave: SharedMessage[] = [];
 
-  deliverPublication(message: SharedMessage, position: StreamPosition): void {
-    this.publications.push({ message, position });
+  deliverPublication(encodings: PublicationEncodings, position: StreamPosition): void {
+    this.publications.push({ message: encodings.messageFor(WireFormat.Json, 0), position });
   }
 
-  deliverPublications(messages: readonly SharedMessage[], positions: readonly StreamPosition[], batch: SharedMessage): void {
-    this.batches.push(batch);
-    messages.forEach((message, i) => this.publications.push({ message, position: positions[i]! }));
+  deliverPublications(batch: PublicationBatch): void {
+    this.batches.push(batch.json());
+    batch.encodings.forEach((e, i) => this.publications.push({ message: e.messageFor(WireFormat.Json, 0), position: batch.positions[i]! }));
   }
 
   readonly batches: SharedMessage[] = [];
 
-  deliverJoinLeave(message: SharedMessage): boolean {
-    this.joinLeave.push(message);
+  deliverJoinLeave(message: PushEncodings): boolean {
+    this.joinLeave.push(message.messageFor(false));
     return true;
   }
 }
@@ -307,9 +309,9 @@ describe('Hub end of turn', () => {
     const { hub, endTurn } = deferred();
     const order: string[] = [];
     const sub: ProtocolSubscriber = {
-      deliverPublication: (m) => order.push(`pub ${JSON.parse(m.text).push.pub.data.n}`),
-      deliverPublications: (ms) => ms.forEach((m) => order.push(`pub ${JSON.parse(m.text).push.pub.data.n}`)),
-      deliverJoinLeave: (m) => order.push(Object.keys(JSON.parse(m.text).push).find((k) => k !== 'channel')!) > 0,
+      deliverPublication: (e) => order.push(`pub ${JSON.parse(e.json().text).push.pub.data.n}`),
+      deliverPublications: (b) => b.encodings.forEach((e) => order.push(`pub ${JSON.parse(e.json().text).push.pub.data.n}`)),
+      deliverJoinLeave: (m) => order.push(Object.keys(JSON.parse(m.messageFor(false).text).push).find((k) => k !== 'channel')!) > 0,
     };
     hub.addProtocol('chat:1', sub, true);
     hub.publish('chat:1', pub(1), at(1));

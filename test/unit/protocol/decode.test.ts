@@ -240,10 +240,10 @@ describe('decodeFrame: the frames of the real centrifuge client', () => {
     });
   });
 
-  it('ignores delta and tf when the client asks for fossil deltas or a tags filter', () => {
+  it('keeps the delta type a client asks for and ignores a tags filter', () => {
     const frame = '{"subscribe":{"channel":"a","flag":3,"delta":"fossil","tf":{"key":"team","cmp":"eq","val":"eng"}},"id":2}';
     assert.deepEqual(decodeOne(frame), {
-      id: 2, method: 'subscribe', request: { channel: 'a', recover: false, positioned: false, recoverable: false, join_leave: false },
+      id: 2, method: 'subscribe', request: { channel: 'a', recover: false, positioned: false, recoverable: false, join_leave: false, delta: 'fossil' },
     });
   });
 

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { FlushQueue, Outbox, type MessageSink } from '../../../src/session/outbox.js';
 import { SharedMessage } from '../../../src/hub/shared-message.js';
 
-type Write = { readonly text: string } | { readonly shared: SharedMessage } | { readonly cork: boolean };
+type Write = { readonly text: string } | { readonly bytes: string } | { readonly shared: SharedMessage } | { readonly cork: boolean };
 
 /** A connection that records what was written, with a settable backlog in its socket. */
 class FakeSink implements MessageSink {
@@ -23,6 +23,10 @@ class FakeSink implements MessageSink {
 
   writeShared(frame: SharedMessage): void {
     this.writes.push({ shared: frame });
+  }
+
+  writeBinary(bytes: Uint8Array): void {
+    this.writes.push({ bytes: Buffer.from(bytes).toString('hex') });
   }
 
   unsentBytes(): number {
@@ -107,6 +111,35 @@ describe('Outbox batching', () => {
     ]);
     const shared = sink.writes.filter((x): x is { shared: SharedMessage } => 'shared' in x);
     assert.ok(shared[0]!.shared === a && shared[1]!.shared === b, 'the same instances: encoded once for every subscriber');
+  });
+
+  it('joins a run of Protobuf replies into one binary frame (each keeps its length prefix), shared ones apart', async () => {
+    const sink = new FakeSink();
+    const w = writer(sink);
+    const shared = SharedMessage.binary(Uint8Array.of(2, 0x22, 0x00));
+    w.push(Uint8Array.of(9)); // the turn's first: written at once
+    w.push(Uint8Array.of(2, 0x08, 0x01));
+    w.push(Uint8Array.of(0));
+    w.push(shared);
+    w.push(Uint8Array.of(0));
+    await nextTurn();
+    assert.deepEqual(sink.writes, [
+      { bytes: '09' },
+      { cork: true },
+      { bytes: '02080100' },
+      { shared },
+      { bytes: '00' },
+      { cork: false },
+    ]);
+  });
+
+  it('counts a binary reply by its length', () => {
+    let overflowed = 0;
+    const w = writer(new FakeSink(), 4, () => overflowed++);
+    w.push(Uint8Array.of(9));
+    w.push(Uint8Array.of(1, 2, 3));
+    w.push(Uint8Array.of(1, 2));
+    assert.equal(overflowed, 1);
   });
 
   it('writes at once again in a later turn', async () => {

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NAMESPACE_DEFAULTS } from '../../../src/config/namespaces.js';
+import type { PublicationEncodings, PushEncodings } from '../../../src/hub/publication-encodings.js';
 import { SharedMessage } from '../../../src/hub/shared-message.js';
 import { Subscription, type SubscriptionOwner } from '../../../src/session/subscription.js';
 
@@ -36,9 +37,19 @@ function subscription(owner: Owner, options: { positioned?: boolean; joinLeave?:
   });
 }
 
+/** A publication whose every encoding is the text `label` (what is sent, not how, is tested here). */
+function encodings(label: string): PublicationEncodings {
+  const message = (): SharedMessage => new SharedMessage(label);
+  return { seq: 0, messageFor: message, json: message } as unknown as PublicationEncodings;
+}
+
+function push(label: string): PushEncodings {
+  return { messageFor: () => new SharedMessage(label) } as unknown as PushEncodings;
+}
+
 /** A publication push at `offset` of epoch `epoch`. */
-function pub(offset: number, epoch = 'e1'): [SharedMessage, { offset: number; epoch: string }] {
-  return [new SharedMessage(`p${offset}${epoch === 'e1' ? '' : `@${epoch}`}`), { offset, epoch }];
+function pub(offset: number, epoch = 'e1'): [PublicationEncodings, { offset: number; epoch: string }] {
+  return [encodings(`p${offset}${epoch === 'e1' ? '' : `@${epoch}`}`), { offset, epoch }];
 }
 
 describe('Subscription', () => {
@@ -123,8 +134,8 @@ describe('Subscription', () => {
     const owner = new Owner();
     const sub = subscription(owner, { positioned: false });
     sub.activate();
-    sub.deliverPublication(new SharedMessage('a'), { offset: 0, epoch: '' });
-    sub.deliverPublication(new SharedMessage('b'), { offset: 0, epoch: '' });
+    sub.deliverPublication(encodings('a'), { offset: 0, epoch: '' });
+    sub.deliverPublication(encodings('b'), { offset: 0, epoch: '' });
     assert.deepEqual(owner.sent, ['a', 'b']);
   });
 
@@ -133,7 +144,7 @@ describe('Subscription', () => {
     const quiet = new Owner();
     const a = subscription(asked, { joinLeave: true });
     const q = subscription(quiet, { joinLeave: false });
-    const join = new SharedMessage('join');
+    const join = push('join');
     assert.equal(a.deliverJoinLeave(join), false, 'not before activation');
     a.activate();
     q.activate();

@@ -100,7 +100,9 @@ function watch(name) {
   watching = 0;
   setSubscribed(false);
   renderScoreboard(scoreboard, undefined, scene.me);
-  const s = client.newSubscription(`game:${name}`, { joinLeave: true });
+  // Snapshots differ little from one tick to the next: dev mode's game: namespace allows fossil
+  // deltas, so after the first one each arrives as a delta against the previous (docs/protocol.md).
+  const s = client.newSubscription(`game:${name}`, { joinLeave: true, delta: 'fossil' });
   sub = s;
   s.on('subscribed', () => {
     setSubscribed(true);

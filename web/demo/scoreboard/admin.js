@@ -45,7 +45,7 @@ function setUpMatch(match) {
     });
   }
 
-  const sub = client.newSubscription(`scores:${match.id}`);
+  const sub = client.newSubscription(`scores:${match.id}`, { delta: 'fossil' });
   sub.on('subscribed', () => {
     for (const b of buttons) b.disabled = false;
     showScore(card, score, false); // the latest publication, if any, follows at once

@@ -18,7 +18,8 @@ showConnection(client, byId('state', HTMLElement));
 for (const match of MATCHES) {
   const card = matchCard(template, match);
   list.append(card);
-  const sub = client.newSubscription(`scores:${match.id}`);
+  // A new score repeats most of the last one: scores: allows fossil deltas (full data where not).
+  const sub = client.newSubscription(`scores:${match.id}`, { delta: 'fossil' });
   // The latest score arrives as an ordinary publication right after subscribing (and again
   // after a reconnect, if it changed meanwhile), so one handler covers every case.
   sub.on('publication', (ctx) => {
