@@ -292,6 +292,23 @@ describe('client_command_rate and client_command_burst', async () => {
 describe('client_queue_max_bytes (slow consumer)', async () => {
   const server = await startServer({ client_queue_max_bytes: 64 * 1024 });
 
+  it('delivers one publication larger than client_queue_max_bytes to every subscriber and cuts nobody off', async () => {
+    const channel = 'chat:huge-one';
+    const subs = await Promise.all([0, 1, 2].map(async () => {
+      const c = await connectedClient(server.wsUrl);
+      await c.subscribe(channel);
+      return c;
+    }));
+    const big = 'x'.repeat(200 * 1024); // three times the limit
+    await server.canal.publish(channel, { big });
+    for (const c of subs) {
+      const push = await c.nextPush({ kind: 'pub', channel });
+      assert.equal(push.push.pub.data.big.length, big.length);
+      assert.ok(c.isOpen, 'a single big publication cut a subscriber off');
+    }
+    for (const c of subs) c.close();
+  });
+
   it('closes a client that stops reading with 3008 while others keep receiving every publication', async () => {
     const channel = 'chat:slow';
     const slow = await connectedClient(server.wsUrl);
