@@ -140,6 +140,17 @@ export class SentinelSet {
 }
 
 /** A Redis Cluster of `n` masters (no replicas), made with redis-cli --cluster create. */
+/** Resolves once every one of `nodes` says cluster_state:ok and knows all slots. */
+export async function waitClusterHealthy(nodes: readonly RedisServerProcess[], timeoutMs = 15_000): Promise<void> {
+  await pollUntil(async () => {
+    for (const node of nodes) {
+      const info = String(await redisCommand(node.url, ['CLUSTER', 'INFO']));
+      if (!info.includes('cluster_state:ok') || !info.includes('cluster_slots_ok:16384')) return false;
+    }
+    return true;
+  }, 'the cluster is healthy', timeoutMs);
+}
+
 export class RedisCluster {
   readonly dir: string;
   readonly nodes: RedisServerProcess[];
@@ -182,14 +193,8 @@ export class RedisCluster {
   }
 
   /** Resolves once every running node says cluster_state:ok and knows all slots. */
-  async waitHealthy(timeoutMs = 15_000): Promise<void> {
-    await pollUntil(async () => {
-      for (const node of this.nodes.filter((x) => x.running)) {
-        const info = String(await redisCommand(node.url, ['CLUSTER', 'INFO']));
-        if (!info.includes('cluster_state:ok') || !info.includes('cluster_slots_ok:16384')) return false;
-      }
-      return true;
-    }, 'the cluster is healthy', timeoutMs);
+  waitHealthy(timeoutMs = 15_000): Promise<void> {
+    return waitClusterHealthy(this.nodes.filter((x) => x.running), timeoutMs);
   }
 
   /** The node that serves `key`'s slot now. */

@@ -13,7 +13,7 @@ import { after, describe, it } from 'node:test';
 import { startNode, type CanalProcess } from '../helpers/nodes.js';
 import { HMAC_SECRET } from '../helpers/tokens.js';
 import { freePort, RedisServerProcess } from '../helpers/redis.js';
-import { pollUntil, requireRedisSentinel } from '../helpers/redis-topologies.js';
+import { pollUntil, requireRedisSentinel, waitClusterHealthy } from '../helpers/redis-topologies.js';
 
 const EXAMPLES = new URL('../../examples/', import.meta.url);
 
@@ -84,6 +84,9 @@ describe('the Redis example set-ups of docs/scaling.md', () => {
     await Promise.all(members.map((m) => m.start()));
     const r = spawnSync('redis-cli', ['--cluster', 'create', ...members.map((m) => `127.0.0.1:${m.port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    // As docs/scaling.md says: canal starts once the nodes agree the cluster is ok (on a busy
+    // machine that can take longer than canal's start budget).
+    await waitClusterHealthy(members);
     const config = moved('cluster/canal-cluster.json', dir, ports);
     const node = await startNode({ prefix: 'canal-example', args: ['--config', config, '--host', '127.0.0.1', '--port', '0', '--token-hmac-secret', HMAC_SECRET] });
     nodes.push(node);
