@@ -16,7 +16,7 @@
 import { parseArgs } from 'node:util';
 import { createRedisEngine, type RedisEngine, type RedisTopology } from '../src/engine/redis/redis-engine.js';
 import type { BrokerEventHandler } from '../src/engine/types.js';
-import type { RawJson } from '../src/protocol/types.js';
+import type { JsonText } from '../src/protocol/types.js';
 import { redisCommand, RedisServerProcess, startRedisServer } from '../test/helpers/redis.js';
 import { RedisCluster } from '../test/helpers/redis-topologies.js';
 
@@ -61,7 +61,7 @@ async function measure(target: string, topology: RedisTopology, servers: RedisSe
   const channels = Array.from({ length: channelCount }, (_, i) => `bench:ch-${i}`);
   for (const ch of channels) await engine.broker.subscribe(ch);
   const options = { history: { size: 100, ttlMs: 60_000 } };
-  const data = '{"score":"2-1","minute":73}' as RawJson;
+  const data = '{"score":"2-1","minute":73}' as JsonText;
   // Warm up: scripts loaded, connections open.
   await Promise.all(channels.slice(0, 100).map((ch) => engine.broker.publish(ch, { data }, options)));
   const before = await Promise.all(servers.map(cpuSeconds));

@@ -28,7 +28,7 @@ import { silentLogger, type Logger } from './log.js';
 import { CanalNode } from './node.js';
 import { CloseCode, DisconnectCode } from './protocol/codes.js';
 import { Proxies } from './proxy/proxies.js';
-import type { RawJson, StreamPosition } from './protocol/types.js';
+import type { JsonText, StreamPosition } from './protocol/types.js';
 import type { ClientSession } from './session/client-session.js';
 import { systemClock, type SessionContext } from './session/context.js';
 import { FlushQueue } from './session/outbox.js';
@@ -451,7 +451,7 @@ export class Canal {
     const raw = JSON.stringify(data);
     if (raw === undefined) throw new TypeError('publish: data must be a JSON value');
     return this.#node.publish(channel, {
-      data: raw as RawJson,
+      data: raw as JsonText,
       ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
       ...(options.skipHistory ? { skipHistory: true } : {}),
       ...(options.tags ? { tags: options.tags } : {}),

@@ -20,7 +20,7 @@ import type { Logger } from './log.js';
 import { checkChannelName, namespaceOf } from './protocol/channel.js';
 import { DisconnectCode, ErrorCode } from './protocol/codes.js';
 import { ReplyError } from './protocol/errors.js';
-import type { ClientInfo, Publication, RawJson, StreamPosition } from './protocol/types.js';
+import type { ClientInfo, Publication, JsonText, StreamPosition } from './protocol/types.js';
 import { StreamTracker } from './stream-tracker.js';
 import { globMatcher } from './util/glob.js';
 import { KeyedLock } from './util/keyed-lock.js';
@@ -48,7 +48,7 @@ export interface SessionHandle {
 }
 
 export interface PublishInput {
-  readonly data: RawJson;
+  readonly data: JsonText;
   readonly info?: ClientInfo;
   readonly tags?: Readonly<Record<string, string>>;
   readonly idempotencyKey?: string;

@@ -17,7 +17,7 @@ import { AuthError, ReplyError } from '../protocol/errors.js';
 import {
   jsonField, parseOverride, parseSubscribeOptions, ShapeError, unixSeconds, type SubscribeOptions, type SubscribeOverride,
 } from '../protocol/subscribe-options.js';
-import type { RawJson } from '../protocol/types.js';
+import type { JsonText } from '../protocol/types.js';
 import { withDefined } from '../util/defined.js';
 
 export interface TokenOptions {
@@ -39,14 +39,14 @@ export interface ConnectionClaims {
   readonly user: string;
   /** Unix ms; undefined when the connection does not expire (`expire_at` 0, or neither it nor `exp`). */
   readonly expiresAt?: number;
-  readonly info?: RawJson;
+  readonly info?: JsonText;
   /**
    * Channels the server subscribes the connection to, with their options: the `subs` claim, or
    * the `channels` claim (no options) when `subs` is empty, as in Centrifugo.
    */
   readonly subs: ReadonlyMap<string, SubscribeOptions>;
   /** Kept on the connection and sent to the backend with proxy calls; never to other clients. */
-  readonly meta?: RawJson;
+  readonly meta?: JsonText;
 }
 
 /** What a valid subscription token says. */
@@ -54,9 +54,9 @@ export interface SubscriptionClaims {
   readonly user: string;
   readonly channel: string;
   readonly expiresAt?: number;
-  readonly info?: RawJson;
+  readonly info?: JsonText;
   /** Sent to the client in the subscribe result. */
-  readonly data?: RawJson;
+  readonly data?: JsonText;
   readonly override?: SubscribeOverride;
 }
 

@@ -6,11 +6,11 @@
  */
 import { ErrorCode } from '../protocol/codes.js';
 import { ReplyError } from '../protocol/errors.js';
-import type { ClientInfo, Publication, RawJson, StreamPosition } from '../protocol/types.js';
+import type { ClientInfo, Publication, JsonText, StreamPosition } from '../protocol/types.js';
 
 /** A publication as it enters the broker, before it has a place in a stream. */
 export interface PublicationInput {
-  readonly data: RawJson;
+  readonly data: JsonText;
   readonly info?: ClientInfo;
   readonly tags?: Readonly<Record<string, string>>;
 }

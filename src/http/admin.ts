@@ -22,7 +22,7 @@ import { signSession, readCookie, sessionCookie, sessionKey, SESSION_COOKIE, ver
 import { LoginThrottle } from './admin-throttle.js';
 import { readBody } from './api-endpoint.js';
 import { sendJson, sendText, type Handler } from './dispatcher.js';
-import { RawSource, type ServerApi } from './server-api.js';
+import { JsonSource, type ServerApi } from './server-api.js';
 import { staticFiles, WEB_ROOT } from './static-files.js';
 
 export const ADMIN_PREFIX = '/admin/';
@@ -226,7 +226,7 @@ export function adminEndpoint(api: ServerApi, options: AdminOptions): Handler {
     if (ACTIONS.has(method)) {
       log.info({ remote: req.socket.remoteAddress, method, channel: params?.channel, user: params?.user, client: params?.client }, 'admin: action');
     }
-    const result = await api.call(method, body.value, body.text === '' ? undefined : new RawSource(body.text));
+    const result = await api.call(method, body.value, body.text === '' ? undefined : new JsonSource(body.text));
     const status = result.outcome === 'bad_request' ? 400 : result.outcome === 'not_found' ? 404 : 200;
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(result.body), 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' });
     res.end(result.body);

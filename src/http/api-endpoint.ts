@@ -8,9 +8,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../protocol/codes.js';
-import { jsonDepth, MAX_JSON_DEPTH } from '../protocol/raw-json.js';
+import { jsonDepth, MAX_JSON_DEPTH } from '../protocol/json-text.js';
 import { sendJson, type Handler } from './dispatcher.js';
-import { API_METHODS, RawSource, type ServerApi } from './server-api.js';
+import { API_METHODS, JsonSource, type ServerApi } from './server-api.js';
 
 export const API_PREFIX = '/api/';
 
@@ -127,7 +127,7 @@ export function apiEndpoint(api: ServerApi, options: ApiEndpointOptions): Handle
         return apiError(res, 400, ErrorCode.BadRequest, `bad request: the body is not valid JSON (${(err as Error).message})`);
       }
     }
-    const result = await api.call(method, params, body.length > 0 ? new RawSource(text) : undefined);
+    const result = await api.call(method, params, body.length > 0 ? new JsonSource(text) : undefined);
     observe(result.outcome);
     const status = result.outcome === 'bad_request' ? 400 : result.outcome === 'not_found' ? 404 : 200;
     res.writeHead(status, {

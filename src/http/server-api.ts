@@ -7,9 +7,9 @@ import type { Logger } from '../log.js';
 import type { CanalNode } from '../node.js';
 import { DisconnectCode, ErrorCode } from '../protocol/codes.js';
 import { encodeResult } from '../protocol/encode.js';
-import { compactJson, documentSpan, elementsAt, memberAt, type Span } from '../protocol/raw-json.js';
+import { compactJson, documentSpan, elementsAt, memberAt, type Span } from '../protocol/json-text.js';
 import { DisconnectError, ReplyError, toWire } from '../protocol/errors.js';
-import type { RawJson, StreamPosition } from '../protocol/types.js';
+import type { JsonText, StreamPosition } from '../protocol/types.js';
 import { EngineUnavailableError } from '../engine/types.js';
 import { withDefined } from '../util/defined.js';
 import { globMatcher, MAX_GLOB_LENGTH } from '../util/glob.js';
@@ -76,7 +76,7 @@ export class ServerApi {
    * there is one: publication data is taken from it as written (JSON.parse rounds integers past
    * 2^53). Never throws.
    */
-  async call(method: string, params: unknown, source?: RawSource): Promise<ApiOutcome> {
+  async call(method: string, params: unknown, source?: JsonSource): Promise<ApiOutcome> {
     // Own properties only: a method named "constructor" or "toString" is unknown, not Object's member.
     const spec = Object.hasOwn(SPECS, method) ? SPECS[method] : undefined;
     if (!spec) {
@@ -101,7 +101,7 @@ export class ServerApi {
     }
   }
 
-  async #run(method: string, p: Record<string, unknown>, source: RawSource | undefined): Promise<string> {
+  async #run(method: string, p: Record<string, unknown>, source: JsonSource | undefined): Promise<string> {
     const node = this.#node;
     switch (method) {
       case 'publish': {
@@ -213,7 +213,7 @@ export class ServerApi {
     }
   }
 
-  #publish(channel: string, data: RawJson, p: Record<string, unknown>): Promise<StreamPosition> {
+  #publish(channel: string, data: JsonText, p: Record<string, unknown>): Promise<StreamPosition> {
     return this.#node.publish(channel, withDefined(
       { data },
       {
@@ -227,15 +227,15 @@ export class ServerApi {
 }
 
 /** The publication data of `p` as JSON text: as written in the request when there is one. */
-function dataOf(p: Record<string, unknown>, source: RawSource | undefined): RawJson {
-  return (source?.value('data') ?? JSON.stringify(p.data)) as RawJson;
+function dataOf(p: Record<string, unknown>, source: JsonSource | undefined): JsonText {
+  return (source?.value('data') ?? JSON.stringify(p.data)) as JsonText;
 }
 
 /**
  * Where a call's parameters came from: the JSON text of the request, and where in it the
  * parameters object lies. Each lookup scans only that object, once.
  */
-export class RawSource {
+export class JsonSource {
   readonly #text: string;
   readonly #span: Span;
 
@@ -251,15 +251,15 @@ export class RawSource {
   }
 
   /** The source of member `key`, when present. */
-  member(key: string): RawSource | undefined {
+  member(key: string): JsonSource | undefined {
     const span = memberAt(this.#text, this.#span, key);
-    return span && new RawSource(this.#text, span);
+    return span && new JsonSource(this.#text, span);
   }
 
   /** The sources of the elements of array member `key`, found in one pass; undefined when absent. */
-  elements(key: string): RawSource[] | undefined {
+  elements(key: string): JsonSource[] | undefined {
     const span = memberAt(this.#text, this.#span, key);
-    return span && elementsAt(this.#text, span)?.map((s) => new RawSource(this.#text, s));
+    return span && elementsAt(this.#text, span)?.map((s) => new JsonSource(this.#text, s));
   }
 }
 

@@ -8,11 +8,11 @@
 import { DisconnectCode } from './codes.js';
 import { DisconnectError } from './errors.js';
 import {
-  METHODS, type Command, type ConnectRequest, type HistoryRequest, type Incoming, type Method, type RawJson,
+  METHODS, type Command, type ConnectRequest, type HistoryRequest, type Incoming, type Method, type JsonText,
   type SubscribePosition, type SubscribeRequest,
 } from './types.js';
 import { withDefined } from '../util/defined.js';
-import { compactJson, jsonDepth, MAX_JSON_DEPTH, rawValueAt } from './raw-json.js';
+import { compactJson, jsonDepth, MAX_JSON_DEPTH, jsonTextAt } from './json-text.js';
 
 type Obj = Record<string, unknown>;
 
@@ -29,7 +29,7 @@ function isObject(v: unknown): v is Obj {
 class Fields {
   /**
    * `obj` is the parsed object at `keys` inside the line `source`; the source is kept so that
-   * embedded JSON values are taken as written (see raw-json.ts).
+   * embedded JSON values are taken as written (see json-text.ts).
    */
   constructor(
     private readonly obj: Obj,
@@ -80,9 +80,9 @@ class Fields {
   }
 
   /** An embedded JSON value (a protocol `bytes` field), kept as its JSON text. */
-  json(key: string): RawJson | undefined {
+  json(key: string): JsonText | undefined {
     if (!(key in this.obj)) return undefined;
-    return compactJson(rawValueAt(this.source, [...this.keys, key])!) as RawJson;
+    return compactJson(jsonTextAt(this.source, [...this.keys, key])!) as JsonText;
   }
 
   object(key: string): Fields | undefined {

@@ -1,12 +1,12 @@
 /**
- * Encoding replies and pushes as JSON text. Embedded JSON ({@link RawJson}: publication data,
+ * Encoding replies and pushes as JSON text. Embedded JSON ({@link JsonText}: publication data,
  * conn_info, chan_info) is inserted as it is, never parsed and serialised again. Fields with
  * their default value (false, 0, empty) are left out, as proto3 JSON does. Pure: no I/O.
  */
 import { textDelta, utf8Bytes } from './delta.js';
 import { payloadJson } from './payload.js';
 import type {
-  ClientInfo, ConnectResult, HistoryResult, Method, PresenceResult, Publication, RawJson, Results,
+  ClientInfo, ConnectResult, HistoryResult, Method, PresenceResult, Publication, JsonText, Results,
   SubscribeResult,
 } from './types.js';
 
@@ -27,7 +27,7 @@ const flag = (v: boolean | undefined): string | undefined => (v ? 'true' : undef
 const num = (v: number | undefined): string | undefined => (v ? String(v) : undefined);
 const str = (v: string | undefined): string | undefined => (v ? q(v) : undefined);
 /** Embedded payloads go in as they are; only binary bytes from a Protobuf client need a JSON form (payload.ts). */
-const raw = (v: RawJson | undefined): string | undefined => (v === undefined ? undefined : payloadJson(v));
+const raw = (v: JsonText | undefined): string | undefined => (v === undefined ? undefined : payloadJson(v));
 
 /** A ClientInfo object. */
 export function encodeClientInfo(info: ClientInfo): string {

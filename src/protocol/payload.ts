@@ -1,14 +1,14 @@
 /**
  * Payloads (the protocol's `bytes` fields: publication data, RPC data, conn_info...) as canal
  * carries them: one string, whichever client wrote it. JSON text stays JSON text
- * ({@link RawJson}); bytes from a Protobuf client that are not compact JSON are kept as they
+ * ({@link JsonText}); bytes from a Protobuf client that are not compact JSON are kept as they
  * are, marked by a leading U+0000 (which no JSON text starts with) and one character per byte.
  * So a Protobuf client receives exactly the bytes that were published, engines and history
  * store one kind of value, and JSON clients on the same channel read JSON as JSON (binary
  * arrives to them as a JSON string of its base64). Pure.
  */
-import { compactJson, jsonDepth, MAX_JSON_DEPTH } from './raw-json.js';
-import type { RawJson } from './types.js';
+import { compactJson, jsonDepth, MAX_JSON_DEPTH } from './json-text.js';
+import type { JsonText } from './types.js';
 
 const BINARY_MARK = 0;
 const MARK = '\u0000';
@@ -41,13 +41,13 @@ function compactJsonText(bytes: Uint8Array): string | undefined {
  * The payload of `bytes` from a Protobuf client: their JSON text when they are compact JSON
  * (so JSON clients share it as is), else the bytes themselves, unchanged.
  */
-export function payloadFromBytes(bytes: Uint8Array): RawJson {
+export function payloadFromBytes(bytes: Uint8Array): JsonText {
   const text = compactJsonText(bytes);
-  if (text !== undefined) return text as RawJson;
+  if (text !== undefined) return text as JsonText;
   let out = MARK;
   // Chunks keep String.fromCharCode's argument list short.
   for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  return out as RawJson;
+  return out as JsonText;
 }
 
 /** The bytes a Protobuf client receives for `data`: UTF-8 JSON text, or the binary bytes as published. */

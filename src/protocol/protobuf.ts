@@ -17,7 +17,7 @@ import { DisconnectError } from './errors.js';
 import { payloadBytes, payloadFromBytes } from './payload.js';
 import {
   METHODS, type ClientInfo, type Command, type ConnectResult, type HistoryResult, type Incoming, type Method,
-  type PresenceResult, type Publication, type RawJson, type Results, type SubscribePosition, type SubscribeResult,
+  type PresenceResult, type Publication, type JsonText, type Results, type SubscribePosition, type SubscribeResult,
 } from './types.js';
 import { withDefined } from '../util/defined.js';
 
@@ -44,7 +44,7 @@ function putBytes(w: Writer, field: number, v: Uint8Array | undefined): void {
   if (v && v.length > 0) tag(w, field, LEN).bytes(v);
 }
 
-function putPayload(w: Writer, field: number, v: RawJson | undefined): void {
+function putPayload(w: Writer, field: number, v: JsonText | undefined): void {
   if (v !== undefined) putBytes(w, field, payloadBytes(v));
 }
 
@@ -293,7 +293,7 @@ class Fields {
     return v;
   }
 
-  payload(field: number, name: string): RawJson | undefined {
+  payload(field: number, name: string): JsonText | undefined {
     const v = this.#last(field, 'bytes', name) as Uint8Array | undefined;
     return v === undefined ? undefined : payloadFromBytes(v);
   }

@@ -6,7 +6,7 @@
  * a wrong shape is a {@link ShapeError} naming the field, which the caller turns into its own
  * error (an invalid token, a backend's bad answer).
  */
-import type { RawJson } from './types.js';
+import type { JsonText } from './types.js';
 
 /** A value did not have the shape its field needs; `message` names the field and what was wrong. */
 export class ShapeError extends Error {
@@ -27,9 +27,9 @@ export interface SubscribeOverride {
 /** One subscription's options; absent fields keep the namespace's (or nothing). */
 export interface SubscribeOptions {
   /** Shown to others as `chan_info`. */
-  readonly info?: RawJson;
+  readonly info?: JsonText;
   /** Sent to the client in the subscribe result (or push). */
-  readonly data?: RawJson;
+  readonly data?: JsonText;
   readonly override?: SubscribeOverride;
   /** Unix ms when the subscription expires unless refreshed; absent: never. */
   readonly expiresAt?: number;
@@ -42,7 +42,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * canal speaks the JSON protocol, where `bytes` fields travel as embedded JSON, so the bytes must
  * be UTF-8 JSON text. Throws ShapeError naming `field`.
  */
-export function jsonFromBase64(b64: string, field: string): RawJson {
+export function jsonFromBase64(b64: string, field: string): JsonText {
   if (!BASE64.test(b64)) throw new ShapeError(`${field} is not standard base64`);
   let text: string;
   try {
@@ -51,7 +51,7 @@ export function jsonFromBase64(b64: string, field: string): RawJson {
   } catch {
     throw new ShapeError(`${field} does not hold JSON text (canal speaks the JSON protocol, where bytes travel as JSON)`);
   }
-  return JSON.stringify(JSON.parse(text)) as RawJson;
+  return JSON.stringify(JSON.parse(text)) as JsonText;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -62,12 +62,12 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * The JSON of `obj[key]`, or of `obj[b64key]` decoded when that is a non-empty string (it wins,
  * as in Centrifugo); undefined when neither is set. `null` counts as unset, as Go reads it.
  */
-export function jsonField(obj: Record<string, unknown>, key: string, b64key: string, where: string): RawJson | undefined {
+export function jsonField(obj: Record<string, unknown>, key: string, b64key: string, where: string): JsonText | undefined {
   const b64 = obj[b64key];
   if (b64 !== undefined && b64 !== null && typeof b64 !== 'string') throw new ShapeError(`${where}${b64key} must be a string`);
   if (typeof b64 === 'string' && b64 !== '') return jsonFromBase64(b64, `${where}${b64key}`);
   const value = obj[key];
-  return value === undefined || value === null ? undefined : (JSON.stringify(value) as RawJson);
+  return value === undefined || value === null ? undefined : (JSON.stringify(value) as JsonText);
 }
 
 /** A Unix time in seconds as an integer; absent, null, 0 (Go's zero value) or negative mean none, as in Centrifugo. */

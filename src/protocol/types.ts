@@ -1,12 +1,12 @@
 /**
  * The Centrifugo client protocol v2 (JSON) as canal speaks it: commands in, replies and
  * pushes out. Field names are the wire's (snake_case). `bytes` fields of the protocol (data,
- * conn_info, chan_info) travel as embedded JSON; canal keeps them as {@link RawJson} — the JSON
+ * conn_info, chan_info) travel as embedded JSON; canal keeps them as {@link JsonText} — the JSON
  * text itself — so a publication is serialised once, when it enters, and never again.
  */
 
 /** JSON text, already serialised (e.g. `{"text":"hi"}` or `"hello"`). */
-export type RawJson = string & { readonly __rawJson?: never };
+export type JsonText = string & { readonly __jsonText?: never };
 
 /** A position in a channel's stream: the publication offset within an epoch. */
 export interface StreamPosition {
@@ -18,13 +18,13 @@ export interface StreamPosition {
 export interface ClientInfo {
   readonly user: string;
   readonly client: string;
-  readonly conn_info?: RawJson;
-  readonly chan_info?: RawJson;
+  readonly conn_info?: JsonText;
+  readonly chan_info?: JsonText;
 }
 
 /** A publication in a channel. `offset` is set when the channel keeps history. */
 export interface Publication {
-  readonly data: RawJson;
+  readonly data: JsonText;
   readonly info?: ClientInfo;
   readonly offset?: number;
   readonly tags?: Readonly<Record<string, string>>;
@@ -42,7 +42,7 @@ export interface SubscribePosition {
 
 export interface ConnectRequest {
   readonly token?: string;
-  readonly data?: RawJson;
+  readonly data?: JsonText;
   /** Positions of server-side subscriptions the client held before, to recover them. */
   readonly subs?: Readonly<Record<string, SubscribePosition>>;
   readonly name?: string;
@@ -56,7 +56,7 @@ export interface SubscribeRequest {
   readonly recover: boolean;
   readonly offset?: number;
   readonly epoch?: string;
-  readonly data?: RawJson;
+  readonly data?: JsonText;
   readonly positioned: boolean;
   readonly recoverable: boolean;
   readonly join_leave: boolean;
@@ -70,7 +70,7 @@ export interface ChannelRequest {
 
 export interface PublishRequest {
   readonly channel: string;
-  readonly data: RawJson;
+  readonly data: JsonText;
 }
 
 export interface HistoryRequest {
@@ -83,11 +83,11 @@ export interface HistoryRequest {
 
 export interface RpcRequest {
   readonly method: string;
-  readonly data?: RawJson;
+  readonly data?: JsonText;
 }
 
 export interface SendRequest {
-  readonly data?: RawJson;
+  readonly data?: JsonText;
 }
 
 export interface RefreshRequest {
@@ -139,7 +139,7 @@ export interface SubscribeResult {
   readonly publications?: readonly Publication[];
   readonly recovered?: boolean;
   readonly positioned?: boolean;
-  readonly data?: RawJson;
+  readonly data?: JsonText;
   readonly was_recovering?: boolean;
   /** Publications on this subscription may be fossil deltas against the previous one. */
   readonly delta?: boolean;
@@ -150,7 +150,7 @@ export interface ConnectResult {
   readonly version: string;
   readonly expires?: boolean;
   readonly ttl?: number;
-  readonly data?: RawJson;
+  readonly data?: JsonText;
   readonly subs?: Readonly<Record<string, SubscribeResult>>;
   readonly ping?: number;
   readonly pong?: boolean;
@@ -187,7 +187,7 @@ export interface PresenceStatsResult {
 }
 
 export interface RpcResult {
-  readonly data?: RawJson;
+  readonly data?: JsonText;
 }
 
 export type EmptyResult = Record<string, never>;

@@ -8,7 +8,7 @@
 import type { ProxySettings } from '../config/proxies.js';
 import type { Logger } from '../log.js';
 import type { SubscribeOptions } from '../protocol/subscribe-options.js';
-import type { RawJson } from '../protocol/types.js';
+import type { JsonText } from '../protocol/types.js';
 import { ProxyError, type ProxyEvent } from './errors.js';
 import { CallFailure, HttpCaller } from './http-caller.js';
 import {
@@ -26,7 +26,7 @@ export interface Caller {
   /** The connection's user ('' when anonymous or not yet known). */
   readonly user: string;
   /** The connection's meta (sent only by proxies with include_connection_meta). */
-  readonly meta?: RawJson | undefined;
+  readonly meta?: JsonText | undefined;
   /** The upgrade request's headers that some proxy forwards (see Proxies.keepHeaders). */
   readonly headers?: UpgradeHeaders | undefined;
   /** Headers the client sent in its connect command (emulation), for emulated_headers. */
@@ -57,7 +57,7 @@ export class Proxy {
   }
 
   /** Who connects; undefined when the answer has no result. */
-  connect(caller: Caller, request: { data?: RawJson | undefined; name?: string | undefined; version?: string | undefined; channels: readonly string[] }): Promise<ConnectAnswer | undefined> {
+  connect(caller: Caller, request: { data?: JsonText | undefined; name?: string | undefined; version?: string | undefined; channels: readonly string[] }): Promise<ConnectAnswer | undefined> {
     const body = connectRequest({ client: caller.client, binary: this.settings.binaryEncoding, ...defined(request), channels: request.channels });
     return this.#call('connect', caller, body, readConnectAnswer);
   }
@@ -68,12 +68,12 @@ export class Proxy {
   }
 
   /** Whether the connection may subscribe to `channel`, and the subscription's options. */
-  subscribe(caller: Caller, channel: string, data: RawJson | undefined): Promise<SubscribeOptions> {
+  subscribe(caller: Caller, channel: string, data: JsonText | undefined): Promise<SubscribeOptions> {
     return this.#call('subscribe', caller, subscribeRequest({ ...this.#fields(caller), channel, ...defined({ data }) }), readSubscribeAnswer);
   }
 
   /** Whether the connection may publish `data` to `channel`, and what to publish instead. */
-  publish(caller: Caller, channel: string, data: RawJson): Promise<PublishAnswer> {
+  publish(caller: Caller, channel: string, data: JsonText): Promise<PublishAnswer> {
     return this.#call('publish', caller, publishRequest({ ...this.#fields(caller), channel, data }), readPublishAnswer);
   }
 
@@ -83,12 +83,12 @@ export class Proxy {
   }
 
   /** The result of RPC `method` (JSON text), if any. */
-  rpc(caller: Caller, method: string, data: RawJson | undefined): Promise<RawJson | undefined> {
+  rpc(caller: Caller, method: string, data: JsonText | undefined): Promise<JsonText | undefined> {
     return this.#call('rpc', caller, rpcRequest({ ...this.#fields(caller), method, ...defined({ data }) }), readRpcAnswer);
   }
 
-  #fields(caller: Caller): { client: string; user: string; binary: boolean; meta?: RawJson } {
-    const out: { client: string; user: string; binary: boolean; meta?: RawJson } = { client: caller.client, user: caller.user, binary: this.settings.binaryEncoding };
+  #fields(caller: Caller): { client: string; user: string; binary: boolean; meta?: JsonText } {
+    const out: { client: string; user: string; binary: boolean; meta?: JsonText } = { client: caller.client, user: caller.user, binary: this.settings.binaryEncoding };
     if (this.settings.includeMeta && caller.meta !== undefined) out.meta = caller.meta;
     return out;
   }

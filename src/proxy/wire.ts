@@ -8,11 +8,11 @@
  */
 import { DISCONNECTS, ERRORS, type ErrorCodeValue } from '../protocol/codes.js';
 import { DisconnectError, ReplyError } from '../protocol/errors.js';
-import { compactJson, jsonDepth, MAX_JSON_DEPTH, rawValueAt } from '../protocol/raw-json.js';
+import { compactJson, jsonDepth, MAX_JSON_DEPTH, jsonTextAt } from '../protocol/json-text.js';
 import {
   jsonField, jsonFromBase64, parseSubscribeOptions, ShapeError, unixSeconds, type SubscribeOptions,
 } from '../protocol/subscribe-options.js';
-import type { RawJson } from '../protocol/types.js';
+import type { JsonText } from '../protocol/types.js';
 
 /** A member whose value is already JSON text, written as is. */
 class Embedded {
@@ -40,7 +40,7 @@ export interface RequestBase {
 export interface CallerFields extends RequestBase {
   readonly user: string;
   /** The connection's meta, when the proxy includes it. */
-  readonly meta?: RawJson;
+  readonly meta?: JsonText;
 }
 
 function base(r: RequestBase): Array<readonly [string, unknown]> {
@@ -48,16 +48,16 @@ function base(r: RequestBase): Array<readonly [string, unknown]> {
 }
 
 /** `data` or `b64data` for client data (JSON text), as the proxy's encoding says. */
-function dataMembers(binary: boolean, data: RawJson | undefined): Array<readonly [string, unknown]> {
+function dataMembers(binary: boolean, data: JsonText | undefined): Array<readonly [string, unknown]> {
   if (data === undefined) return [];
   return binary ? [['b64data', Buffer.from(data, 'utf8').toString('base64')]] : [['data', new Embedded(data)]];
 }
 
-function metaMember(meta: RawJson | undefined): ReadonlyArray<readonly [string, unknown]> {
+function metaMember(meta: JsonText | undefined): ReadonlyArray<readonly [string, unknown]> {
   return meta === undefined ? [] : [['meta', new Embedded(meta)]];
 }
 
-export function connectRequest(r: RequestBase & { data?: RawJson; name?: string; version?: string; channels: readonly string[] }): string {
+export function connectRequest(r: RequestBase & { data?: JsonText; name?: string; version?: string; channels: readonly string[] }): string {
   return objectText([
     ...base(r), ...dataMembers(r.binary, r.data), ['name', r.name || undefined], ['version', r.version || undefined],
     ['channels', r.channels.length > 0 ? r.channels : undefined],
@@ -68,15 +68,15 @@ export function refreshRequest(r: CallerFields): string {
   return objectText([...base(r), ['user', r.user], ...metaMember(r.meta)]);
 }
 
-export function subscribeRequest(r: CallerFields & { channel: string; data?: RawJson }): string {
+export function subscribeRequest(r: CallerFields & { channel: string; data?: JsonText }): string {
   return objectText([...base(r), ['user', r.user], ['channel', r.channel], ...metaMember(r.meta), ...dataMembers(r.binary, r.data)]);
 }
 
-export function publishRequest(r: CallerFields & { channel: string; data: RawJson }): string {
+export function publishRequest(r: CallerFields & { channel: string; data: JsonText }): string {
   return objectText([...base(r), ['user', r.user], ['channel', r.channel], ...dataMembers(r.binary, r.data), ...metaMember(r.meta)]);
 }
 
-export function rpcRequest(r: CallerFields & { method: string; data?: RawJson }): string {
+export function rpcRequest(r: CallerFields & { method: string; data?: JsonText }): string {
   return objectText([...base(r), ['user', r.user], ['method', r.method], ...dataMembers(r.binary, r.data), ...metaMember(r.meta)]);
 }
 
@@ -91,26 +91,26 @@ export interface ConnectAnswer {
   readonly user: string;
   /** Unix ms; absent: the connection does not expire. */
   readonly expiresAt?: number;
-  readonly info?: RawJson;
+  readonly info?: JsonText;
   /** Returned to the client in the connect result. */
-  readonly data?: RawJson;
+  readonly data?: JsonText;
   /** Server-side subscriptions: `channels` (no options) and `subs` (with options). */
   readonly subs: ReadonlyMap<string, SubscribeOptions>;
-  readonly meta?: RawJson;
+  readonly meta?: JsonText;
 }
 
 /** What the refresh or sub_refresh proxy decided. */
 export interface RefreshAnswer {
   readonly expired: boolean;
   readonly expiresAt?: number;
-  readonly info?: RawJson;
+  readonly info?: JsonText;
   /** refresh only: the connection's new meta. */
-  readonly meta?: RawJson;
+  readonly meta?: JsonText;
 }
 
 /** What the publish proxy decided: the data to publish instead, and how. */
 export interface PublishAnswer {
-  readonly data?: RawJson;
+  readonly data?: JsonText;
   readonly skipHistory: boolean;
   readonly tags?: Readonly<Record<string, string>>;
   readonly idempotencyKey?: string;
@@ -202,13 +202,13 @@ function optionalBoolean(result: Record<string, unknown>, key: string): boolean 
 }
 
 /** The exact JSON text of `result.<key>` (numbers keep every digit), or its base64 twin decoded. */
-function exactData(p: Parsed, key: string, b64key: string): RawJson | undefined {
+function exactData(p: Parsed, key: string, b64key: string): JsonText | undefined {
   const result = p.result!;
   const b64 = result[b64key];
   if (typeof b64 === 'string' && b64 !== '') return shaped(() => jsonFromBase64(b64, `result.${b64key}`));
   if (b64 !== undefined && b64 !== null && typeof b64 !== 'string') throw new AnswerError(`"result.${b64key}" must be a string`);
   if (result[key] === undefined || result[key] === null) return undefined;
-  return compactJson(rawValueAt(p.text, ['result', key])!) as RawJson;
+  return compactJson(jsonTextAt(p.text, ['result', key])!) as JsonText;
 }
 
 /** A connect answer; undefined when it has no `result` (the backend authenticated nobody). */
@@ -234,7 +234,7 @@ export function readConnectAnswer(text: string): ConnectAnswer | undefined {
     if (info !== undefined) out.info = info;
     const data = exactData(p, 'data', 'b64data');
     if (data !== undefined) out.data = data;
-    if (r.meta !== undefined && r.meta !== null) out.meta = compactJson(rawValueAt(text, ['result', 'meta'])!) as RawJson;
+    if (r.meta !== undefined && r.meta !== null) out.meta = compactJson(jsonTextAt(text, ['result', 'meta'])!) as JsonText;
     return out;
   });
 }
@@ -250,7 +250,7 @@ export function readRefreshAnswer(text: string): RefreshAnswer | undefined {
     if (expireAt !== undefined) out.expiresAt = expireAt * 1000;
     const info = jsonField(r, 'info', 'b64info', 'result.');
     if (info !== undefined) out.info = info;
-    if (r.meta !== undefined && r.meta !== null) out.meta = compactJson(rawValueAt(text, ['result', 'meta'])!) as RawJson;
+    if (r.meta !== undefined && r.meta !== null) out.meta = compactJson(jsonTextAt(text, ['result', 'meta'])!) as JsonText;
     return out;
   });
 }
@@ -282,7 +282,7 @@ export function readPublishAnswer(text: string): PublishAnswer {
 }
 
 /** An RPC answer: the method's result data (JSON text, exact), if any. */
-export function readRpcAnswer(text: string): RawJson | undefined {
+export function readRpcAnswer(text: string): JsonText | undefined {
   const p = parse(text, true);
   return p.result ? exactData(p, 'data', 'b64data') : undefined;
 }

@@ -15,13 +15,13 @@ import { DisconnectCode, ErrorCode, UnsubscribeCode, UNSUBSCRIBES } from '../pro
 import { jsonCodec, type Codec, type Encoded } from '../protocol/codec.js';
 import { decodeFrame } from '../protocol/decode.js';
 import { AuthError, DisconnectError, ReplyError, toWire, type AuthContext } from '../protocol/errors.js';
-import { parseData, toRaw } from '../protocol/raw-json.js';
+import { parseData, toJsonText } from '../protocol/json-text.js';
 import type { SubscribeOptions } from '../protocol/subscribe-options.js';
 import { ProxyError } from '../proxy/errors.js';
 import type { Caller, UpgradeHeaders } from '../proxy/proxy.js';
 import type {
   ChannelRequest, ClientInfo, Command, ConnectRequest, ConnectResult, HistoryRequest, HistoryResult, Incoming,
-  PresenceResult, PresenceStatsResult, PublishRequest, RawJson, RefreshRequest, RefreshResult, Results, RpcRequest,
+  PresenceResult, PresenceStatsResult, PublishRequest, JsonText, RefreshRequest, RefreshResult, Results, RpcRequest,
   RpcResult, SendRequest, SubscribeResult,
 } from '../protocol/types.js';
 import { withDefined } from '../util/defined.js';
@@ -87,7 +87,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   /** How the connection appears to others (presence, joins, publications), made once at connect and shared by its subscriptions. */
   #info: ClientInfo | undefined;
   /** From the token or the connect proxy: sent to the backend with proxy calls, never to clients. */
-  #meta: RawJson | undefined;
+  #meta: JsonText | undefined;
   /** The upgrade request's headers that some proxy forwards (undefined: none to keep). */
   readonly #headers: UpgradeHeaders | undefined;
   /** The connect command's emulated headers that some proxy forwards. */
@@ -122,7 +122,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   }
 
   /** New conn_info (a refresh): what the connection's later subscriptions and publications show. */
-  #setConnInfo(info: RawJson): void {
+  #setConnInfo(info: JsonText): void {
     this.#info = withDefined<ClientInfo>({ user: this.#user, client: this.id }, { conn_info: info });
   }
 
@@ -345,12 +345,12 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   async #connect(req: ConnectRequest): Promise<ConnectResult> {
     const { tokens, handlers, anonymousAllowed, config, node, clock, proxies } = this.#ctx;
     let user = '';
-    let info: RawJson | undefined;
+    let info: JsonText | undefined;
     let expiresAt: number | undefined;
     /** A past expiry is 109 (token expired) from the handler, 110 (expired) from expire_at, as in Centrifugo. */
     let pastExpiryCode: 109 | 110 = ErrorCode.Expired;
-    let data: RawJson | undefined;
-    let meta: RawJson | undefined;
+    let data: JsonText | undefined;
+    let meta: JsonText | undefined;
     /** The connect proxy accepted the connection (with a user, or anonymous on purpose). */
     let backendAccepted = false;
     const subs = new Map<string, SubscribeOptions>();
@@ -370,8 +370,8 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
       }));
       if (r) {
         if (r.user !== undefined) user = r.user;
-        if (r.info !== undefined) info = toRaw(r.info);
-        if (r.data !== undefined) data = toRaw(r.data);
+        if (r.info !== undefined) info = toJsonText(r.info);
+        if (r.data !== undefined) data = toJsonText(r.data);
         for (const channel of r.channels ?? []) if (!subs.has(channel)) subs.set(channel, {});
         if (r.expireAt !== undefined) {
           expiresAt = r.expireAt * 1000;
@@ -591,7 +591,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
 
   async #unsubscribe(req: ChannelRequest): Promise<Results['unsubscribe']> {
     // Always succeeds: the centrifuge SDK reconnects when an unsubscribe fails.
-    await this.#subs.leave(req.channel);
+    await this.#subs.end(req.channel);
     return {};
   }
 
@@ -646,7 +646,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     let options: Omit<PublishInput, 'data' | 'info'> = {};
     if (handlers.onPublish) {
       const r = await handlers.onPublish({ client: this.id, user: this.#user, channel: req.channel, data: parseData(data) });
-      if (r && r.data !== undefined) data = toRaw(r.data)!;
+      if (r && r.data !== undefined) data = toJsonText(r.data)!;
     }
     if (proxy) {
       const answer = await proxy.publish(this.caller(), req.channel, data);
@@ -697,7 +697,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     if (onRpc) {
       try {
         const result = await onRpc(withDefined({ client: this.id, user: this.#user, method: req.method }, { data: parseData(req.data) }));
-        return withDefined<RpcResult>({}, { data: toRaw(result) });
+        return withDefined<RpcResult>({}, { data: toJsonText(result) });
       } catch (err) {
         if (!(proxies.rpc && err instanceof ReplyError && err.code === ErrorCode.MethodNotFound)) throw err;
       }
@@ -738,7 +738,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     this.#outbox.close();
     this.#ctx.node.unregister(this);
     this.#release(this.#user);
-    void this.#subs.leaveAll().then(() => {
+    void this.#subs.endAll().then(() => {
       if (wasConnected) this.#ctx.handlers.onDisconnect?.({ client: this.id, user: this.#user, code: this.#closeCode });
     });
   }

@@ -17,8 +17,8 @@ import type { Logger } from '../log.js';
 import type { CanalNode } from '../node.js';
 import { CloseCode, ErrorCode } from '../protocol/codes.js';
 import { ReplyError, toWire } from '../protocol/errors.js';
-import { compactJson, jsonDepth, MAX_JSON_DEPTH } from '../protocol/raw-json.js';
-import type { RawJson } from '../protocol/types.js';
+import { compactJson, jsonDepth, MAX_JSON_DEPTH } from '../protocol/json-text.js';
+import type { JsonText } from '../protocol/types.js';
 import type { SharedMessage } from '../hub/shared-message.js';
 import type { Proxies } from '../proxy/proxies.js';
 import type { Clock } from './context.js';
@@ -47,13 +47,13 @@ export const PLAIN_PUBLISH_WINDOW = 8;
  * The publication data for a plain client's text: the JSON value it holds, as written but on
  * one line (numbers keep every digit), or a JSON string when it is not JSON.
  */
-export function plainToData(text: string): RawJson {
+export function plainToData(text: string): JsonText {
   try {
     JSON.parse(text);
   } catch {
-    return JSON.stringify(text) as RawJson;
+    return JSON.stringify(text) as JsonText;
   }
-  return compactJson(text.trim()) as RawJson;
+  return compactJson(text.trim()) as JsonText;
 }
 
 function isJson(text: string): boolean {
@@ -198,7 +198,7 @@ export class PlainSession implements PlainSubscriber {
     try {
       if (handlers.onPublish) {
         const r = await handlers.onPublish({ client: this.id, user: '', channel: this.channel, data: JSON.parse(data) });
-        if (r && r.data !== undefined) data = JSON.stringify(r.data) as RawJson;
+        if (r && r.data !== undefined) data = JSON.stringify(r.data) as JsonText;
       }
       const proxy = this.#ctx.proxies.get(this.#ns.publish_proxy);
       let options = {};

@@ -13,8 +13,8 @@ import { DisconnectCode, ErrorCode, UnsubscribeCode, UNSUBSCRIBES } from '../pro
 import type { Codec, Encoded } from '../protocol/codec.js';
 import { DELTA_TYPES } from '../protocol/delta.js';
 import { AuthError, DisconnectError, ReplyError } from '../protocol/errors.js';
-import type { ClientInfo, RawJson, SubscribePosition, SubscribeRequest, SubscribeResult, SubRefreshRequest, SubRefreshResult } from '../protocol/types.js';
-import { parseData, toRaw } from '../protocol/raw-json.js';
+import type { ClientInfo, JsonText, SubscribePosition, SubscribeRequest, SubscribeResult, SubRefreshRequest, SubRefreshResult } from '../protocol/types.js';
+import { parseData, toJsonText } from '../protocol/json-text.js';
 import type { SubscribeOptions, SubscribeOverride } from '../protocol/subscribe-options.js';
 import { ProxyError } from '../proxy/errors.js';
 import type { Caller } from '../proxy/proxy.js';
@@ -52,7 +52,7 @@ export interface SubscriptionsHost {
  * proxy), and option overrides.
  */
 interface Grant {
-  readonly chanInfo: RawJson | undefined;
+  readonly chanInfo: JsonText | undefined;
   readonly expiresAt: number | undefined;
   readonly serverSide: boolean;
   readonly override?: SubscribeOverride | undefined;
@@ -126,8 +126,8 @@ export class Subscriptions extends SmallMap<string, Subscription> {
     if (this.size >= config.client_max_channels) {
       throw new ReplyError(ErrorCode.LimitExceeded, `limit exceeded: at most ${config.client_max_channels} channels per connection`);
     }
-    let chanInfo: RawJson | undefined;
-    let data: RawJson | undefined;
+    let chanInfo: JsonText | undefined;
+    let data: JsonText | undefined;
     let expiresAt: number | undefined;
     let override: SubscribeOverride | undefined;
     let backendRefresh = false;
@@ -147,8 +147,8 @@ export class Subscriptions extends SmallMap<string, Subscription> {
       if (handlers.onSubscribe) {
         const r = await handlers.onSubscribe(withDefined({ client: host.id, user: host.user, channel }, { data: parseData(req.data) }));
         if (r) {
-          chanInfo = toRaw(r.info);
-          data = toRaw(r.data);
+          chanInfo = toJsonText(r.info);
+          data = toJsonText(r.data);
         }
       }
       if (proxy) {
@@ -389,11 +389,11 @@ export class Subscriptions extends SmallMap<string, Subscription> {
   endFromServer(channel: string, code: number, reason: string): void {
     if (!this.has(channel)) return;
     this.#host.push(this.#host.codec.unsubscribePush(channel, code, reason));
-    void this.leave(channel);
+    void this.end(channel);
   }
 
   /** Ends the subscription to `channel`: local delivery, presence, and a leave for the others. Never throws. */
-  async leave(channel: string): Promise<void> {
+  async end(channel: string): Promise<void> {
     const sub = this.get(channel);
     if (!sub) return;
     this.delete(channel);
@@ -407,7 +407,7 @@ export class Subscriptions extends SmallMap<string, Subscription> {
   }
 
   /** Ends every subscription (the connection closed). */
-  async leaveAll(): Promise<void> {
-    await Promise.all([...this.keys()].map((c) => this.leave(c)));
+  async endAll(): Promise<void> {
+    await Promise.all([...this.keys()].map((c) => this.end(c)));
   }
 }

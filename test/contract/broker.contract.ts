@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   UnrecoverablePositionError, type Broker, type BrokerEventHandler, type ControlMessage, type PublishOptions,
 } from '../../src/engine/types.js';
-import type { ClientInfo, Publication, RawJson, StreamPosition } from '../../src/protocol/types.js';
+import type { ClientInfo, Publication, JsonText, StreamPosition } from '../../src/protocol/types.js';
 import { sleep } from '../helpers/wait.js';
 
 /** A broker under test, started with `handler`, and how to stop it. */
@@ -52,7 +52,7 @@ export class RecordingHandler implements BrokerEventHandler {
   }
 }
 
-const data = (v: unknown): RawJson => JSON.stringify(v) as RawJson;
+const data = (v: unknown): JsonText => JSON.stringify(v) as JsonText;
 const withHistory = (size: number, ttlMs = 60_000): PublishOptions => ({ history: { size, ttlMs } });
 const noHistory: PublishOptions = { history: { size: 0, ttlMs: 0 } };
 const info: ClientInfo = { user: 'u1', client: 'c1', conn_info: data({ name: 'Ana' }) };

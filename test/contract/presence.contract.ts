@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PresenceManager } from '../../src/engine/types.js';
-import type { ClientInfo, RawJson } from '../../src/protocol/types.js';
+import type { ClientInfo, JsonText } from '../../src/protocol/types.js';
 import { sleep } from '../helpers/wait.js';
 
 export interface PresenceUnderTest {
@@ -15,7 +15,7 @@ function channel(label: string): string {
   return `contract:presence-${label}-${process.pid}-${Date.now()}-${counter++}`;
 }
 
-const client = (id: string, user: string): ClientInfo => ({ client: id, user, conn_info: JSON.stringify({ id }) as RawJson });
+const client = (id: string, user: string): ClientInfo => ({ client: id, user, conn_info: JSON.stringify({ id }) as JsonText });
 
 export function runPresenceContract(name: string, create: () => Promise<PresenceUnderTest>): void {
   describe(`PresenceManager contract: ${name}`, () => {
@@ -69,7 +69,7 @@ export function runPresenceContract(name: string, create: () => Promise<Presence
     it('updates the info of a client that is added again', async () => {
       const ch = channel('update');
       await presence.add(ch, client('c1', 'ana'), 60_000);
-      const changed: ClientInfo = { client: 'c1', user: 'ana', chan_info: '{"role":"admin"}' as RawJson };
+      const changed: ClientInfo = { client: 'c1', user: 'ana', chan_info: '{"role":"admin"}' as JsonText };
       await presence.add(ch, changed, 60_000);
       assert.deepEqual(await presence.presence(ch), { c1: changed });
     });

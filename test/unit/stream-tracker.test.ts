@@ -3,11 +3,11 @@ import { describe, it } from 'node:test';
 import { NAMESPACE_DEFAULTS } from '../../src/config/namespaces.js';
 import { UnrecoverablePositionError, type HistoryPage, type HistoryQuery } from '../../src/engine/types.js';
 import { silentLogger } from '../../src/log.js';
-import type { Publication, RawJson, StreamPosition } from '../../src/protocol/types.js';
+import type { Publication, JsonText, StreamPosition } from '../../src/protocol/types.js';
 import { StreamTracker, type StreamTrackerHost } from '../../src/stream-tracker.js';
 
 const NS = { ...NAMESPACE_DEFAULTS, history_size: 100, history_ttl: 60_000 };
-const pub = (offset: number): Publication => ({ data: String(offset) as RawJson, offset });
+const pub = (offset: number): Publication => ({ data: String(offset) as JsonText, offset });
 
 /** A stream in memory (what history holds: offsets `from`..`top`), and what the tracker did. */
 class FakeHost implements StreamTrackerHost {

@@ -4,7 +4,7 @@
  * first newline ends the header, and the data is never parsed and serialised again.
  */
 import { encodeClientInfo } from '../../protocol/encode.js';
-import type { ClientInfo, Publication, RawJson, StreamPosition } from '../../protocol/types.js';
+import type { ClientInfo, Publication, JsonText, StreamPosition } from '../../protocol/types.js';
 import type { PublicationInput } from '../types.js';
 
 /** Pub/sub message kinds: the first character of a message. */
@@ -27,9 +27,9 @@ interface WireInfo {
 
 /** A ClientInfo from its parsed JSON; conn_info and chan_info become JSON text again. */
 export function infoFromWire(w: WireInfo): ClientInfo {
-  const info: { user: string; client: string; conn_info?: RawJson; chan_info?: RawJson } = { user: w.user, client: w.client };
-  if (w.conn_info !== undefined) info.conn_info = JSON.stringify(w.conn_info) as RawJson;
-  if (w.chan_info !== undefined) info.chan_info = JSON.stringify(w.chan_info) as RawJson;
+  const info: { user: string; client: string; conn_info?: JsonText; chan_info?: JsonText } = { user: w.user, client: w.client };
+  if (w.conn_info !== undefined) info.conn_info = JSON.stringify(w.conn_info) as JsonText;
+  if (w.chan_info !== undefined) info.chan_info = JSON.stringify(w.chan_info) as JsonText;
   return info;
 }
 
@@ -38,8 +38,8 @@ export function decodeBody(body: string): { pub: Publication; position: StreamPo
   const nl = body.indexOf('\n');
   if (nl === -1) throw new Error('malformed publication from Redis: no header');
   const h = JSON.parse(body.slice(0, nl)) as { o: number; e: string; t?: number; i?: WireInfo; g?: Record<string, string> };
-  const pub: { data: RawJson; offset?: number; time?: number; info?: ClientInfo; tags?: Record<string, string> } = {
-    data: body.slice(nl + 1) as RawJson,
+  const pub: { data: JsonText; offset?: number; time?: number; info?: ClientInfo; tags?: Record<string, string> } = {
+    data: body.slice(nl + 1) as JsonText,
   };
   if (h.o > 0) pub.offset = h.o;
   if (h.t !== undefined) pub.time = h.t;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMemoryEngine } from '../../../src/engine/memory/memory-engine.js';
 import type { BrokerEventHandler } from '../../../src/engine/types.js';
-import type { RawJson } from '../../../src/protocol/types.js';
+import type { JsonText } from '../../../src/protocol/types.js';
 
 const ignore: BrokerEventHandler = { onPublication() {}, onJoin() {}, onLeave() {}, onInsufficientState() {}, onControl() {} };
 
@@ -19,7 +19,7 @@ describe('memory engine bounds', () => {
     for (let i = 0; i < 100_000; i++) {
       const channel = `chat:room-${i}`;
       await engine.broker.subscribe(channel);
-      await engine.broker.publish(channel, { data: '"hi"' as RawJson }, { history, idempotencyKey: `k${i}`, idempotencyTtlMs: 1000 });
+      await engine.broker.publish(channel, { data: '"hi"' as JsonText }, { history, idempotencyKey: `k${i}`, idempotencyTtlMs: 1000 });
       await engine.presence.add(channel, { user: 'u', client: `c${i}` }, 1000);
       if (i % 2 === 0) await engine.presence.remove(channel, `c${i}`); // half leave, half just vanish
       await engine.broker.unsubscribe(channel);
@@ -38,11 +38,11 @@ describe('memory engine bounds', () => {
     const engine = createMemoryEngine({ now: () => now, sweepIntervalMs: 3_600_000 });
     await engine.broker.start(ignore);
     const history = { size: 10, ttlMs: 1000 };
-    const first = await engine.broker.publish('chat:live', { data: '1' as RawJson }, { history });
+    const first = await engine.broker.publish('chat:live', { data: '1' as JsonText }, { history });
     for (let i = 0; i < 5; i++) {
       now += 800;
       engine.sweep();
-      await engine.broker.publish('chat:live', { data: '1' as RawJson }, { history });
+      await engine.broker.publish('chat:live', { data: '1' as JsonText }, { history });
     }
     const page = await engine.broker.history('chat:live', { limit: -1, history });
     assert.equal(page.position.epoch, first.epoch);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Hub, plainText, type PlainSubscriber, type ProtocolSubscriber } from '../../../src/hub/hub.js';
-import type { ClientInfo, Publication, RawJson, StreamPosition } from '../../../src/protocol/types.js';
+import type { ClientInfo, Publication, JsonText, StreamPosition } from '../../../src/protocol/types.js';
 import type { SharedMessage } from '../../../src/hub/shared-message.js';
 import { WireFormat, type PublicationBatch, type PublicationEncodings, type PushEncodings } from '../../../src/hub/publication-encodings.js';
 
@@ -43,7 +43,7 @@ class FakePlainSubscriber implements PlainSubscriber {
   }
 }
 
-const raw = (text: string): RawJson => text as RawJson;
+const raw = (text: string): JsonText => text as JsonText;
 const ann: ClientInfo = { user: 'ann', client: 'c1' };
 const position: StreamPosition = { offset: 3, epoch: 'e1' };
 const hello: Publication = { data: raw('{"text":"hello"}'), offset: 3 };

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyDelta } from 'fossil-delta';
 import { NO_PUBLICATION, PublicationEncodings, WireFormat } from '../../../src/hub/publication-encodings.js';
-import type { Publication, RawJson } from '../../../src/protocol/types.js';
+import type { Publication, JsonText } from '../../../src/protocol/types.js';
 
-const pub = (data: string, offset = 0): Publication => ({ data: data as RawJson, ...(offset ? { offset } : {}) });
+const pub = (data: string, offset = 0): Publication => ({ data: data as JsonText, ...(offset ? { offset } : {}) });
 const big = (n: number): string => JSON.stringify({ players: Array.from({ length: 8 }, (_, i) => ({ id: `p${i}`, x: i * 10, y: 50 })), t: n });
 
 describe('PublicationEncodings', () => {

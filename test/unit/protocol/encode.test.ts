@@ -9,9 +9,9 @@ import {
   encodeClientInfo, encodeErrorReply, encodeJoinPush, encodeLeavePush,
   encodePublication, encodePublicationPush, encodeReply, encodeSubscribePush, encodeUnsubscribePush, PING,
 } from '../../../src/protocol/encode.js';
-import type { ClientInfo, Publication, RawJson } from '../../../src/protocol/types.js';
+import type { ClientInfo, Publication, JsonText } from '../../../src/protocol/types.js';
 
-const raw = (text: string): RawJson => text as RawJson;
+const raw = (text: string): JsonText => text as JsonText;
 
 /** Asserts the exact text, and that it is one line of valid JSON. */
 function expectLine(actual: string, expected: string): void {

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { after, before, describe, it } from 'node:test';
 import { resolveProxies, type ProxyOptions } from '../../../src/config/proxies.js';
 import { toWire } from '../../../src/protocol/errors.js';
-import type { RawJson } from '../../../src/protocol/types.js';
+import type { JsonText } from '../../../src/protocol/types.js';
 import { ProxyError } from '../../../src/proxy/errors.js';
 import { Proxies } from '../../../src/proxy/proxies.js';
 import { captureLog } from '../../helpers/log-capture.js';
@@ -92,7 +92,7 @@ describe('Proxy', () => {
     const headers = proxies.keepHeaders({ cookie: 'session=abc', authorization: 'Bearer t', 'user-agent': 'ua', 'x-token': 'not-from-upgrade' });
     assert.deepEqual(headers, { cookie: 'session=abc', authorization: 'Bearer t' }, 'only the headers a proxy forwards are kept');
     const emulated = proxies.keepEmulated({ 'X-Token': 'emulated', Cookie: 'emulated-cookie' });
-    const data = await proxies.rpc!.rpc({ ...caller, headers, emulated }, 'sum', '[1,2]' as RawJson);
+    const data = await proxies.rpc!.rpc({ ...caller, headers, emulated }, 'sum', '[1,2]' as JsonText);
     assert.equal(data, '{"sum":3}');
     const req = b.seen.at(-1)!;
     assert.equal(req.method, 'POST');

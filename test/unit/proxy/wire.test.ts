@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DisconnectError, ReplyError } from '../../../src/protocol/errors.js';
-import type { RawJson } from '../../../src/protocol/types.js';
+import type { JsonText } from '../../../src/protocol/types.js';
 import {
   AnswerError, connectRequest, publishRequest, readConnectAnswer, readPublishAnswer, readRefreshAnswer, readRpcAnswer,
   readSubscribeAnswer, refreshRequest, rpcRequest, subRefreshRequest, subscribeRequest,
 } from '../../../src/proxy/wire.js';
 
-const raw = (s: string): RawJson => s as RawJson;
+const raw = (s: string): JsonText => s as JsonText;
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
 describe('proxy requests', () => {

@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Publication, RawJson, StreamPosition } from '../../../src/protocol/types.js';
+import type { Publication, JsonText, StreamPosition } from '../../../src/protocol/types.js';
 import { recoverLatest, recoverStream, type HistorySlice } from '../../../src/session/recovery.js';
 
 function pub(offset: number): Publication {
-  return { data: JSON.stringify({ n: offset }) as RawJson, offset };
+  return { data: JSON.stringify({ n: offset }) as JsonText, offset };
 }
 
 function pubs(...offsets: number[]): Publication[] {
@@ -79,7 +79,7 @@ describe('recoverStream', () => {
   });
 
   it('is not recovered when a publication has no offset', () => {
-    const noOffset: Publication = { data: '1' as RawJson };
+    const noOffset: Publication = { data: '1' as JsonText };
     assert.deepEqual(recoverStream({ offset: 3, epoch: 'e1' }, page([pub(4), noOffset], { offset: 5, epoch: 'e1' }), 100), NOT_RECOVERED);
   });
 

@@ -1,8 +1,8 @@
 import { payloadFromBytes, payloadValue } from './payload.js';
-import type { RawJson } from './types.js';
+import type { JsonText } from './types.js';
 
 /**
- * Raw JSON text, kept as the client wrote it. JSON.parse turns numbers into doubles, so
+ * JSON text, kept as the client wrote it. JSON.parse turns numbers into doubles, so
  * 12345678901234567890 would come out as 12345678901234567000; a publication's data must reach
  * every subscriber exactly as sent (other SDKs read 64-bit integers). These scanners find a
  * value's text inside an already-validated JSON document and compact it to one line. Pure.
@@ -155,7 +155,7 @@ export const MAX_JSON_DEPTH = 100;
  * The text of the value at `path` (object keys and array indexes) in `text`, which must be
  * valid JSON; undefined when the path does not exist. Whitespace inside the value is kept.
  */
-export function rawValueAt(text: string, path: ReadonlyArray<string | number>): string | undefined {
+export function jsonTextAt(text: string, path: ReadonlyArray<string | number>): string | undefined {
   let span: [number, number] = [skipWs(text, 0), text.length];
   for (const step of path) {
     const next = typeof step === 'number' ? elementSpan(text, span[0], step) : memberSpan(text, span[0], step);
@@ -195,13 +195,13 @@ export function compactJson(text: string): string {
  * The value of a payload, or undefined for none (an absent protocol `bytes` field): parsed JSON,
  * or a Uint8Array for binary bytes from a Protobuf client (payload.ts).
  */
-export function parseData(text: RawJson | undefined): unknown {
+export function parseData(text: JsonText | undefined): unknown {
   return text === undefined ? undefined : payloadValue(text);
 }
 
 /** The payload of a value (a Uint8Array is kept as bytes), or undefined for undefined. */
-export function toRaw(value: unknown): RawJson | undefined {
+export function toJsonText(value: unknown): JsonText | undefined {
   if (value === undefined) return undefined;
   if (value instanceof Uint8Array) return payloadFromBytes(value);
-  return JSON.stringify(value) as RawJson;
+  return JSON.stringify(value) as JsonText;
 }

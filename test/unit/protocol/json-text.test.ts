@@ -1,42 +1,42 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compactJson, documentSpan, elementsAt, jsonDepth, memberAt, rawValueAt } from '../../../src/protocol/raw-json.js';
+import { compactJson, documentSpan, elementsAt, jsonDepth, memberAt, jsonTextAt } from '../../../src/protocol/json-text.js';
 
-describe('rawValueAt', () => {
+describe('jsonTextAt', () => {
   it('returns a nested value exactly as written, integers past 2^53 included', () => {
     const line = '{"id":3,"publish":{"channel":"c","data":{"order":12345678901234567890,"x":[1,2.50,true,null]}}}';
-    assert.equal(rawValueAt(line, ['publish', 'data']), '{"order":12345678901234567890,"x":[1,2.50,true,null]}');
-    assert.equal(rawValueAt(line, ['publish', 'data', 'order']), '12345678901234567890');
-    assert.equal(rawValueAt(line, ['publish', 'data', 'x', 1]), '2.50');
+    assert.equal(jsonTextAt(line, ['publish', 'data']), '{"order":12345678901234567890,"x":[1,2.50,true,null]}');
+    assert.equal(jsonTextAt(line, ['publish', 'data', 'order']), '12345678901234567890');
+    assert.equal(jsonTextAt(line, ['publish', 'data', 'x', 1]), '2.50');
   });
 
   it('skips strings holding quotes, braces and escapes when it walks past them', () => {
     const line = '{"a":"}{\\"[","b":{"c":"\\\\"},"data":"v\\"w"}';
-    assert.equal(rawValueAt(line, ['data']), '"v\\"w"');
-    assert.equal(rawValueAt(line, ['b', 'c']), '"\\\\"');
+    assert.equal(jsonTextAt(line, ['data']), '"v\\"w"');
+    assert.equal(jsonTextAt(line, ['b', 'c']), '"\\\\"');
   });
 
   it('takes the last of duplicate keys, as JSON.parse does', () => {
-    assert.equal(rawValueAt('{"data":1,"data":2}', ['data']), '2');
+    assert.equal(jsonTextAt('{"data":1,"data":2}', ['data']), '2');
   });
 
   it('matches keys written with escapes', () => {
-    assert.equal(rawValueAt('{"d\\u0061ta":7}', ['data']), '7');
+    assert.equal(jsonTextAt('{"d\\u0061ta":7}', ['data']), '7');
   });
 
   it('keeps whitespace inside the value and tolerates it around', () => {
-    assert.equal(rawValueAt('{ "data" :  { "a" : 1 } , "z":0 }', ['data']), '{ "a" : 1 }');
+    assert.equal(jsonTextAt('{ "data" :  { "a" : 1 } , "z":0 }', ['data']), '{ "a" : 1 }');
   });
 
   it('returns undefined for a path that does not exist', () => {
-    assert.equal(rawValueAt('{"a":{"b":1}}', ['a', 'c']), undefined);
-    assert.equal(rawValueAt('{"a":[1]}', ['a', 3]), undefined);
-    assert.equal(rawValueAt('{"a":1}', ['a', 'b']), undefined);
+    assert.equal(jsonTextAt('{"a":{"b":1}}', ['a', 'c']), undefined);
+    assert.equal(jsonTextAt('{"a":[1]}', ['a', 3]), undefined);
+    assert.equal(jsonTextAt('{"a":1}', ['a', 'b']), undefined);
   });
 
   it('reads array elements by index, e.g. a batch command', () => {
     const body = '{"commands":[{"method":"publish","params":{"data":1}},{"method":"publish","params":{"data":99999999999999999999}}]}';
-    assert.equal(rawValueAt(body, ['commands', 1, 'params', 'data']), '99999999999999999999');
+    assert.equal(jsonTextAt(body, ['commands', 1, 'params', 'data']), '99999999999999999999');
   });
 });
 
