@@ -5,10 +5,11 @@
  * BrokerEventHandler), so the arrow keeps pointing down.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { resolveSpecifier, sourceFiles, specifiers, stripComments } from '../helpers/source.js';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
@@ -49,24 +50,9 @@ function layerOf(file: string): readonly [string, number] {
   return found;
 }
 
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...sourceFiles(path));
-    else if (name.endsWith('.ts')) out.push(path);
-  }
-  return out;
-}
-
 /** The files of src/ that `file` imports (static, type-only and dynamic imports alike). */
 function importsOf(file: string): string[] {
-  const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
-  const out: string[] = [];
-  for (const m of code.matchAll(/\b(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?['"](\.[^'"]+)['"]|\bimport\s*\(\s*['"](\.[^'"]+)['"]\s*\)/g)) {
-    out.push(resolve(dirname(file), (m[1] ?? m[2])!).replace(/\.js$/, '.ts'));
-  }
-  return out;
+  return specifiers(stripComments(readFileSync(file, 'utf8'))).filter((s) => s.startsWith('.')).map((s) => resolveSpecifier(file, s));
 }
 
 describe('the layers of src/', () => {

@@ -4,10 +4,11 @@
  * and touches no clock, timer or process: time and I/O belong to the layers above.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { resolveSpecifier, sourceFiles, specifiers, stripComments } from '../../helpers/source.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const PROTOCOL = join(ROOT, 'src/protocol');
@@ -17,38 +18,6 @@ const ALLOWED_OUTSIDE = new Set([join(ROOT, 'src/util/defined.ts')]);
  * and Writer for the Protobuf protocol, fossil-delta for publication deltas (issue 15).
  */
 const PURE_PACKAGES = new Set(['protobufjs/minimal.js', 'fossil-delta']);
-
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...sourceFiles(path));
-    else if (name.endsWith('.ts')) out.push(path);
-  }
-  return out;
-}
-
-/** The code without comments, so that prose about "process" or "Date.now" does not count. */
-function stripComments(source: string): string {
-  return source.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
-}
-
-/** Every module specifier: static imports and re-exports, dynamic import(), require(). */
-function specifiers(code: string): string[] {
-  const out: string[] = [];
-  const patterns = [
-    /\b(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?['"]([^'"]+)['"]/g,
-    /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
-    /\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
-  ];
-  for (const re of patterns) for (const m of code.matchAll(re)) out.push(m[1]!);
-  return out;
-}
-
-/** The .ts file a relative `.js` specifier of `from` points at. */
-function resolveSpecifier(from: string, spec: string): string {
-  return resolve(dirname(from), spec).replace(/\.js$/, '.ts');
-}
 
 const FORBIDDEN_GLOBALS: Array<[RegExp, string]> = [
   [/\bDate\.now\b/, 'Date.now'],
