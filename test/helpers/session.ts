@@ -67,6 +67,14 @@ export class FakeConnection implements SessionConnection {
   paused = false;
   readonly remoteAddress = '127.0.0.1';
   #taken = 0;
+  /** Bytes written while the client was not reading (see stopReading). */
+  #unsent = 0;
+  #reading = true;
+
+  /** From now on the client reads nothing: every write stays unsent, as in a kernel buffer that filled. */
+  stopReading(): void {
+    this.#reading = false;
+  }
 
   writeText(text: string): void {
     this.#record(text);
@@ -82,12 +90,16 @@ export class FakeConnection implements SessionConnection {
   }
 
   #record(text: string): void {
+    if (!this.#reading) {
+      this.#unsent += Buffer.byteLength(text);
+      return;
+    }
     this.frames.push(text);
     for (const line of text.split('\n')) if (line !== '') this.lines.push(JSON.parse(line) as Wire);
   }
 
   unsentBytes(): number {
-    return 0;
+    return this.#unsent;
   }
 
   cork(): void {}
