@@ -33,6 +33,29 @@ describe('memory engine bounds', () => {
     await engine.close();
   });
 
+  it('keeps one presence entry per connection however often it is refreshed, and forgets it once it lapses', async () => {
+    let now = 1_000_000;
+    const engine = createMemoryEngine({ now: () => now, sweepIntervalMs: 3_600_000 });
+    for (let i = 0; i < 1000; i++) {
+      await engine.presence.add('chat:a', { user: 'u', client: 'c1', conn_info: `{"n":${i}}` as JsonText }, 1000);
+      now += 100;
+      engine.sweep();
+    }
+    assert.equal(engine.internalSizes()['presence.expiry'], 1, 'refreshes queue no second entry');
+    assert.deepEqual(Object.keys(await engine.presence.presence('chat:a')), ['c1']);
+    assert.equal((await engine.presence.presence('chat:a')).c1!.conn_info, '{"n":999}', 'the latest info is kept');
+    // Leaving and coming back makes a new entry; the old one's queue slot goes at its time.
+    await engine.presence.remove('chat:a', 'c1');
+    await engine.presence.add('chat:a', { user: 'u', client: 'c1' }, 5000);
+    now += 1500;
+    engine.sweep();
+    assert.deepEqual(Object.keys(await engine.presence.presence('chat:a')), ['c1'], 'the old slot did not remove the new entry');
+    now += 5000;
+    engine.sweep();
+    allZero(engine.internalSizes());
+    await engine.close();
+  });
+
   it('keeps a stream that is still being published to, and its epoch', async () => {
     let now = 0;
     const engine = createMemoryEngine({ now: () => now, sweepIntervalMs: 3_600_000 });
