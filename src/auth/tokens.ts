@@ -15,7 +15,7 @@ import type { Logger } from '../log.js';
 import { ErrorCode } from '../protocol/codes.js';
 import { AuthError, ReplyError } from '../protocol/errors.js';
 import {
-  jsonField, parseOverride, parseSubscribeOptions, ShapeError, unixSeconds, type SubscribeOptions, type SubscribeOverride,
+  payloadField, parseOverride, parseSubscribeOptions, ShapeError, unixSeconds, type SubscribeOptions, type SubscribeOverride,
 } from '../protocol/subscribe-options.js';
 import type { JsonText } from '../protocol/types.js';
 import { withDefined } from '../util/defined.js';
@@ -152,7 +152,7 @@ export class TokenVerifier {
     try {
       return withDefined<ConnectionClaims>({ user: subject(payload), subs: serverSubscriptions(payload) }, {
         expiresAt: expiry(payload),
-        info: jsonField(payload, 'info', 'b64info', ''),
+        info: payloadField(payload, 'info', 'b64info', ''),
         meta: payload.meta === undefined || payload.meta === null ? undefined : JSON.stringify(payload.meta),
       });
     } catch (err) {
@@ -176,8 +176,8 @@ export class TokenVerifier {
     try {
       return withDefined<SubscriptionClaims>({ user: subject(payload), channel }, {
         expiresAt: expiry(payload),
-        info: jsonField(payload, 'info', 'b64info', ''),
-        data: jsonField(payload, 'data', 'b64data', ''),
+        info: payloadField(payload, 'info', 'b64info', ''),
+        data: payloadField(payload, 'data', 'b64data', ''),
         override: parseOverride(payload.override, ''),
       });
     } catch (err) {

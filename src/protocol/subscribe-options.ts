@@ -6,6 +6,7 @@
  * a wrong shape is a {@link ShapeError} naming the field, which the caller turns into its own
  * error (an invalid token, a backend's bad answer).
  */
+import { payloadFromBytes } from './payload.js';
 import type { JsonText } from './types.js';
 
 /** A value did not have the shape its field needs; `message` names the field and what was wrong. */
@@ -38,20 +39,14 @@ export interface SubscribeOptions {
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
- * The JSON text that `b64` (standard base64, padded, as Go's StdEncoding writes it) holds.
- * canal speaks the JSON protocol, where `bytes` fields travel as embedded JSON, so the bytes must
- * be UTF-8 JSON text. Throws ShapeError naming `field`.
+ * The payload that `b64` (standard base64, padded, as Go's StdEncoding writes it) holds: JSON
+ * text when its bytes are compact JSON, else the bytes as they are (payload.ts), which Protobuf
+ * clients receive unchanged and JSON clients as a JSON string of their base64. Throws ShapeError
+ * naming `field` when `b64` is not base64.
  */
-export function jsonFromBase64(b64: string, field: string): JsonText {
+export function payloadFromBase64(b64: string, field: string): JsonText {
   if (!BASE64.test(b64)) throw new ShapeError(`${field} is not standard base64`);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(b64, 'base64'));
-    JSON.parse(text);
-  } catch {
-    throw new ShapeError(`${field} does not hold JSON text (canal speaks the JSON protocol, where bytes travel as JSON)`);
-  }
-  return JSON.stringify(JSON.parse(text)) as JsonText;
+  return payloadFromBytes(Buffer.from(b64, 'base64'));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -59,13 +54,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * The JSON of `obj[key]`, or of `obj[b64key]` decoded when that is a non-empty string (it wins,
+ * The payload of `obj[key]` (its JSON), or of `obj[b64key]` decoded when that is a non-empty string (it wins,
  * as in Centrifugo); undefined when neither is set. `null` counts as unset, as Go reads it.
  */
-export function jsonField(obj: Record<string, unknown>, key: string, b64key: string, where: string): JsonText | undefined {
+export function payloadField(obj: Record<string, unknown>, key: string, b64key: string, where: string): JsonText | undefined {
   const b64 = obj[b64key];
   if (b64 !== undefined && b64 !== null && typeof b64 !== 'string') throw new ShapeError(`${where}${b64key} must be a string`);
-  if (typeof b64 === 'string' && b64 !== '') return jsonFromBase64(b64, `${where}${b64key}`);
+  if (typeof b64 === 'string' && b64 !== '') return payloadFromBase64(b64, `${where}${b64key}`);
   const value = obj[key];
   return value === undefined || value === null ? undefined : (JSON.stringify(value) as JsonText);
 }
@@ -103,9 +98,9 @@ export function parseSubscribeOptions(value: unknown, where = ''): SubscribeOpti
   if (value === undefined || value === null) return {};
   if (!isObject(value)) throw new ShapeError(`${where || 'options '}must be an object`);
   const out: { -readonly [K in keyof SubscribeOptions]: SubscribeOptions[K] } = {};
-  const info = jsonField(value, 'info', 'b64info', where);
+  const info = payloadField(value, 'info', 'b64info', where);
   if (info !== undefined) out.info = info;
-  const data = jsonField(value, 'data', 'b64data', where);
+  const data = payloadField(value, 'data', 'b64data', where);
   if (data !== undefined) out.data = data;
   const override = parseOverride(value.override, where);
   if (override !== undefined) out.override = override;

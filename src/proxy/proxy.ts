@@ -14,7 +14,7 @@ import { CallFailure, HttpCaller } from './http-caller.js';
 import {
   AnswerError, connectRequest, publishRequest, readConnectAnswer, readPublishAnswer, readRefreshAnswer, readRpcAnswer,
   readSubscribeAnswer, refreshRequest, rpcRequest, subRefreshRequest, subscribeRequest, type ConnectAnswer, type PublishAnswer,
-  type RefreshAnswer,
+  type CallerFields, type RefreshAnswer,
 } from './wire.js';
 
 /** Headers of a client's WebSocket upgrade request, as Node gives them (names in lower case). */
@@ -23,6 +23,10 @@ export type UpgradeHeaders = Readonly<Record<string, string | readonly string[] 
 /** Who a call is about: the connection, and what of it may go to the backend. */
 export interface Caller {
   readonly client: string;
+  /** How the client is connected: `websocket`, `http_stream` or `sse`. */
+  readonly transport: string;
+  /** The client protocol's format: `json` or `protobuf`. */
+  readonly protocol: string;
   /** The connection's user ('' when anonymous or not yet known). */
   readonly user: string;
   /** The connection's meta (sent only by proxies with include_connection_meta). */
@@ -58,7 +62,7 @@ export class Proxy {
 
   /** Who connects; undefined when the answer has no result. */
   connect(caller: Caller, request: { data?: JsonText | undefined; name?: string | undefined; version?: string | undefined; channels: readonly string[] }): Promise<ConnectAnswer | undefined> {
-    const body = connectRequest({ client: caller.client, binary: this.settings.binaryEncoding, ...defined(request), channels: request.channels });
+    const body = connectRequest({ client: caller.client, transport: caller.transport, protocol: caller.protocol, binary: this.settings.binaryEncoding, ...defined(request), channels: request.channels });
     return this.#call('connect', caller, body, readConnectAnswer);
   }
 
@@ -87,8 +91,10 @@ export class Proxy {
     return this.#call('rpc', caller, rpcRequest({ ...this.#fields(caller), method, ...defined({ data }) }), readRpcAnswer);
   }
 
-  #fields(caller: Caller): { client: string; user: string; binary: boolean; meta?: JsonText } {
-    const out: { client: string; user: string; binary: boolean; meta?: JsonText } = { client: caller.client, user: caller.user, binary: this.settings.binaryEncoding };
+  #fields(caller: Caller): CallerFields {
+    const out: { -readonly [K in keyof CallerFields]: CallerFields[K] } = {
+      client: caller.client, transport: caller.transport, protocol: caller.protocol, user: caller.user, binary: this.settings.binaryEncoding,
+    };
     if (this.settings.includeMeta && caller.meta !== undefined) out.meta = caller.meta;
     return out;
   }

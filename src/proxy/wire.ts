@@ -10,8 +10,9 @@ import { DISCONNECTS, ERRORS, type ErrorCodeValue } from '../protocol/codes.js';
 import { DisconnectError, ReplyError } from '../protocol/errors.js';
 import { compactJson, jsonDepth, MAX_JSON_DEPTH, jsonTextAt } from '../protocol/json-text.js';
 import {
-  jsonField, jsonFromBase64, parseSubscribeOptions, ShapeError, unixSeconds, type SubscribeOptions,
+  parseSubscribeOptions, payloadField, payloadFromBase64, ShapeError, unixSeconds, type SubscribeOptions,
 } from '../protocol/subscribe-options.js';
+import { isBinary, payloadBytes, payloadJson } from '../protocol/payload.js';
 import type { JsonText } from '../protocol/types.js';
 
 /** A member whose value is already JSON text, written as is. */
@@ -32,6 +33,10 @@ function objectText(members: ReadonlyArray<readonly [string, unknown]>): string 
 /** The members every request starts with. */
 export interface RequestBase {
   readonly client: string;
+  /** How the client is connected: `websocket`, `http_stream` or `sse`. */
+  readonly transport: string;
+  /** The client protocol's format: `json` or `protobuf`. */
+  readonly protocol: string;
   /** Base64 `b64data` instead of JSON `data` (the proxy's binary_encoding). */
   readonly binary: boolean;
 }
@@ -44,13 +49,19 @@ export interface CallerFields extends RequestBase {
 }
 
 function base(r: RequestBase): Array<readonly [string, unknown]> {
-  return [['client', r.client], ['transport', 'websocket'], ['protocol', 'json'], ['encoding', r.binary ? 'binary' : 'json']];
+  return [['client', r.client], ['transport', r.transport], ['protocol', r.protocol], ['encoding', r.binary ? 'binary' : 'json']];
 }
 
-/** `data` or `b64data` for client data (JSON text), as the proxy's encoding says. */
+/**
+ * `data` or `b64data` for a client's payload, as the proxy's encoding says: `b64data` is the
+ * base64 of the bytes the client sent (a Protobuf client's bytes exactly as written); `data`
+ * embeds JSON text as is, and bytes that are not JSON as a JSON string of their base64, as JSON
+ * clients would receive them.
+ */
 function dataMembers(binary: boolean, data: JsonText | undefined): Array<readonly [string, unknown]> {
   if (data === undefined) return [];
-  return binary ? [['b64data', Buffer.from(data, 'utf8').toString('base64')]] : [['data', new Embedded(data)]];
+  if (binary) return [['b64data', Buffer.from(payloadBytes(data)).toString('base64')]];
+  return [['data', new Embedded(isBinary(data) ? payloadJson(data) : data)]];
 }
 
 function metaMember(meta: JsonText | undefined): ReadonlyArray<readonly [string, unknown]> {
@@ -201,11 +212,14 @@ function optionalBoolean(result: Record<string, unknown>, key: string): boolean 
   return v;
 }
 
-/** The exact JSON text of `result.<key>` (numbers keep every digit), or its base64 twin decoded. */
+/**
+ * The exact JSON text of `result.<key>` (numbers keep every digit), or the payload its base64
+ * twin holds (any bytes: JSON text when they are compact JSON).
+ */
 function exactData(p: Parsed, key: string, b64key: string): JsonText | undefined {
   const result = p.result!;
   const b64 = result[b64key];
-  if (typeof b64 === 'string' && b64 !== '') return shaped(() => jsonFromBase64(b64, `result.${b64key}`));
+  if (typeof b64 === 'string' && b64 !== '') return shaped(() => payloadFromBase64(b64, `result.${b64key}`));
   if (b64 !== undefined && b64 !== null && typeof b64 !== 'string') throw new AnswerError(`"result.${b64key}" must be a string`);
   if (result[key] === undefined || result[key] === null) return undefined;
   return compactJson(jsonTextAt(p.text, ['result', key])!) as JsonText;
@@ -230,7 +244,7 @@ export function readConnectAnswer(text: string): ConnectAnswer | undefined {
     const expireAt = unixSeconds(r.expire_at, 'result.expire_at');
     const out: { -readonly [K in keyof ConnectAnswer]: ConnectAnswer[K] } = { user: optionalString(r, 'user') ?? '', subs };
     if (expireAt !== undefined) out.expiresAt = expireAt * 1000;
-    const info = jsonField(r, 'info', 'b64info', 'result.');
+    const info = payloadField(r, 'info', 'b64info', 'result.');
     if (info !== undefined) out.info = info;
     const data = exactData(p, 'data', 'b64data');
     if (data !== undefined) out.data = data;
@@ -248,7 +262,7 @@ export function readRefreshAnswer(text: string): RefreshAnswer | undefined {
     const out: { -readonly [K in keyof RefreshAnswer]: RefreshAnswer[K] } = { expired: optionalBoolean(r, 'expired') };
     const expireAt = unixSeconds(r.expire_at, 'result.expire_at');
     if (expireAt !== undefined) out.expiresAt = expireAt * 1000;
-    const info = jsonField(r, 'info', 'b64info', 'result.');
+    const info = payloadField(r, 'info', 'b64info', 'result.');
     if (info !== undefined) out.info = info;
     if (r.meta !== undefined && r.meta !== null) out.meta = compactJson(jsonTextAt(text, ['result', 'meta'])!) as JsonText;
     return out;

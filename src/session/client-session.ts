@@ -136,7 +136,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
 
   /** This connection as proxy calls describe it. */
   caller(): Caller {
-    return { client: this.id, user: this.#user, meta: this.#meta, headers: this.#headers, emulated: this.#emulated };
+    return { client: this.id, transport: this.#conn.transport, protocol: this.codec.name, user: this.#user, meta: this.#meta, headers: this.#headers, emulated: this.#emulated };
   }
 
   get state(): State {

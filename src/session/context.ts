@@ -32,6 +32,9 @@ export const systemClock: Clock = {
   },
 };
 
+/** How a client is connected, as Centrifugo names its transports (proxy requests carry it). */
+export type TransportName = 'websocket' | 'http_stream' | 'sse';
+
 /** What a protocol session needs from its connection. */
 export interface SessionConnection extends MessageSink {
   /** Closes with `code` and a non-empty `reason`. */
@@ -40,6 +43,7 @@ export interface SessionConnection extends MessageSink {
   pause(): void;
   resume(): void;
   readonly remoteAddress: string | undefined;
+  readonly transport: TransportName;
 }
 
 /** Shared by every session of a server: one object, not one per connection. */

@@ -21,6 +21,7 @@ import { compactJson, jsonDepth, MAX_JSON_DEPTH } from '../protocol/json-text.js
 import type { JsonText } from '../protocol/types.js';
 import type { SharedMessage } from '../hub/shared-message.js';
 import type { Proxies } from '../proxy/proxies.js';
+import type { Caller } from '../proxy/proxy.js';
 import type { Clock } from './context.js';
 import { RateLimiter } from './rate-limit.js';
 import { withDefined } from '../util/defined.js';
@@ -129,9 +130,9 @@ export class PlainSession implements PlainSubscriber {
     return this.#ctx.handlers.onPublish !== undefined || this.#ns.publish_proxy !== undefined || allowedByNamespace(this.#ns, 'publish', PLAIN_CLIENT);
   }
 
-  /** This client as proxy calls describe it: anonymous, with its own id. */
-  get #caller(): { client: string; user: string } {
-    return { client: this.id, user: '' };
+  /** This client as proxy calls describe it: anonymous, with its own id, JSON text over a WebSocket. */
+  get #caller(): Caller {
+    return { client: this.id, transport: 'websocket', protocol: 'json', user: '' };
   }
 
   handleText(text: string): void {

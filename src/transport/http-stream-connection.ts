@@ -24,6 +24,7 @@ export type StreamFraming = 'http_stream' | 'sse';
 
 export class HttpStreamConnection implements SessionConnection {
   readonly remoteAddress: string | undefined;
+  readonly transport: StreamFraming;
   readonly #res: ServerResponse;
   readonly #framing: StreamFraming;
   readonly #codec: Codec;
@@ -33,6 +34,7 @@ export class HttpStreamConnection implements SessionConnection {
     this.remoteAddress = req.socket.remoteAddress;
     this.#res = res;
     this.#framing = framing;
+    this.transport = framing;
     this.#codec = codec;
   }
 

@@ -60,6 +60,7 @@ function wireOf(message: SharedMessage): Buffer {
 const CLOSE_GRACE_MS = 5000;
 
 export class WsConnection {
+  readonly transport = 'websocket';
   readonly ws: ws.WebSocket;
 
   constructor(socket: ws.WebSocket) {

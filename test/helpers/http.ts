@@ -1,8 +1,10 @@
 /**
  * HTTP requests that fetch() would not send: a request target exactly as written (no `..`
- * resolution, no re-encoding), and arbitrary bytes on a bare TCP socket.
+ * resolution, no re-encoding), and arbitrary bytes on a bare TCP socket; and a backend that
+ * records the requests it gets.
  */
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { once } from 'node:events';
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 
 export interface RawResponse {
@@ -49,4 +51,29 @@ export function exchangeRaw(port: number, bytes: string | Buffer, timeoutMs = 50
       resolve(Buffer.concat(chunks).toString());
     });
   });
+}
+
+/** One request a recording backend received. */
+export interface Seen {
+  readonly url: string;
+  readonly method: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: string;
+}
+
+/** An HTTP backend on 127.0.0.1 that records every request; its answer to each path is a function of the request (404 elsewhere). */
+export async function recordingBackend(routes: Record<string, (req: Seen, res: ServerResponse) => void>): Promise<{ url: string; seen: Seen[]; server: Server }> {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      const s = { url: req.url ?? '', method: req.method ?? '', headers: req.headers, body };
+      seen.push(s);
+      (routes[s.url] ?? ((_r, w) => w.writeHead(404).end()))(s, res);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen, server };
 }

@@ -66,6 +66,7 @@ export class FakeConnection implements SessionConnection {
   #closedWith: { code: number; reason: string } | undefined;
   paused = false;
   readonly remoteAddress = '127.0.0.1';
+  readonly transport = 'websocket';
   #taken = 0;
   /** Bytes written while the client was not reading (see stopReading). */
   #unsent = 0;

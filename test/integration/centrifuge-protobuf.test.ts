@@ -5,11 +5,12 @@
  * unchanged); a JSON client and a Protobuf client share a channel.
  */
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { after, describe, it, type TestContext } from 'node:test';
 import { Centrifuge as ProtobufCentrifuge } from 'centrifuge/build/protobuf';
 import WebSocket from 'ws';
 import type { RpcContext } from '../../src/handlers.js';
 import { collect, connectedCentrifuge, FAST_RECONNECT, once, protocolUrl, recordingWebSocket } from '../helpers/centrifuge.js';
+import { recordingBackend } from '../helpers/http.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { until } from '../helpers/wait.js';
 
@@ -140,5 +141,43 @@ describe('the centrifuge client Protobuf build against canal', async () => {
     const [code, reason] = await closed;
     assert.equal(code, 3501);
     assert.match(reason, /^bad request: command 1 is not a valid Protobuf Command/);
+  });
+});
+
+describe('the centrifuge client Protobuf build through proxies with binary_encoding', async () => {
+  const rpcAnswer = Uint8Array.from([0, 255, 7]);
+  const backend = await recordingBackend({
+    '/publish': (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"result":{}}'),
+    '/rpc': (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ result: { b64data: Buffer.from(rpcAnswer).toString('base64') } })),
+  });
+  after(() => backend.server.close());
+  const server = await startServer({
+    proxies: {
+      rpc: { endpoint: `${backend.url}/rpc`, binary_encoding: true },
+      moderation: { endpoint: `${backend.url}/publish`, binary_encoding: true },
+    },
+    namespaces: { mod: { publish_proxy: 'moderation', allow_subscribe_for_anonymous: true, allow_publish_for_anonymous: true } },
+  });
+
+  it('sends the backend the exact bytes in b64data, says protobuf, and passes its b64data back unchanged', async (t) => {
+    const client = await protobufClient(t, server);
+    const sub = client.newSubscription('mod:pb-proxy');
+    const pubs = collect(sub as never, 'publication');
+    const subscribed = once(sub as never, 'subscribed');
+    sub.subscribe();
+    await subscribed;
+    await sub.publish(Uint8Array.from([255, 1, 128]));
+    const [got] = await pubs.waitFor(1);
+    assert.deepEqual([...(got as { data: Uint8Array }).data], [255, 1, 128]);
+    const publish = JSON.parse(backend.seen.find((s) => s.url === '/publish')!.body) as Record<string, unknown>;
+    assert.equal(publish.transport, 'websocket');
+    assert.equal(publish.protocol, 'protobuf');
+    assert.equal(publish.encoding, 'binary');
+    assert.deepEqual([...Buffer.from(publish.b64data as string, 'base64')], [255, 1, 128]);
+
+    const rpc = await client.rpc('bytes', Uint8Array.from([9, 0x80]));
+    assert.deepEqual([...(rpc.data as Uint8Array)], [...rpcAnswer]);
+    const call = JSON.parse(backend.seen.find((s) => s.url === '/rpc')!.body) as Record<string, unknown>;
+    assert.deepEqual([...Buffer.from(call.b64data as string, 'base64')], [9, 0x80]);
   });
 });

@@ -6,41 +6,17 @@
  * whole 200 answer, even an unreadable one, leaves its socket idle in the pool for reuse).
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { resolveProxies, type ProxyOptions } from '../../../src/config/proxies.js';
 import { toWire } from '../../../src/protocol/errors.js';
 import type { JsonText } from '../../../src/protocol/types.js';
 import { ProxyError } from '../../../src/proxy/errors.js';
 import { Proxies } from '../../../src/proxy/proxies.js';
+import { recordingBackend as backend, type Seen } from '../../helpers/http.js';
 import { captureLog } from '../../helpers/log-capture.js';
 import { freePort } from '../../helpers/redis.js';
 import { until } from '../../helpers/wait.js';
-
-interface Seen {
-  readonly url: string;
-  readonly method: string;
-  readonly headers: IncomingMessage['headers'];
-  readonly body: string;
-}
-
-/** A backend whose answer to each path is a function of the request. */
-async function backend(routes: Record<string, (req: Seen, res: ServerResponse) => void>): Promise<{ url: string; seen: Seen[]; server: Server }> {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      const s = { url: req.url ?? '', method: req.method ?? '', headers: req.headers, body };
-      seen.push(s);
-      (routes[s.url] ?? ((_r, w) => w.writeHead(404).end()))(s, res);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen, server };
-}
 
 const json = (value: unknown) => (_req: Seen, res: ServerResponse): void => {
   res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value));
@@ -58,7 +34,7 @@ function proxiesFor(options: Record<string, Partial<ProxyOptions> & { endpoint: 
   return { proxies: new Proxies(settings, log.logger), log };
 }
 
-const caller = { client: 'c-1', user: 'alice' };
+const caller = { client: 'c-1', transport: 'websocket', protocol: 'json', user: 'alice' };
 
 describe('Proxy', () => {
   let b: Awaited<ReturnType<typeof backend>>;
