@@ -398,7 +398,7 @@ export class Canal {
   /** /admin: the admin page and its API when on, else a 404 that says how to turn it on. */
   #mountAdmin(): void {
     const admin = this.#admin;
-    this.#dispatcher.route(ADMIN_PREFIX, 'off' in admin ? adminOff(admin.off) : adminEndpoint(new ServerApi(this.#node, this.#log), {
+    this.#dispatcher.route(ADMIN_PREFIX, 'off' in admin ? adminOff(admin.off) : adminEndpoint(new ServerApi(this.#node, this.#log, this.config.redis_timeout), {
       ...admin,
       sessionTtlMs: this.config.admin_session_ttl,
       maxBodyBytes: this.config.max_message_bytes,
