@@ -214,7 +214,10 @@ export class RedisConnections {
       this.command.disconnect();
       this.subscriber.disconnect();
       const cause = this.#lastError ?? (err as Error);
-      throw new EngineUnavailableError(`cannot reach ${describeTopology(this.#options.topology)} (${cause.message})`, { cause });
+      // A cluster's "Failed to refresh slots cache" hides why each node failed (a wrong password, say).
+      const why = (cause as { lastNodeError?: Error }).lastNodeError?.message;
+      const message = why === undefined ? cause.message : `${cause.message} ${why}`;
+      throw new EngineUnavailableError(`cannot reach ${describeTopology(this.#options.topology)} (${message})`, { cause });
     }
   }
 
