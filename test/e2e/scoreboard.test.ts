@@ -36,13 +36,16 @@ describe('the live scoreboard /demo/scoreboard/ and its admin page', async () =>
   const browser = await startBrowser();
   const server = await startDemoServer();
 
-  async function open(path: string, viewport = { width: 1100, height: 700 }): Promise<{ page: Page; logged: ConsoleLog }> {
+  async function open(path: string, viewport = { width: 1100, height: 700 }): Promise<{ page: Page; logged: ConsoleLog; frames: string[] }> {
     const page = await browser.newPage({ viewport });
     const logged = collectConsole(page);
+    // What the page's WebSocket receives, to see updates arrive as fossil deltas.
+    const frames: string[] = [];
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload))));
     const response = await page.goto(`${server.httpUrl}${path}`);
     assert.equal(response?.status(), 200, `GET ${path}`);
     await page.locator('#state[data-state="connected"]').waitFor({ timeout: 5000 });
-    return { page, logged };
+    return { page, logged, frames };
   }
 
   function problems(logged: ConsoleLog): string[] {
@@ -62,7 +65,7 @@ describe('the live scoreboard /demo/scoreboard/ and its admin page', async () =>
   });
 
   it('follows `canal publish scores:final` from a terminal, flashing the numbers that changed', async (t) => {
-    const { page, logged } = await open('/demo/scoreboard/');
+    const { page, logged, frames } = await open('/demo/scoreboard/');
     t.after(() => page.close());
     assert.equal((await shownScore(page, 'final')).minute, 'no score yet');
     await server.canal.publish('scores:final', { home: 1, away: 1 });
@@ -72,6 +75,8 @@ describe('the live scoreboard /demo/scoreboard/ and its admin page', async () =>
     assert.match(cli.stdout, /^published to scores:final: offset 2, epoch /);
     await waitForScore(page, 'final', '2-1');
     assert.deepEqual(await shownScore(page, 'final'), { home: '2', away: '1', minute: 'live' });
+    // Tiny updates go in full: their fossil delta would not be smaller than the data.
+    assert.equal(frames.filter((f) => f.includes('"channel":"scores:final"') && f.includes('"delta":true')).length, 0);
     // Only the home number changed, so only it flashes; a screen reader hears one sentence.
     const final = page.locator('#matches > li[data-match="final"]');
     assert.equal(await final.locator('.side[data-side="home"] .goals').getAttribute('class'), 'goals changed');
@@ -82,6 +87,20 @@ describe('the live scoreboard /demo/scoreboard/ and its admin page', async () =>
     await page.emulateMedia({ reducedMotion: 'reduce' });
     assert.equal(await animation(), 'goal-still', 'with reduced motion the number glows without moving');
     t.diagnostic(await saveScreenshot(page, 'scoreboard-viewer-desktop'));
+    assert.deepEqual(problems(logged), []);
+  });
+
+  it('receives a match report that grows by a little as a fossil delta, and still shows the score published', async (t) => {
+    const { page, logged, frames } = await open('/demo/scoreboard/');
+    t.after(() => page.close());
+    const events = Array.from({ length: 12 }, (_, i) => ({ minute: 3 * i + 1, kind: i % 3 === 0 ? 'corner' : 'foul', team: i % 2 === 0 ? 'home' : 'away' }));
+    await server.canal.publish('scores:semi-1', { home: 3, away: 0, minute: 80, events });
+    await waitForScore(page, 'semi-1', '3-0');
+    await server.canal.publish('scores:semi-1', { home: 3, away: 1, minute: 84, events: [...events, { minute: 84, kind: 'goal', team: 'away' }] });
+    await waitForScore(page, 'semi-1', '3-1');
+    assert.deepEqual(await shownScore(page, 'semi-1'), { home: '3', away: '1', minute: "84'" });
+    const deltas = frames.filter((f) => f.includes('"channel":"scores:semi-1"') && f.includes('"delta":true'));
+    assert.equal(deltas.length, 1, `the second report arrives as a delta: ${JSON.stringify(frames.filter((f) => f.includes('semi-1')))}`);
     assert.deepEqual(problems(logged), []);
   });
 
