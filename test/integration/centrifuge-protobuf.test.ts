@@ -9,7 +9,7 @@ import { after, describe, it, type TestContext } from 'node:test';
 import { Centrifuge as ProtobufCentrifuge } from 'centrifuge/build/protobuf';
 import WebSocket from 'ws';
 import type { RpcContext } from '../../src/handlers.js';
-import { collect, connectedCentrifuge, FAST_RECONNECT, once, protocolUrl, recordingWebSocket } from '../helpers/centrifuge.js';
+import { collect, type Collected, connectedCentrifuge, FAST_RECONNECT, once, protocolUrl, recordingWebSocket } from '../helpers/centrifuge.js';
 import { recordingBackend } from '../helpers/http.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { until } from '../helpers/wait.js';
@@ -30,6 +30,16 @@ async function protobufClient(t: TestContext, server: TestServer, websocket: typ
   return client;
 }
 
+/** A subscription of `client` to `channel`, subscribed, with its publications collected from the start. */
+async function subscribed(client: ProtobufCentrifuge, channel: string): Promise<{ sub: ReturnType<ProtobufCentrifuge['newSubscription']>; pubs: Collected<unknown> }> {
+  const sub = client.newSubscription(channel);
+  const pubs = collect(sub as never, 'publication') as Collected<unknown>;
+  const done = once(sub as never, 'subscribed');
+  sub.subscribe();
+  await done;
+  return { sub, pubs };
+}
+
 function onRpc(ctx: RpcContext): unknown {
   return { got: ctx.data, method: ctx.method };
 }
@@ -47,11 +57,7 @@ describe('the centrifuge client Protobuf build against canal', async () => {
 
   it('subscribes, publishes JSON bytes and receives them back, byte for byte', async (t) => {
     const client = await protobufClient(t, server);
-    const sub = client.newSubscription('chat:pb-1');
-    const pubs = collect(sub as never, 'publication');
-    const subscribed = once(sub as never, 'subscribed');
-    sub.subscribe();
-    await subscribed;
+    const { sub, pubs } = await subscribed(client, 'chat:pb-1');
     await sub.publish(json({ text: 'hello', n: 12345678901234567890n.toString() }));
     const [got] = await pubs.waitFor(1);
     assert.ok((got as { data: unknown }).data instanceof Uint8Array);
@@ -60,11 +66,7 @@ describe('the centrifuge client Protobuf build against canal', async () => {
 
   it('keeps binary that is not JSON exactly as published', async (t) => {
     const client = await protobufClient(t, server);
-    const sub = client.newSubscription('chat:pb-bin');
-    const pubs = collect(sub as never, 'publication');
-    const subscribed = once(sub as never, 'subscribed');
-    sub.subscribe();
-    await subscribed;
+    const { sub, pubs } = await subscribed(client, 'chat:pb-bin');
     const bytes = Uint8Array.from([0, 255, 10, 13, 0x80, 0xc3, 0x28, 1, 2, 3]);
     await sub.publish(bytes);
     const [got] = await pubs.waitFor(1);
@@ -75,10 +77,7 @@ describe('the centrifuge client Protobuf build against canal', async () => {
 
   it('reads history and presence, and calls RPC with bytes in and out', async (t) => {
     const client = await protobufClient(t, server);
-    const sub = client.newSubscription('chat:pb-2');
-    const subscribed = once(sub as never, 'subscribed');
-    sub.subscribe();
-    await subscribed;
+    const { sub } = await subscribed(client, 'chat:pb-2');
     for (const n of [1, 2, 3]) await sub.publish(json({ n }));
     const history = await sub.history({ limit: 10 });
     assert.deepEqual(history.publications.map((p) => parse(p.data as Uint8Array)), [{ n: 1 }, { n: 2 }, { n: 3 }]);
@@ -95,11 +94,7 @@ describe('the centrifuge client Protobuf build against canal', async () => {
   it('recovers what it missed after a dropped connection', async (t) => {
     const ws = recordingWebSocket();
     const client = await protobufClient(t, server, ws.WebSocket);
-    const sub = client.newSubscription('chat:pb-3');
-    const pubs = collect(sub as never, 'publication');
-    const subscribed = once(sub as never, 'subscribed');
-    sub.subscribe();
-    await subscribed;
+    const { sub, pubs } = await subscribed(client, 'chat:pb-3');
     await server.canal.publish('chat:pb-3', { n: 1 });
     await pubs.waitFor(1);
     const resubscribed = once(sub as never, 'subscribed');
@@ -161,11 +156,7 @@ describe('the centrifuge client Protobuf build through proxies with binary_encod
 
   it('sends the backend the exact bytes in b64data, says protobuf, and passes its b64data back unchanged', async (t) => {
     const client = await protobufClient(t, server);
-    const sub = client.newSubscription('mod:pb-proxy');
-    const pubs = collect(sub as never, 'publication');
-    const subscribed = once(sub as never, 'subscribed');
-    sub.subscribe();
-    await subscribed;
+    const { sub, pubs } = await subscribed(client, 'mod:pb-proxy');
     await sub.publish(Uint8Array.from([255, 1, 128]));
     const [got] = await pubs.waitFor(1);
     assert.deepEqual([...(got as { data: Uint8Array }).data], [255, 1, 128]);
