@@ -269,14 +269,22 @@ describe('ClientSession: command backlog', () => {
   const options = { client_command_rate: 1_000_000, client_command_burst: 1_000_000 };
   const pings = (from: number, n: number): string => Array.from({ length: n }, (_, i) => JSON.stringify({ id: from + i, ping: {} })).join('\n');
 
-  it('stops reading when more than 2000 commands wait, and reads again once they are handled', async () => {
+  it('stops reading when more than 2000 commands wait, and reads again when 200 are left', async () => {
     const h = sessionHarness(options);
     const { session, conn } = h.open();
     await connect(h, session, conn);
+    const handled = (): number => h.context.metrics.snapshot().messages_in - 1; // the connect aside
+    let waitingAtResume: number | undefined;
+    const resume = conn.resume.bind(conn);
+    conn.resume = () => {
+      waitingAtResume ??= 2001 - handled();
+      resume();
+    };
     session.handleFrame(pings(2, 2001));
     assert.equal(conn.paused, true, 'reading stops at 2001 waiting commands');
     await h.settleUntil(() => conn.lines.filter((l) => l.id !== undefined && l.id >= 2).length === 2001, 'the 2001 ping replies');
-    assert.equal(conn.paused, false, 'reading resumes once the backlog is handled');
+    assert.equal(conn.paused, false);
+    assert.equal(waitingAtResume, 200, 'reading resumes once 200 commands are left');
     assert.equal(conn.closedWith(), undefined);
   });
 
