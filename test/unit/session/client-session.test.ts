@@ -298,6 +298,49 @@ describe('ClientSession: command backlog', () => {
   });
 });
 
+describe('ClientSession: consecutive publishes', () => {
+  /** Holds every engine publish until released, recording the order they started in. */
+  function holdPublishes(h: SessionHarness): { started: string[]; release(): void } {
+    const started: string[] = [];
+    const waiting: Array<() => void> = [];
+    const publish = h.node.publish.bind(h.node);
+    h.node.publish = async (channel, input) => {
+      started.push(input.data);
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      return publish(channel, input);
+    };
+    return { started, release: () => { for (const go of waiting.splice(0)) go(); } };
+  }
+
+  const publishes = (n: number): string => Array.from({ length: n }, (_, i) => JSON.stringify({ id: 2 + i, publish: { channel: 'chat:a', data: { n: i + 1 } } })).join('\n');
+
+  it('starts a frame\'s publishes one after the other without waiting for the engine, in command order', async () => {
+    const h = sessionHarness();
+    const { session, conn } = h.open();
+    await connect(h, session, conn);
+    const held = holdPublishes(h);
+    session.handleFrame(publishes(3));
+    await h.settle();
+    assert.deepEqual(held.started, ['{"n":1}', '{"n":2}', '{"n":3}'], 'all three reached the engine before the first finished');
+    held.release();
+    await h.settleUntil(() => conn.lines.filter((l) => l.publish).length === 3, 'the three publish replies');
+  });
+
+  it('handles publishes one at a time when an onPublish handler decides', async () => {
+    const h = sessionHarness({}, { onPublish: () => undefined });
+    const { session, conn } = h.open();
+    await connect(h, session, conn);
+    const held = holdPublishes(h);
+    session.handleFrame(publishes(2));
+    await h.settle();
+    assert.deepEqual(held.started, ['{"n":1}'], 'the second waits for the first');
+    held.release();
+    await h.settleUntil(() => held.started.length === 2, 'the second publish');
+    held.release();
+    await h.settleUntil(() => conn.lines.filter((l) => l.publish).length === 2, 'the two publish replies');
+  });
+});
+
 describe('ClientSession: per-user connection limits', () => {
   it('refuses a user\'s connection past user_connection_limit with 3504, counts anonymous ones never, and frees the place on close', async () => {
     const h = sessionHarness({ user_connection_limit: 1 });
