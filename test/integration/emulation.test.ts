@@ -232,6 +232,27 @@ describe('drain with emulated connections', () => {
   });
 });
 
+describe('an emulated stream at the connection limit', () => {
+  it('counts toward max_connections: the next stream is refused with 503, as an upgrade would be', async () => {
+    const canal = new Canal({ host: '127.0.0.1', port: 0, max_connections: 1 });
+    const { port } = await canal.listen();
+    try {
+      const open = (): ReturnType<typeof openStream> => openStream(`http://127.0.0.1:${port}/connection/http_stream`, {
+        method: 'POST', body: JSON.stringify({ id: 1, connect: {} }), headers: { 'content-type': 'application/json' },
+      });
+      const first = await open();
+      await until(() => first.text().includes('"id":1'), 'the first stream connected');
+      const second = await open();
+      await second.ended;
+      assert.equal(second.status, 503);
+      assert.match(second.text(), /connection limit reached on this node \(max_connections 1\)/);
+      first.abort();
+    } finally {
+      await canal.close();
+    }
+  });
+});
+
 describe('emulation across two nodes on the shared Redis', () => {
   const prefix = testPrefix();
   const engineA: RedisEngine = createRedisEngine({ url: SHARED_REDIS_URL, prefix });

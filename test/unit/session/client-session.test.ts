@@ -227,6 +227,120 @@ describe('ClientSession: server-side subscriptions at connect', () => {
   });
 });
 
+describe('ClientSession: the connect reply before the pushes of its server-side subscriptions', () => {
+  it('holds a publication the hub handed the subscription during connect, and writes it after the connect reply', async () => {
+    const h = sessionHarness({}, { onConnecting: () => ({ channels: ['chat:side'] }) });
+    const addPresence = h.node.addPresence.bind(h.node);
+    let published = false;
+    h.node.addPresence = async (channel, info) => {
+      if (!published) {
+        published = true;
+        await h.node.publish(channel, { data: '{"n":1}' as never });
+        // Let the hub's end of turn run: the publication reaches the subscription while it still buffers.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      return addPresence(channel, info);
+    };
+    const { session, conn } = h.open();
+    await send(h, session, conn, { id: 1, connect: {} });
+    const lines = conn.take();
+    const replyAt = lines.findIndex((l) => l.id === 1 && l.connect);
+    const pubAt = lines.findIndex((l) => l.push?.pub);
+    assert.ok(replyAt >= 0 && pubAt >= 0, JSON.stringify(lines));
+    assert.ok(replyAt < pubAt, `the publication was written before the connect reply: ${JSON.stringify(lines)}`);
+    assert.equal(lines.filter((l) => l.push?.pub).length, 1, 'delivered once');
+  });
+
+  it('writes the join push of a server-side subscription after the connect reply, not before', async () => {
+    const h = sessionHarness({}, { onConnecting: () => ({ channels: ['chat:side'] }) });
+    const { session, conn } = h.open();
+    await send(h, session, conn, { id: 1, connect: {} });
+    const lines = conn.take();
+    const replyAt = lines.findIndex((l) => l.id === 1 && l.connect);
+    const joinAt = lines.findIndex((l) => l.push?.channel === 'chat:side' && l.push.join);
+    assert.ok(replyAt >= 0 && joinAt >= 0, JSON.stringify(lines));
+    assert.ok(replyAt < joinAt, `the join was written before the connect reply: ${JSON.stringify(lines)}`);
+    assert.equal(lines[joinAt]!.push.join.info.client, session.id);
+  });
+});
+
+describe('ClientSession: command backlog', () => {
+  // The rate limit is lifted so that every command is handled (the limit is tested on its own).
+  const options = { client_command_rate: 1_000_000, client_command_burst: 1_000_000 };
+  const pings = (from: number, n: number): string => Array.from({ length: n }, (_, i) => JSON.stringify({ id: from + i, ping: {} })).join('\n');
+
+  it('stops reading when more than 2000 commands wait, and reads again when 200 are left', async () => {
+    const h = sessionHarness(options);
+    const { session, conn } = h.open();
+    await connect(h, session, conn);
+    const handled = (): number => h.context.metrics.snapshot().messages_in - 1; // the connect aside
+    let waitingAtResume: number | undefined;
+    const resume = conn.resume.bind(conn);
+    conn.resume = () => {
+      waitingAtResume ??= 2001 - handled();
+      resume();
+    };
+    session.handleFrame(pings(2, 2001));
+    assert.equal(conn.paused, true, 'reading stops at 2001 waiting commands');
+    await h.settleUntil(() => conn.lines.filter((l) => l.id !== undefined && l.id >= 2).length === 2001, 'the 2001 ping replies');
+    assert.equal(conn.paused, false);
+    assert.equal(waitingAtResume, 200, 'reading resumes once 200 commands are left');
+    assert.equal(conn.closedWith(), undefined);
+  });
+
+  it('keeps reading with 2000 commands waiting', async () => {
+    const h = sessionHarness(options);
+    const { session, conn } = h.open();
+    await connect(h, session, conn);
+    session.handleFrame(pings(2, 2000));
+    assert.equal(conn.paused, false);
+    await h.settleUntil(() => conn.lines.filter((l) => l.id !== undefined && l.id >= 2).length === 2000, 'the 2000 ping replies');
+  });
+});
+
+describe('ClientSession: consecutive publishes', () => {
+  /** Holds every engine publish until released, recording the order they started in. */
+  function holdPublishes(h: SessionHarness): { started: string[]; release(): void } {
+    const started: string[] = [];
+    const waiting: Array<() => void> = [];
+    const publish = h.node.publish.bind(h.node);
+    h.node.publish = async (channel, input) => {
+      started.push(input.data);
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      return publish(channel, input);
+    };
+    return { started, release: () => { for (const go of waiting.splice(0)) go(); } };
+  }
+
+  const publishes = (n: number): string => Array.from({ length: n }, (_, i) => JSON.stringify({ id: 2 + i, publish: { channel: 'chat:a', data: { n: i + 1 } } })).join('\n');
+
+  it('starts a frame\'s publishes one after the other without waiting for the engine, in command order', async () => {
+    const h = sessionHarness();
+    const { session, conn } = h.open();
+    await connect(h, session, conn);
+    const held = holdPublishes(h);
+    session.handleFrame(publishes(3));
+    await h.settle();
+    assert.deepEqual(held.started, ['{"n":1}', '{"n":2}', '{"n":3}'], 'all three reached the engine before the first finished');
+    held.release();
+    await h.settleUntil(() => conn.lines.filter((l) => l.publish).length === 3, 'the three publish replies');
+  });
+
+  it('handles publishes one at a time when an onPublish handler decides', async () => {
+    const h = sessionHarness({}, { onPublish: () => undefined });
+    const { session, conn } = h.open();
+    await connect(h, session, conn);
+    const held = holdPublishes(h);
+    session.handleFrame(publishes(2));
+    await h.settle();
+    assert.deepEqual(held.started, ['{"n":1}'], 'the second waits for the first');
+    held.release();
+    await h.settleUntil(() => held.started.length === 2, 'the second publish');
+    held.release();
+    await h.settleUntil(() => conn.lines.filter((l) => l.publish).length === 2, 'the two publish replies');
+  });
+});
+
 describe('ClientSession: per-user connection limits', () => {
   it('refuses a user\'s connection past user_connection_limit with 3504, counts anonymous ones never, and frees the place on close', async () => {
     const h = sessionHarness({ user_connection_limit: 1 });

@@ -296,6 +296,17 @@ describe('Outbox overflow (slow consumer)', () => {
     w.push('"y"');
     assert.equal(overflows, 0, 'the pipeline is empty again once written');
   });
+
+  it('closes on a turn\'s publications sent as one message when together they pass the limit, even into an empty pipeline', () => {
+    const sink = new FakeSink();
+    let overflows = 0;
+    const w = writer(sink, 10, () => overflows++);
+    // Three pushes of one turn, joined for every subscriber (hub.ts): 3 x 8 = 24 bytes against a limit of 10.
+    w.push(SharedMessage.joined('"pub 1"\n"pub 2"\n"pub 3"', 3));
+    assert.equal(overflows, 1);
+    assert.equal(w.closed, true);
+    assert.deepEqual(sink.writes, []);
+  });
 });
 
 describe('Outbox close', () => {
