@@ -3,12 +3,13 @@
  * parameters and answers `{"result": ...}` or `{"error": {"code", "message"}}` as JSON text.
  * Transport concerns (HTTP status, API key, body size) live in api-endpoint.ts.
  */
+import { requireHistory, requirePresence } from '../auth/channel-rights.js';
 import type { Logger } from '../log.js';
 import type { CanalNode } from '../node.js';
 import { DisconnectCode, ErrorCode } from '../protocol/codes.js';
 import { encodeResult } from '../protocol/encode.js';
 import { compactJson, documentSpan, elementsAt, memberAt, type Span } from '../protocol/json-text.js';
-import { DisconnectError, ReplyError, toWire } from '../protocol/errors.js';
+import { DisconnectError, toWire } from '../protocol/errors.js';
 import type { JsonText, StreamPosition } from '../protocol/types.js';
 import { EngineUnavailableError } from '../engine/types.js';
 import { withDefined } from '../util/defined.js';
@@ -152,20 +153,18 @@ export class ServerApi {
         return '{}';
       }
       case 'presence': {
-        const ns = node.requireNamespace(p.channel as string);
-        if (!ns.presence) throw new ReplyError(ErrorCode.NotAvailable, `not available: ${p.channel as string} keeps no presence`);
+        requirePresence(node.requireNamespace(p.channel as string), p.channel as string);
         return encodeResult('presence', { presence: await node.presence(p.channel as string) });
       }
       case 'presence_stats': {
-        const ns = node.requireNamespace(p.channel as string);
-        if (!ns.presence) throw new ReplyError(ErrorCode.NotAvailable, `not available: ${p.channel as string} keeps no presence`);
+        requirePresence(node.requireNamespace(p.channel as string), p.channel as string);
         const s = await node.presenceStats(p.channel as string);
         return JSON.stringify({ num_clients: s.numClients, num_users: s.numUsers });
       }
       case 'history': {
         const channel = p.channel as string;
         const ns = node.requireNamespace(channel);
-        if (ns.history_size === 0) throw new ReplyError(ErrorCode.NotAvailable, `not available: ${channel} keeps no history`);
+        requireHistory(ns, channel);
         const page = await node.history(channel, ns, withDefined(
           { limit: (p.limit as number | undefined) ?? 0, reverse: p.reverse === true },
           { since: p.since as StreamPosition | undefined },
@@ -173,8 +172,7 @@ export class ServerApi {
         return encodeResult('history', { publications: page.publications, epoch: page.position.epoch, offset: page.position.offset });
       }
       case 'history_remove': {
-        const ns = node.requireNamespace(p.channel as string);
-        if (ns.history_size === 0) throw new ReplyError(ErrorCode.NotAvailable, `not available: ${p.channel as string} keeps no history`);
+        requireHistory(node.requireNamespace(p.channel as string), p.channel as string);
         await node.removeHistory(p.channel as string);
         return '{}';
       }
