@@ -1,0 +1,203 @@
+/**
+ * One server, two runtimes: `canal serve` started as a user starts it, on Node (node:http + ws)
+ * and on Bun (Bun.serve and its native WebSocket server, issue 17), each asked the same
+ * questions over the wire: echo, the protocol in JSON and Protobuf, /raw/ channels, the server
+ * API and the HTTP pages, the upgrade refusals (403, 503, 404), message sizes (1009), slow
+ * consumers (3008), heartbeats (pings both ways, 3012 for a silent client) and the drain on
+ * SIGTERM (3001 and 1001, exit 0). What differs between the runtimes must not show here.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { Socket } from 'node:net';
+import { describe, it } from 'node:test';
+import { Centrifuge as ProtobufCentrifuge } from 'centrifuge/build/protobuf';
+import WebSocket from 'ws';
+import { RUNTIMES, serveProcess, type Runtime } from '../helpers/cli.js';
+import { FAST_RECONNECT, connectedCentrifuge, subscribe } from '../helpers/centrifuge.js';
+import { closedWithin, connectedClient } from '../helpers/protocol-client.js';
+import { connectClient } from '../helpers/ws-client.js';
+import { until } from '../helpers/wait.js';
+
+/** Calls the server API method `method` with `params`; resolves with the parsed JSON body. */
+async function api(httpUrl: string, apiKey: string, method: string, params: unknown): Promise<any> {
+  const res = await fetch(`${httpUrl}/api/${method}`, {
+    method: 'POST', headers: { 'x-api-key': apiKey, 'content-type': 'application/json' }, body: JSON.stringify(params),
+  });
+  assert.equal(res.status, 200, `${method}: HTTP ${res.status}`);
+  return res.json();
+}
+
+/** The HTTP status a WebSocket upgrade to `url` was refused with, or 101 when it opened. */
+function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    ws.on('error', () => {});
+  });
+}
+
+for (const runtime of RUNTIMES) describeRuntime(runtime);
+
+function describeRuntime(runtime: Runtime): void {
+  describe(`canal serve on ${runtime}`, async () => {
+    const server = await serveProcess([
+      '--allowed-origins', 'http://good.example', '--max-connections', '12', '--client-queue-max-bytes', '65536',
+      '--max-message-bytes', '100000', '--raw-max-message-bytes', '2000', '--protocol-max-message-bytes', '3000',
+      '--ping-interval', '1s', '--pong-timeout', '400ms',
+    ], { runtime });
+    const { wsUrl, httpUrl, apiKey } = server;
+
+    it('echoes text as "echo: m" and binary unchanged, in order, and closes 1009 one byte past max_message_bytes (100,000)', async () => {
+      const c = await connectClient(`${wsUrl}/`);
+      c.send('hello');
+      c.send('ñandú 🚀');
+      c.send(Buffer.from([0, 1, 0x7f, 0x80, 0xfe, 0xff]), { binary: true });
+      c.send('x'.repeat(100_000));
+      assert.equal(await c.nextText(), 'echo: hello');
+      assert.equal(await c.nextText(), 'echo: ñandú 🚀');
+      const binary = await c.next();
+      assert.equal(binary.isBinary, true);
+      assert.equal(binary.data.toString('hex'), '00017f80feff');
+      assert.equal(await c.nextText(), `echo: ${'x'.repeat(100_000)}`);
+      c.send('x'.repeat(100_001));
+      assert.equal((await closedWithin(c)).code, 1009);
+    });
+
+    it('keeps each endpoint to its own size limit: 2000 bytes on /raw/, 3000 on the protocol endpoint', async () => {
+      const raw = await connectClient(`${wsUrl}/raw/chat:sizes`);
+      raw.send('y'.repeat(2001));
+      assert.equal((await closedWithin(raw)).code, 1009);
+      const p = await connectedClient(wsUrl);
+      p.send(JSON.stringify({ id: 9, rpc: { method: 'x', data: 'z'.repeat(3000) } }));
+      assert.equal((await closedWithin(p)).code, 1009);
+    });
+
+    it('connects, subscribes and delivers a publication to a JSON client and a /raw/ client, both ways', async () => {
+      const p = await connectedClient(wsUrl);
+      await p.subscribe('chat:both');
+      const raw = await connectClient(`${wsUrl}/raw/chat:both`);
+      await until(async () => (await api(httpUrl, apiKey, 'presence_stats', { channel: 'chat:both' })).result?.num_clients >= 1, 'the protocol client is present');
+      raw.send('from raw');
+      const push = await p.nextPush({ kind: 'pub', channel: 'chat:both' });
+      assert.equal(push.push.pub.data, 'from raw');
+      await api(httpUrl, apiKey, 'publish', { channel: 'chat:both', data: { n: 1 } });
+      assert.equal(await raw.nextText(), 'from raw');
+      assert.equal(await raw.nextText(), '{"n":1}');
+      assert.deepEqual((await p.nextPush({ kind: 'pub', channel: 'chat:both' })).push.pub.data, { n: 1 });
+      p.close();
+      raw.close();
+    });
+
+    it('serves the centrifuge client on Protobuf and on JSON in one channel', async (t) => {
+      const pb = new ProtobufCentrifuge(`${wsUrl}/connection/websocket`, { websocket: WebSocket, ...FAST_RECONNECT });
+      t.after(() => pb.disconnect());
+      const connected = new Promise((resolve) => pb.once('connected', resolve));
+      pb.connect();
+      await connected;
+      const pbSub = pb.newSubscription('chat:mixed');
+      const got = new Promise<any>((resolve) => pbSub.once('publication', resolve));
+      const subscribed = new Promise((resolve) => pbSub.once('subscribed', resolve));
+      pbSub.subscribe();
+      await subscribed;
+      const json = await connectedCentrifuge(t, wsUrl + '/connection/websocket');
+      const jsonSub = await subscribe(json, 'chat:mixed');
+      const atJson = new Promise<any>((resolve) => jsonSub.once('publication', resolve));
+      await json.publish('chat:mixed', { from: 'json' });
+      const bytes = (await got).data as Uint8Array;
+      assert.ok(bytes instanceof Uint8Array, 'a Protobuf client receives the payload as bytes');
+      assert.deepEqual(JSON.parse(Buffer.from(bytes).toString()), { from: 'json' });
+      assert.deepEqual((await atJson).data, { from: 'json' });
+    });
+
+    it('answers /healthz, /metrics, /stats, the demo page, the client bundle and the server API', async () => {
+      const health = await fetch(`${httpUrl}/healthz`);
+      assert.equal(health.status, 200);
+      assert.deepEqual(await health.json(), { status: 'ok' });
+      const metrics = await (await fetch(`${httpUrl}/metrics`)).text();
+      assert.match(metrics, /^canal_connections\{/m);
+      const stats = await (await fetch(`${httpUrl}/stats`)).json() as Record<string, unknown>;
+      assert.ok('connections' in stats, JSON.stringify(stats));
+      const page = await fetch(`${httpUrl}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<html/i);
+      const bundle = await fetch(`${httpUrl}/vendor/centrifuge/centrifuge.js`);
+      assert.equal(bundle.status, 200);
+      assert.ok((await bundle.arrayBuffer()).byteLength > 10_000);
+      const refused = await fetch(`${httpUrl}/api/info`, { method: 'POST', body: '{}' });
+      assert.equal(refused.status, 401);
+      const info = await api(httpUrl, apiKey, 'info', {});
+      assert.equal(info.result.nodes.length, 1);
+    });
+
+    it('refuses a foreign Origin with 403, an unknown path with 404, an unknown namespace with 404, and the 13th connection with 503', async () => {
+      assert.equal(await upgradeStatus(`${wsUrl}/`, { origin: 'http://evil.example' }), 403);
+      assert.equal(await upgradeStatus(`${wsUrl}/`, { origin: 'http://good.example' }), 101);
+      assert.equal(await upgradeStatus(`${wsUrl}/nowhere`), 404);
+      assert.equal(await upgradeStatus(`${wsUrl}/raw/nope:x`), 404);
+      const open = await Promise.all(Array.from({ length: 12 }, () => connectClient(`${wsUrl}/`)));
+      assert.equal(await upgradeStatus(`${wsUrl}/connection/websocket`), 503);
+      open[0]!.close();
+      await closedWithin(open[0]!);
+      await until(async () => (await upgradeStatus(`${wsUrl}/`)) === 101, 'a connection is accepted again once one closed');
+      for (const c of open) c.close();
+      await Promise.all(open.map((c) => closedWithin(c)));
+    });
+
+    it('pings protocol clients and plain sockets, and cuts a protocol client that does not answer with 3012', async () => {
+      const p = await connectedClient(wsUrl);
+      const plain = new WebSocket(`${wsUrl}/`);
+      await once(plain, 'open');
+      await once(plain, 'ping');
+      await until(() => p.pings > 0, 'a protocol ping');
+      const silent = await connectedClient(wsUrl, {}, { autoPong: false });
+      assert.equal((await closedWithin(silent, 5000)).code, 3012);
+      assert.ok(p.isOpen && plain.readyState === WebSocket.OPEN, 'the clients that answer stay');
+      p.close();
+      plain.close();
+    });
+
+    it('closes a protocol client that stops reading with 3008 and keeps delivering to the others', async () => {
+      const channel = 'chat:slow';
+      const slow = await connectedClient(wsUrl);
+      const fast = await connectedClient(wsUrl);
+      await slow.subscribe(channel);
+      await fast.subscribe(channel);
+      (slow.ws as unknown as { _socket: Socket })._socket.pause();
+      const payload = 'x'.repeat(90 * 1024);
+      let published = 0;
+      const clients = async (): Promise<number> => (await api(httpUrl, apiKey, 'info', {})).result.nodes[0].num_clients;
+      const before = await clients();
+      while (published < 200 && (await clients()) === before) {
+        await api(httpUrl, apiKey, 'publish', { channel, data: { n: ++published, payload } });
+      }
+      assert.ok((await clients()) < before, `the slow client is still connected after ${published} publications of 90 KiB`);
+      (slow.ws as unknown as { _socket: Socket })._socket.resume();
+      const { code } = await closedWithin(slow, 10_000);
+      assert.equal(code, 3008);
+      for (let n = 1; n <= published; n++) {
+        assert.equal((await fast.nextPush({ kind: 'pub', channel }, 10_000)).push.pub.data.n, n);
+      }
+      fast.close();
+    });
+
+    it('drains on SIGTERM: protocol clients get 3001, plain sockets 1001, and the process exits 0', async () => {
+      const p = await connectedClient(wsUrl);
+      const echo = await connectClient(`${wsUrl}/`);
+      const raw = await connectClient(`${wsUrl}/raw/chat:drain`);
+      const exited = once(server.child, 'exit');
+      server.child.kill('SIGTERM');
+      assert.equal((await closedWithin(p, 10_000)).code, 3001);
+      assert.equal((await closedWithin(echo, 10_000)).code, 1001);
+      assert.equal((await closedWithin(raw, 10_000)).code, 1001);
+      const [code] = await exited;
+      assert.equal(code, 0);
+    });
+  });
+}
