@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { describe, it } from 'node:test';
+import { Centrifuge } from 'centrifuge';
 import { Centrifuge as ProtobufCentrifuge } from 'centrifuge/build/protobuf';
 import WebSocket from 'ws';
 import { RUNTIMES, serveProcess, type Runtime } from '../helpers/cli.js';
@@ -50,7 +51,6 @@ function describeRuntime(runtime: Runtime): void {
     const server = await serveProcess([
       '--allowed-origins', 'http://good.example', '--max-connections', '12', '--client-queue-max-bytes', '65536',
       '--max-message-bytes', '100000', '--raw-max-message-bytes', '2000', '--protocol-max-message-bytes', '3000',
-      '--ping-interval', '1s', '--pong-timeout', '400ms',
     ], { runtime });
     const { wsUrl, httpUrl, apiKey } = server;
 
@@ -116,6 +116,38 @@ function describeRuntime(runtime: Runtime): void {
       assert.deepEqual((await atJson).data, { from: 'json' });
     });
 
+    it('serves the centrifuge client over HTTP streaming, and ends an SSE session when its stream is cut', async (t) => {
+      const client = new Centrifuge([{ transport: 'http_stream', endpoint: `${httpUrl}/connection/http_stream` }], {
+        emulationEndpoint: `${httpUrl}/emulation`, ...FAST_RECONNECT,
+      });
+      client.on('error', () => {});
+      t.after(() => client.disconnect());
+      const connected = new Promise<any>((resolve) => client.once('connected', resolve));
+      client.connect();
+      assert.equal((await connected).transport, 'http_stream');
+      const sub = await subscribe(client, 'chat:stream');
+      const got = new Promise<any>((resolve) => sub.once('publication', resolve));
+      await sub.publish({ over: 'http' });
+      assert.deepEqual((await got).data, { over: 'http' });
+
+      const abort = new AbortController();
+      const connect = encodeURIComponent(JSON.stringify({ id: 1, connect: {} }));
+      const res = await fetch(`${httpUrl}/connection/sse?cf_connect=${connect}`, { signal: abort.signal });
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+      const first = Buffer.from((await res.body!.getReader().read()).value!).toString();
+      const reply = JSON.parse(/^data: (.*)\n\n/.exec(first)![1]!) as { connect: { session: string; node: string } };
+      const sent = await fetch(`${httpUrl}/emulation`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ session: reply.connect.session, node: reply.connect.node, data: JSON.stringify({ id: 2, subscribe: { channel: 'chat:sse' } }) }),
+      });
+      assert.equal(sent.status, 204);
+      const present = async (): Promise<number> => (await api(httpUrl, apiKey, 'presence_stats', { channel: 'chat:sse' })).result.num_clients;
+      await until(async () => (await present()) === 1, 'the SSE session subscribed');
+      abort.abort();
+      await until(async () => (await present()) === 0, 'the SSE session ended with its stream');
+    });
+
     it('answers /healthz, /metrics, /stats, the demo page, the client bundle and the server API', async () => {
       const health = await fetch(`${httpUrl}/healthz`);
       assert.equal(health.status, 200);
@@ -151,12 +183,14 @@ function describeRuntime(runtime: Runtime): void {
     });
 
     it('pings protocol clients and plain sockets, and cuts a protocol client that does not answer with 3012', async () => {
-      const p = await connectedClient(wsUrl);
-      const plain = new WebSocket(`${wsUrl}/`);
+      // A server of its own: a 1 s ping would race the slow-consumer test's paused client.
+      const pinging = await serveProcess(['--ping-interval', '1s', '--pong-timeout', '400ms'], { runtime });
+      const p = await connectedClient(pinging.wsUrl);
+      const plain = new WebSocket(`${pinging.wsUrl}/`);
       await once(plain, 'open');
       await once(plain, 'ping');
       await until(() => p.pings > 0, 'a protocol ping');
-      const silent = await connectedClient(wsUrl, {}, { autoPong: false });
+      const silent = await connectedClient(pinging.wsUrl, {}, { autoPong: false });
       assert.equal((await closedWithin(silent, 5000)).code, 3012);
       assert.ok(p.isOpen && plain.readyState === WebSocket.OPEN, 'the clients that answer stay');
       p.close();
