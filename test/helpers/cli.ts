@@ -38,14 +38,21 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
  * Spawns `canal ARGS`; the caller reads its output and ends it. `detached` puts it in a process
  * group of its own (with its workers, for `--workers`), which `process.kill(-pid)` ends whole.
  */
-export function spawnCli(args: readonly string[], env: Record<string, string> = {}, options: { detached?: boolean; runtime?: Runtime } = {}): ChildProcess {
-  const [cmd, argv] = command(options.runtime ?? 'node', args);
+export function spawnCli(args: readonly string[], env: Record<string, string> = {}, options: SpawnOptions = {}): ChildProcess {
+  const [cmd, argv] = options.binary ? [options.binary.path, [...args]] : command(options.runtime ?? 'node', args);
   return spawn(cmd, argv, {
-    cwd: ROOT,
+    cwd: options.binary?.cwd ?? ROOT,
     env: cleanEnv(env),
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: options.detached ?? false,
   });
+}
+
+/** How to run canal: on Node (default) or Bun from source, or the standalone executable from its empty folder. */
+export interface SpawnOptions {
+  readonly detached?: boolean;
+  readonly runtime?: Runtime;
+  readonly binary?: { readonly path: string; readonly cwd: string };
 }
 
 /** Runs `canal ARGS` to completion (at most `timeoutMs`) and collects its output. */
@@ -105,6 +112,8 @@ export interface ServeOptions {
   readonly onStderrLine?: (line: string) => void;
   /** The runtime canal runs on (default node). */
   readonly runtime?: Runtime;
+  /** Run this standalone executable instead, from its empty folder (test/helpers/binary.ts). */
+  readonly binary?: { readonly path: string; readonly cwd: string };
 }
 
 /**
@@ -113,7 +122,7 @@ export interface ServeOptions {
  * its dev file removed if it had to be killed.
  */
 export async function serveProcess(args: readonly string[] = [], options: ServeOptions = {}): Promise<ServedProcess> {
-  const child = spawnCli(['serve', '--port', '0', ...args], {}, { runtime: options.runtime ?? 'node' });
+  const child = spawnCli(['serve', '--port', '0', ...args], {}, options.binary ? { binary: options.binary } : { runtime: options.runtime ?? 'node' });
   let port: number | undefined;
   after(async () => {
     if (child.exitCode === null && child.signalCode === null) {
