@@ -93,7 +93,12 @@ export class PublicationEncodings {
 
   /** The JSON push, for subscribers without deltas: the common case, kept to one field read after the first. */
   json(): SharedMessage {
-    return (this.#json ??= new SharedMessage(encodePublicationPush(this.channel, this.pub)));
+    if (this.#json === undefined) {
+      this.#json = new SharedMessage(encodePublicationPush(this.channel, this.pub));
+      // Every JSON subscriber without deltas gets this very message, and only such subscribers do.
+      this.#json.channel = this.channel;
+    }
+    return this.#json;
   }
 
   /** The UTF-8 bytes of the data as JSON clients read it (their delta base). */
@@ -128,7 +133,11 @@ export class PublicationBatch {
 
   /** Every publication's JSON push, one per line, as one message. */
   json(): SharedMessage {
-    return (this.#json ??= SharedMessage.joined(this.encodings.map((e) => e.json().text).join('\n'), this.encodings.length));
+    if (this.#json === undefined) {
+      this.#json = SharedMessage.joined(this.encodings.map((e) => e.json().text).join('\n'), this.encodings.length);
+      this.#json.channel = this.encodings[0]!.channel;
+    }
+    return this.#json;
   }
 }
 

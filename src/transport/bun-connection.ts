@@ -5,18 +5,48 @@
  *
  * Shared messages go out with their text or bytes: uWebSockets frames each send in native code,
  * so there is no frame to cache. Backpressure is Bun's: getBufferedAmount() is what a send
- * queued in user space because the kernel took no more, which is what the outbox's
- * slow-consumer limit reads.
+ * queued in user space because the kernel took no more (topic publishes included), which is
+ * what the outbox's slow-consumer limit reads.
+ *
+ * Native fan-out (issue 17): a message the hub marks with its channel (a publication push that
+ * every JSON subscriber of the channel receives as is) goes out once per node through Bun's
+ * topic publish, to every socket that joined the channel's topic. A socket joins when it first
+ * writes such a message directly, so it is caught up (its subscription active, its subscribe
+ * reply written before); it leaves when its subscription ends (channelEnded), and a closed
+ * socket leaves every topic. Each socket still runs its own checks per publication (position,
+ * slow consumer) in the session; here a member only skips the send when the publish already
+ * reached it, which the join and publish times say: a socket that joined after the message was
+ * published gets it directly.
  */
 import type { SharedMessage } from '../hub/shared-message.js';
 import { truncateReason } from '../protocol/errors.js';
-import type { BunSocket } from './bun-api.js';
+import type { BunServer, BunSocket } from './bun-api.js';
 
 /** Which endpoint a socket is on. */
 export const SocketKind = { Echo: 0, Protocol: 1, Raw: 2 } as const;
 export type SocketKind = (typeof SocketKind)[keyof typeof SocketKind];
 
 const OPEN = 1;
+
+/** One server's topic publish, and the clock that orders sockets' joins and publishes. */
+export class BunFanOut {
+  server: BunServer<BunConnection> | undefined = undefined;
+  #clock = 0;
+
+  /** The next instant: every join and publish gets its own, increasing. */
+  tick(): number {
+    return ++this.#clock;
+  }
+
+  /** Publishes `message` to `channel`'s topic; false when there is no server (then nobody got it). */
+  publish(channel: string, message: SharedMessage): boolean {
+    const server = this.server;
+    if (!server) return false;
+    message.fannedOut = this.tick();
+    server.publish(channel, message.bytes ?? message.text);
+    return true;
+  }
+}
 
 export class BunConnection {
   readonly kind: SocketKind;
@@ -28,14 +58,19 @@ export class BunConnection {
   ws: BunSocket<BunConnection> | undefined = undefined;
   /** The session its messages go to (protocol and /raw/ sockets), set when Bun opens the socket. */
   session: unknown = undefined;
+  /** The server's native fan-out; undefined for sockets that never receive channel messages. */
+  readonly fanOut: BunFanOut | undefined;
+  /** The channels whose topic this socket joined, with when (BunFanOut.tick); made at the first join. */
+  #topics: Map<string, number> | undefined = undefined;
   /** Until the handshake is done: the upgrade request's headers (read by the session), and the /raw/ target. */
   upgrade: unknown = undefined;
   /** A ping was sent on the last heartbeat tick and no pong came since (plain sockets only). */
   awaitingPong = false;
   #closed = false;
 
-  constructor(kind: SocketKind, maxPayload: number, protocol: string, upgrade: unknown) {
+  constructor(kind: SocketKind, maxPayload: number, protocol: string, upgrade: unknown, fanOut?: BunFanOut) {
     this.kind = kind;
+    this.fanOut = fanOut;
     this.maxPayload = maxPayload;
     this.protocol = protocol;
     this.upgrade = upgrade;
@@ -64,6 +99,24 @@ export class BunConnection {
 
   writeShared(message: SharedMessage): void {
     if (!this.open) return;
+    const channel = message.channel;
+    if (channel !== undefined && this.fanOut !== undefined) {
+      // The first socket to write the message publishes it, before any socket joins through it:
+      // it reaches the members of that moment, and only them.
+      if (message.fannedOut === 0) this.fanOut.publish(channel, message);
+      const joined = this.#topics?.get(channel);
+      if (joined !== undefined && message.fannedOut !== 0 && joined < message.fannedOut) return;
+      this.#send(message);
+      if (joined === undefined) {
+        (this.#topics ??= new Map()).set(channel, this.fanOut.tick());
+        this.ws!.subscribe(channel);
+      }
+      return;
+    }
+    this.#send(message);
+  }
+
+  #send(message: SharedMessage): void {
     const ws = this.ws!;
     if (message.parts === undefined) {
       if (message.bytes) ws.sendBinary(message.bytes);
@@ -74,6 +127,10 @@ export class BunConnection {
       if (part.bytes) ws.sendBinary(part.bytes);
       else ws.sendText(part.text);
     }
+  }
+
+  channelEnded(channel: string): void {
+    if (this.#topics?.delete(channel) && this.open) this.ws!.unsubscribe(channel);
   }
 
   unsentBytes(): number {

@@ -20,7 +20,7 @@ import { protobufCodec } from '../protocol/codec.js';
 import { ClientSession } from '../session/client-session.js';
 import { PlainSession } from '../session/plain-session.js';
 import type { BunGlobal, BunServer, BunSocket, BunWebSocketHandler } from './bun-api.js';
-import { BunConnection, SocketKind } from './bun-connection.js';
+import { BunConnection, BunFanOut, SocketKind } from './bun-connection.js';
 import { headersOf, serveAdapted } from './bun-http.js';
 import type { EchoCounter } from './echo.js';
 import type { PlainTarget } from './plain-endpoint.js';
@@ -47,6 +47,7 @@ export class BunTransport implements Transport {
   readonly #maxPayload: readonly number[];
   readonly #open: readonly [Set<BunConnection>, Set<BunConnection>, Set<BunConnection>] = [new Set(), new Set(), new Set()];
   #server: BunServer<BunConnection> | undefined;
+  readonly #fanOut = new BunFanOut();
   #whenEmpty: Array<() => void> = [];
 
   constructor(bun: BunGlobal, options: TransportOptions) {
@@ -109,6 +110,7 @@ export class BunTransport implements Transport {
     } catch (err) {
       return Promise.reject(withCode(err));
     }
+    this.#fanOut.server = this.#server;
     return Promise.resolve();
   }
 
@@ -136,7 +138,7 @@ export class BunTransport implements Transport {
     } else if (kind === SocketKind.Raw) {
       upgrade = route.match;
     }
-    const data = new BunConnection(kind, this.#maxPayload[kind]!, protocol, upgrade);
+    const data = new BunConnection(kind, this.#maxPayload[kind]!, protocol, upgrade, kind === SocketKind.Protocol ? this.#fanOut : undefined);
     const ok = server.upgrade(request, protocol ? { data, headers: { 'Sec-WebSocket-Protocol': protocol } } : { data });
     if (ok) return undefined;
     return new Response('bad WebSocket handshake\n', { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' } });
@@ -206,6 +208,7 @@ export class BunTransport implements Transport {
   async close(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
+    this.#fanOut.server = undefined;
     if (!server) return;
     await server.stop(true);
   }

@@ -49,7 +49,7 @@ for (const runtime of RUNTIMES) describeRuntime(runtime);
 function describeRuntime(runtime: Runtime): void {
   describe(`canal serve on ${runtime}`, async () => {
     const server = await serveProcess([
-      '--allowed-origins', 'http://good.example', '--max-connections', '12', '--client-queue-max-bytes', '65536',
+      '--allowed-origins', 'http://good.example', '--max-connections', '16', '--client-queue-max-bytes', '65536',
       '--max-message-bytes', '100000', '--raw-max-message-bytes', '2000', '--protocol-max-message-bytes', '3000',
     ], { runtime });
     const { wsUrl, httpUrl, apiKey } = server;
@@ -93,6 +93,65 @@ function describeRuntime(runtime: Runtime): void {
       assert.deepEqual((await p.nextPush({ kind: 'pub', channel: 'chat:both' })).push.pub.data, { n: 1 });
       p.close();
       raw.close();
+    });
+
+    it('delivers every publication once, in order, to JSON, Protobuf and /raw/ subscribers of one channel, across an unsubscribe and a recovering resubscribe', async (t) => {
+      const channel = 'chat:fan';
+      const json = await Promise.all(Array.from({ length: 10 }, async () => {
+        const c = await connectedClient(wsUrl);
+        await c.subscribe(channel);
+        return c;
+      }));
+      const raw = await Promise.all(Array.from({ length: 3 }, () => connectClient(`${wsUrl}/raw/${channel}`)));
+      const pb = new ProtobufCentrifuge(`${wsUrl}/connection/websocket`, { websocket: WebSocket, ...FAST_RECONNECT });
+      t.after(() => pb.disconnect());
+      const pbSub = pb.newSubscription(channel);
+      const atPb: number[] = [];
+      pbSub.on('publication', (ctx) => atPb.push(JSON.parse(Buffer.from(ctx.data as Uint8Array).toString()).n));
+      const pbReady = new Promise((resolve) => pbSub.once('subscribed', resolve));
+      pbSub.subscribe();
+      pb.connect();
+      await pbReady;
+      await until(async () => (await api(httpUrl, apiKey, 'presence_stats', { channel })).result.num_clients === 11, 'every protocol subscriber is present');
+      const publisher = await connectedClient(wsUrl);
+      /** Publishes n = from..to without waiting in between (several in one turn: the hub batches them). */
+      const publish = async (from: number, to: number): Promise<void> => {
+        let id = 0;
+        for (let n = from; n <= to; n++) id = publisher.command('publish', { channel, data: { n } });
+        await publisher.reply(id);
+      };
+      await publish(1, 30);
+      const [leaver, ...stayers] = json;
+      const positions: Array<{ offset: number; epoch: string }> = [];
+      const seen = async (c: typeof leaver, count: number): Promise<number[]> => {
+        const out: number[] = [];
+        for (let i = 0; i < count; i++) {
+          const push = await c!.nextPush({ kind: 'pub', channel });
+          out.push(push.push.pub.data.n);
+          positions.push({ offset: push.push.pub.offset, epoch: '' });
+        }
+        return out;
+      };
+      assert.deepEqual(await seen(leaver, 30), Array.from({ length: 30 }, (_, i) => i + 1));
+      const last = positions[positions.length - 1]!.offset;
+      await leaver!.call('unsubscribe', { channel });
+      await publish(31, 40);
+      const epoch = (await api(httpUrl, apiKey, 'history', { channel, limit: 0 })).result.epoch as string;
+      const again = await leaver!.call('subscribe', { channel, recover: true, offset: last, epoch });
+      assert.equal(again.subscribe.recovered, true);
+      assert.deepEqual(again.subscribe.publications.map((p: any) => p.data.n), Array.from({ length: 10 }, (_, i) => 31 + i));
+      await publish(41, 50);
+      assert.deepEqual(await seen(leaver, 10), Array.from({ length: 10 }, (_, i) => 41 + i), 'after the resubscribe: the live ones, once');
+      await leaver!.expectNone(200, (m) => m.push?.pub !== undefined);
+      for (const c of stayers) assert.deepEqual(await seen(c, 50), Array.from({ length: 50 }, (_, i) => i + 1));
+      for (const r of raw) {
+        const texts: string[] = [];
+        for (let i = 0; i < 50; i++) texts.push(await r.nextText());
+        assert.deepEqual(texts, Array.from({ length: 50 }, (_, i) => JSON.stringify({ n: i + 1 })));
+      }
+      await until(() => atPb.length === 50, 'the Protobuf subscriber got 50');
+      assert.deepEqual(atPb, Array.from({ length: 50 }, (_, i) => i + 1));
+      for (const c of [...json, publisher, ...raw]) c.close();
     });
 
     it('serves the centrifuge client on Protobuf and on JSON in one channel', async (t) => {
@@ -168,12 +227,12 @@ function describeRuntime(runtime: Runtime): void {
       assert.equal(info.result.nodes.length, 1);
     });
 
-    it('refuses a foreign Origin with 403, an unknown path with 404, an unknown namespace with 404, and the 13th connection with 503', async () => {
+    it('refuses a foreign Origin with 403, an unknown path with 404, an unknown namespace with 404, and the 17th connection with 503', async () => {
       assert.equal(await upgradeStatus(`${wsUrl}/`, { origin: 'http://evil.example' }), 403);
       assert.equal(await upgradeStatus(`${wsUrl}/`, { origin: 'http://good.example' }), 101);
       assert.equal(await upgradeStatus(`${wsUrl}/nowhere`), 404);
       assert.equal(await upgradeStatus(`${wsUrl}/raw/nope:x`), 404);
-      const open = await Promise.all(Array.from({ length: 12 }, () => connectClient(`${wsUrl}/`)));
+      const open = await Promise.all(Array.from({ length: 16 }, () => connectClient(`${wsUrl}/`)));
       assert.equal(await upgradeStatus(`${wsUrl}/connection/websocket`), 503);
       open[0]!.close();
       await closedWithin(open[0]!);
