@@ -31,6 +31,9 @@ import type { BoundAddress, SocketCounts, Transport, TransportOptions } from './
 
 type Socket = BunSocket<BunConnection>;
 
+/** The endpoints by SocketKind, for logs (the names node-transport.ts logs). */
+const ENDPOINT_NAMES = ['echo', 'protocol', 'raw'] as const;
+
 /** RFC 6455 §7.4.1: a message too big to process (ws's reason text, so clients see the same close). */
 const MESSAGE_TOO_BIG = 1009;
 
@@ -161,7 +164,7 @@ export class BunTransport implements Transport {
       void session.start();
     }
     if (this.#log.isLevelEnabled('debug')) {
-      this.#log.debug({ endpoint: ['echo', 'protocol', 'raw'][conn.kind], remote: conn.remoteAddress, runtime: 'bun' }, 'connection open');
+      this.#log.debug({ endpoint: ENDPOINT_NAMES[conn.kind], remote: conn.remoteAddress, runtime: 'bun' }, 'connection open');
     }
   }
 
@@ -171,6 +174,7 @@ export class BunTransport implements Transport {
     this.#open[conn.kind].delete(conn);
     if (conn.kind === SocketKind.Protocol) (conn.session as ClientSession).connectionClosed(code);
     else if (conn.kind === SocketKind.Raw) (conn.session as PlainSession).connectionClosed();
+    if (this.#log.isLevelEnabled('debug')) this.#log.debug({ endpoint: ENDPOINT_NAMES[conn.kind], code, runtime: 'bun' }, 'connection closed');
     if (this.#whenEmpty.length > 0 && this.#total() === 0) {
       const waiting = this.#whenEmpty;
       this.#whenEmpty = [];
