@@ -38,6 +38,8 @@ export class PublicationEncodings {
   #json: SharedMessage | undefined;
   #protobuf: SharedMessage | undefined;
   #jsonFull: SharedMessage | undefined;
+  /** The full Protobuf push for delta subscribers: the same bytes as #protobuf in another message, never fanned out (SharedMessage.channel). */
+  #protobufFull: SharedMessage | undefined;
   #jsonDelta: SharedMessage | null | undefined;
   #protobufDelta: SharedMessage | null | undefined;
   #jsonBytes: Uint8Array | undefined;
@@ -69,7 +71,11 @@ export class PublicationEncodings {
       case WireFormat.Json:
         return this.json();
       case WireFormat.Protobuf:
-        return (this.#protobuf ??= SharedMessage.binary(encodeProtobufPublicationPush(this.channel, this.pub, this.protobufBytes, false)));
+        if (this.#protobuf === undefined) {
+          this.#protobuf = SharedMessage.binary(encodeProtobufPublicationPush(this.channel, this.pub, this.protobufBytes, false));
+          this.#protobuf.channel = this.channel;
+        }
+        return this.#protobuf;
       case WireFormat.JsonDelta:
         if (this.#prev !== undefined && lastSeq === this.#prev.seq) {
           if (this.#jsonDelta === undefined) {
@@ -87,7 +93,9 @@ export class PublicationEncodings {
           }
           if (this.#protobufDelta !== null) return this.#protobufDelta;
         }
-        return this.messageFor(WireFormat.Protobuf, lastSeq);
+        // Not #protobuf: a delta subscriber must never hold a message that is fanned out to the
+        // channel's Protobuf subscribers, or it would get their next one besides its own delta.
+        return (this.#protobufFull ??= SharedMessage.binary(this.messageFor(WireFormat.Protobuf, lastSeq).bytes!));
     }
   }
 
