@@ -26,7 +26,7 @@ import type { EchoCounter } from './echo.js';
 import type { PlainTarget } from './plain-endpoint.js';
 import { PROTOBUF_SUBPROTOCOL, selectSubprotocol } from './protocol-endpoint.js';
 import { RefusalLog } from './refusal-log.js';
-import { pathOf, UpgradeRouter, type UpgradeRequest } from './router.js';
+import { UpgradeRouter, type UpgradeRequest } from './router.js';
 import type { BoundAddress, SocketCounts, Transport, TransportOptions } from './transport.js';
 
 type Socket = BunSocket<BunConnection>;
