@@ -3,11 +3,8 @@
  * static pages and the heartbeat, all on one port.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { KeyFileError, TokenVerifier } from './auth/tokens.js';
 import { ConfigError, isLoopback, resolveConfig } from './config/resolve.js';
 import type { NamespaceOptions } from './config/namespaces.js';
@@ -33,16 +30,12 @@ import type { ClientSession } from './session/client-session.js';
 import { systemClock, type SessionContext } from './session/context.js';
 import { FlushQueue } from './session/outbox.js';
 import type { PlainContext } from './session/plain-session.js';
-import { logConnection } from './transport/connection-log.js';
-import { attachEcho } from './transport/echo.js';
-import { Heartbeat, sweepSockets, trackLiveness } from './transport/heartbeat.js';
-import { acceptProtocolSocket, selectSubprotocol } from './transport/protocol-endpoint.js';
-import { acceptPlainSocket, matchPlain, type PlainTarget } from './transport/plain-endpoint.js';
+import { Heartbeat } from './transport/heartbeat.js';
+import { matchPlain } from './transport/plain-endpoint.js';
 import { Emulation, EMULATION_PATH, HTTP_STREAM_PATH, SSE_PATH } from './transport/emulation.js';
-import { connectionBudget, openFileLimit } from './transport/fd-budget.js';
 import { originChecker } from './transport/origin.js';
-import { RefusalLog } from './transport/refusal-log.js';
-import { UpgradeRouter, type UpgradeGate } from './transport/router.js';
+import type { UpgradeGate } from './transport/router.js';
+import { createTransport, type Transport } from './transport/transport.js';
 import { VERSION } from './version.js';
 
 /** Configuration fields as the embedding API takes them: all optional, namespace and proxy options too. */
@@ -132,12 +125,10 @@ export class Canal {
   readonly #sessionContext: SessionContext;
   readonly #plainContext: PlainContext;
   readonly #proxies: Proxies;
-  readonly #http: Server;
-  readonly #router = new UpgradeRouter();
+  /** The port's server: node:http + ws on Node, Bun.serve on Bun (transport/transport.ts). */
+  readonly #transport: Transport;
   readonly #dispatcher: Dispatcher;
   readonly #heartbeat: Heartbeat;
-  readonly #plainServers: WebSocketServer[] = [];
-  readonly #protocolServer: WebSocketServer;
   /** HTTP-streaming and SSE connections with their /emulation endpoint (issue 15). */
   #emulation: Emulation | undefined;
   /** The admin page's settings, or why it is off. */
@@ -226,28 +217,6 @@ export class Canal {
 
     this.#heartbeat = new Heartbeat(this.config.ping_interval);
     this.#dispatcher = new Dispatcher(this.#log, (req) => `Not found: ${req.url}. ${this.#demosServed() ? 'Start at / for the demos.' : demosOffReason(this.config)}\n`);
-    this.#http = createServer({
-      keepAliveTimeout: 5000,
-      headersTimeout: this.config.header_timeout,
-      // Node checks the timeout this often (30 s by default, which made half-open connections live ~75 s).
-      connectionsCheckingInterval: Math.min(1000, this.config.header_timeout / 2),
-    }, this.#dispatcher.handle);
-    const fdLimit = openFileLimit();
-    // Past this many sockets Node closes new ones at once, instead of the process running out of
-    // descriptors and accepting nothing (docs/scaling.md, "File descriptors").
-    if (fdLimit !== undefined) this.#http.maxConnections = connectionBudget(fdLimit);
-    this.#http.on('upgrade', this.#router.handleUpgrade);
-    const refusals = new RefusalLog(this.#log);
-    this.#router.onRefused((req, pathname, refusal) => refusals.record(req, pathname, refusal));
-    this.#http.on('clientError', (err: Error & { code?: string }, socket) => {
-      // Malformed HTTP, or headers not sent within header_timeout: answer and close, as Node
-      // would, but without an unhandled error. The socket is destroyed once the answer is
-      // written, not half-closed: a peer that never reads would otherwise keep its descriptor.
-      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`, () => socket.destroy());
-      else socket.destroy();
-      this.#log.debug({ err: err.message }, 'bad http request');
-    });
     const originAllowed = originChecker(this.config.allowed_origins);
     const gates: UpgradeGate[] = [
       () => (this.#closing ? { status: 503, message: 'canal is shutting down; connect to another node\n' } : undefined),
@@ -260,11 +229,24 @@ export class Canal {
         message: `connection limit reached on this node (max_connections ${this.config.max_connections}); try again later\n`,
       } : undefined),
     ];
-    for (const gate of gates) this.#router.gate(gate);
-    this.#protocolServer = this.#mountProtocol();
+    this.#transport = createTransport({
+      config: this.config,
+      log: this.#log,
+      heartbeat: this.#heartbeat,
+      onRequest: this.#dispatcher.handle,
+      gates,
+      protocol: {
+        description: 'the Centrifugo client protocol (JSON, or Protobuf with the centrifuge-protobuf subprotocol): channels, history, presence, RPC',
+        ctx: this.#sessionContext,
+      },
+      echo: { description: 'echo: each text message m is answered "echo: m"; binary is sent back as is', counter: this.metrics },
+      plain: {
+        description: `plain WebSocket channel: text you send is published, publications arrive as text (namespaces: ${this.#node.namespaceNames().map((n) => `${n}:`).join(', ') || 'none'})`,
+        ctx: this.#plainContext,
+        match: (pathname) => matchPlain(pathname, this.#node, this.#sessionContext.handlers.onSubscribe !== undefined),
+      },
+    });
     this.#mountEmulation(gates, originAllowed);
-    this.#mountEcho();
-    this.#mountPlain();
     this.#mountOperations();
     this.#mountAdmin();
     this.#mountPages();
@@ -277,10 +259,8 @@ export class Canal {
   }
 
   #connectionCounts(): Record<string, number> {
-    const [echo, raw] = this.#plainServers;
-    return {
-      echo: echo?.clients.size ?? 0, protocol: this.#protocolServer.clients.size + (this.#emulation?.size ?? 0), raw: raw?.clients.size ?? 0,
-    };
+    const { echo, protocol, raw } = this.#transport.sockets();
+    return { echo, protocol: protocol + (this.#emulation?.size ?? 0), raw };
   }
 
   #openConnections(): number {
@@ -290,34 +270,6 @@ export class Canal {
   /** The node: channels, sessions, engine (for the server API and tests). */
   get node(): CanalNode {
     return this.#node;
-  }
-
-  #plainServer(maxPayload: number): WebSocketServer {
-    const wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
-    this.#plainServers.push(wss);
-    this.#heartbeat.onTick(() => sweepSockets(wss.clients));
-    return wss;
-  }
-
-  #mountProtocol(): WebSocketServer {
-    const server = new WebSocketServer({
-      noServer: true,
-      maxPayload: this.config.protocol_max_message_bytes,
-      // ws's defaults: messages under 1 KiB go uncompressed; each connection keeps its own zlib state.
-      perMessageDeflate: this.config.websocket_compression,
-      handleProtocols: selectSubprotocol,
-    });
-    this.#router.add({
-      path: '/connection/websocket',
-      description: 'the Centrifugo client protocol (JSON, or Protobuf with the centrifuge-protobuf subprotocol): channels, history, presence, RPC',
-      server,
-      match: (pathname) => (pathname === '/connection/websocket' ? true : undefined),
-      accept: (ws, req) => {
-        logConnection(ws, req, 'protocol', this.#log);
-        acceptProtocolSocket(ws, req, this.#sessionContext);
-      },
-    });
-    return server;
   }
 
   /** /connection/http_stream, /connection/sse and /emulation: the same gates as a WebSocket upgrade. */
@@ -339,38 +291,6 @@ export class Canal {
     this.#dispatcher.route(HTTP_STREAM_PATH, emulation.httpStream);
     this.#dispatcher.route(SSE_PATH, emulation.sse);
     this.#dispatcher.route(EMULATION_PATH, emulation.emulation);
-  }
-
-  #mountEcho(): void {
-    const server = this.#plainServer(this.config.max_message_bytes);
-    this.#router.add({
-      path: '/',
-      description: 'echo: each text message m is answered "echo: m"; binary is sent back as is',
-      server,
-      match: (pathname) => (pathname === '/' ? true : undefined),
-      accept: (ws, req) => {
-        logConnection(ws, req, 'echo', this.#log);
-        trackLiveness(ws);
-        attachEcho(ws, this.metrics);
-      },
-    });
-  }
-
-  #mountPlain(): void {
-    const server = this.#plainServer(this.config.raw_max_message_bytes);
-    this.#router.add<PlainTarget>({
-      path: '/raw/<channel>',
-      description: `plain WebSocket channel: text you send is published, publications arrive as text (namespaces: ${this.#node.namespaceNames().map((n) => `${n}:`).join(', ') || 'none'})`,
-      server,
-      match: (pathname) => matchPlain(pathname, this.#node, this.#sessionContext.handlers.onSubscribe !== undefined),
-      refuse: (target) => ('refusal' in target ? target.refusal : undefined),
-      accept: (ws, req, target) => {
-        if ('refusal' in target) return;
-        logConnection(ws, req, 'raw', this.#log);
-        trackLiveness(ws);
-        acceptPlainSocket(ws, req, target, this.#plainContext);
-      },
-    });
   }
 
   /** /healthz, /metrics, /stats and the server API. */
@@ -465,20 +385,11 @@ export class Canal {
   async listen(): Promise<ListenAddress> {
     await this.#node.start();
     const { host, port } = this.config;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
-        this.#http.off('listening', onListening);
-        reject(describeListenError(err, host, port));
-      };
-      const onListening = (): void => {
-        this.#http.off('error', onError);
-        resolve();
-      };
-      this.#http.once('error', onError);
-      this.#http.once('listening', onListening);
-      this.#http.listen(port, host);
-    });
-    this.#http.on('error', (err) => this.#log.error({ err }, 'http server error'));
+    try {
+      await this.#transport.listen(host, port);
+    } catch (err) {
+      throw describeListenError(err as NodeJS.ErrnoException, host, port);
+    }
     this.#heartbeat.start();
     this.#warnAboutFileLimit();
     const address = this.address;
@@ -497,9 +408,9 @@ export class Canal {
    * operator chose it, a debug line for the default (most machines' limit is below 100,000).
    */
   #warnAboutFileLimit(): void {
-    const usable = this.#http.maxConnections;
+    const usable = this.#transport.connectionBudget;
     const wanted = this.config.max_connections;
-    if (!Number.isFinite(usable) || usable <= 0 || wanted <= usable) return;
+    if (usable === undefined || wanted <= usable) return;
     const chosen = wanted !== OPTIONS.max_connections.default;
     this.#log[chosen ? 'warn' : 'debug']({ max_connections: wanted, usable },
       `max_connections ${wanted} is more than this process's file-descriptor limit allows (about ${usable} connections); raise ulimit -n (or LimitNOFILE) to serve more`);
@@ -507,7 +418,7 @@ export class Canal {
 
   /** Where the server listens, or undefined before `listen()` and after `close()`. */
   get address(): ListenAddress | undefined {
-    const a = this.#http.address() as AddressInfo | null;
+    const a = this.#transport.address();
     if (!a) return undefined;
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
     return { host: a.address, port: a.port, url: `ws://${host}:${a.port}` };
@@ -541,19 +452,13 @@ export class Canal {
     this.#heartbeat.stop();
     // The port stays open while draining: /healthz answers 503 and upgrades get 503, so a load
     // balancer sees the node leave instead of a refused connection.
-    const plain: WebSocket[] = this.#plainServers.flatMap((wss) => [...wss.clients]);
-    const protocol: WebSocket[] = [...this.#protocolServer.clients];
-    const allClosed = Promise.all([...plain, ...protocol].map((ws) => closed(ws)));
-    for (const ws of plain) ws.close(CloseCode.GoingAway, 'server shutting down');
+    const allClosed = this.#transport.socketsClosed();
+    this.#transport.closePlainSockets(CloseCode.GoingAway, 'server shutting down');
     const window = Math.min(this.config.shutdown_drain_window, this.config.shutdown_timeout / 2);
     const drained = this.#drain([...this.#sessionContext.sessions], window);
     const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, this.config.shutdown_timeout, 'timeout').unref());
-    if ((await Promise.race([drained.then(() => allClosed), timer])) === 'timeout') {
-      for (const ws of [...plain, ...protocol]) ws.terminate();
-    }
-    const stopped = new Promise<void>((resolve) => this.#http.close(() => resolve()));
-    this.#http.closeAllConnections();
-    for (const wss of [...this.#plainServers, this.#protocolServer]) wss.close();
+    if ((await Promise.race([drained.then(() => allClosed), timer])) === 'timeout') this.#transport.terminateSockets();
+    const stopped = this.#transport.close();
     this.#node.stop();
     this.#proxies.close();
     await stopped;
@@ -576,11 +481,6 @@ function demosOffReason(config: Readonly<Config>): string {
     ? 'The demo pages are off (demos: false).'
     : 'The demo pages are served in dev mode only (they need its anonymous connections, demo namespaces and /demo/token), ' +
       'and this server runs with dev mode off. Run canal without a config file, or set "dev": true, to see them.';
-}
-
-function closed(ws: WebSocket): Promise<void> {
-  if (ws.readyState === ws.CLOSED) return Promise.resolve();
-  return new Promise((resolve) => ws.once('close', () => resolve()));
 }
 
 function describeListenError(err: NodeJS.ErrnoException, host: string, port: number): ListenError {

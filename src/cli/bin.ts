@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 /** The executable: runs main() with the real process, exits with its code. */
+import { inBinary } from '../util/package-path.js';
 import { main } from './main.js';
 
+const argv = process.argv.slice(2);
+// Inside the standalone executable, node:cluster starts a worker (serve --workers N) as
+// `canal <the binary's entry> serve`: that entry path is not a command.
+if (inBinary(import.meta.url) && argv[0] === process.argv[1]) argv.shift();
+
 const code = await main({
-  argv: process.argv.slice(2),
+  argv,
   env: process.env,
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),

@@ -38,6 +38,8 @@ export class PublicationEncodings {
   #json: SharedMessage | undefined;
   #protobuf: SharedMessage | undefined;
   #jsonFull: SharedMessage | undefined;
+  /** The full Protobuf push for delta subscribers: the same bytes as #protobuf in another message, never fanned out (SharedMessage.channel). */
+  #protobufFull: SharedMessage | undefined;
   #jsonDelta: SharedMessage | null | undefined;
   #protobufDelta: SharedMessage | null | undefined;
   #jsonBytes: Uint8Array | undefined;
@@ -69,7 +71,11 @@ export class PublicationEncodings {
       case WireFormat.Json:
         return this.json();
       case WireFormat.Protobuf:
-        return (this.#protobuf ??= SharedMessage.binary(encodeProtobufPublicationPush(this.channel, this.pub, this.protobufBytes, false)));
+        if (this.#protobuf === undefined) {
+          this.#protobuf = SharedMessage.binary(encodeProtobufPublicationPush(this.channel, this.pub, this.protobufBytes, false));
+          this.#protobuf.channel = this.channel;
+        }
+        return this.#protobuf;
       case WireFormat.JsonDelta:
         if (this.#prev !== undefined && lastSeq === this.#prev.seq) {
           if (this.#jsonDelta === undefined) {
@@ -87,13 +93,20 @@ export class PublicationEncodings {
           }
           if (this.#protobufDelta !== null) return this.#protobufDelta;
         }
-        return this.messageFor(WireFormat.Protobuf, lastSeq);
+        // Not #protobuf: a delta subscriber must never hold a message that is fanned out to the
+        // channel's Protobuf subscribers, or it would get their next one besides its own delta.
+        return (this.#protobufFull ??= SharedMessage.binary(this.messageFor(WireFormat.Protobuf, lastSeq).bytes!));
     }
   }
 
   /** The JSON push, for subscribers without deltas: the common case, kept to one field read after the first. */
   json(): SharedMessage {
-    return (this.#json ??= new SharedMessage(encodePublicationPush(this.channel, this.pub)));
+    if (this.#json === undefined) {
+      this.#json = new SharedMessage(encodePublicationPush(this.channel, this.pub));
+      // Every JSON subscriber without deltas gets this very message, and only such subscribers do.
+      this.#json.channel = this.channel;
+    }
+    return this.#json;
   }
 
   /** The UTF-8 bytes of the data as JSON clients read it (their delta base). */
@@ -128,7 +141,11 @@ export class PublicationBatch {
 
   /** Every publication's JSON push, one per line, as one message. */
   json(): SharedMessage {
-    return (this.#json ??= SharedMessage.joined(this.encodings.map((e) => e.json().text).join('\n'), this.encodings.length));
+    if (this.#json === undefined) {
+      this.#json = SharedMessage.joined(this.encodings.map((e) => e.json().text).join('\n'), this.encodings.length);
+      this.#json.channel = this.encodings[0]!.channel;
+    }
+    return this.#json;
   }
 }
 

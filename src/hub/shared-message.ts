@@ -28,6 +28,15 @@ export class SharedMessage {
    * Only the transport reads or sets it.
    */
   wire: Uint8Array | undefined = undefined;
+  /**
+   * The channel whose every subscriber of this message's form on this node (JSON, or Protobuf,
+   * without deltas) receives exactly this message — a publication push, alone or a turn's JSON
+   * batch — and no subscriber of another form does; else undefined. A transport that can fan out
+   * in native code (Bun's topics) may send it once to all of them (issue 17); set by the hub only.
+   */
+  channel: string | undefined = undefined;
+  /** When the transport fanned this message out natively (its own counter); 0: not yet. Only the transport reads or sets it. */
+  fannedOut = 0;
 
   constructor(text: string, bytes?: Uint8Array, parts?: readonly SharedMessage[], count = parts?.length ?? 1) {
     this.text = text;

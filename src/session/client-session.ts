@@ -615,6 +615,10 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     this.#outbox.push(item);
   }
 
+  channelEnded(channel: string): void {
+    this.#conn.channelEnded?.(channel);
+  }
+
   /** A subscription saw a gap: reconnect so the client recovers (3010), never a silent gap. */
   lostPosition(channel: string): void {
     this.insufficientState(channel);

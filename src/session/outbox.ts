@@ -21,6 +21,12 @@ export interface MessageSink {
   /** Holds writes until uncork(), so several frames leave in one system call. */
   cork(): void;
   uncork(): void;
+  /**
+   * The connection's subscription to `channel` ended: from now on it must not receive that
+   * channel's shared messages (a transport that fans them out natively drops it from the
+   * channel's audience). Optional: a sink that writes each message itself needs nothing.
+   */
+  channelEnded?(channel: string): void;
 }
 
 /** A reply or push of this connection alone (JSON text, or Protobuf bytes), or a message shared by many. */

@@ -44,6 +44,8 @@ export interface SubscriptionsHost {
   engineError(err: unknown, what: string): void;
   /** The connection as proxy calls describe it. */
   caller(): Caller;
+  /** The subscription to `channel` ended (whatever ended it): its shared messages must stop reaching the connection. */
+  channelEnded(channel: string): void;
 }
 
 /**
@@ -100,6 +102,13 @@ export class Subscriptions extends SmallMap<string, Subscription> {
 
   channels(): IterableIterator<string> {
     return this.keys();
+  }
+
+  /** Removes the subscription to `channel`, and tells the connection its shared messages must stop (issue 17: native fan-out). */
+  override delete(channel: string): boolean {
+    const deleted = super.delete(channel);
+    if (deleted) this.#host.channelEnded(channel);
+    return deleted;
   }
 
   /** Whether a positioned subscription (to `channel`, or to any channel) exists: only those can miss publications. */

@@ -7,9 +7,8 @@
  * refusals are counted and told in one summary line when the window ends, so a flood of bad
  * upgrades cannot fill the disk.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../log.js';
-import type { Refusal } from './router.js';
+import type { Refusal, UpgradeRequest } from './router.js';
 
 export interface RefusalLogOptions {
   /** Lines logged per window before refusals are only counted; default 20. */
@@ -46,7 +45,7 @@ export class RefusalLog {
   }
 
   /** Records one refusal of `req` (whose path is `pathname`): a log line, or a count for the summary. */
-  record(req: IncomingMessage, pathname: string, refusal: Refusal): void {
+  record(req: UpgradeRequest, pathname: string, refusal: Refusal): void {
     const now = this.#now();
     if (now - this.#windowStart >= this.#windowMs) {
       this.flush();

@@ -1,7 +1,8 @@
 /**
  * The drop-in proof: the seed's client.html, unchanged and opened from disk, against canal
- * started the way a user starts it (no flags, so the default 127.0.0.1:8765). This is the only
- * test that binds 8765.
+ * started the way a user starts it (no flags, so the default 127.0.0.1:8765), on Node, on Bun,
+ * and as the standalone executable run from an empty folder, one after the other. This is the
+ * only test that binds 8765.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -12,7 +13,8 @@ import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { collectConsole, startBrowser } from '../helpers/browser.js';
-import { spawnCli, waitForLine } from '../helpers/cli.js';
+import { buildBinary, type Binary } from '../helpers/binary.js';
+import { RUNTIMES, spawnCli, waitForLine, type SpawnOptions } from '../helpers/cli.js';
 
 const SEED_CLIENT = fileURLToPath(new URL('../fixtures/seed/client.html', import.meta.url));
 /** sha256 of the seed's client.html (/work/shared/seed/client.html): the fixture is that file, byte for byte. */
@@ -48,6 +50,11 @@ async function exitCode(child: ChildProcess): Promise<number | null> {
 
 describe('the seed client.html against `canal` started with no flags', async () => {
   const browser = await startBrowser();
+  const binary: Binary = await buildBinary();
+  const ways: ReadonlyArray<readonly [string, SpawnOptions]> = [
+    ...RUNTIMES.map((runtime) => [`canal on ${runtime}`, { runtime }] as const),
+    ['the standalone executable', { binary }],
+  ];
   let server: ChildProcess | undefined;
   after(() => {
     // A failed test must not leave a server on 8765 for the next run.
@@ -59,9 +66,9 @@ describe('the seed client.html against `canal` started with no flags', async () 
     assert.equal(digest, SEED_CLIENT_SHA256, `${SEED_CLIENT} differs from the seed's client.html; restore it, do not edit it`);
   });
 
-  it('logs "he recibido un mensaje: echo: hello" when opened from disk, then "closed" when canal stops on SIGTERM and exits 0', async () => {
+  for (const [name, how] of ways) it(`logs "he recibido un mensaje: echo: hello" when opened from disk, then "closed" when ${name} stops on SIGTERM and exits 0`, async () => {
     await assertPortFree(DEFAULT_HOST, DEFAULT_PORT);
-    server = spawnCli([]);
+    server = spawnCli([], {}, how);
     await waitForLine(server, /^canal listening on ws:\/\/127\.0\.0\.1:8765 /);
 
     const page = await browser.newPage();

@@ -22,7 +22,7 @@ export const FAST_RECONNECT = { minReconnectDelay: 50, maxReconnectDelay: 200 } 
  * A new (not yet connected) client for `server`, with `ws` as its WebSocket (Node 20 has no
  * global one) and fast reconnects; `options` override. It is disconnected when `t` ends.
  */
-export function newClient(t: TestContext, server: TestServer | string, options: Partial<Options> = {}): Centrifuge {
+export function newClient(t: TestContext, server: { readonly wsUrl: string } | string, options: Partial<Options> = {}): Centrifuge {
   const url = typeof server === 'string' ? server : protocolUrl(server);
   const client = new Centrifuge(url, { websocket: WebSocket, ...FAST_RECONNECT, ...options });
   // The client is an EventEmitter: an 'error' event with no listener would throw. Tests that
@@ -33,7 +33,7 @@ export function newClient(t: TestContext, server: TestServer | string, options: 
 }
 
 /** A new client, connected: resolves once 'connected' was emitted (at most `timeoutMs`). */
-export async function connectedCentrifuge(t: TestContext, server: TestServer | string, options: Partial<Options> = {}, timeoutMs = 5000): Promise<Centrifuge> {
+export async function connectedCentrifuge(t: TestContext, server: { readonly wsUrl: string } | string, options: Partial<Options> = {}, timeoutMs = 5000): Promise<Centrifuge> {
   const client = newClient(t, server, options);
   const connected = once(client, 'connected', timeoutMs);
   client.connect();

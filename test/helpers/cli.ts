@@ -2,11 +2,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after } from 'node:test';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { removeDevFile } from '../../src/cli/dev-file.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The runtimes canal runs on: Node (through tsx) and Bun (the `bun` devDependency; it runs TypeScript itself). */
+export const RUNTIMES = ['node', 'bun'] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
+/** The Bun binary of this checkout (node_modules/.bin/bun, from the `bun` devDependency). */
+export const BUN = join(ROOT, 'node_modules', '.bin', 'bun');
+
+/** The command and arguments that run the canal CLI from source on `runtime`. */
+function command(runtime: Runtime, args: readonly string[]): [string, string[]] {
+  return runtime === 'bun' ? [BUN, [BIN, ...args]] : [process.execPath, ['--import', 'tsx', BIN, ...args]];
+}
 
 export interface CliResult {
   readonly code: number | null;
@@ -25,13 +38,21 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
  * Spawns `canal ARGS`; the caller reads its output and ends it. `detached` puts it in a process
  * group of its own (with its workers, for `--workers`), which `process.kill(-pid)` ends whole.
  */
-export function spawnCli(args: readonly string[], env: Record<string, string> = {}, options: { detached?: boolean } = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', BIN, ...args], {
-    cwd: ROOT,
+export function spawnCli(args: readonly string[], env: Record<string, string> = {}, options: SpawnOptions = {}): ChildProcess {
+  const [cmd, argv] = options.binary ? [options.binary.path, [...args]] : command(options.runtime ?? 'node', args);
+  return spawn(cmd, argv, {
+    cwd: options.binary?.cwd ?? ROOT,
     env: cleanEnv(env),
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: options.detached ?? false,
   });
+}
+
+/** How to run canal: on Node (default) or Bun from source, or the standalone executable from its empty folder. */
+export interface SpawnOptions {
+  readonly detached?: boolean;
+  readonly runtime?: Runtime;
+  readonly binary?: { readonly path: string; readonly cwd: string };
 }
 
 /** Runs `canal ARGS` to completion (at most `timeoutMs`) and collects its output. */
@@ -89,6 +110,10 @@ export interface ServeOptions {
   readonly stopWith?: 'SIGTERM' | 'SIGKILL';
   /** Called with each line the process writes to stderr (its JSON log). */
   readonly onStderrLine?: (line: string) => void;
+  /** The runtime canal runs on (default node). */
+  readonly runtime?: Runtime;
+  /** Run this standalone executable instead, from its empty folder (test/helpers/binary.ts). */
+  readonly binary?: { readonly path: string; readonly cwd: string };
 }
 
 /**
@@ -97,7 +122,7 @@ export interface ServeOptions {
  * its dev file removed if it had to be killed.
  */
 export async function serveProcess(args: readonly string[] = [], options: ServeOptions = {}): Promise<ServedProcess> {
-  const child = spawnCli(['serve', '--port', '0', ...args]);
+  const child = spawnCli(['serve', '--port', '0', ...args], {}, options.binary ? { binary: options.binary } : { runtime: options.runtime ?? 'node' });
   let port: number | undefined;
   after(async () => {
     if (child.exitCode === null && child.signalCode === null) {

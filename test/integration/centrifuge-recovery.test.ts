@@ -9,9 +9,11 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { NAMESPACE_DEFAULTS } from '../../src/config/namespaces.js';
 import {
-  clientId, collect, connectedCentrifuge, newClient, once, recordingWebSocket, subscribe, timeline, type TimelineEntry,
+  clientId, collect, connectedCentrifuge, newClient, once, protocolUrl, recordingWebSocket, subscribe, timeline, type TimelineEntry,
 } from '../helpers/centrifuge.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { RUNTIMES } from '../helpers/cli.js';
+import { startServerOn } from '../helpers/runtime-server.js';
+import { startServer } from '../helpers/server.js';
 import { sleep, until } from '../helpers/wait.js';
 
 /** Everything after the last 'subscribed' entry of a timeline. */
@@ -24,9 +26,9 @@ function afterLastSubscribed(entries: readonly TimelineEntry[]): TimelineEntry[]
  * A client whose WebSocket can be cut: it reconnects after 500-600 ms, long enough for a test
  * to publish while it is away. Resolves once connected and subscribed to `channel`.
  */
-async function cuttableSubscriber(t: TestContext, server: TestServer, channel: string) {
+async function cuttableSubscriber(t: TestContext, server: { readonly wsUrl: string }, channel: string) {
   const recorder = recordingWebSocket();
-  const client = newClient(t, server, { websocket: recorder.WebSocket, minReconnectDelay: 500, maxReconnectDelay: 600 });
+  const client = newClient(t, protocolUrl(server), { websocket: recorder.WebSocket, minReconnectDelay: 500, maxReconnectDelay: 600 });
   const connected = once(client, 'connected');
   client.connect();
   const { client: firstId } = await connected;
@@ -38,8 +40,8 @@ async function cuttableSubscriber(t: TestContext, server: TestServer, channel: s
   return { client, sub, events, firstId, recorder };
 }
 
-describe('recovery with the centrifuge client (dev chat: history 100, force_recovery)', async () => {
-  const server = await startServer();
+for (const runtime of RUNTIMES) describe(`recovery with the centrifuge client (dev chat: history 100, force_recovery), canal on ${runtime}`, async () => {
+  const server = await startServerOn(runtime);
 
   it('a subscriber whose TCP connection is cut receives exactly the 50 publications it missed, in order, once, after subscribed with recovered: true', async (t) => {
     const channel = 'chat:room';
@@ -67,7 +69,7 @@ describe('recovery with the centrifuge client (dev chat: history 100, force_reco
     await until(() => afterLastSubscribed(a.events).filter((e) => e.event === 'publication').length >= 50 &&
       a.events.filter((e) => e.event === 'subscribed').length === 2, 'A recovered 50 publications');
     const end = { n: 'end' };
-    await server.canal.publish(channel, end);
+    await server.publish(channel, end);
     await until(() => a.events.some((e) => e.event === 'publication' && e.ctx.data.n === 'end'), 'A got the live publication after recovery');
 
     const subscribedEvents = a.events.filter((e) => e.event === 'subscribed');
@@ -121,14 +123,14 @@ describe('recovery with the centrifuge client (dev chat: history 100, force_reco
     const events = timeline(sub, ['subscribed', 'publication', 'unsubscribed']);
     sub.subscribe();
     await once(sub, 'subscribed');
-    await server.canal.publish(channel, { n: 1 });
+    await server.publish(channel, { n: 1 });
     await until(() => events.some((e) => e.event === 'publication'), 'the first publication arrived');
     const unsubscribed = once(sub, 'unsubscribed');
     sub.unsubscribe();
     await unsubscribed;
-    await until(() => ![...server.canal.node.session(clientId(client))!.channels()].includes(channel), 'the server dropped the subscription');
-    await server.canal.publish(channel, { n: 2 });
-    await server.canal.publish(channel, { n: 3 });
+    await until(async () => (await server.api('presence_stats', { channel })).num_clients === 0, 'the server dropped the subscription');
+    await server.publish(channel, { n: 2 });
+    await server.publish(channel, { n: 3 });
     const again = once(sub, 'subscribed');
     sub.subscribe();
     const ctx = await again;
@@ -139,16 +141,16 @@ describe('recovery with the centrifuge client (dev chat: history 100, force_reco
     assert.deepEqual(afterLastSubscribed(events).map((e) => e.ctx.data), [{ n: 2 }, { n: 3 }]);
   });
 
-  it('recovers publications made with Canal.publish while the subscriber was away', async (t) => {
+  it('recovers publications the server published while the subscriber was away', async (t) => {
     const channel = 'chat:server-side-gap';
     const a = await cuttableSubscriber(t, server, channel);
-    await server.canal.publish(channel, { n: 0 });
+    await server.publish(channel, { n: 0 });
     await until(() => a.events.some((e) => e.event === 'publication'), 'A received the first publication');
     const connecting = once(a.client, 'connecting');
     a.recorder.last().terminate();
     await connecting;
     const missed = Array.from({ length: 5 }, (_, i) => ({ n: i + 1 }));
-    for (const data of missed) await server.canal.publish(channel, data);
+    for (const data of missed) await server.publish(channel, data);
     await once(a.sub, 'subscribed', 5000);
     await until(() => afterLastSubscribed(a.events).length >= 5, 'A recovered 5');
     await sleep(100);

@@ -7,7 +7,8 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startServer } from '../helpers/server.js';
+import { RUNTIMES } from '../helpers/cli.js';
+import { startServerOn } from '../helpers/runtime-server.js';
 
 const PYTHON = '/usr/bin/python3';
 const ECHO_CLIENT = fileURLToPath(new URL('../fixtures/python/echo_client.py', import.meta.url));
@@ -29,8 +30,8 @@ function runPython(args: readonly string[], timeoutMs = 15_000): Promise<PythonR
   });
 }
 
-describe('a Python websockets client against the echo endpoint', async () => {
-  const server = await startServer();
+for (const runtime of RUNTIMES) describe(`a Python websockets client against the echo endpoint, canal on ${runtime}`, async () => {
+  const server = await startServerOn(runtime);
 
   it('receives "echo: hello", "echo: ñandú 🚀", "echo: " and its binary bytes back in order, then closes with 1000', async (t) => {
     const version = await runPython(['-c', 'import websockets; print(websockets.__version__)']);

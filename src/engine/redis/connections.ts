@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../../log.js';
 import { EngineUnavailableError } from '../types.js';
+import { packagePath } from '../../util/package-path.js';
 
 /** A host and port of a sentinel or cluster node. */
 export interface RedisAddress {
@@ -49,7 +50,7 @@ export type ScriptName = keyof typeof SCRIPTS;
 type ScriptRunner = (...args: Array<string | number>) => Promise<unknown>;
 
 function loadScript(file: string): string {
-  return readFileSync(new URL(`./scripts/${file}`, import.meta.url), 'utf8');
+  return readFileSync(packagePath(import.meta.url, `./scripts/${file}`, `redis-scripts/${file}`), 'utf8');
 }
 
 /** Turns whatever ioredis throws into a temporary engine error that says what failed. */

@@ -50,7 +50,8 @@ describe('PublicationEncodings', () => {
     const first = new PublicationEncodings('c', pub('1'), undefined);
     const second = new PublicationEncodings('c', pub('2'), first);
     assert.doesNotMatch(second.messageFor(WireFormat.JsonDelta, first.seq).text, /"delta":true/);
-    assert.equal(second.messageFor(WireFormat.ProtobufDelta, first.seq), second.messageFor(WireFormat.Protobuf, first.seq));
+    // The same bytes, made once; another message, since the Protobuf one may be fanned out natively (issue 17).
+    assert.equal(second.messageFor(WireFormat.ProtobufDelta, first.seq).bytes, second.messageFor(WireFormat.Protobuf, first.seq).bytes);
   });
 
   it('gives Protobuf delta subscribers a binary delta of the data bytes', () => {
@@ -59,6 +60,20 @@ describe('PublicationEncodings', () => {
     const delta = second.messageFor(WireFormat.ProtobufDelta, first.seq);
     assert.ok(delta.bytes !== undefined && delta.text === '');
     assert.ok(delta.bytes.length < second.messageFor(WireFormat.Protobuf, first.seq).bytes!.length / 2);
+  });
+
+  it('marks with its channel only the forms every subscriber of that form shares (JSON and Protobuf without deltas), for native fan-out', () => {
+    const first = new PublicationEncodings('game:1', pub(big(1)), undefined);
+    const second = new PublicationEncodings('game:1', pub(big(2)), first);
+    assert.equal(second.messageFor(WireFormat.Json, first.seq).channel, 'game:1');
+    assert.equal(second.messageFor(WireFormat.Protobuf, first.seq).channel, 'game:1');
+    for (const format of [WireFormat.JsonDelta, WireFormat.ProtobufDelta]) {
+      assert.equal(second.messageFor(format, first.seq).channel, undefined, `delta form ${format}`);
+      assert.equal(second.messageFor(format, NO_PUBLICATION).channel, undefined, `full form of delta ${format}`);
+    }
+    const full = second.messageFor(WireFormat.ProtobufDelta, NO_PUBLICATION);
+    assert.notEqual(full, second.messageFor(WireFormat.Protobuf, NO_PUBLICATION));
+    assert.deepEqual(full.bytes, second.messageFor(WireFormat.Protobuf, NO_PUBLICATION).bytes);
   });
 
   it('keeps only one publication back, so a long channel does not keep every publication alive', () => {

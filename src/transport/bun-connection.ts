@@ -1,0 +1,173 @@
+/**
+ * One WebSocket of Bun's native server as the session layer sees it, and the per-socket state
+ * the Bun transport keeps: this object is the socket's `data`, so a connection costs Bun's
+ * socket plus this one object (and its session). Methods are on the prototype.
+ *
+ * Shared messages go out with their text or bytes: uWebSockets frames each send in native code,
+ * so there is no frame to cache. Backpressure is Bun's: getBufferedAmount() is what a send
+ * queued in user space because the kernel took no more (topic publishes included), which is
+ * what the outbox's slow-consumer limit reads.
+ *
+ * Native fan-out (issue 17): a message the hub marks with its channel (a publication push that
+ * every JSON subscriber of the channel receives as is) goes out once per node through Bun's
+ * topic publish, to every socket that joined the channel's topic. A socket joins when it first
+ * writes such a message directly, so it is caught up (its subscription active, its subscribe
+ * reply written before); it leaves when its subscription ends (channelEnded), and a closed
+ * socket leaves every topic. Each socket still runs its own checks per publication (position,
+ * slow consumer) in the session; here a member only skips the send when the publish already
+ * reached it, which the join and publish times say: a socket that joined after the message was
+ * published gets it directly.
+ */
+import type { SharedMessage } from '../hub/shared-message.js';
+import { truncateReason } from '../protocol/errors.js';
+import type { BunServer, BunSocket } from './bun-api.js';
+
+/** Which endpoint a socket is on. */
+export const SocketKind = { Echo: 0, Protocol: 1, Raw: 2 } as const;
+export type SocketKind = (typeof SocketKind)[keyof typeof SocketKind];
+
+const OPEN = 1;
+
+/** One server's topic publish, and the clock that orders sockets' joins and publishes. */
+export class BunFanOut {
+  server: BunServer<BunConnection> | undefined = undefined;
+  #clock = 0;
+
+  /** The next instant: every join and publish gets its own, increasing. */
+  tick(): number {
+    return ++this.#clock;
+  }
+
+  /** Publishes `message` to `channel`'s topic; false when there is no server (then nobody got it). */
+  publish(channel: string, message: SharedMessage): boolean {
+    const server = this.server;
+    if (!server) return false;
+    message.fannedOut = this.tick();
+    server.publish(channel, message.bytes ?? message.text);
+    return true;
+  }
+}
+
+export class BunConnection {
+  readonly kind: SocketKind;
+  /** The largest message this endpoint takes, in bytes; past it the socket is closed with 1009. */
+  readonly maxPayload: number;
+  /** The subprotocol agreed at the upgrade ('' for none). */
+  readonly protocol: string;
+  /** Set when Bun opens the socket. */
+  ws: BunSocket<BunConnection> | undefined = undefined;
+  /** The session its messages go to (protocol and /raw/ sockets), set when Bun opens the socket. */
+  session: unknown = undefined;
+  /** The server's native fan-out; undefined for sockets that never receive channel messages. */
+  readonly fanOut: BunFanOut | undefined;
+  /** The channels whose topic this socket joined, with when (BunFanOut.tick); made at the first join. */
+  #topics: Map<string, number> | undefined = undefined;
+  /** Until the handshake is done: the upgrade request's headers (read by the session), and the /raw/ target. */
+  upgrade: unknown = undefined;
+  /** A ping was sent on the last heartbeat tick and no pong came since (plain sockets only). */
+  awaitingPong = false;
+  #closed = false;
+
+  constructor(kind: SocketKind, maxPayload: number, protocol: string, upgrade: unknown, fanOut?: BunFanOut) {
+    this.kind = kind;
+    this.fanOut = fanOut;
+    this.maxPayload = maxPayload;
+    this.protocol = protocol;
+    this.upgrade = upgrade;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.ws?.remoteAddress;
+  }
+
+  get open(): boolean {
+    return !this.#closed && this.ws !== undefined && this.ws.readyState === OPEN;
+  }
+
+  /** Marks the socket closed: Bun's close handler ran. */
+  markClosed(): void {
+    this.#closed = true;
+  }
+
+  writeText(text: string): void {
+    if (this.open) this.ws!.sendText(text);
+  }
+
+  writeBinary(bytes: Uint8Array): void {
+    if (this.open) this.ws!.sendBinary(bytes);
+  }
+
+  writeShared(message: SharedMessage): void {
+    if (!this.open) return;
+    const channel = message.channel;
+    if (channel !== undefined && this.fanOut !== undefined) {
+      // The first socket to write the message publishes it, before any socket joins through it:
+      // it reaches the members of that moment, and only them.
+      if (message.fannedOut === 0) this.fanOut.publish(channel, message);
+      const joined = this.#topics?.get(channel);
+      if (joined !== undefined && message.fannedOut !== 0 && joined < message.fannedOut) return;
+      this.#send(message);
+      if (joined === undefined) {
+        (this.#topics ??= new Map()).set(channel, this.fanOut.tick());
+        this.ws!.subscribe(channel);
+      }
+      return;
+    }
+    this.#send(message);
+  }
+
+  #send(message: SharedMessage): void {
+    const ws = this.ws!;
+    if (message.parts === undefined) {
+      if (message.bytes) ws.sendBinary(message.bytes);
+      else ws.sendText(message.text);
+      return;
+    }
+    for (const part of message.parts) {
+      if (part.bytes) ws.sendBinary(part.bytes);
+      else ws.sendText(part.text);
+    }
+  }
+
+  channelEnded(channel: string): void {
+    if (this.#topics?.delete(channel) && this.open) this.ws!.unsubscribe(channel);
+  }
+
+  unsentBytes(): number {
+    return this.open ? this.ws!.getBufferedAmount() : 0;
+  }
+
+  /**
+   * uWebSockets corks a socket's sends within one of its callbacks by itself, and the outbox's
+   * writes outside them are few (a flush per turn); there is no cork to hold across calls.
+   */
+  cork(): void {}
+
+  uncork(): void {}
+
+  /**
+   * Bun's server has no way to stop reading one socket: these do nothing, and a session that
+   * would pause keeps queueing commands (docs: "Run it on Bun", what differs).
+   */
+  pause(): void {}
+
+  resume(): void {}
+
+  /** Sends the close frame with `code` and `reason`; Bun ends the socket once it is written. */
+  close(code: number, reason: string): void {
+    if (!this.open) return;
+    this.#closed = true;
+    try {
+      this.ws!.close(code, truncateReason(reason));
+    } catch {
+      this.ws!.terminate();
+    }
+  }
+
+  terminate(): void {
+    if (this.ws && !this.#closed) {
+      this.#closed = true;
+      this.ws.terminate();
+    }
+  }
+}

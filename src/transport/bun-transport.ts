@@ -1,0 +1,289 @@
+/**
+ * The transport on Bun: one `Bun.serve` for the port. Requests that are not upgrades go to the
+ * same node:http-style listener as on Node, through bun-http.ts. Upgrades pass the same router
+ * and gates (403 origin, 503 capacity or draining, 404 with the listing), then Bun's native
+ * WebSocket server (uWebSockets) takes the socket: one set of handlers for every connection,
+ * the per-socket state in the socket's `data` (a {@link BunConnection}).
+ *
+ * What Bun does differently, and how this file makes it the same:
+ * - one maxPayloadLength for the whole server: it is the largest of the three endpoints' limits,
+ *   and a message over its own endpoint's limit closes the socket with 1009 here, as ws does;
+ * - no per-socket pause: see BunConnection.pause;
+ * - no idle timeout and no automatic pings (Bun's defaults would close connections idle for
+ *   120 s): plain sockets are pinged on the heartbeat as on Node, protocol sessions ping themselves;
+ * - permessage-deflate (websocket_compression) is negotiated for the whole server, not only
+ *   /connection/websocket.
+ */
+import type { Logger } from '../log.js';
+import type { NamespaceOptions } from '../config/namespaces.js';
+import { protobufCodec } from '../protocol/codec.js';
+import { ClientSession } from '../session/client-session.js';
+import { PlainSession } from '../session/plain-session.js';
+import type { BunGlobal, BunServer, BunSocket, BunWebSocketHandler } from './bun-api.js';
+import { BunConnection, BunFanOut, SocketKind } from './bun-connection.js';
+import { headersOf, serveAdapted } from './bun-http.js';
+import type { EchoCounter } from './echo.js';
+import type { PlainTarget } from './plain-endpoint.js';
+import { PROTOBUF_SUBPROTOCOL, selectSubprotocol } from './protocol-endpoint.js';
+import { RefusalLog } from './refusal-log.js';
+import { UpgradeRouter, type UpgradeRequest } from './router.js';
+import type { BoundAddress, SocketCounts, Transport, TransportOptions } from './transport.js';
+
+type Socket = BunSocket<BunConnection>;
+
+/** The endpoints by SocketKind, for logs (the names node-transport.ts logs). */
+const ENDPOINT_NAMES = ['echo', 'protocol', 'raw'] as const;
+
+/** RFC 6455 §7.4.1: a message too big to process (ws's reason text, so clients see the same close). */
+const MESSAGE_TOO_BIG = 1009;
+
+/** Bytes past which Bun itself closes a socket that does not read: a backstop above the outbox's limit, never reached by a session that checks it. */
+const BACKPRESSURE_MARGIN = 4 * 1024 * 1024;
+
+export class BunTransport implements Transport {
+  readonly runtime = 'bun';
+  readonly connectionBudget = undefined;
+  readonly #bun: BunGlobal;
+  readonly #options: TransportOptions;
+  readonly #log: Logger;
+  readonly #router = new UpgradeRouter<SocketKind>();
+  readonly #maxPayload: readonly number[];
+  readonly #open: readonly [Set<BunConnection>, Set<BunConnection>, Set<BunConnection>] = [new Set(), new Set(), new Set()];
+  #server: BunServer<BunConnection> | undefined;
+  readonly #fanOut = new BunFanOut();
+  #whenEmpty: Array<() => void> = [];
+
+  constructor(bun: BunGlobal, options: TransportOptions) {
+    this.#bun = bun;
+    this.#options = options;
+    this.#log = options.log;
+    const { config } = options;
+    this.#maxPayload = [config.max_message_bytes, config.protocol_max_message_bytes, config.raw_max_message_bytes];
+    const refusals = new RefusalLog(options.log);
+    this.#router.onRefused((req, pathname, refusal) => refusals.record(req, pathname, refusal));
+    for (const gate of options.gates) this.#router.gate(gate);
+    this.#router.add({
+      path: '/connection/websocket',
+      description: options.protocol.description,
+      target: SocketKind.Protocol,
+      match: (pathname) => (pathname === '/connection/websocket' ? true : undefined),
+    });
+    this.#router.add({
+      path: '/',
+      description: options.echo.description,
+      target: SocketKind.Echo,
+      match: (pathname) => (pathname === '/' ? true : undefined),
+    });
+    this.#router.add<PlainTarget>({
+      path: '/raw/<channel>',
+      description: options.plain.description,
+      target: SocketKind.Raw,
+      match: (pathname) => options.plain.match(pathname),
+      refuse: (target) => ('refusal' in target ? target.refusal : undefined),
+    });
+    options.heartbeat.onTick(() => {
+      sweep(this.#open[SocketKind.Echo]);
+      sweep(this.#open[SocketKind.Raw]);
+    });
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    const { config } = this.#options;
+    const largest = Math.max(...this.#maxPayload);
+    try {
+      this.#server = this.#bun.serve<BunConnection>({
+        hostname: host,
+        port,
+        fetch: this.#fetch,
+        error: (err) => {
+          this.#log.error({ err }, 'http handler failed');
+          return Response.json({ error: { code: 100, message: 'internal server error' } }, { status: 500 });
+        },
+        websocket: {
+          ...socketHandlers(this, this.#options.echo.counter),
+          perMessageDeflate: config.websocket_compression,
+          idleTimeout: 0,
+          sendPings: false,
+          maxPayloadLength: largest,
+          backpressureLimit: config.client_queue_max_bytes + largest + BACKPRESSURE_MARGIN,
+          closeOnBackpressureLimit: true,
+          publishToSelf: false,
+        },
+      });
+    } catch (err) {
+      return Promise.reject(withCode(err));
+    }
+    this.#fanOut.server = this.#server;
+    return Promise.resolve();
+  }
+
+  readonly #fetch = (request: Request, server: BunServer<BunConnection>): Response | Promise<Response> | undefined => {
+    const remoteAddress = server.requestIP(request)?.address;
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
+      return serveAdapted(request, remoteAddress, this.#options.onRequest);
+    }
+    const url = new URL(request.url);
+    const req: UpgradeRequest = { url: url.pathname + url.search, headers: headersOf(request.headers), socket: { remoteAddress } };
+    const route = this.#router.route(req, url.pathname);
+    if ('refusal' in route) {
+      return new Response(route.refusal.message, {
+        status: route.refusal.status,
+        headers: { 'content-type': 'text/plain; charset=utf-8', connection: 'close' },
+      });
+    }
+    const kind = route.endpoint.target;
+    let protocol = '';
+    let upgrade: unknown;
+    if (kind === SocketKind.Protocol) {
+      const offered = new Set((req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter((p) => p !== ''));
+      protocol = selectSubprotocol(offered) || '';
+      upgrade = req.headers;
+    } else if (kind === SocketKind.Raw) {
+      upgrade = route.match;
+    }
+    const data = new BunConnection(kind, this.#maxPayload[kind]!, protocol, upgrade, kind === SocketKind.Protocol ? this.#fanOut : undefined);
+    const ok = server.upgrade(request, protocol ? { data, headers: { 'Sec-WebSocket-Protocol': protocol } } : { data });
+    if (ok) return undefined;
+    return new Response('bad WebSocket handshake\n', { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  };
+
+  /** Bun opened `conn`'s socket: start its session. */
+  opened(conn: BunConnection): void {
+    this.#open[conn.kind].add(conn);
+    const upgrade = conn.upgrade;
+    conn.upgrade = undefined;
+    if (conn.kind === SocketKind.Protocol) {
+      const { ctx } = this.#options.protocol;
+      const headers = upgrade as UpgradeRequest['headers'];
+      conn.session = new ClientSession(conn, ctx, conn.protocol === PROTOBUF_SUBPROTOCOL
+        ? { codec: protobufCodec, upgradeHeaders: headers } : { upgradeHeaders: headers });
+    } else if (conn.kind === SocketKind.Raw) {
+      const target = upgrade as { channel: string; ns: NamespaceOptions };
+      const session = new PlainSession(conn, target.channel, target.ns, this.#options.plain.ctx);
+      conn.session = session;
+      void session.start();
+    }
+    if (this.#log.isLevelEnabled('debug')) {
+      this.#log.debug({ endpoint: ENDPOINT_NAMES[conn.kind], remote: conn.remoteAddress, runtime: 'bun' }, 'connection open');
+    }
+  }
+
+  /** Bun closed `conn`'s socket (either side): end its session. */
+  closed(conn: BunConnection, code: number): void {
+    conn.markClosed();
+    this.#open[conn.kind].delete(conn);
+    if (conn.kind === SocketKind.Protocol) (conn.session as ClientSession).connectionClosed(code);
+    else if (conn.kind === SocketKind.Raw) (conn.session as PlainSession).connectionClosed();
+    if (this.#log.isLevelEnabled('debug')) this.#log.debug({ endpoint: ENDPOINT_NAMES[conn.kind], code, runtime: 'bun' }, 'connection closed');
+    if (this.#whenEmpty.length > 0 && this.#total() === 0) {
+      const waiting = this.#whenEmpty;
+      this.#whenEmpty = [];
+      for (const resolve of waiting) resolve();
+    }
+  }
+
+  #total(): number {
+    return this.#open[0].size + this.#open[1].size + this.#open[2].size;
+  }
+
+  address(): BoundAddress | undefined {
+    const server = this.#server;
+    if (!server) return undefined;
+    return { address: server.hostname, port: server.port, family: server.hostname.includes(':') ? 'IPv6' : 'IPv4' };
+  }
+
+  sockets(): SocketCounts {
+    return { echo: this.#open[SocketKind.Echo].size, protocol: this.#open[SocketKind.Protocol].size, raw: this.#open[SocketKind.Raw].size };
+  }
+
+  closePlainSockets(code: number, reason: string): void {
+    for (const conn of [...this.#open[SocketKind.Echo], ...this.#open[SocketKind.Raw]]) conn.close(code, reason);
+  }
+
+  socketsClosed(): Promise<void> {
+    if (this.#total() === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#whenEmpty.push(resolve));
+  }
+
+  terminateSockets(): void {
+    for (const set of this.#open) for (const conn of [...set]) conn.terminate();
+  }
+
+  async close(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    this.#fanOut.server = undefined;
+    if (!server) return;
+    await server.stop(true);
+  }
+}
+
+/**
+ * The websocket handlers of a server: one function per event for every connection, the
+ * connection's state read from `ws.data`.
+ */
+function socketHandlers(transport: BunTransport, counter: EchoCounter): BunWebSocketHandler<BunConnection> {
+  return {
+    open(ws: Socket): void {
+      ws.data.ws = ws;
+      transport.opened(ws.data);
+    },
+    message(ws: Socket, message: string | Uint8Array): void {
+      const conn = ws.data;
+      const text = typeof message === 'string';
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: most texts need no count.
+      if ((text ? message.length * 3 > conn.maxPayload && Buffer.byteLength(message) > conn.maxPayload : message.byteLength > conn.maxPayload)) {
+        conn.close(MESSAGE_TOO_BIG, 'Max payload size exceeded');
+        return;
+      }
+      switch (conn.kind) {
+        case SocketKind.Echo:
+          counter.received('echo', 'message');
+          if (text) ws.sendText(`echo: ${message}`);
+          else ws.sendBinary(message);
+          return;
+        case SocketKind.Protocol: {
+          const session = conn.session as ClientSession;
+          if (text) session.handleFrame(message);
+          else session.handleBinary(message);
+          return;
+        }
+        default: {
+          const session = conn.session as PlainSession;
+          if (text) session.handleText(message);
+          else session.handleBinary();
+        }
+      }
+    },
+    close(ws: Socket, code: number): void {
+      transport.closed(ws.data, code);
+    },
+    pong(ws: Socket): void {
+      ws.data.awaitingPong = false;
+    },
+  };
+}
+
+/** Pings each open socket; one still awaiting the previous ping's pong is ended (RFC 6455 §5.5.2). */
+function sweep(connections: Iterable<BunConnection>): void {
+  for (const conn of connections) {
+    if (!conn.open) continue;
+    if (conn.awaitingPong) {
+      conn.terminate();
+      continue;
+    }
+    conn.awaitingPong = true;
+    conn.ws!.ping();
+  }
+}
+
+/** Bun's listen errors, with Node's code where Bun's message says which it is. */
+function withCode(err: unknown): Error & { code?: string } {
+  const e = (err instanceof Error ? err : new Error(String(err))) as Error & { code?: string };
+  if (e.code === undefined || !/^E[A-Z]+$/.test(e.code)) {
+    if (/in use/i.test(e.message)) e.code = 'EADDRINUSE';
+    else if (/permission|EACCES/i.test(e.message)) e.code = 'EACCES';
+    else if (/EADDRNOTAVAIL|not available|assign/i.test(e.message)) e.code = 'EADDRNOTAVAIL';
+  }
+  return e;
+}
