@@ -49,6 +49,7 @@ export class BunFanOut {
 }
 
 export class BunConnection {
+  readonly transport = 'websocket';
   readonly kind: SocketKind;
   /** The largest message this endpoint takes, in bytes; past it the socket is closed with 1009. */
   readonly maxPayload: number;
