@@ -177,6 +177,16 @@ export class Subscriber extends ChaosClient {
     for (const t of this.trackers) t.closed(code);
   }
 
+  /**
+   * Whether it is open, every subscription is subscribed, and it saw no close in the last
+   * `quietMs`: a client still caught in an earlier fault's reconnects is not.
+   */
+  quiet(quietMs: number): boolean {
+    if (!this.open || this.#subs.some((sub) => sub.state !== 'subscribed')) return false;
+    const last = this.codes.at(-1);
+    return last === undefined || this.now() - last.at >= quietMs;
+  }
+
   /** Connects and subscribes; resolves once every subscription is subscribed (at most `timeoutMs`). */
   async start(timeoutMs: number): Promise<void> {
     for (const sub of this.#subs) sub.subscribe();

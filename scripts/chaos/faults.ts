@@ -89,25 +89,62 @@ async function killNode(node: CanalNode, downMs: number): Promise<{ applied: boo
   return { applied: wasUp, detail: wasUp ? `${node.name} SIGKILLed, down ${sec(downMs)}, ${again}` : `${node.name} was not running; ${again}` };
 }
 
+/**
+ * A stalled consumer must be cut with 3008 by its node. An earlier fault can still be closing
+ * connections (a Redis restart's 3010s are spread over `insufficient_state_window`, later on a
+ * busy machine), and such a close ends the stall before the burst overflows the queue: so the
+ * fault picks a candidate that has been quiet for a while, and tries again (a bounded number of
+ * times) when the stall was ended by another close. The detail reports every try.
+ */
 async function slowConsumer(ctx: FaultContext, candidate: number, stopMs: number): Promise<{ applied: boolean; detail: string }> {
-  const n = ctx.slowCandidates.length;
-  // The planned candidate, or the next one with an open connection.
-  let sub: Subscriber | undefined;
-  for (let i = 0; i < n && !sub; i++) {
-    const s = ctx.slowCandidates[(candidate + i) % n]!;
-    if (s.open) sub = s;
+  const tries: string[] = [];
+  for (let attempt = 0; attempt < SLOW_TRIES; attempt++) {
+    const sub = await quietCandidate(ctx.slowCandidates, candidate + attempt, ctx.now);
+    if (!sub || !sub.stopReading()) {
+      tries.push('no candidate had an open connection');
+      break;
+    }
+    const start = ctx.now();
+    const t0 = performance.now();
+    const acked = await publishBurst(ctx.publish, BULK_CHANNEL, ctx.slowBurst.count, ctx.slowBurst.bytes);
+    await sleep(Math.max(0, stopMs - (performance.now() - t0)));
+    sub.resumeReading();
+    // The close (if any) is read only now that the client reads again.
+    await sleep(500);
+    const codes = sub.codes.filter((c) => c.at >= start);
+    const burst = `${acked}/${ctx.slowBurst.count} publications of ${ctx.slowBurst.bytes} B acknowledged to ${BULK_CHANNEL}`;
+    tries.push(`${sub.name} stopped reading for ${sec(stopMs)} while ${burst}; then it saw ${codes.length > 0 ? codes.map((c) => `${c.code} ${c.reason}`).join(', ') : 'no close'}`);
+    // Cut as a slow consumer, or not cut at all (for the verdict to see): either way, done.
+    if (codes.length === 0 || codes.some((c) => c.code === 3008)) break;
   }
-  if (!sub || !sub.stopReading()) return { applied: false, detail: 'no candidate had an open connection' };
-  const start = ctx.now();
-  const t0 = performance.now();
-  const acked = await publishBurst(ctx.publish, BULK_CHANNEL, ctx.slowBurst.count, ctx.slowBurst.bytes);
-  await sleep(Math.max(0, stopMs - (performance.now() - t0)));
-  sub.resumeReading();
-  // The close (if any) is read only now that the client reads again.
-  await sleep(500);
-  const codes = sub.codes.filter((c) => c.at >= start).map((c) => `${c.code} ${c.reason}`);
-  const burst = `${acked}/${ctx.slowBurst.count} publications of ${ctx.slowBurst.bytes} B acknowledged to ${BULK_CHANNEL}`;
-  return { applied: true, detail: `${sub.name} stopped reading for ${sec(stopMs)} while ${burst}; then it saw ${codes.length > 0 ? codes.join(', ') : 'no close'}` };
+  const applied = !tries.at(-1)!.startsWith('no candidate');
+  return { applied, detail: tries.length === 1 ? tries[0]! : tries.map((t, i) => `try ${i + 1}: ${t}`).join('; ') };
+}
+
+/** Stalls a slow-consumer fault tries at most. */
+const SLOW_TRIES = 3;
+/** A candidate must have seen no close for this long (longer than the nodes' 2 s `insufficient_state_window`). */
+const SLOW_QUIET_MS = 3000;
+/** How long a slow-consumer fault waits for a quiet candidate. */
+const SLOW_WAIT_MS = 10_000;
+
+/** The planned candidate, or the next quiet one; waits for one (up to {@link SLOW_WAIT_MS}), then takes any open one. */
+async function quietCandidate(candidates: readonly Subscriber[], first: number, now: () => number): Promise<Subscriber | undefined> {
+  const n = candidates.length;
+  const pick = (ok: (s: Subscriber) => boolean): Subscriber | undefined => {
+    for (let i = 0; i < n; i++) {
+      const s = candidates[(first + i) % n]!;
+      if (ok(s)) return s;
+    }
+    return undefined;
+  };
+  const deadline = now() + SLOW_WAIT_MS;
+  while (now() < deadline) {
+    const quiet = pick((s) => s.quiet(SLOW_QUIET_MS));
+    if (quiet) return quiet;
+    await sleep(100);
+  }
+  return pick((s) => s.open);
 }
 
 async function rawFlood(ctx: FaultContext, node: CanalNode): Promise<{ applied: boolean; detail: string }> {
