@@ -28,9 +28,14 @@ export type SocketKind = (typeof SocketKind)[keyof typeof SocketKind];
 
 const OPEN = 1;
 
+/** Messages shorter than this go out uncompressed even with compression on, as ws's threshold has it on Node. */
+export const COMPRESS_MIN = 1024;
+
 /** One server's topic publish, and the clock that orders sockets' joins and publishes. */
 export class BunFanOut {
   server: BunServer<BunConnection> | undefined = undefined;
+  /** websocket_compression: protocol sockets deflate messages of COMPRESS_MIN bytes or more. */
+  compress = false;
   #clock = 0;
 
   /** The next instant: every join and publish gets its own, increasing. */
@@ -43,7 +48,7 @@ export class BunFanOut {
     const server = this.server;
     if (!server) return false;
     message.fannedOut = this.tick();
-    server.publish(channel, message.bytes ?? message.text);
+    server.publish(channel, message.bytes ?? message.text, this.compress && message.byteLength >= COMPRESS_MIN);
     return true;
   }
 }
@@ -91,11 +96,17 @@ export class BunConnection {
   }
 
   writeText(text: string): void {
-    if (this.open) this.ws!.sendText(text);
+    // A UTF-16 unit is at least one byte: a text of COMPRESS_MIN units has at least that many.
+    if (this.open) this.ws!.sendText(text, this.#compress(text.length));
   }
 
   writeBinary(bytes: Uint8Array): void {
-    if (this.open) this.ws!.sendBinary(bytes);
+    if (this.open) this.ws!.sendBinary(bytes, this.#compress(bytes.byteLength));
+  }
+
+  /** Whether a message of `size` goes out deflated: protocol sockets only (fanOut), with compression on. */
+  #compress(size: number): boolean {
+    return this.fanOut !== undefined && this.fanOut.compress && size >= COMPRESS_MIN;
   }
 
   writeShared(message: SharedMessage): void {
@@ -120,13 +131,14 @@ export class BunConnection {
   #send(message: SharedMessage): void {
     const ws = this.ws!;
     if (message.parts === undefined) {
-      if (message.bytes) ws.sendBinary(message.bytes);
-      else ws.sendText(message.text);
+      const compress = this.#compress(message.byteLength);
+      if (message.bytes) ws.sendBinary(message.bytes, compress);
+      else ws.sendText(message.text, compress);
       return;
     }
     for (const part of message.parts) {
-      if (part.bytes) ws.sendBinary(part.bytes);
-      else ws.sendText(part.text);
+      if (part.bytes) ws.sendBinary(part.bytes, this.#compress(part.bytes.byteLength));
+      else ws.sendText(part.text, this.#compress(part.text.length));
     }
   }
 
