@@ -2,7 +2,8 @@
  * Makes sure of what the test suite needs before it runs, so `npm test` works on a fresh
  * machine: Debian's chromium (browser tests), python3-websockets for /usr/bin/python3 (interop
  * tests), a Redis server on 127.0.0.1:6379 (Redis engine tests), redis-cli (which makes the
- * tests' private Redis Clusters) and redis-sentinel (the Sentinel tests start their own). What is missing is installed
+ * tests' private Redis Clusters), redis-sentinel (the Sentinel tests start their own), and the
+ * `bun` devDependency's binary (the Bun pass). What is missing is installed
  * or started when this process can (root on Debian); otherwise it fails naming what to install.
  * No test skips for want of a service.
  */
@@ -66,7 +67,13 @@ async function startRedis(): Promise<void> {
 }
 
 /** Checks, installs or starts everything; throws an Error naming what is still missing. */
+/** The Bun binary of the `bun` devDependency, which runs canal in the Bun pass and the runtime tests. */
+export const BUN = 'node_modules/.bin/bun';
+
 export async function ensureTestEnvironment(): Promise<void> {
+  if (spawnSync(BUN, ['--version'], { stdio: 'ignore' }).status !== 0) {
+    throw new Error(`${BUN} does not run: the bun devDependency ships it; run npm install (npm ci) in this checkout and npm test again.`);
+  }
   const canInstall = isRoot() && hasCommand('apt-get');
   const packages: string[] = [];
   if (!existsSync(CHROMIUM)) packages.push('chromium');

@@ -1,10 +1,13 @@
 /**
  * `npm test`: make sure of the prerequisites, type-check everything, then run every test file
- * under test/ with node:test (TypeScript through tsx). Arguments narrow the files:
- * `npm test -- test/unit` or `npm test -- echo`.
+ * under test/ with node:test (TypeScript through tsx). Then the Bun pass: the files marked
+ * `@runtimes node bun` (the server-facing integration and browser tests) run again with
+ * CANAL_TEST_RUNTIME=bun, so the canal they start runs on Bun (test/helpers/server.ts); the
+ * test runner stays Node's. Arguments narrow the files: `npm test -- test/unit` or
+ * `npm test -- echo`; `--runtime node` or `--runtime bun` runs one pass only.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensureTestEnvironment } from './test-env.js';
 
@@ -18,9 +21,26 @@ function findTests(dir: string): string[] {
   return out;
 }
 
-function run(cmd: string, args: string[]): number {
-  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env });
   return r.status ?? 1;
+}
+
+/** Whether a test file asks to run against canal on both runtimes. */
+function onBothRuntimes(file: string): boolean {
+  return /^ \* @runtimes node bun$/m.test(readFileSync(file, 'utf8'));
+}
+
+/** Runs `files` with node:test; `runtime` is the runtime the canal they start runs on. */
+function runTests(files: readonly string[], runtime: 'node' | 'bun'): number {
+  return run(process.execPath, [
+    '--import', 'tsx',
+    '--test',
+    '--test-concurrency=2',
+    '--test-timeout=120000',
+    '--test-reporter=spec',
+    ...files.map((f) => relative('.', f)),
+  ], { ...process.env, CANAL_TEST_RUNTIME: runtime });
 }
 
 try {
@@ -36,19 +56,26 @@ for (const project of ['tsconfig.json', 'tsconfig.web.json']) {
   if (run(tsc, ['-p', project]) !== 0) process.exit(1);
 }
 
-const filters = process.argv.slice(2);
-const files = findTests('test').filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
-if (files.length === 0) {
-  process.stderr.write(`npm test: no test file matches ${filters.join(' ')}\n`);
+const args = process.argv.slice(2);
+const at = args.indexOf('--runtime');
+const only = at < 0 ? undefined : args.splice(at, 2)[1];
+if (only !== undefined && only !== 'node' && only !== 'bun') {
+  process.stderr.write(`npm test: --runtime takes node or bun, not ${only ?? 'nothing'}\n`);
   process.exit(1);
 }
-process.stderr.write(`npm test: running ${files.length} test files\n`);
-const code = run(process.execPath, [
-  '--import', 'tsx',
-  '--test',
-  '--test-concurrency=2',
-  '--test-timeout=120000',
-  '--test-reporter=spec',
-  ...files.map((f) => relative('.', f)),
-]);
+const files = findTests('test').filter((f) => args.length === 0 || args.some((x) => f.includes(x)));
+if (files.length === 0) {
+  process.stderr.write(`npm test: no test file matches ${args.join(' ')}\n`);
+  process.exit(1);
+}
+let code = 0;
+if (only !== 'bun') {
+  process.stderr.write(`npm test: running ${files.length} test files\n`);
+  code = runTests(files, 'node');
+}
+const both = files.filter(onBothRuntimes);
+if (only !== 'node' && both.length > 0) {
+  process.stderr.write(`npm test: running ${both.length} test files again against canal on Bun (CANAL_TEST_RUNTIME=bun)\n`);
+  code = runTests(both, 'bun') || code;
+}
 process.exit(code);

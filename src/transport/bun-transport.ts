@@ -14,7 +14,7 @@
  * - permessage-deflate (websocket_compression) is negotiated for the whole server, not only
  *   /connection/websocket; only protocol sockets send deflated messages (1 KiB and longer, as
  *   ws does), echo and /raw/ sockets send theirs as they are;
- * - Bun's 128 MiB request body limit is lifted: canal's handlers answer 413 themselves.
+ * - Bun's request body limit is lifted from 128 MiB to 2 GiB: canal's handlers answer 413 themselves.
  */
 import type { Logger } from '../log.js';
 import type { NamespaceOptions } from '../config/namespaces.js';
@@ -97,8 +97,9 @@ export class BunTransport implements Transport {
         hostname: host,
         port,
         // canal's handlers bound every body themselves (413 with a reason, the connection closed
-        // unread); Bun's own limit would close the connection with no answer at all.
-        maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+        // unread); Bun's own limit (128 MiB by default) closes the connection with no answer at
+        // all. 2 GiB - 1 is the largest it takes: from 2^31 on, chunked bodies are cut at once.
+        maxRequestBodySize: 2 ** 31 - 1,
         fetch: this.#fetch,
         error: (err) => {
           this.#log.error({ err }, 'http handler failed');

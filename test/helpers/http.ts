@@ -13,6 +13,35 @@ export interface RawResponse {
   readonly body: string;
 }
 
+/**
+ * Sends `head` (a request head) to 127.0.0.1:port, then body chunks of 64 KiB (in chunked
+ * encoding when `chunked`) until the server closes the connection or 8 MiB went out; resolves
+ * with what the server sent and how many body bytes were written.
+ */
+export function sendHugeBody(port: number, head: string, chunked: boolean): Promise<{ response: string; sent: number }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let response = '';
+    let sent = 0;
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const pump = (): void => {
+      while (!socket.destroyed && sent < 8 * 1024 * 1024) {
+        const ok = socket.write(chunked ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]) : chunk);
+        sent += chunk.length;
+        if (!ok) return void socket.once('drain', pump);
+      }
+    };
+    socket.on('connect', () => {
+      socket.write(head);
+      pump();
+    });
+    socket.on('data', (d: Buffer) => (response += d.toString()));
+    socket.on('error', () => {}); // EPIPE/ECONNRESET once the server closes: expected
+    socket.on('close', () => resolve({ response, sent }));
+    setTimeout(() => reject(new Error(`still open after sending ${sent} bytes; received ${response.slice(0, 200)}`)), 10_000).unref();
+  });
+}
+
 /** Sends `GET <path>` with the path byte for byte as given; resolves with the whole response. */
 export function getRaw(port: number, path: string, timeoutMs = 5000): Promise<RawResponse> {
   return new Promise((resolve, reject) => {

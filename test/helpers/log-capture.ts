@@ -15,6 +15,19 @@ export interface CapturedLog {
   readonly lines: LogLine[];
   /** The lines whose `msg` is `msg`. */
   withMessage(msg: string | RegExp): LogLine[];
+  /**
+   * Resolves once every line canal logged so far is in `lines`: at once for a canal in this
+   * process (pino writes synchronously); for one on Bun, after its lines have crossed.
+   */
+  settled(): Promise<void>;
+}
+
+/** How to wait for the lines a logger's canal in another process has logged so far (remote-canal.ts). */
+const settlers = new WeakMap<Logger, () => Promise<void>>();
+
+/** Tells {@link CapturedLog.settled} of `logger` how to wait for lines logged in another process. */
+export function settleLinesWith(logger: Logger, settle: () => Promise<void>): void {
+  settlers.set(logger, settle);
 }
 
 /** pino's number for the info level. */
@@ -35,5 +48,8 @@ export function captureLog(level = 'info'): CapturedLog {
     logger,
     lines,
     withMessage: (msg) => lines.filter((l) => (typeof msg === 'string' ? l.msg === msg : msg.test(l.msg))),
+    settled: async () => {
+      await settlers.get(logger)?.();
+    },
   };
 }

@@ -2,6 +2,8 @@
  * The admin page's HTTP side: off unless configured (or in loopback dev mode), a login slowed
  * down after each wrong password, a signed session cookie checked on every call, no cross-site
  * requests, and only the methods the page offers.
+ *
+ * @runtimes node bun
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -76,7 +78,8 @@ describe('the admin page in loopback dev mode', async () => {
     await logIn(server, server.canal.apiKey);
   });
 
-  it('logs where the admin page is, at info', () => {
+  it('logs where the admin page is, at info', async () => {
+    await log.settled();
     const line = log.withMessage('admin page on (dev mode: its password is the server API key)')[0];
     assert.equal(line?.url, `${server.httpUrl}/admin`);
   });
@@ -194,6 +197,7 @@ describe('the admin page with admin_password and admin_secret', async () => {
     const res = await post(server, '/admin/api/disconnect', { user: 'bob' }, { cookie });
     assert.equal(res.status, 200);
     assert.equal((await disconnected).code, 3503);
+    await log.settled();
     const actions = log.withMessage('admin: action').map((l) => [l.method, l.channel ?? l.user]);
     assert.deepEqual(actions, [['publish', 'chat:admin'], ['disconnect', 'bob']]);
   });
@@ -246,6 +250,7 @@ describe('wrong admin passwords', async () => {
 
     // Once the wait is over, the right password is accepted and the count starts over.
     await logIn(server);
+    await log.settled();
     assert.equal(log.withMessage('admin: wrong password').length, 2);
   });
 });

@@ -2,6 +2,8 @@
  * The server API over HTTP (POST /api/<method>): every method's success path against real
  * protocol clients, and every way a request can be wrong, answered with the documented status
  * and a JSON error naming what to fix.
+ *
+ * @runtimes node bun
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

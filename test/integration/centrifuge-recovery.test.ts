@@ -4,6 +4,8 @@
  * missed, in order, once, after 'subscribed' with recovered: true; when history no longer
  * covers the gap it is told recovered: false and gets nothing; a latest-value channel hands a
  * new subscriber the current value at once.
+ *
+ * @runtimes node bun
  */
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';

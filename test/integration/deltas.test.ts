@@ -3,6 +3,8 @@
  * receives equals, value for value, what was published, while fewer bytes cross the wire; a
  * recovered batch starts in full and decodes; a namespace that does not allow deltas subscribes
  * without them, and a delta type canal does not know is a bad request.
+ *
+ * @runtimes node bun
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

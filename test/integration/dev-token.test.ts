@@ -2,6 +2,8 @@
  * GET /demo/token: in loopback dev mode, a connection token for the demo pages, signed with the
  * secret dev mode made at start. It never exists with a secret the operator configured: then it
  * would mint a valid token for any user (issue 13, item 4).
+ *
+ * @runtimes node bun
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

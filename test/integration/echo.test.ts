@@ -1,3 +1,9 @@
+/**
+ * The echo endpoint (ws://HOST:PORT/, the seed's contract): its replies, its heartbeat and its
+ * close at shutdown.
+ *
+ * @runtimes node bun
+ */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { describe, it } from 'node:test';

@@ -3,6 +3,8 @@
  * gives: the handler first, then the proxy; the proxy sees what the handler made of the data and
  * its answer wins where it gives a value; a handler that throws ends the call before the backend
  * is asked; RPC goes to the proxy only when there is no handler for it (104).
+ *
+ * @runtimes node bun
  */
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';

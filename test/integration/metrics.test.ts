@@ -1,6 +1,8 @@
 /**
  * Operations endpoints: GET /healthz, GET /metrics (Prometheus text exposition, checked by a
  * strict parser here) and GET /stats, and that their figures move when traffic flows.
+ *
+ * @runtimes node bun
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

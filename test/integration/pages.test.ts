@@ -1,6 +1,8 @@
 /**
  * The HTTP side of the one port: the landing page, the echo demo, the stylesheet, the vendored
  * centrifuge client, 404s, path traversal and malformed requests.
+ *
+ * @runtimes node bun
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

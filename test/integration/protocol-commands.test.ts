@@ -1,3 +1,10 @@
+/**
+ * The Centrifugo client protocol frame by frame over a plain WebSocket: bad input and the close
+ * it earns, batching, reply errors, liveness (pings), publications, RPC with and without a
+ * handler, and shutdown.
+ *
+ * @runtimes node bun
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NAMESPACE_DEFAULTS } from '../../src/config/namespaces.js';

@@ -4,6 +4,8 @@
  * moderates messages, answers RPC and prolongs sessions, driven by the official centrifuge
  * client through canal. Then the backend failing every way it can — down, slow past the timeout,
  * HTTP 500, not JSON — each a documented error for the client and a log line, never a hang.
+ *
+ * @runtimes node bun
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -229,6 +231,7 @@ describe('when the backend fails', async () => {
       assert.ok(Date.now() - started < 2000, `the answer took ${Date.now() - started} ms`);
       assert.ok(raw.isOpen);
       raw.close();
+      await log.settled();
       const lines = log.withMessage(/^proxy call failed/);
       assert.ok(lines.length >= 1);
       assert.deepEqual({ proxy: lines[0]!.proxy, event: lines[0]!.event, cause: lines[0]!.cause }, { proxy: 'connect', event: 'connect', cause });
@@ -251,6 +254,7 @@ describe('when the backend fails', async () => {
     await assert.rejects(c.rpc('sum', { a: 1, b: 2 }), (err: { code: number; temporary: boolean }) => err.code === 100 && err.temporary);
     await assert.rejects(sub.publish({ text: 'hi' }), (err: { code: number }) => err.code === 100);
     assert.equal(c.state, 'connected');
+    await log.settled();
     assert.deepEqual(log.withMessage(/^proxy call failed/).map((l) => [l.proxy, l.event, l.cause]), [['rpc', 'rpc', 'timeout'], ['moderation', 'publish', 'status']]);
     const closing = Date.now();
     await server.canal.close();

@@ -3,6 +3,8 @@
  * are separate"): the history command needs an allow_history_* option; recovery is part of
  * subscribing, so a client that may subscribe recovers what it missed whatever those options
  * say. One test per combination, anonymous and with a user.
+ *
+ * @runtimes node bun
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

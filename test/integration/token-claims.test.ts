@@ -3,6 +3,8 @@
  * expire_at and subs in connection tokens; b64info, data, override, expire_at and client in
  * subscription tokens; RS384/RS512 and ES384/ES512 public keys; and a JWKS endpoint, whose keys
  * are fetched once and kept, and whose failure is a temporary error, not a bad token.
+ *
+ * @runtimes node bun
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
@@ -240,6 +242,7 @@ describe('token_jwks_url', async () => {
     const { reply } = await connectOutcome(down.wsUrl, await mintToken(rsa, { sub: 'alice' }));
     expectReply(reply!, { id: 1, error: { code: 100, temporary: true } });
     assert.match(reply!.error.message, /token keys could not be fetched/);
+    await log.settled();
     const lines = log.withMessage(/JWKS endpoint failed/);
     assert.equal(lines.length, 1, JSON.stringify(log.lines));
     assert.match(String(lines[0]!.jwks), /jwks\.json/);

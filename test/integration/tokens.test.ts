@@ -1,3 +1,9 @@
+/**
+ * Connection and subscription tokens: HS256, RS256 and ES256 keys, refresh, expiry, and
+ * token_issuer / token_audience.
+ *
+ * @runtimes node bun
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NAMESPACE_DEFAULTS, type NamespaceOptions } from '../../src/config/namespaces.js';
