@@ -17,6 +17,14 @@
  * slow consumer) in the session; here a member only skips the send when the publish already
  * reached it, which the join and publish times say: a socket that joined after the message was
  * published gets it directly.
+ *
+ * Order within a channel: a topic publish reaches a member at once, while the socket's own
+ * messages may wait in its session's outbox until the end of the turn. So when a message of a
+ * channel that is not fanned out (a join, a leave) is queued there, the socket leaves the
+ * channel's topic at that moment (holdChannel), and a later publication can no longer overtake
+ * it: it comes through the outbox, behind it. The socket rejoins at its next direct write of a
+ * fanned-out message of the channel. What the topic delivered before the socket left is still
+ * known (join and leave times), so a publication queued before the hold is not sent twice.
  */
 import type { SharedMessage } from '../hub/shared-message.js';
 import { truncateReason } from '../protocol/errors.js';
@@ -63,6 +71,8 @@ export class BunConnection {
   readonly fanOut: BunFanOut | undefined;
   /** The channels whose topic this socket joined, with when (BunFanOut.tick); made at the first join. */
   #topics: Map<string, number> | undefined = undefined;
+  /** Of those, the channels whose topic it left since, held behind a queued message, with when; made at the first hold. */
+  #held: Map<string, number> | undefined = undefined;
   /** Until the handshake is done: the upgrade request's headers (read by the session), and the /raw/ target. */
   upgrade: unknown = undefined;
   /** A ping was sent on the last heartbeat tick and no pong came since (plain sockets only). */
@@ -106,15 +116,31 @@ export class BunConnection {
       // it reaches the members of that moment, and only them.
       if (message.fannedOut === 0) this.fanOut.publish(channel, message);
       const joined = this.#topics?.get(channel);
-      if (joined !== undefined && message.fannedOut !== 0 && joined < message.fannedOut) return;
+      const left = this.#held?.get(channel);
+      if (joined !== undefined && message.fannedOut !== 0 && joined < message.fannedOut
+        && (left === undefined || message.fannedOut < left)) return; // the publish reached it
       this.#send(message);
-      if (joined === undefined) {
+      if (joined === undefined || left !== undefined) {
+        this.#held?.delete(channel);
         (this.#topics ??= new Map()).set(channel, this.fanOut.tick());
         this.ws!.subscribe(channel);
       }
       return;
     }
     this.#send(message);
+  }
+
+  /**
+   * Leaves `channel`'s topic while a message of it that is not fanned out waits in the outbox
+   * (MessageSink.holdChannel), so no publication overtakes it; writeShared rejoins.
+   */
+  holdChannel(channel: string): void {
+    if (this.#topics?.has(channel) !== true || this.#held?.has(channel) === true) return;
+    (this.#held ??= new Map()).set(channel, this.fanOut!.tick());
+    // What the topic published to the socket before this still reaches it, ahead of its later
+    // sends: uWebSockets' send drains the socket's pending publishes first (Bun's
+    // packages/bun-uws/src/WebSocket.h, sendFrame), so held counts from here on.
+    if (this.open) this.ws!.unsubscribe(channel);
   }
 
   #send(message: SharedMessage): void {
@@ -131,7 +157,8 @@ export class BunConnection {
   }
 
   channelEnded(channel: string): void {
-    if (this.#topics?.delete(channel) && this.open) this.ws!.unsubscribe(channel);
+    const held = this.#held?.delete(channel) === true;
+    if (this.#topics?.delete(channel) === true && !held && this.open) this.ws!.unsubscribe(channel);
   }
 
   unsentBytes(): number {
