@@ -10,7 +10,8 @@
  *
  * Native fan-out (issue 17): a message the hub marks with its channel (a publication push that
  * every JSON subscriber of the channel receives as is) goes out once per node through Bun's
- * topic publish, to every socket that joined the channel's topic. A socket joins when it first
+ * topic publish, to every socket that joined the channel's topic (one topic per form: JSON and
+ * Protobuf sockets of a channel are in topics of their own). A socket joins when it first
  * writes such a message directly, so it is caught up (its subscription active, its subscribe
  * reply written before); it leaves when its subscription ends (channelEnded), and a closed
  * socket leaves every topic. Each socket still runs its own checks per publication (position,
@@ -29,12 +30,21 @@
 import type { SharedMessage } from '../hub/shared-message.js';
 import { truncateReason } from '../protocol/errors.js';
 import type { BunServer, BunSocket } from './bun-api.js';
+import { PROTOBUF_SUBPROTOCOL } from './protocol-endpoint.js';
 
 /** Which endpoint a socket is on. */
 export const SocketKind = { Echo: 0, Protocol: 1, Raw: 2 } as const;
 export type SocketKind = (typeof SocketKind)[keyof typeof SocketKind];
 
 const OPEN = 1;
+
+/**
+ * The topic of a channel's Protobuf sockets: a JSON socket must never get the Protobuf push (nor
+ * the reverse), so each form has its own topic. A space is in no channel name (protocol/channel.ts).
+ */
+function protobufTopic(channel: string): string {
+  return `${channel} protobuf`;
+}
 
 /** One server's topic publish, and the clock that orders sockets' joins and publishes. */
 export class BunFanOut {
@@ -46,12 +56,12 @@ export class BunFanOut {
     return ++this.#clock;
   }
 
-  /** Publishes `message` to `channel`'s topic; false when there is no server (then nobody got it). */
-  publish(channel: string, message: SharedMessage): boolean {
+  /** Publishes `message` to `topic`; false when there is no server (then nobody got it). */
+  publish(topic: string, message: SharedMessage): boolean {
     const server = this.server;
     if (!server) return false;
     message.fannedOut = this.tick();
-    server.publish(channel, message.bytes ?? message.text);
+    server.publish(topic, message.bytes ?? message.text);
     return true;
   }
 }
@@ -114,7 +124,7 @@ export class BunConnection {
     if (channel !== undefined && this.fanOut !== undefined) {
       // The first socket to write the message publishes it, before any socket joins through it:
       // it reaches the members of that moment, and only them.
-      if (message.fannedOut === 0) this.fanOut.publish(channel, message);
+      if (message.fannedOut === 0) this.fanOut.publish(this.#topic(channel), message);
       const joined = this.#topics?.get(channel);
       const left = this.#held?.get(channel);
       if (joined !== undefined && message.fannedOut !== 0 && joined < message.fannedOut
@@ -123,7 +133,7 @@ export class BunConnection {
       if (joined === undefined || left !== undefined) {
         this.#held?.delete(channel);
         (this.#topics ??= new Map()).set(channel, this.fanOut.tick());
-        this.ws!.subscribe(channel);
+        this.ws!.subscribe(this.#topic(channel));
       }
       return;
     }
@@ -140,7 +150,12 @@ export class BunConnection {
     // What the topic published to the socket before this still reaches it, ahead of its later
     // sends: uWebSockets' send drains the socket's pending publishes first (Bun's
     // packages/bun-uws/src/WebSocket.h, sendFrame), so held counts from here on.
-    if (this.open) this.ws!.unsubscribe(channel);
+    if (this.open) this.ws!.unsubscribe(this.#topic(channel));
+  }
+
+  /** The native topic of `channel` for this socket's form (JSON or Protobuf). */
+  #topic(channel: string): string {
+    return this.protocol === PROTOBUF_SUBPROTOCOL ? protobufTopic(channel) : channel;
   }
 
   #send(message: SharedMessage): void {
@@ -158,7 +173,7 @@ export class BunConnection {
 
   channelEnded(channel: string): void {
     const held = this.#held?.delete(channel) === true;
-    if (this.#topics?.delete(channel) === true && !held && this.open) this.ws!.unsubscribe(channel);
+    if (this.#topics?.delete(channel) === true && !held && this.open) this.ws!.unsubscribe(this.#topic(channel));
   }
 
   unsentBytes(): number {

@@ -12,6 +12,7 @@ import { FlushQueue, Outbox } from '../../../src/session/outbox.js';
 import { Subscription } from '../../../src/session/subscription.js';
 import type { BunServer, BunSocket } from '../../../src/transport/bun-api.js';
 import { BunConnection, BunFanOut, SocketKind } from '../../../src/transport/bun-connection.js';
+import { PROTOBUF_SUBPROTOCOL } from '../../../src/transport/protocol-endpoint.js';
 
 /** A fake server: topics hold sockets; publish delivers to the members of that moment. */
 class FakeServer {
@@ -19,7 +20,8 @@ class FakeServer {
   publishes = 0;
   publish(topic: string, message: string | Uint8Array): number {
     this.publishes++;
-    for (const s of this.topics.get(topic) ?? []) s.received.push(`topic:${String(message)}`);
+    const text = typeof message === 'string' ? message : `bin ${Buffer.from(message).toString()}`;
+    for (const s of this.topics.get(topic) ?? []) s.received.push(`topic:${text}`);
     return 1;
   }
 }
@@ -35,8 +37,9 @@ class FakeSocket {
     this.received.push(`direct:${text}`);
     return text.length;
   }
-  sendBinary(): number {
-    return 0;
+  sendBinary(bytes: Uint8Array): number {
+    this.received.push(`direct:bin ${Buffer.from(bytes).toString()}`);
+    return bytes.length;
   }
   getBufferedAmount(): number {
     return this.buffered;
@@ -51,12 +54,13 @@ class FakeSocket {
   }
 }
 
-function setUp(sockets: number) {
+/** `sockets` protocol sockets; those whose index is in `protobuf` speak Protobuf. */
+function setUp(sockets: number, protobuf: readonly number[] = []) {
   const server = new FakeServer();
   const fanOut = new BunFanOut();
   fanOut.server = server as unknown as BunServer<BunConnection>;
-  const conns = Array.from({ length: sockets }, () => {
-    const conn = new BunConnection(SocketKind.Protocol, 1 << 20, '', undefined, fanOut);
+  const conns = Array.from({ length: sockets }, (_, i) => {
+    const conn = new BunConnection(SocketKind.Protocol, 1 << 20, protobuf.includes(i) ? PROTOBUF_SUBPROTOCOL : '', undefined, fanOut);
     const ws = new FakeSocket(server);
     conn.ws = ws as unknown as BunSocket<BunConnection>;
     return { conn, ws };
@@ -172,6 +176,19 @@ describe('BunConnection native fan-out', () => {
     b!.conn.writeShared(m2); // subscribed again
     assert.deepEqual(b!.ws.received, ['direct:m1', 'direct:m2']);
     assert.equal(server.topics.get('c')!.has(b!.ws), true);
+  });
+
+  it('keeps a channel\'s JSON and Protobuf sockets in topics of their own: each gets only its own form', () => {
+    const { conns } = setUp(4, [2, 3]);
+    for (let n = 1; n <= 3; n++) {
+      const json = pub('c', `j${n}`);
+      const protobuf = SharedMessage.binary(Buffer.from(`p${n}`));
+      protobuf.channel = 'c';
+      // Mixed order of writers: a Protobuf socket may publish first.
+      for (const i of n === 2 ? [2, 0, 3, 1] : [0, 1, 2, 3]) conns[i]!.conn.writeShared(i < 2 ? json : protobuf);
+    }
+    for (const i of [0, 1]) assert.deepEqual(texts(conns[i]!.ws), ['j1', 'j2', 'j3'], `JSON socket ${i}`);
+    for (const i of [2, 3]) assert.deepEqual(texts(conns[i]!.ws), ['bin p1', 'bin p2', 'bin p3'], `Protobuf socket ${i}`);
   });
 
   it('writes nothing once the socket is closed, and leaves the topics with it', () => {
