@@ -11,9 +11,12 @@ export interface BunSocket<Data> {
   /** 1 while open (the WebSocket readyState numbers). */
   readonly readyState: number;
   readonly remoteAddress: string;
-  /** Bytes written, -1 when queued behind backpressure, 0 when dropped. */
-  sendText(text: string): number;
-  sendBinary(bytes: Uint8Array): number;
+  /**
+   * Bytes written, -1 when queued behind backpressure, 0 when dropped. `compress` deflates the
+   * message when the socket negotiated permessage-deflate (Bun's default is not to).
+   */
+  sendText(text: string, compress?: boolean): number;
+  sendBinary(bytes: Uint8Array, compress?: boolean): number;
   /** Bytes queued in user space and not yet written to the socket. */
   getBufferedAmount(): number;
   close(code?: number, reason?: string): void;
@@ -51,7 +54,7 @@ export interface BunServer<Data> {
   readonly hostname: string;
   upgrade(request: Request, options?: { data: Data; headers?: Record<string, string> }): boolean;
   /** Sends `message` to every connection subscribed to `topic`: one call, the fan-out in native code. */
-  publish(topic: string, message: string | Uint8Array): number;
+  publish(topic: string, message: string | Uint8Array, compress?: boolean): number;
   requestIP(request: Request): { address: string; family: string; port: number } | null;
   /** Stops listening; with `closeActive`, closes every open connection too. */
   stop(closeActive?: boolean): Promise<void> | void;
@@ -60,6 +63,8 @@ export interface BunServer<Data> {
 export interface BunServeOptions<Data> {
   hostname: string;
   port: number;
+  /** Bun closes, without an answer, a request that declares a longer body (default 128 MiB). */
+  maxRequestBodySize?: number;
   fetch(request: Request, server: BunServer<Data>): Response | Promise<Response> | undefined;
   error?(error: Error): Response | Promise<Response>;
   websocket: BunWebSocketHandler<Data>;

@@ -38,6 +38,9 @@ export type SocketKind = (typeof SocketKind)[keyof typeof SocketKind];
 
 const OPEN = 1;
 
+/** Messages shorter than this go out uncompressed even with compression on, as ws's threshold has it on Node. */
+export const COMPRESS_MIN = 1024;
+
 /**
  * The topic of a channel's Protobuf sockets: a JSON socket must never get the Protobuf push (nor
  * the reverse), so each form has its own topic. A space is in no channel name (protocol/channel.ts).
@@ -49,6 +52,8 @@ function protobufTopic(channel: string): string {
 /** One server's topic publish, and the clock that orders sockets' joins and publishes. */
 export class BunFanOut {
   server: BunServer<BunConnection> | undefined = undefined;
+  /** websocket_compression: protocol sockets deflate messages of COMPRESS_MIN bytes or more. */
+  compress = false;
   #clock = 0;
 
   /** The next instant: every join and publish gets its own, increasing. */
@@ -61,7 +66,7 @@ export class BunFanOut {
     const server = this.server;
     if (!server) return false;
     message.fannedOut = this.tick();
-    server.publish(topic, message.bytes ?? message.text);
+    server.publish(topic, message.bytes ?? message.text, this.compress && message.byteLength >= COMPRESS_MIN);
     return true;
   }
 }
@@ -111,11 +116,17 @@ export class BunConnection {
   }
 
   writeText(text: string): void {
-    if (this.open) this.ws!.sendText(text);
+    // A UTF-16 unit is at least one byte: a text of COMPRESS_MIN units has at least that many.
+    if (this.open) this.ws!.sendText(text, this.#compress(text.length));
   }
 
   writeBinary(bytes: Uint8Array): void {
-    if (this.open) this.ws!.sendBinary(bytes);
+    if (this.open) this.ws!.sendBinary(bytes, this.#compress(bytes.byteLength));
+  }
+
+  /** Whether a message of `size` goes out deflated: protocol sockets only (fanOut), with compression on. */
+  #compress(size: number): boolean {
+    return this.fanOut !== undefined && this.fanOut.compress && size >= COMPRESS_MIN;
   }
 
   writeShared(message: SharedMessage): void {
@@ -161,13 +172,14 @@ export class BunConnection {
   #send(message: SharedMessage): void {
     const ws = this.ws!;
     if (message.parts === undefined) {
-      if (message.bytes) ws.sendBinary(message.bytes);
-      else ws.sendText(message.text);
+      const compress = this.#compress(message.byteLength);
+      if (message.bytes) ws.sendBinary(message.bytes, compress);
+      else ws.sendText(message.text, compress);
       return;
     }
     for (const part of message.parts) {
-      if (part.bytes) ws.sendBinary(part.bytes);
-      else ws.sendText(part.text);
+      if (part.bytes) ws.sendBinary(part.bytes, this.#compress(part.bytes.byteLength));
+      else ws.sendText(part.text, this.#compress(part.text.length));
     }
   }
 

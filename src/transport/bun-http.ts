@@ -21,12 +21,21 @@ class AdaptedRequest extends Readable {
 
   constructor(request: Request, remoteAddress: string | undefined) {
     super();
-    const url = new URL(request.url);
     this.method = request.method;
-    this.url = url.pathname + url.search;
+    this.url = requestTarget(request.url);
     this.headers = headersOf(request.headers);
-    this.socket = { remoteAddress, encrypted: url.protocol === 'https:', destroy() {} };
+    this.socket = { remoteAddress, encrypted: request.url.startsWith('https:'), destroy() {} };
     this.#body = request.body;
+  }
+
+  /**
+   * As node:http's IncomingMessage: a body that fails (the client went away, or Bun closed the
+   * request once the response was sent while a handler drained the body with resume()) is an
+   * 'error' only for a listener that reads it; with none, the request just ends. An 'error'
+   * nobody listens to would end the process.
+   */
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    callback(this.listenerCount('error') === 0 ? null : err);
   }
 
   override _read(): void {
@@ -40,6 +49,20 @@ class AdaptedRequest extends Readable {
       else this.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
     }, (err: unknown) => this.destroy(err as Error));
   }
+}
+
+/**
+ * The path and query, as node:http's `req.url` has them: cut from the absolute URL Bun gives,
+ * not parsed again by `new URL` (which re-encodes). Bun itself has already resolved dot
+ * segments, also percent-encoded ones (`/admin/%2e%2e/x` arrives as `/x`), as a browser does;
+ * node:http passes them on, and canal's static files refuse them.
+ */
+export function requestTarget(absolute: string): string {
+  const scheme = absolute.indexOf('://');
+  const slash = scheme < 0 ? -1 : absolute.indexOf('/', scheme + 3);
+  if (slash < 0) return '/';
+  const hash = absolute.indexOf('#', slash);
+  return hash < 0 ? absolute.slice(slash) : absolute.slice(slash, hash);
 }
 
 /** Node's header object from fetch Headers: lower-case names, set-cookie as an array, others joined. */

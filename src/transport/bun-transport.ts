@@ -12,7 +12,9 @@
  * - no idle timeout and no automatic pings (Bun's defaults would close connections idle for
  *   120 s): plain sockets are pinged on the heartbeat as on Node, protocol sessions ping themselves;
  * - permessage-deflate (websocket_compression) is negotiated for the whole server, not only
- *   /connection/websocket.
+ *   /connection/websocket; only protocol sockets send deflated messages (1 KiB and longer, as
+ *   ws does), echo and /raw/ sockets send theirs as they are;
+ * - Bun's 128 MiB request body limit is lifted: canal's handlers answer 413 themselves.
  */
 import type { Logger } from '../log.js';
 import type { NamespaceOptions } from '../config/namespaces.js';
@@ -94,6 +96,9 @@ export class BunTransport implements Transport {
       this.#server = this.#bun.serve<BunConnection>({
         hostname: host,
         port,
+        // canal's handlers bound every body themselves (413 with a reason, the connection closed
+        // unread); Bun's own limit would close the connection with no answer at all.
+        maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         fetch: this.#fetch,
         error: (err) => {
           this.#log.error({ err }, 'http handler failed');
@@ -114,6 +119,7 @@ export class BunTransport implements Transport {
       return Promise.reject(withCode(err));
     }
     this.#fanOut.server = this.#server;
+    this.#fanOut.compress = config.websocket_compression;
     return Promise.resolve();
   }
 

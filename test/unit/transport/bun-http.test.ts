@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
-import { serveAdapted } from '../../../src/transport/bun-http.js';
+import { requestTarget, serveAdapted } from '../../../src/transport/bun-http.js';
 
 function serve(request: Request, listener: (req: IncomingMessage, res: ServerResponse) => void): Promise<Response> {
   return serveAdapted(request, '127.0.0.9', listener);
@@ -60,6 +60,46 @@ describe('serveAdapted', () => {
     res.end();
     assert.equal(Buffer.from((await reader.read()).value!).toString(), 'data: 2\n\n');
     assert.equal((await reader.read()).done, true);
+  });
+
+  it('ends quietly, as node:http does, a body that fails while nobody listens for errors (a handler that answered and drained it with resume())', async () => {
+    // Bun closes a request's body once its response is sent: reading on fails with an AbortError.
+    let fail!: (err: Error) => void;
+    const body = new ReadableStream<Uint8Array>({ start: (controller) => void (fail = (err) => controller.error(err)) });
+    let req!: IncomingMessage;
+    const response = await serve(new Request('http://h/api/publish', { method: 'POST', body, duplex: 'half' } as RequestInit), (r, res) => {
+      req = r;
+      res.writeHead(401);
+      res.end('{}');
+      r.resume();
+    });
+    assert.equal(response.status, 401);
+    // Not once(): it would listen for 'error' itself.
+    const closed = new Promise<void>((resolve) => req.on('close', resolve));
+    fail(new DOMException('The connection was closed.', 'AbortError'));
+    await closed;
+    assert.equal(req.destroyed, true);
+  });
+
+  it('gives a handler that reads the body the error when the body fails', async () => {
+    let fail!: (err: Error) => void;
+    const body = new ReadableStream<Uint8Array>({ start: (controller) => void (fail = (err) => controller.error(err)) });
+    let seen: Promise<unknown[]> | undefined;
+    await serve(new Request('http://h/api/publish', { method: 'POST', body, duplex: 'half' } as RequestInit), (r, res) => {
+      seen = once(r, 'error');
+      r.resume();
+      res.end();
+    });
+    fail(new Error('client went away'));
+    const [err] = await seen!;
+    assert.equal((err as Error).message, 'client went away');
+  });
+
+  it('passes the path and query on as the request line had them, not parsed again', () => {
+    assert.equal(requestTarget('http://127.0.0.1:8000/api/info?x=1&y=%20'), '/api/info?x=1&y=%20');
+    assert.equal(requestTarget('http://127.0.0.1:8000/a%2Fb/%7Ec'), '/a%2Fb/%7Ec');
+    assert.equal(requestTarget('http://127.0.0.1:8000'), '/');
+    assert.equal(requestTarget('http://[::1]:8000/x#frag'), '/x');
   });
 
   it('closes the response (its \'close\' event) when the client cancels the stream', async () => {
