@@ -610,9 +610,9 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     this.disconnect(DisconnectCode.Slow, `slow: more than ${this.#ctx.config.client_queue_max_bytes} bytes waiting to be sent`);
   }
 
-  /** Queues a reply or push for the client (subscriptions deliver through this). */
-  push(item: Encoded | SharedMessage): void {
-    this.#outbox.push(item);
+  /** Queues a reply or push for the client (subscriptions deliver through this, naming the push's channel). */
+  push(item: Encoded | SharedMessage, channel?: string): void {
+    this.#outbox.push(item, channel);
   }
 
   channelEnded(channel: string): void {

@@ -27,6 +27,14 @@ export interface MessageSink {
    * channel's audience). Optional: a sink that writes each message itself needs nothing.
    */
   channelEnded?(channel: string): void;
+  /**
+   * A message of `channel` that is not one of its fanned-out messages (SharedMessage.channel
+   * unset: a join, a leave, a per-subscriber push) waits in the outbox: until the connection
+   * writes one of the channel's fanned-out messages itself, no other path may deliver them to
+   * it, or a later one would overtake the waiting message. Optional: a sink that writes each
+   * message itself needs nothing (the Node transport).
+   */
+  holdChannel?(channel: string): void;
 }
 
 /** A reply or push of this connection alone (JSON text, or Protobuf bytes), or a message shared by many. */
@@ -141,8 +149,10 @@ export class Outbox {
    * Sends one reply or push: at once when it is this turn's first for the connection (nothing
    * queued: a fan-out touches each connection once, and writes in that same pass), else queued
    * for the end of the turn, joined with the turn's others in one write. Ignored once closed.
+   * `channel` names the channel the item is a push of (a join, leave or publication), so that a
+   * queued one keeps the channel's later fanned-out messages behind it (MessageSink.holdChannel).
    */
-  push(item: Item): void {
+  push(item: Item, channel?: string): void {
     if ((this.#flags & CLOSED) !== 0) return;
     const alone = this.#first === undefined;
     const flushes = this.#settings.flushes;
@@ -176,6 +186,7 @@ export class Outbox {
       this.#owner.overflowed();
       return;
     }
+    if (channel !== undefined && !isFannedOut(item)) this.#sink.holdChannel?.(channel);
     if ((this.#flags & SCHEDULED) !== 0) return;
     this.#flags |= SCHEDULED;
     flushes.add(this);
@@ -262,6 +273,11 @@ function sizeOf(item: Item): number {
 /** How many messages an item carries (a turn's publications may travel as one). */
 function countOf(item: Item): number {
   return typeof item === 'object' && !(item instanceof Uint8Array) ? item.count : 1;
+}
+
+/** Whether a transport may fan `item` out natively: a message the hub marked with its channel. */
+function isFannedOut(item: Item): boolean {
+  return typeof item === 'object' && !(item instanceof Uint8Array) && item.channel !== undefined;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

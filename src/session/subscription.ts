@@ -19,8 +19,12 @@ import type { ClientInfo, StreamPosition } from '../protocol/types.js';
 
 /** What a subscription needs from its connection. */
 export interface SubscriptionOwner {
-  /** Queues a push for the client. */
-  push(message: SharedMessage): void;
+  /**
+   * Queues a push for the client; `channel` is given with a push the transport may not fan out
+   * natively (a join, a leave, a per-format publication), so that it keeps the channel's later
+   * fanned-out pushes behind it (Outbox.push).
+   */
+  push(message: SharedMessage, channel?: string): void;
   /** A positioned subscription saw a gap in `channel`: the client must recover. */
   lostPosition(channel: string): void;
 }
@@ -132,7 +136,7 @@ export class Subscription implements ProtocolSubscriber {
       this.#owner.push(encodings.json());
       return;
     }
-    this.#owner.push(encodings.messageFor(this.#format, this.#lastSeq));
+    this.#owner.push(encodings.messageFor(this.#format, this.#lastSeq), this.channel);
     this.#lastSeq = encodings.seq;
   }
 
@@ -163,7 +167,7 @@ export class Subscription implements ProtocolSubscriber {
   /** A join or leave push; returns whether it went to the client (it asked for them and is active). */
   deliverJoinLeave(message: PushEncodings): boolean {
     if (!this.joinLeave || this.#buffer !== undefined) return false;
-    this.#owner.push(message.messageFor(this.#format >= WireFormat.Protobuf));
+    this.#owner.push(message.messageFor(this.#format >= WireFormat.Protobuf), this.channel);
     return true;
   }
 

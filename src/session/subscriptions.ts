@@ -36,8 +36,8 @@ export interface SubscriptionsHost {
   readonly closed: boolean;
   /** The connection's codec (JSON or Protobuf), for pushes and the subscriptions' wire format. */
   readonly codec: Codec;
-  /** Queues a reply or push for the client. */
-  push(item: Encoded | SharedMessage): void;
+  /** Queues a reply or push for the client (Outbox.push: `channel` for a channel's push that is not fanned out). */
+  push(item: Encoded | SharedMessage, channel?: string): void;
   /** A positioned subscription lost its place in `channel`: the client must recover (3010). */
   lostPosition(channel: string): void;
   /** An engine call made for a subscription failed where nobody awaits it: count and log it. */

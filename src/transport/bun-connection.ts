@@ -10,17 +10,27 @@
  *
  * Native fan-out (issue 17): a message the hub marks with its channel (a publication push that
  * every JSON subscriber of the channel receives as is) goes out once per node through Bun's
- * topic publish, to every socket that joined the channel's topic. A socket joins when it first
+ * topic publish, to every socket that joined the channel's topic (one topic per form: JSON and
+ * Protobuf sockets of a channel are in topics of their own). A socket joins when it first
  * writes such a message directly, so it is caught up (its subscription active, its subscribe
  * reply written before); it leaves when its subscription ends (channelEnded), and a closed
  * socket leaves every topic. Each socket still runs its own checks per publication (position,
  * slow consumer) in the session; here a member only skips the send when the publish already
  * reached it, which the join and publish times say: a socket that joined after the message was
  * published gets it directly.
+ *
+ * Order within a channel: a topic publish reaches a member at once, while the socket's own
+ * messages may wait in its session's outbox until the end of the turn. So when a message of a
+ * channel that is not fanned out (a join, a leave) is queued there, the socket leaves the
+ * channel's topic at that moment (holdChannel), and a later publication can no longer overtake
+ * it: it comes through the outbox, behind it. The socket rejoins at its next direct write of a
+ * fanned-out message of the channel. What the topic delivered before the socket left is still
+ * known (join and leave times), so a publication queued before the hold is not sent twice.
  */
 import type { SharedMessage } from '../hub/shared-message.js';
 import { truncateReason } from '../protocol/errors.js';
 import type { BunServer, BunSocket } from './bun-api.js';
+import { PROTOBUF_SUBPROTOCOL } from './protocol-endpoint.js';
 
 /** Which endpoint a socket is on. */
 export const SocketKind = { Echo: 0, Protocol: 1, Raw: 2 } as const;
@@ -30,6 +40,14 @@ const OPEN = 1;
 
 /** Messages shorter than this go out uncompressed even with compression on, as ws's threshold has it on Node. */
 export const COMPRESS_MIN = 1024;
+
+/**
+ * The topic of a channel's Protobuf sockets: a JSON socket must never get the Protobuf push (nor
+ * the reverse), so each form has its own topic. A space is in no channel name (protocol/channel.ts).
+ */
+function protobufTopic(channel: string): string {
+  return `${channel} protobuf`;
+}
 
 /** One server's topic publish, and the clock that orders sockets' joins and publishes. */
 export class BunFanOut {
@@ -43,12 +61,12 @@ export class BunFanOut {
     return ++this.#clock;
   }
 
-  /** Publishes `message` to `channel`'s topic; false when there is no server (then nobody got it). */
-  publish(channel: string, message: SharedMessage): boolean {
+  /** Publishes `message` to `topic`; false when there is no server (then nobody got it). */
+  publish(topic: string, message: SharedMessage): boolean {
     const server = this.server;
     if (!server) return false;
     message.fannedOut = this.tick();
-    server.publish(channel, message.bytes ?? message.text, this.compress && message.byteLength >= COMPRESS_MIN);
+    server.publish(topic, message.bytes ?? message.text, this.compress && message.byteLength >= COMPRESS_MIN);
     return true;
   }
 }
@@ -68,6 +86,8 @@ export class BunConnection {
   readonly fanOut: BunFanOut | undefined;
   /** The channels whose topic this socket joined, with when (BunFanOut.tick); made at the first join. */
   #topics: Map<string, number> | undefined = undefined;
+  /** Of those, the channels whose topic it left since, held behind a queued message, with when; made at the first hold. */
+  #held: Map<string, number> | undefined = undefined;
   /** Until the handshake is done: the upgrade request's headers (read by the session), and the /raw/ target. */
   upgrade: unknown = undefined;
   /** A ping was sent on the last heartbeat tick and no pong came since (plain sockets only). */
@@ -115,17 +135,38 @@ export class BunConnection {
     if (channel !== undefined && this.fanOut !== undefined) {
       // The first socket to write the message publishes it, before any socket joins through it:
       // it reaches the members of that moment, and only them.
-      if (message.fannedOut === 0) this.fanOut.publish(channel, message);
+      if (message.fannedOut === 0) this.fanOut.publish(this.#topic(channel), message);
       const joined = this.#topics?.get(channel);
-      if (joined !== undefined && message.fannedOut !== 0 && joined < message.fannedOut) return;
+      const left = this.#held?.get(channel);
+      if (joined !== undefined && message.fannedOut !== 0 && joined < message.fannedOut
+        && (left === undefined || message.fannedOut < left)) return; // the publish reached it
       this.#send(message);
-      if (joined === undefined) {
+      if (joined === undefined || left !== undefined) {
+        this.#held?.delete(channel);
         (this.#topics ??= new Map()).set(channel, this.fanOut.tick());
-        this.ws!.subscribe(channel);
+        this.ws!.subscribe(this.#topic(channel));
       }
       return;
     }
     this.#send(message);
+  }
+
+  /**
+   * Leaves `channel`'s topic while a message of it that is not fanned out waits in the outbox
+   * (MessageSink.holdChannel), so no publication overtakes it; writeShared rejoins.
+   */
+  holdChannel(channel: string): void {
+    if (this.#topics?.has(channel) !== true || this.#held?.has(channel) === true) return;
+    (this.#held ??= new Map()).set(channel, this.fanOut!.tick());
+    // What the topic published to the socket before this still reaches it, ahead of its later
+    // sends: uWebSockets' send drains the socket's pending publishes first (Bun's
+    // packages/bun-uws/src/WebSocket.h, sendFrame), so held counts from here on.
+    if (this.open) this.ws!.unsubscribe(this.#topic(channel));
+  }
+
+  /** The native topic of `channel` for this socket's form (JSON or Protobuf). */
+  #topic(channel: string): string {
+    return this.protocol === PROTOBUF_SUBPROTOCOL ? protobufTopic(channel) : channel;
   }
 
   #send(message: SharedMessage): void {
@@ -143,7 +184,8 @@ export class BunConnection {
   }
 
   channelEnded(channel: string): void {
-    if (this.#topics?.delete(channel) && this.open) this.ws!.unsubscribe(channel);
+    const held = this.#held?.delete(channel) === true;
+    if (this.#topics?.delete(channel) === true && !held && this.open) this.ws!.unsubscribe(this.#topic(channel));
   }
 
   unsentBytes(): number {

@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { spawnCli, waitForLine } from './cli.js';
+import { spawnCli, waitForLine, type Runtime } from './cli.js';
 import { connectClient } from './ws-client.js';
 import { SHARED_REDIS_URL } from './redis.js';
 
@@ -87,6 +87,8 @@ export interface NodeOptions {
   readonly args?: readonly string[];
   /** For messages: "node 1". */
   readonly name?: string;
+  /** The runtime the node runs on (default node). */
+  readonly runtime?: Runtime;
 }
 
 /** One `canal serve` child process. */
@@ -162,7 +164,7 @@ export async function startNode(options: NodeOptions): Promise<CanalProcess> {
   const child = spawnCli([
     'serve', '--port', '0', '--engine', 'redis', '--redis-url', options.redisUrl ?? SHARED_REDIS_URL,
     '--redis-prefix', options.prefix, '--api-key', TEST_API_KEY, ...(options.args ?? []),
-  ]);
+  ], {}, { runtime: options.runtime ?? 'node' });
   let line: string;
   try {
     line = await waitForLine(child, /^canal listening on /, 20_000);

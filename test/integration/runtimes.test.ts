@@ -151,6 +151,7 @@ function describeRuntime(runtime: Runtime): void {
       }
       await until(() => atPb.length === 50, 'the Protobuf subscriber got 50');
       assert.deepEqual(atPb, Array.from({ length: 50 }, (_, i) => i + 1));
+      for (const c of json) assert.deepEqual(c.frames.filter((f) => f.isBinary), [], 'a JSON client gets no Protobuf push');
       for (const c of [...json, publisher, ...raw]) c.close();
     });
 

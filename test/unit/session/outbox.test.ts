@@ -362,3 +362,22 @@ describe('Outbox close', () => {
     assert.deepEqual(sink.writes, [{ text: 'first' }]);
   });
 });
+
+describe('Outbox and native fan-out', () => {
+  it('asks the sink to hold a channel when one of its pushes that is not fanned out is queued, and only then', async () => {
+    const held: string[] = [];
+    const sink = new FakeSink();
+    const holding: MessageSink = Object.assign(sink, { holdChannel: (channel: string) => held.push(channel) });
+    const w = writer(holding);
+    const marked = new SharedMessage('{"push":{"channel":"x","pub":{"data":1}}}');
+    marked.channel = 'x';
+    w.push(new SharedMessage('{"push":{"channel":"x","join":{}}}'), 'x'); // written at once: nothing can overtake it
+    assert.deepEqual(held, []);
+    w.push(marked, 'x'); // queued, but fanned out itself
+    w.push('{"id":1}'); // a reply of no channel
+    assert.deepEqual(held, []);
+    w.push(new SharedMessage('{"push":{"channel":"x","join":{}}}'), 'x');
+    assert.deepEqual(held, ['x']);
+    await nextTurn();
+  });
+});

@@ -5,9 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { NAMESPACE_DEFAULTS } from '../../../src/config/namespaces.js';
+import { Hub } from '../../../src/hub/hub.js';
 import { SharedMessage } from '../../../src/hub/shared-message.js';
+import { FlushQueue, Outbox } from '../../../src/session/outbox.js';
+import { Subscription } from '../../../src/session/subscription.js';
 import type { BunServer, BunSocket } from '../../../src/transport/bun-api.js';
 import { BunConnection, BunFanOut, SocketKind } from '../../../src/transport/bun-connection.js';
+import { PROTOBUF_SUBPROTOCOL } from '../../../src/transport/protocol-endpoint.js';
 
 /** A fake server: topics hold sockets; publish delivers to the members of that moment. */
 class FakeServer {
@@ -15,7 +20,8 @@ class FakeServer {
   publishes = 0;
   publish(topic: string, message: string | Uint8Array): number {
     this.publishes++;
-    for (const s of this.topics.get(topic) ?? []) s.received.push(`topic:${String(message)}`);
+    const text = typeof message === 'string' ? message : `bin ${Buffer.from(message).toString()}`;
+    for (const s of this.topics.get(topic) ?? []) s.received.push(`topic:${text}`);
     return 1;
   }
 }
@@ -31,8 +37,9 @@ class FakeSocket {
     this.received.push(`direct:${text}`);
     return text.length;
   }
-  sendBinary(): number {
-    return 0;
+  sendBinary(bytes: Uint8Array): number {
+    this.received.push(`direct:bin ${Buffer.from(bytes).toString()}`);
+    return bytes.length;
   }
   getBufferedAmount(): number {
     return this.buffered;
@@ -47,12 +54,13 @@ class FakeSocket {
   }
 }
 
-function setUp(sockets: number) {
+/** `sockets` protocol sockets; those whose index is in `protobuf` speak Protobuf. */
+function setUp(sockets: number, protobuf: readonly number[] = []) {
   const server = new FakeServer();
   const fanOut = new BunFanOut();
   fanOut.server = server as unknown as BunServer<BunConnection>;
-  const conns = Array.from({ length: sockets }, () => {
-    const conn = new BunConnection(SocketKind.Protocol, 1 << 20, '', undefined, fanOut);
+  const conns = Array.from({ length: sockets }, (_, i) => {
+    const conn = new BunConnection(SocketKind.Protocol, 1 << 20, protobuf.includes(i) ? PROTOBUF_SUBPROTOCOL : '', undefined, fanOut);
     const ws = new FakeSocket(server);
     conn.ws = ws as unknown as BunSocket<BunConnection>;
     return { conn, ws };
@@ -129,6 +137,60 @@ describe('BunConnection native fan-out', () => {
     assert.deepEqual(texts(conns[1]!.ws), ['x1']);
   });
 
+  it('leaves the topic while a channel message waits (holdChannel), skips what the topic brought before, and joins again at its next direct write', () => {
+    const { server, conns } = setUp(2);
+    const [a, b] = conns;
+    const m1 = pub('c', 'm1');
+    for (const { conn } of conns) conn.writeShared(m1);
+    const m2 = pub('c', 'm2');
+    a!.conn.writeShared(m2); // published: b gets it through the topic
+    b!.conn.holdChannel('c'); // b's join waits in its outbox
+    assert.equal(server.topics.get('c')!.has(b!.ws), false);
+    const m3 = pub('c', 'm3');
+    a!.conn.writeShared(m3); // published while b is out
+    // b's outbox: m2 (queued before the hold), the join, m3.
+    b!.conn.writeShared(m2);
+    b!.conn.writeText('join');
+    b!.conn.writeShared(m3);
+    assert.deepEqual(b!.ws.received, ['direct:m1', 'topic:m2', 'direct:join', 'direct:m3']);
+    assert.equal(server.topics.get('c')!.has(b!.ws), true, 'in the topic again');
+    const m4 = pub('c', 'm4');
+    a!.conn.writeShared(m4);
+    b!.conn.writeShared(m4);
+    assert.deepEqual(texts(b!.ws), ['m1', 'm2', 'join', 'm3', 'm4']);
+  });
+
+  it('holds nothing for a channel whose topic the socket is not in, and ends a held channel cleanly', () => {
+    const { server, conns } = setUp(2);
+    const [a, b] = conns;
+    b!.conn.holdChannel('c'); // never joined: nothing to leave
+    const m1 = pub('c', 'm1');
+    a!.conn.writeShared(m1);
+    b!.conn.writeShared(m1);
+    assert.deepEqual(b!.ws.received, ['direct:m1']);
+    b!.conn.holdChannel('c');
+    b!.conn.channelEnded('c');
+    const m2 = pub('c', 'm2');
+    a!.conn.writeShared(m2);
+    assert.deepEqual(texts(b!.ws), ['m1'], 'nothing after the end');
+    b!.conn.writeShared(m2); // subscribed again
+    assert.deepEqual(b!.ws.received, ['direct:m1', 'direct:m2']);
+    assert.equal(server.topics.get('c')!.has(b!.ws), true);
+  });
+
+  it('keeps a channel\'s JSON and Protobuf sockets in topics of their own: each gets only its own form', () => {
+    const { conns } = setUp(4, [2, 3]);
+    for (let n = 1; n <= 3; n++) {
+      const json = pub('c', `j${n}`);
+      const protobuf = SharedMessage.binary(Buffer.from(`p${n}`));
+      protobuf.channel = 'c';
+      // Mixed order of writers: a Protobuf socket may publish first.
+      for (const i of n === 2 ? [2, 0, 3, 1] : [0, 1, 2, 3]) conns[i]!.conn.writeShared(i < 2 ? json : protobuf);
+    }
+    for (const i of [0, 1]) assert.deepEqual(texts(conns[i]!.ws), ['j1', 'j2', 'j3'], `JSON socket ${i}`);
+    for (const i of [2, 3]) assert.deepEqual(texts(conns[i]!.ws), ['bin p1', 'bin p2', 'bin p3'], `Protobuf socket ${i}`);
+  });
+
   it('writes nothing once the socket is closed, and leaves the topics with it', () => {
     const { server, conns } = setUp(2);
     const m1 = pub('c', 'm1');
@@ -137,5 +199,114 @@ describe('BunConnection native fan-out', () => {
     conns[1]!.conn.writeShared(pub('c', 'direct-after-close'));
     assert.deepEqual(texts(conns[1]!.ws), ['m1']);
     assert.equal(server.topics.get('c')!.size, 2, 'Bun drops a closed socket from its topics itself');
+  });
+});
+
+/**
+ * The session's side of native fan-out: a hub, subscriptions and outboxes over Bun connections,
+ * each turn's end run by hand. What matters is what each socket receives, in order.
+ */
+describe('BunConnection native fan-out behind a session outbox', () => {
+  const X = 'chat:x';
+
+  function sessions(joinLeave: readonly boolean[]) {
+    const deferredFlushes: Array<() => void> = [];
+    const flushes = new FlushQueue((fn) => deferredFlushes.push(fn));
+    const hub = new Hub(() => {});
+    const { conns } = setUp(joinLeave.length);
+    const peers = conns.map(({ conn, ws }, i) => {
+      const outbox = new Outbox(conn, { overflowed: () => assert.fail('unexpected overflow') }, { maxBytes: 1 << 20, flushes });
+      const sub = new Subscription({
+        push: (message, channel) => outbox.push(message, channel),
+        lostPosition: () => assert.fail('unexpected lost position'),
+      }, {
+        channel: X,
+        ns: NAMESPACE_DEFAULTS,
+        joinLeave: joinLeave[i]!,
+        positioned: false,
+        info: { user: `u${i}`, client: `c${i}` },
+        serverSide: false,
+        expiresAt: undefined,
+      });
+      hub.addProtocol(X, sub, joinLeave[i]);
+      sub.activate();
+      return { outbox, ws };
+    });
+    const endTurn = (): void => {
+      for (const fn of deferredFlushes.splice(0)) fn();
+    };
+    let published = 0;
+    const publish = (data: string): void => {
+      hub.publish(X, { data: JSON.stringify(data) }, { offset: 0, epoch: '' });
+      published++;
+    };
+    // A first publication, written by each socket itself: every socket joins the topic.
+    publish('p0');
+    hub.flush();
+    endTurn();
+    return { hub, peers, endTurn, publish, published: () => published };
+  }
+
+  /** What a socket received, as the pushes' kinds and data, in order. */
+  function pushes(ws: FakeSocket): string[] {
+    return texts(ws).flatMap((t) => t.split('\n')).map((line) => {
+      const push = (JSON.parse(line) as { push?: { pub?: { data: string }; join?: unknown } }).push;
+      if (push?.pub) return push.pub.data;
+      if (push?.join) return 'join';
+      return line;
+    });
+  }
+
+  it('delivers a join queued in a subscriber\'s outbox before the publication after it, when another socket publishes it first', () => {
+    // a does not take joins; b does, and has written a reply this turn, so the join waits in its outbox.
+    const { hub, peers, endTurn, publish } = sessions([false, true]);
+    const [a, b] = peers;
+    b!.outbox.push('{"id":1}');
+    hub.join(X, { user: 'u2', client: 'c2' });
+    publish('p1');
+    hub.flush(); // b queues the join, a writes p1 at once (a topic publish), b queues p1
+    endTurn();
+    assert.deepEqual(pushes(a!.ws), ['p0', 'p1']);
+    assert.deepEqual(pushes(b!.ws), ['p0', '{"id":1}', 'join', 'p1']);
+    publish('p2');
+    hub.flush();
+    endTurn();
+    assert.deepEqual(pushes(b!.ws), ['p0', '{"id":1}', 'join', 'p1', 'p2'], 'back in the topic: the next one once');
+  });
+
+  it('delivers each publication once around a queued join, whichever outbox flushes first', () => {
+    for (const bFirst of [true, false]) {
+      const { hub, peers, endTurn, publish } = sessions([false, true]);
+      const [a, b] = peers;
+      // Each writes a reply at once; the one whose second reply waits in its outbox flushes first.
+      const [first, second] = bFirst ? [b!, a!] : [a!, b!];
+      first.outbox.push('{"id":1}');
+      first.outbox.push('{"id":2}');
+      second.outbox.push('{"id":3}');
+      // p1, then a join, then p2 in one turn: both outboxes queue all of it; the first to flush publishes.
+      publish('p1');
+      hub.flush();
+      hub.join(X, { user: 'u2', client: 'c2' });
+      publish('p2');
+      hub.flush();
+      endTurn();
+      const channelPushes = (ws: FakeSocket): string[] => pushes(ws).filter((p) => !p.startsWith('{'));
+      assert.deepEqual(channelPushes(a!.ws), ['p0', 'p1', 'p2'], `a (b flushes first: ${bFirst})`);
+      assert.deepEqual(channelPushes(b!.ws), ['p0', 'p1', 'join', 'p2'], `b (b flushes first: ${bFirst})`);
+    }
+  });
+
+  it('delivers a publication b received through the topic before its queued join once, and the one after the join once', () => {
+    const { hub, peers, endTurn, publish } = sessions([false, true]);
+    const [a, b] = peers;
+    b!.outbox.push('{"id":1}');
+    publish('p1');
+    hub.flush(); // a writes p1 at once: b gets it through the topic, and queues it too
+    hub.join(X, { user: 'u2', client: 'c2' });
+    publish('p2');
+    hub.flush(); // b queues the join, then p2; a queues p2
+    endTurn();
+    assert.deepEqual(pushes(a!.ws), ['p0', 'p1', 'p2']);
+    assert.deepEqual(pushes(b!.ws), ['p0', '{"id":1}', 'p1', 'join', 'p2']);
   });
 });
