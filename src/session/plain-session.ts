@@ -30,7 +30,11 @@ export interface PlainConnection {
   writeShared(frame: SharedMessage): void;
   unsentBytes(): number;
   close(code: number, reason: string): void;
-  /** Stops reading from the client (TCP then pushes back), until resume(). */
+  /**
+   * Stops reading from the client (TCP then pushes back), until resume(). A transport that
+   * cannot stop reading one socket (Bun's) may do nothing: the session's own bound on queued
+   * bytes then holds.
+   */
   pause(): void;
   resume(): void;
 }
@@ -40,7 +44,9 @@ export interface PlainConnection {
  * reading: publishing is one at a time (order), so a client that sends faster than the engine
  * takes them is held back by TCP, not by our memory (issue 13: on Redis, two clients sending
  * 60 KB messages ran a 256 MB heap out in 10 s). ws still hands over what one socket read
- * brought after the pause, so the queue is bounded by this plus one read.
+ * brought after the pause, so the queue is bounded by this plus one read. Where the transport
+ * cannot pause (Bun), the queue is bounded in bytes instead: past `client_queue_max_bytes` of
+ * messages waiting to be published, the client is closed with 1008 once those are published.
  */
 export const PLAIN_PUBLISH_WINDOW = 8;
 
@@ -89,6 +95,8 @@ export class PlainSession implements PlainSubscriber {
   #closed = false;
   /** Messages accepted and not yet published, oldest first: published one at a time, in order. */
   readonly #queue: string[] = [];
+  /** The length of the texts in #queue: bounded by maxQueueBytes however the transport reads. */
+  #queuedLength = 0;
   #publishing = false;
   #paused = false;
   /** Accepts nothing more; closes with this once the queue is published. */
@@ -155,7 +163,14 @@ export class PlainSession implements PlainSubscriber {
       this.#closeAfterQueue(CloseCode.PolicyViolation, `too many messages: at most ${commandRate} per second (${commandBurst} at once)`);
       return;
     }
+    if (this.#queuedLength + text.length > this.#ctx.maxQueueBytes && this.#queue.length > 0) {
+      // Reading went on while earlier messages wait for the engine (a transport that cannot
+      // pause, or a stalled engine): keep what was accepted, take nothing more.
+      this.#closeAfterQueue(CloseCode.PolicyViolation, `too many messages waiting: more than ${this.#ctx.maxQueueBytes} bytes not yet published; send slower`);
+      return;
+    }
     this.#queue.push(text);
+    this.#queuedLength += text.length;
     if (this.#queue.length >= PLAIN_PUBLISH_WINDOW && !this.#paused) {
       this.#paused = true;
       this.#conn.pause();
@@ -168,7 +183,9 @@ export class PlainSession implements PlainSubscriber {
     this.#publishing = true;
     try {
       while (this.#queue.length > 0 && !this.#closed) {
-        await this.#publish(this.#queue.shift()!);
+        const text = this.#queue.shift()!;
+        this.#queuedLength -= text.length;
+        await this.#publish(text);
         if (this.#paused && this.#queue.length <= PLAIN_PUBLISH_WINDOW / 2 && !this.#closed && !this.#closeWhenDrained) {
           this.#paused = false;
           this.#conn.resume();
@@ -248,6 +265,7 @@ export class PlainSession implements PlainSubscriber {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue.length = 0;
+    this.#queuedLength = 0;
     void this.#ctx.node.unsubscribePlain(this.channel, this).catch(() => {});
   }
 }

@@ -64,3 +64,39 @@ describe('PlainSession delivery', () => {
     assert.deepEqual(conn.written, ['one'], 'nothing is written once closed');
   });
 });
+
+describe('PlainSession publishing', () => {
+  /** A session whose onPublish waits until `release()`, over a connection that cannot pause (as on Bun). */
+  function gatedSession(maxQueueBytes: number): { session: PlainSession; conn: FakePlainConnection; published: string[]; release: () => void } {
+    const published: string[] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const h = sessionHarness({}, {
+      onPublish: async ({ data }) => {
+        await gate;
+        published.push(data as string);
+        return undefined;
+      },
+    });
+    const { node, handlers, proxies, log, metrics, clock } = h.context;
+    const conn = new FakePlainConnection();
+    const session = new PlainSession(conn, 'chat:a', NAMESPACE_DEFAULTS, {
+      node, handlers, proxies, log, metrics, clock, maxQueueBytes, commandRate: 1000, commandBurst: 1000,
+    });
+    return { session, conn, published, release: open };
+  }
+
+  it('takes no more than client_queue_max_bytes of waiting messages when reading cannot pause, publishes those, then closes 1008', async () => {
+    const { session, conn, published, release } = gatedSession(100);
+    // The first goes to the engine at once; 20-byte messages then wait until 100 bytes are queued.
+    for (let i = 0; i < 50; i++) session.handleText(JSON.stringify(`message ${String(i).padStart(8, '0')}`));
+    const early = conn.closedWith;
+    assert.equal(early, undefined, 'nothing is closed while accepted messages wait');
+    release();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(published.length, 6, 'the one in flight and the five that fit in 100 bytes are published');
+    assert.deepEqual(published, [0, 1, 2, 3, 4, 5].map((i) => `message ${String(i).padStart(8, '0')}`));
+    assert.equal(conn.closedWith?.code, 1008);
+    assert.match(conn.closedWith.reason, /^too many messages waiting: more than 100 bytes not yet published/);
+  });
+});
