@@ -88,7 +88,7 @@ export const OPTIONS = {
     doc: 'How long a new HTTP connection (a WebSocket upgrade included) may take to send its request headers; a slower one is closed, so half-open connections cannot hold file descriptors for long.',
   }),
   allowed_origins: option({
-    parse: list(text('an origin such as https://example.com, https://*.example.com, http://localhost:*, or null', /^(null|[a-z][a-z0-9+.-]*:\/\/[^\s/]+)$/)),
+    parse: list(text('an origin such as https://example.com, https://*.example.com, http://localhost:*, or null', /^(null|[a-z][a-z0-9+.-]*:\/\/[^\s/?]+)$/)),
     default: [] as string[],
     arg: 'ORIGINS',
     doc: 'Browser origins allowed to open WebSockets (comma-separated, * matches any run of characters); empty allows any. Clients that send no Origin header (not browsers) are always allowed; other origins get HTTP 403.',
@@ -371,13 +371,13 @@ export const OPTIONS = {
     parse: duration(0, 600_000),
     default: 2000,
     arg: 'DURATION',
-    doc: 'On SIGINT/SIGTERM, protocol clients are disconnected with 3001 spread over this window (at most half of shutdown_timeout), so they reconnect elsewhere gradually.',
+    doc: 'On SIGINT, SIGTERM or SIGHUP, protocol clients are disconnected with 3001 spread over this window (at most half of shutdown_timeout), so they reconnect elsewhere gradually.',
   }),
   shutdown_timeout: option({
     parse: duration(0, 600_000),
     default: 5000,
     arg: 'DURATION',
-    doc: 'On SIGINT/SIGTERM, how long connections get to close before they are terminated.',
+    doc: 'On SIGINT, SIGTERM or SIGHUP, how long connections get to close before they are terminated.',
   }),
 } as const;
 
