@@ -1,6 +1,6 @@
 /**
  * One canal node as `canal serve` runs it, alone or as one worker of several: the demos' server
- * side in dev mode, listening, and a graceful stop on SIGINT or SIGTERM.
+ * side in dev mode, listening, and a graceful stop on SIGINT, SIGTERM or SIGHUP (the terminal closed).
  */
 import { Canal, ListenError, type ListenAddress, type WorkerRole } from '../canal.js';
 import { envName, flagName, type Config } from '../config/schema.js';
@@ -23,7 +23,7 @@ export interface NodeRun {
 }
 
 /**
- * Runs a node with `config` until SIGINT, SIGTERM or `run.stopped`, then drains it (see
+ * Runs a node with `config` until SIGINT, SIGTERM, SIGHUP or `run.stopped`, then drains it (see
  * Canal.close); resolves with the exit code: 0 after a stop, 1 when it could not start, having
  * said why on `io.err`.
  */
@@ -45,6 +45,7 @@ export async function runNode(io: CliIo, config: Config, run: NodeRun): Promise<
   let undo: (() => void) | void = undefined;
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   try {
     let address;
     try {
@@ -68,6 +69,7 @@ export async function runNode(io: CliIo, config: Config, run: NodeRun): Promise<
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
     if (undo) undo();
   }
   await canal.close();

@@ -11,7 +11,7 @@
  *   failing at start, and gives up (stopping the others, exit 1) after a few failures in a row
  *   (restart-policy.ts); a worker that fails during the first start fails the whole start, as one
  *   process would;
- * - on SIGINT or SIGTERM, has every worker drain as one node does, and exits 0 once all have;
+ * - on SIGINT, SIGTERM or SIGHUP, has every worker drain as one node does, and exits 0 once all have;
  * - relays scrapes: the worker that a GET /metrics or /stats reaches asks the primary, which asks
  *   every worker for its part and hands all parts back (see worker.ts).
  */
@@ -165,6 +165,7 @@ export async function servePrimary(io: CliIo, config: Config, count: number): Pr
     stopping = { code };
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
     for (const slot of slots) clearTimeout(slot.restartTimer);
     // Each worker drains as one node does (Canal.close); more than that is a hung worker.
     for (const slot of slots) slot.worker?.process.kill('SIGTERM');
@@ -218,6 +219,7 @@ export async function servePrimary(io: CliIo, config: Config, count: number): Pr
   const onSignal = (): void => stop(ExitCode.Ok);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   for (const slot of slots) fork(slot);
   return finished;
 }

@@ -57,6 +57,22 @@ describe('the dev secrets file', () => {
     assert.deepEqual(readDevFile(41004), { url: 'http://evil.example' }, 'a private file of this user is read');
   });
 
+  it('is removed when the terminal closes (SIGHUP), after a graceful stop', async () => {
+    const tmp = scratch();
+    const child = spawn(process.execPath, ['--import', 'tsx', BIN, 'serve', '--port', '0'], {
+      env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    after(() => child.kill('SIGKILL'));
+    const line = await waitForLine(child, /canal listening on ws:\/\/127\.0\.0\.1:(\d+)/, 60_000);
+    const port = Number(/:(\d+) /.exec(line)![1]);
+    assert.equal(existsSync(join(tmp, `canal-dev-${port}.json`)), true, 'the dev file is written at start');
+    const exited = once(child, 'exit');
+    child.kill('SIGHUP');
+    const [code, signal] = (await exited) as [number | null, string | null];
+    assert.deepEqual({ code, signal }, { code: 0, signal: null }, 'SIGHUP stops the server as SIGTERM does');
+    assert.equal(existsSync(join(tmp, `canal-dev-${port}.json`)), false, 'the dev file outlived SIGHUP');
+  });
+
   it('is removed when the server dies of an uncaught exception', async () => {
     const tmp = scratch();
     // A preload that crashes the server as soon as its dev file exists.
@@ -68,7 +84,7 @@ setInterval(() => { if (readdirSync(${JSON.stringify(tmp)}).some((f) => f.starts
       env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     after(() => child.kill('SIGKILL'));
-    const line = await waitForLine(child, /canal listening on ws:\/\/127\.0\.0\.1:(\d+)/);
+    const line = await waitForLine(child, /canal listening on ws:\/\/127\.0\.0\.1:(\d+)/, 60_000);
     const port = Number(/:(\d+) /.exec(line)![1]);
     const [code] = (await once(child, 'exit')) as [number | null];
     assert.notEqual(code, 0, 'the server crashed');
