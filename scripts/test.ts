@@ -2,7 +2,7 @@
  * `npm test`: make sure of the prerequisites, type-check everything, then run every test file
  * under test/ with node:test (TypeScript through tsx). Then the Bun pass: the files marked
  * `@runtimes node bun` (the server-facing integration and browser tests) run again with
- * CANAL_TEST_RUNTIME=bun, so the canal they start runs on Bun (test/helpers/server.ts); the
+ * TEST_SERVER_RUNTIME=bun, so the canal they start runs on Bun (test/helpers/server.ts); the
  * test runner stays Node's. Arguments narrow the files: `npm test -- test/unit` or
  * `npm test -- echo`; `--runtime node` or `--runtime bun` runs one pass only.
  */
@@ -31,7 +31,11 @@ function onBothRuntimes(file: string): boolean {
   return /^ \* @runtimes node bun$/m.test(readFileSync(file, 'utf8'));
 }
 
-/** Runs `files` with node:test; `runtime` is the runtime the canal they start runs on. */
+/**
+ * Runs `files` with node:test; `runtime` is the runtime the canal they start runs on. The
+ * variable is not named CANAL_...: tests spawn `canal serve` with their own environment, and
+ * canal refuses a CANAL_ variable that is not one of its settings.
+ */
 function runTests(files: readonly string[], runtime: 'node' | 'bun'): number {
   return run(process.execPath, [
     '--import', 'tsx',
@@ -40,7 +44,7 @@ function runTests(files: readonly string[], runtime: 'node' | 'bun'): number {
     '--test-timeout=120000',
     '--test-reporter=spec',
     ...files.map((f) => relative('.', f)),
-  ], { ...process.env, CANAL_TEST_RUNTIME: runtime });
+  ], { ...process.env, TEST_SERVER_RUNTIME: runtime });
 }
 
 try {
@@ -75,7 +79,7 @@ if (only !== 'bun') {
 }
 const both = files.filter(onBothRuntimes);
 if (only !== 'node' && both.length > 0) {
-  process.stderr.write(`npm test: running ${both.length} test files again against canal on Bun (CANAL_TEST_RUNTIME=bun)\n`);
+  process.stderr.write(`npm test: running ${both.length} test files again against canal on Bun (TEST_SERVER_RUNTIME=bun)\n`);
   code = runTests(both, 'bun') || code;
 }
 process.exit(code);

@@ -19,7 +19,7 @@ const HOOKS = ['onConnecting', 'onSubscribe', 'onPublish', 'onRpc', 'onMessage',
 
 /** A Canal member a test read that does not cross to Bun: a clear failure, not an undefined. */
 function missing(path: string): never {
-  throw new Error(`server.canal.${path} is not available when canal runs on Bun in a child process (CANAL_TEST_RUNTIME=bun); ` +
+  throw new Error(`server.canal.${path} is not available when canal runs on Bun in a child process (TEST_SERVER_RUNTIME=bun); ` +
     'this test file reads canal\'s in-process state, so it runs on Node only (remove its "@runtimes node bun" line)');
 }
 

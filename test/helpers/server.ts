@@ -1,6 +1,6 @@
 /**
  * Starts a real canal on an ephemeral port for a test, and stops it afterwards: in this process,
- * or on Bun when the test file runs in `npm test`'s Bun pass (CANAL_TEST_RUNTIME=bun; files
+ * or on Bun when the test file runs in `npm test`'s Bun pass (TEST_SERVER_RUNTIME=bun; files
  * marked `@runtimes node bun` run in both passes), through test/helpers/remote-canal.ts.
  */
 import { after } from 'node:test';
@@ -17,10 +17,10 @@ export interface TestServer {
   readonly httpUrl: string;
 }
 
-/** The runtime this test process starts canal on: Node unless `npm test`'s Bun pass set CANAL_TEST_RUNTIME=bun. */
+/** The runtime this test process starts canal on: Node unless `npm test`'s Bun pass set TEST_SERVER_RUNTIME=bun. */
 export function serverRuntime(): Runtime {
-  const runtime = process.env.CANAL_TEST_RUNTIME ?? 'node';
-  if (runtime !== 'node' && runtime !== 'bun') throw new Error(`CANAL_TEST_RUNTIME must be node or bun, not ${runtime}`);
+  const runtime = process.env.TEST_SERVER_RUNTIME ?? 'node';
+  if (runtime !== 'node' && runtime !== 'bun') throw new Error(`TEST_SERVER_RUNTIME must be node or bun, not ${runtime}`);
   return runtime;
 }
 
