@@ -134,7 +134,7 @@ async function measure(server: RunningServer, workload: Workload, variant: Varia
   }
 }
 
-/** RSS growth per connection for `connections` JSON subscribers (deflate or not) that each received one 4 KiB publication. */
+/** RSS growth per connection for `connections` JSON subscribers (deflate or not) that each received one 2.8 KB publication (over ws's 1 KiB compression threshold). */
 async function memoryPerConnection(start: () => Promise<RunningServer>, deflate: boolean, connections: number, settleS: number): Promise<number> {
   const server = await start();
   const subs: Subscriber[] = [];

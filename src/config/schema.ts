@@ -67,7 +67,7 @@ export const OPTIONS = {
   websocket_compression: option({
     parse: boolean,
     default: false,
-    doc: 'Offer permessage-deflate (RFC 7692) on /connection/websocket: fewer bytes for large JSON messages, at a CPU cost per message and about 250 KB of zlib state per connection that was sent a compressed message (docs/benchmarks.md). Shared frames are then compressed once per connection.',
+    doc: 'Offer permessage-deflate (RFC 7692) on /connection/websocket (on Node; on Bun it is negotiated on every endpoint, and only protocol connections send compressed messages): fewer bytes for large JSON messages, at a CPU cost per message and about 250 KB of zlib state per connection that was sent a compressed message (measured on Node, docs/benchmarks.md). Shared frames are then compressed once per connection.',
   }),
   raw_max_message_bytes: option({
     parse: bytes(1, 256 * 1024 * 1024),

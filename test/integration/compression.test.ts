@@ -1,8 +1,8 @@
 /**
- * `websocket_compression` on: /connection/websocket offers permessage-deflate, a client that
- * takes it reads the same messages in fewer bytes (a publication compressed once per connection),
- * a client that declines it reads them uncompressed from the same server, and the echo endpoint
- * never compresses.
+ * `websocket_compression` off by default: no endpoint negotiates permessage-deflate. On:
+ * /connection/websocket offers permessage-deflate, a client that takes it reads the same messages
+ * in fewer bytes (a publication compressed once per connection), a client that declines it reads
+ * them uncompressed from the same server, and the echo endpoint never compresses.
  *
  * @runtimes node bun
  */
@@ -14,6 +14,19 @@ import { connectClient } from '../helpers/ws-client.js';
 
 /** Bytes the client's TCP socket has read so far. */
 const bytesRead = (ws: { _socket?: { bytesRead: number } }): number => ws._socket!.bytesRead;
+
+describe('websocket_compression at its default', async () => {
+  const server = await startServer();
+
+  it('negotiates no permessage-deflate with a client that offers it, on the protocol and echo endpoints', async () => {
+    const c = await connectedClient(server.wsUrl, {}, { perMessageDeflate: true });
+    assert.equal(c.ws.extensions, '');
+    c.close();
+    const echo = await connectClient(server.wsUrl, { perMessageDeflate: true });
+    assert.equal(echo.ws.extensions, '');
+    echo.close();
+  });
+});
 
 describe('websocket_compression', async () => {
   const server = await startServer({ websocket_compression: true });

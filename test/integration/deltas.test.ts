@@ -1,8 +1,8 @@
 /**
  * Fossil deltas with the official client (`delta: 'fossil'` on a subscription, issue 15): what it
  * receives equals, value for value, what was published, while fewer bytes cross the wire; a
- * recovered batch starts in full and decodes; a namespace that does not allow deltas subscribes
- * without them, and a delta type canal does not know is a bad request.
+ * recovered batch starts in full and decodes, on JSON and on Protobuf; a namespace that does not
+ * allow deltas subscribes without them, and a delta type canal does not know is a bad request.
  *
  * @runtimes node bun
  */
@@ -75,6 +75,34 @@ describe('fossil deltas with the official client', async () => {
     await server.canal.publish('live:recover', score(5));
     await got.waitFor(5);
     assert.deepEqual(got.items.map((p) => p.data), [1, 2, 3, 4, 5].map(score));
+  });
+
+  it('recovers a batch that starts in full, then goes on with deltas, for the Protobuf build', async (t) => {
+    const ws = recordingWebSocket();
+    const client = new ProtobufCentrifuge(protocolUrl(server), { websocket: ws.WebSocket, ...FAST_RECONNECT });
+    client.on('error', () => {});
+    t.after(() => client.disconnect());
+    const sub = client.newSubscription('live:pb-recover', { delta: 'fossil' });
+    const got = collect(sub as never, 'publication');
+    const subscribed = once(sub as never, 'subscribed');
+    sub.subscribe();
+    client.connect();
+    await subscribed;
+    await server.canal.publish('live:pb-recover', score(1));
+    await got.waitFor(1);
+    const resubscribed = once(sub as never, 'subscribed');
+    ws.last().terminate();
+    await until(() => client.state !== 'connected', 'the client saw the drop');
+    for (const i of [2, 3, 4]) await server.canal.publish('live:pb-recover', score(i));
+    const ctx = await resubscribed as { recovered: boolean };
+    assert.equal(ctx.recovered, true);
+    await got.waitFor(4);
+    await server.canal.publish('live:pb-recover', score(5));
+    await got.waitFor(5);
+    assert.deepEqual(got.items.map((p) => JSON.parse(new TextDecoder().decode((p as { data: Uint8Array }).data))), [1, 2, 3, 4, 5].map(score));
+    // 1 live, 2 to 4 recovered (2 in full, 3 and 4 deltas), 5 live again in full after the recovery.
+    const stats = sub.deltaStats();
+    assert.deepEqual([stats.numFullPayloads, stats.numDeltaPayloads], [3, 2], 'full and delta payloads');
   });
 
   it('works for the Protobuf build, on bytes', async (t) => {

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { applyDelta } from 'fossil-delta';
 import {
   encodeClientInfo, encodeErrorReply, encodeJoinPush, encodeLeavePush,
   encodePublication, encodePublicationPush, encodeReply, encodeSubscribePush, encodeUnsubscribePush, PING,
@@ -12,6 +13,12 @@ import {
 import type { ClientInfo, Publication, JsonText } from '../../../src/protocol/types.js';
 
 const raw = (text: string): JsonText => text as JsonText;
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+/** A game snapshot's JSON text: each one repeats most of the one before, so a delta of it is small. */
+const snapshot = (t: number): string =>
+  JSON.stringify({ players: Array.from({ length: 8 }, (_, i) => ({ id: `p${i}`, x: i * 10 + t, y: 50 })), t });
 
 /** Asserts the exact text, and that it is one line of valid JSON. */
 function expectLine(actual: string, expected: string): void {
@@ -90,6 +97,31 @@ describe('encodeReply: subscribe', () => {
 
   it('encodes a positioned subscription with the stream top only', () => {
     expectLine(encodeReply(2, 'subscribe', { positioned: true, epoch: 'e', offset: 12 }), '{"id":2,"subscribe":{"epoch":"e","offset":12,"positioned":true}}');
+  });
+
+  it('starts a recovered batch of a delta subscription in full, then sends each next publication as a delta against the one before', () => {
+    const texts = [1, 2, 3].map(snapshot);
+    const text = encodeReply(2, 'subscribe', {
+      recoverable: true, epoch: 'e1', offset: 3, positioned: true, recovered: true, was_recovering: true, delta: true,
+      publications: texts.map((t, i) => ({ data: raw(t), offset: i + 1 })),
+    });
+    assert.ok(!text.includes('\n'), 'one line');
+    const reply = JSON.parse(text) as { subscribe: { delta?: boolean; publications: { data: unknown; offset: number; delta?: boolean }[] } };
+    assert.equal(reply.subscribe.delta, true);
+    const [first, ...rest] = reply.subscribe.publications;
+    assert.equal(reply.subscribe.publications.length, 3);
+    // The first goes in full: no delta flag, and its data is the whole JSON text as a JSON string.
+    assert.equal(first!.delta, undefined, 'the first publication carries no delta flag');
+    assert.equal(first!.data, texts[0]);
+    let prev = utf8.encode(texts[0]!);
+    for (const [i, pub] of rest.entries()) {
+      assert.equal(pub.delta, true, `publication ${i + 2} is a delta`);
+      assert.equal(typeof pub.data, 'string');
+      assert.ok((pub.data as string).length < texts[i + 1]!.length, `publication ${i + 2}'s delta is smaller than its data`);
+      const rebuilt = applyDelta(prev, utf8.encode(pub.data as string));
+      assert.equal(fromUtf8.decode(rebuilt), texts[i + 1], `publication ${i + 2} rebuilds from the one before`);
+      prev = rebuilt;
+    }
   });
 });
 
