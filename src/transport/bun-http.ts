@@ -185,6 +185,9 @@ class AdaptedResponse extends Writable {
       } catch {
         // The client went away: the stream is already cancelled.
       }
+      // Closed: a destroy() that follows (a session ended by the server) must not error the
+      // stream, which would discard what is queued but unread, such as the last disconnect event.
+      this.#controller = undefined;
     }
     callback();
   }

@@ -62,6 +62,20 @@ describe('serveAdapted', () => {
     assert.equal((await reader.read()).done, true);
   });
 
+  it('keeps the last event of a stream that is ended and then destroyed (an SSE session closed by the server)', async () => {
+    let res!: ServerResponse;
+    const response = await serve(new Request('http://h/connection/sse'), (_req, r) => {
+      res = r;
+      r.writeHead(200, { 'content-type': 'text/event-stream' });
+      r.flushHeaders();
+    });
+    const reader = response.body!.getReader();
+    res.end('data: {"disconnect":{"code":3501}}\n\n');
+    res.destroy();
+    assert.equal(Buffer.from((await reader.read()).value!).toString(), 'data: {"disconnect":{"code":3501}}\n\n');
+    assert.equal((await reader.read()).done, true);
+  });
+
   it('ends quietly, as node:http does, a body that fails while nobody listens for errors (a handler that answered and drained it with resume())', async () => {
     // Bun closes a request's body once its response is sent: reading on fails with an AbortError.
     let fail!: (err: Error) => void;
