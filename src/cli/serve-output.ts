@@ -11,15 +11,22 @@ export function listeningLine(host: string, port: number): string {
 }
 
 /**
- * Dev mode: prints the random server API key and writes it (with the random token secret, if
- * any) to the dev file, for `canal publish`, `canal info` and `canal token` on this machine.
- * Returns what removes the file; it is removed at exit too.
+ * Prints where canal listens and, in dev mode (`secrets` given), the random server API key,
+ * which it first writes (with the random token secret, if any) to the dev file for
+ * `canal publish`, `canal info` and `canal token` on this machine: a script that waits for the
+ * listening line can run them at once. Returns what removes the file; it is removed at exit too.
  */
-export function announceDevSecrets(io: CliIo, config: Config, port: number, secrets: { apiKey: string; tokenSecret: string | undefined }): (() => void) | undefined {
+export function announceListening(io: CliIo, config: Config, port: number,
+  secrets: { apiKey: string; tokenSecret: string | undefined } | undefined): (() => void) | undefined {
+  if (secrets === undefined) {
+    io.out(listeningLine(config.host, port));
+    return undefined;
+  }
   const shown = config.host.includes(':') ? `[${config.host}]` : config.host;
   try {
     writeDevFile(port, withDefined({ url: `http://${shown}:${port}` }, { api_key: secrets.apiKey, token_hmac_secret: secrets.tokenSecret }));
   } catch (err) {
+    io.out(listeningLine(config.host, port));
     io.err(`canal: could not write ${devFilePath(port)} (${(err as Error).message}); pass --api-key to the CLI commands instead`);
     io.out(`dev mode: server API key ${secrets.apiKey}`);
     return undefined;
@@ -28,6 +35,7 @@ export function announceDevSecrets(io: CliIo, config: Config, port: number, secr
   // secrets do not outlive the server unless it is killed with SIGKILL.
   const remove = (): void => removeDevFile(port);
   process.on('exit', remove);
+  io.out(listeningLine(config.host, port));
   io.out(`dev mode: server API key ${secrets.apiKey} (canal publish, canal info and canal token find it on this machine)`);
   return () => {
     remove();

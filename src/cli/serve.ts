@@ -8,7 +8,7 @@ import { optionEnvironment, readConfigFile } from './config-file.js';
 import { formatOptions, wrapText, type HelpOption } from './help.js';
 import { ExitCode, type CliIo } from './io.js';
 import { runNode } from './run-node.js';
-import { announceDevSecrets, listeningLine } from './serve-output.js';
+import { announceListening } from './serve-output.js';
 import { isWorkerProcess, serveAsWorker } from './worker.js';
 import { servePrimary, workerCount } from './workers.js';
 
@@ -86,10 +86,10 @@ export async function serve(io: CliIo, argv: readonly string[]): Promise<number>
   return runNode(io, config, {
     logger: createLogger(config.log_level),
     onListening: (canal, address) => {
-      io.out(listeningLine(config.host, address.port));
-      if (config.api_key !== undefined || canal.apiKey === undefined) return undefined;
-      return announceDevSecrets(io, config, address.port, {
-        apiKey: canal.apiKey,
+      // Dev mode: the server API key is canal's own random one.
+      const apiKey = config.api_key === undefined ? canal.apiKey : undefined;
+      return announceListening(io, config, address.port, apiKey === undefined ? undefined : {
+        apiKey,
         tokenSecret: config.token_hmac_secret === undefined ? canal.tokenSecret : undefined,
       });
     },

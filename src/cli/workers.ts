@@ -23,7 +23,7 @@ import type { Config } from '../config/schema.js';
 import { createLogger } from '../log.js';
 import { ExitCode, type CliIo } from './io.js';
 import { RestartPolicy } from './restart-policy.js';
-import { announceDevSecrets, listeningLine } from './serve-output.js';
+import { announceListening } from './serve-output.js';
 import {
   isCanalMessage, WORKER_ENV, type DevSecrets, type GatherKind, type GatherPart, type ToPrimary, type ToWorker,
 } from './worker-messages.js';
@@ -134,10 +134,8 @@ export async function servePrimary(io: CliIo, config: Config, count: number): Pr
         port ??= message.port;
         if (!started && slots.every((s) => s.listenedAt !== undefined)) {
           started = true;
-          io.out(listeningLine(config.host, port));
-          if (message.apiKey !== undefined) {
-            removeDevFile = announceDevSecrets(io, config, port, { apiKey: message.apiKey, tokenSecret: message.tokenSecret });
-          }
+          removeDevFile = announceListening(io, config, port,
+            message.apiKey === undefined ? undefined : { apiKey: message.apiKey, tokenSecret: message.tokenSecret });
           log.info({ workers: count, port }, 'every worker listening');
         }
         return;
