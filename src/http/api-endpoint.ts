@@ -9,6 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../protocol/codes.js';
 import { jsonDepth, MAX_JSON_DEPTH } from '../protocol/json-text.js';
+import { readBody } from '../util/read-body.js';
 import { sendJson, type Handler } from './dispatcher.js';
 import { API_METHODS, JsonSource, type ServerApi } from './server-api.js';
 
@@ -39,33 +40,6 @@ function keysMatch(presented: string, expected: string): boolean {
   const a = Buffer.from(presented);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/**
- * Reads the body up to `limit` bytes. Resolves undefined as soon as it is known to be larger
- * (from Content-Length, or once that many bytes came), without reading the rest: the caller
- * answers 413 and closes the connection (issue 13: a 300 MiB body was read to its end).
- */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size <= limit) {
-        chunks.push(chunk);
-        return;
-      }
-      req.off('data', onData);
-      req.pause();
-      resolve(undefined);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 export interface ApiEndpointOptions {

@@ -23,6 +23,7 @@ import { jsonCodec, protobufCodec, type Codec } from '../protocol/codec.js';
 import { decodeProtobufEmulationRequest } from '../protocol/protobuf.js';
 import { ClientSession } from '../session/client-session.js';
 import type { SessionContext } from '../session/context.js';
+import { readBody } from '../util/read-body.js';
 import { HttpStreamConnection, type StreamFraming } from './http-stream-connection.js';
 import type { Refusal } from './router.js';
 
@@ -65,7 +66,8 @@ export class Emulation {
   readonly httpStream: RequestHandler = async (req, res) => {
     if (this.#preflightOrRefused(req, res, 'POST')) return;
     const protobuf = contentType(req) === PROTOBUF_TYPE;
-    const body = await readBody(req, this.#options.maxBodyBytes);
+    const body = await readBodyOrGone(req, this.#options.maxBodyBytes);
+    if (body === 'gone') return;
     if (body === undefined) {
       return tooLarge(res, this.#options.maxBodyBytes);
     }
@@ -87,7 +89,8 @@ export class Emulation {
   readonly emulation: RequestHandler = async (req, res) => {
     if (this.#preflight(req, res, 'POST')) return;
     const cors = corsHeaders(req);
-    const body = await readBody(req, this.#options.maxBodyBytes);
+    const body = await readBodyOrGone(req, this.#options.maxBodyBytes);
+    if (body === 'gone') return;
     if (body === undefined) return tooLarge(res, this.#options.maxBodyBytes);
     let request: { node: string; session: string; data: string | Uint8Array };
     try {
@@ -221,25 +224,11 @@ function decodeJsonEmulationRequest(body: Buffer): { node: string; session: stri
   return { node: v.node, session: v.session, data: v.data };
 }
 
-/** The body, or undefined once it is known to be over `limit` bytes (the rest is not read). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size <= limit) {
-        chunks.push(chunk);
-        return;
-      }
-      req.off('data', onData);
-      req.pause();
-      resolve(undefined);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', () => resolve(Buffer.alloc(0)));
-  });
+/** The body as readBody reads it, or 'gone' when the client went away before it was whole. */
+async function readBodyOrGone(req: IncomingMessage, limit: number): Promise<Buffer | undefined | 'gone'> {
+  try {
+    return await readBody(req, limit);
+  } catch {
+    return 'gone';
+  }
 }
