@@ -63,7 +63,7 @@ export interface SessionOptions {
    * client id is, in presence), so nobody else can send commands as this client.
    */
   readonly emulationSession?: string;
-  /** The WebSocket upgrade request's headers; only those a proxy forwards are kept. */
+  /** The WebSocket upgrade request's headers (or an emulated stream's opening request's); only those a proxy forwards are kept. */
   readonly upgradeHeaders?: UpgradeHeaders;
 }
 
