@@ -7,7 +7,7 @@
  * context's clock only, so the whole session runs under a fake clock in tests.
  */
 import { randomUUID } from 'node:crypto';
-import { requireHistory, requirePresence, requireRight } from '../auth/channel-rights.js';
+import { requireHistory, requireListedUser, requirePresence, requireRight } from '../auth/channel-rights.js';
 import { EngineUnavailableError } from '../engine/types.js';
 import type { SharedMessage } from '../hub/shared-message.js';
 import type { PublishInput, SessionHandle } from '../node.js';
@@ -645,6 +645,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   async #publish(req: PublishRequest): Promise<Results['publish']> {
     const { node, handlers, proxies } = this.#ctx;
     const ns = node.requireNamespace(req.channel);
+    requireListedUser(ns, req.channel, this.#asker(req.channel));
     let data = req.data;
     const proxy = proxies.get(ns.publish_proxy);
     let options: Omit<PublishInput, 'data' | 'info'> = {};
@@ -667,6 +668,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     const { node } = this.#ctx;
     const ns = node.requireNamespace(req.channel);
     requireHistory(ns, req.channel);
+    requireListedUser(ns, req.channel, this.#asker(req.channel));
     requireRight(ns, req.channel, 'history', this.#asker(req.channel));
     const page = await node.history(req.channel, ns, withDefined(
       { limit: req.limit ?? 0, reverse: req.reverse },
@@ -678,6 +680,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   #presenceAllowed(channel: string): void {
     const ns = this.#ctx.node.requireNamespace(channel);
     requirePresence(ns, channel);
+    requireListedUser(ns, channel, this.#asker(channel));
     requireRight(ns, channel, 'presence', this.#asker(channel));
   }
 
