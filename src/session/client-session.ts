@@ -337,10 +337,11 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   // ---- connect, refresh, expiry ----
 
   /**
-   * Who the client is, in the documented order (docs/proxy.md, "Order"): a token, when sent,
-   * says so; the application's onConnecting runs next and may change it; then, for a connect
-   * without a token, the connect proxy, whose answer wins where it gives a value. Then the
-   * personal channel, the connection limit, and the server-side subscriptions.
+   * Who the client is, in the documented order (docs/proxy.md, "Proxies and in-process
+   * handlers"): a token, when sent, says so; the application's onConnecting runs next and may
+   * change it; then, for a connect without a token, the connect proxy, whose answer wins where
+   * it gives a value. Then the personal channel, the connection limit, and the server-side
+   * subscriptions.
    */
   async #connect(req: ConnectRequest): Promise<ConnectResult> {
     const { tokens, handlers, anonymousAllowed, config, node, clock, proxies } = this.#ctx;

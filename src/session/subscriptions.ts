@@ -121,10 +121,10 @@ export class Subscriptions extends SmallMap<string, Subscription> {
 
   /**
    * The client's subscribe command: who may subscribe is checked in the documented order
-   * (docs/protocol.md, "subscribe"; docs/proxy.md, "Order"): a subscription token is enough on
-   * its own; a user-limited channel is its listed users' only; else the application's
-   * onSubscribe, then the namespace's subscribe proxy, decide; with neither, the namespace. The
-   * caller sends the reply, then calls {@link activate}.
+   * (docs/protocol.md, "subscribe"; docs/proxy.md, "Proxies and in-process handlers"): a
+   * subscription token is enough on its own; a user-limited channel is its listed users' only;
+   * else the application's onSubscribe, then the namespace's subscribe proxy, decide; with
+   * neither, the namespace. The caller sends the reply, then calls {@link activate}.
    */
   async subscribe(req: SubscribeRequest): Promise<SubscribeResult> {
     const { node, tokens, handlers, config, clock, proxies } = this.#ctx;
