@@ -86,11 +86,23 @@ without \`history_ttl\`, or \`allow_presence_for_subscriber\` with \`presence\` 
 | --- | --- | --- |
 ${nsRows.join('\n')}
 
+Centrifugo v6's keys for a namespace's proxies are read too, so they carry over from its
+namespace blocks: \`subscribe_proxy_enabled: true\` with \`subscribe_proxy_name: "auth"\` is
+\`subscribe_proxy: "auth"\`, and \`subscribe_proxy_enabled: true\` alone names the proxy called
+\`subscribe\` (Centrifugo's default subscribe proxy); the same for \`publish_proxy_enabled\` /
+\`publish_proxy_name\` (default \`publish\`) and \`sub_refresh_proxy_enabled\` /
+\`sub_refresh_proxy_name\` (default \`sub_refresh\`). \`*_proxy_enabled: false\` turns the proxy
+off. A name without \`*_proxy_enabled\`, \`*_proxy_enabled: false\` beside a \`*_proxy\`, or a
+\`*_proxy_name\` that differs from the \`*_proxy\` beside it is an error.
+
 Who may do what: an action is allowed when the connection has a user and the \`*_for_client\`
 option is on, or has no user and the \`*_for_anonymous\` option is on, or is subscribed to the
 channel and the \`*_for_subscriber\` option is on. A valid subscription token always allows
-subscribing. An embedding application's \`onSubscribe\` / \`onPublish\` handler, when given,
-replaces the namespace check for that action.
+subscribing. In a user-limited channel (a \`#\` in its name, with
+\`allow_user_limited_channels\` or in the \`user_personal_channel\` namespace) a client that is
+not listed after the \`#\` and not subscribed may do nothing, whatever these options say. An
+embedding application's \`onSubscribe\` / \`onPublish\` handler, when given, replaces the
+namespace check for that action.
 
 A starting point (comments are allowed in config files). \`canal config example\` prints it with a
 random API key and token secret of its own where this copy has \`replace-with-...\` placeholders;

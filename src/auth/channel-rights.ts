@@ -71,14 +71,32 @@ export function requirePresence(ns: NamespaceOptions, channel: string): void {
 }
 
 /**
- * For a user-limited channel — its namespace has allow_user_limited_channels and its name a
- * `#` — whether `user` is one of the users listed after the last `#` (comma-separated):
- * `dialog:#alice,bob` is alice's and bob's, and nobody else's, whatever the namespace's other
- * options say. Anonymous connections are never listed. Undefined for any other channel.
+ * For a user-limited channel — a `#` in its name, in a namespace with allow_user_limited_channels
+ * or user_personal_channel — whether `user` is one of the users listed after the last `#`
+ * (comma-separated): `dialog:#alice,bob` is alice's and bob's, and `personal:#alice` (alice's
+ * personal channel) alice's alone, whatever the namespace's other options say. Anonymous
+ * connections are never listed. Undefined for any other channel.
  */
 export function userLimitedAccess(ns: NamespaceOptions, channel: string, user: string): boolean | undefined {
-  if (!ns.allow_user_limited_channels) return undefined;
+  if (!ns.allow_user_limited_channels && !ns.user_personal_channel) return undefined;
   const boundary = channel.lastIndexOf('#');
   if (boundary === -1) return undefined;
   return user !== '' && channel.slice(boundary + 1).split(',').includes(user);
+}
+
+/**
+ * Throws 103 permission denied when `channel` is user-limited and `asker` is not one of its
+ * users — unless it is subscribed, which only the backend can have granted (a subscription
+ * token, a server-side subscription). Asked before anything else for publish, history and
+ * presence: neither the namespace's `allow_*_for_client` options nor an onPublish handler or a
+ * publish proxy open a user's channel to another user.
+ */
+export function requireListedUser(ns: NamespaceOptions, channel: string, asker: Asker): void {
+  if (asker.subscribed || userLimitedAccess(ns, channel, asker.user) !== false) return;
+  throw new ReplyError(ErrorCode.PermissionDenied, userLimitedDenial(channel));
+}
+
+/** The sentence of a refusal in a user-limited channel. */
+export function userLimitedDenial(channel: string): string {
+  return `permission denied: ${channel} is limited to the users listed after its last "#"`;
 }

@@ -5,7 +5,8 @@
  */
 import { didYouMean } from './did-you-mean.js';
 import { DEMO_MODERATION_PROXY } from './proxies.js';
-import { boolean, duration, integer, list, NestedValueErrors, oneOf, optional, show, text, ValueError, type Parser } from './values.js';
+import { applyV6ProxyKeys, proxyName, V6_KEY_NAMES } from './proxy-aliases.js';
+import { boolean, duration, integer, list, NestedValueErrors, oneOf, optional, show, ValueError, type Parser } from './values.js';
 
 /** The options of one namespace (defaults in {@link NAMESPACE_DEFAULTS}). */
 export interface NamespaceOptions {
@@ -104,8 +105,8 @@ export const NAMESPACE_DOCS: Readonly<Record<keyof NamespaceOptions, string>> = 
   recovery_mode: '"stream": recovery returns every missed publication; "cache": only the latest one (latest-value channels).',
   presence: 'Keep presence (who is subscribed) for the channel.',
   join_leave: 'Send join and leave pushes to subscribers that ask for them.',
-  allow_user_limited_channels: 'A channel whose name has "#" is user-limited: only the users listed after the last "#" (comma-separated) may subscribe, e.g. dialog:#alice,bob (no other right or proxy is asked).',
-  user_personal_channel: 'Every connection with a user is subscribed (server-side) to the channel "<namespace>:#<user>" ("#<user>" in the default namespace), so publishing there reaches all of that user\'s connections on every node. At most one namespace.',
+  allow_user_limited_channels: 'A channel whose name has "#" is user-limited: only the users listed after the last "#" (comma-separated) may subscribe, e.g. dialog:#alice,bob (no other right or proxy is asked), and a client of another user may not publish, read history or read presence there, whatever the other options say, unless a subscription token made it a subscriber.',
+  user_personal_channel: 'Every connection with a user is subscribed (server-side) to the channel "<namespace>:#<user>" ("#<user>" in the default namespace), so publishing there reaches all of that user\'s connections on every node. The namespace\'s "#" channels are user-limited, as with allow_user_limited_channels: another user may not subscribe, publish, read history or read presence there. At most one namespace.',
   subscribe_proxy: 'Name of the proxy (in "proxies") asked whether a client may subscribe, instead of the allow_subscribe_* options; it may give the subscription\'s info and data (docs/proxy.md).',
   publish_proxy: 'Name of the proxy (in "proxies") asked whether a client may publish, instead of the allow_publish_* options; it may replace the data (docs/proxy.md).',
   sub_refresh_proxy: 'Name of the proxy (in "proxies") asked to prolong subscriptions that expire (an expire_at from the subscribe proxy), instead of the client refreshing a token.',
@@ -134,9 +135,9 @@ const FIELD_PARSERS: { readonly [K in keyof NamespaceOptions]: Parser<NamespaceO
   join_leave: boolean,
   allow_user_limited_channels: boolean,
   user_personal_channel: boolean,
-  subscribe_proxy: optional(text('the name of a proxy defined in "proxies"', /^[A-Za-z0-9_\-.]{1,64}$/)),
-  publish_proxy: optional(text('the name of a proxy defined in "proxies"', /^[A-Za-z0-9_\-.]{1,64}$/)),
-  sub_refresh_proxy: optional(text('the name of a proxy defined in "proxies"', /^[A-Za-z0-9_\-.]{1,64}$/)),
+  subscribe_proxy: optional(proxyName),
+  publish_proxy: optional(proxyName),
+  sub_refresh_proxy: optional(proxyName),
   // The protocol core's DELTA_TYPES (config sits beside it, not above); a test keeps the two equal.
   allowed_delta_types: list(oneOf(['fossil'] as const)) as Parser<Array<'fossil'>>,
 };
@@ -153,20 +154,23 @@ function parseNamespace(raw: unknown, path: string, problems: Problem[]): Namesp
     problems.push({ path, message: `must be an object of namespace options, got ${show(raw)}` });
     return out;
   }
+  const at = (key: string): string => (path === '' ? key : `${path}.${key}`);
   for (const [key, value] of Object.entries(raw)) {
+    if (V6_KEY_NAMES.includes(key)) continue;
     const parse = (FIELD_PARSERS as Record<string, Parser<unknown>>)[key];
-    const at = path === '' ? key : `${path}.${key}`;
     if (!parse) {
-      problems.push({ path: at, message: `is not a namespace option${didYouMean(key, Object.keys(FIELD_PARSERS))}` });
+      problems.push({ path: at(key), message: `is not a namespace option${didYouMean(key, [...Object.keys(FIELD_PARSERS), ...V6_KEY_NAMES])}` });
       continue;
     }
     try {
       (out as unknown as Record<string, unknown>)[key] = parse(value);
     } catch (err) {
       if (!(err instanceof ValueError)) throw err;
-      problems.push({ path: at, message: `must be ${err.allowed}, got ${show(value)}` });
+      problems.push({ path: at(key), message: `must be ${err.allowed}, got ${show(value)}` });
     }
   }
+  // Centrifugo v6's subscribe_proxy_enabled / subscribe_proxy_name (and publish_, sub_refresh_).
+  applyV6ProxyKeys(raw as Record<string, unknown>, out, at, problems);
   // Contradictions are judged only on values that parsed: a refused value was reset to its default.
   if (problems.length === before) {
     for (const message of contradictions(out)) problems.push({ path: path === '' ? '(namespace)' : path, message });

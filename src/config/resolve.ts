@@ -5,6 +5,7 @@
  */
 import { didYouMean } from './did-you-mean.js';
 import { resolveProxies } from './proxies.js';
+import { V6_PROXY_KEYS } from './proxy-aliases.js';
 import { defaults, envName, flagName, OPTIONS, type Config, type OptionKey } from './schema.js';
 import { NestedValueErrors, show, ValueError, type Parser } from './values.js';
 
@@ -232,7 +233,10 @@ function crossChecks(config: Config): ConfigProblem[] {
     for (const option of ['subscribe_proxy', 'publish_proxy', 'sub_refresh_proxy'] as const) {
       const name = ns[option];
       if (name !== undefined && !proxies.has(name)) {
-        out.push({ key: `${path}.${option}`, source: { kind: 'combination' }, message: `names proxy "${name}", which "proxies" does not define (proxies: ${known})` });
+        const v6 = V6_PROXY_KEYS[option];
+        // A bare subscribe_proxy_enabled means this name: say so, or the user looks for a key they never wrote.
+        const hint = name === v6.fallback ? ` (${v6.enabled} without ${v6.name} means the proxy named "${v6.fallback}")` : '';
+        out.push({ key: `${path}.${option}`, source: { kind: 'combination' }, message: `names proxy "${name}", which "proxies" does not define (proxies: ${known})${hint}` });
       }
     }
   }

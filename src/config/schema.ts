@@ -221,7 +221,7 @@ export const OPTIONS = {
     parse: headerNames,
     default: [] as string[],
     arg: 'HEADERS',
-    doc: 'Headers of the client\'s WebSocket upgrade request that proxies send on to the backend (e.g. Cookie,Authorization), for proxies that list no http_headers of their own.',
+    doc: 'Headers of the client\'s WebSocket upgrade request (or of the request that opens its HTTP stream or SSE) that proxies send on to the backend (e.g. Cookie,Authorization), for proxies that list no http_headers of their own.',
   }),
   demo_moderation_endpoint: option({
     parse: optional(endpointUrl),

@@ -7,7 +7,7 @@
  * context's clock only, so the whole session runs under a fake clock in tests.
  */
 import { randomUUID } from 'node:crypto';
-import { requireHistory, requirePresence, requireRight } from '../auth/channel-rights.js';
+import { requireHistory, requireListedUser, requirePresence, requireRight } from '../auth/channel-rights.js';
 import { EngineUnavailableError } from '../engine/types.js';
 import type { SharedMessage } from '../hub/shared-message.js';
 import type { PublishInput, SessionHandle } from '../node.js';
@@ -63,7 +63,7 @@ export interface SessionOptions {
    * client id is, in presence), so nobody else can send commands as this client.
    */
   readonly emulationSession?: string;
-  /** The WebSocket upgrade request's headers; only those a proxy forwards are kept. */
+  /** The WebSocket upgrade request's headers (or an emulated stream's opening request's); only those a proxy forwards are kept. */
   readonly upgradeHeaders?: UpgradeHeaders;
 }
 
@@ -337,10 +337,11 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   // ---- connect, refresh, expiry ----
 
   /**
-   * Who the client is, in the documented order (docs/proxy.md, "Order"): a token, when sent,
-   * says so; the application's onConnecting runs next and may change it; then, for a connect
-   * without a token, the connect proxy, whose answer wins where it gives a value. Then the
-   * personal channel, the connection limit, and the server-side subscriptions.
+   * Who the client is, in the documented order (docs/proxy.md, "Proxies and in-process
+   * handlers"): a token, when sent, says so; the application's onConnecting runs next and may
+   * change it; then, for a connect without a token, the connect proxy, whose answer wins where
+   * it gives a value. Then the personal channel, the connection limit, and the server-side
+   * subscriptions.
    */
   async #connect(req: ConnectRequest): Promise<ConnectResult> {
     const { tokens, handlers, anonymousAllowed, config, node, clock, proxies } = this.#ctx;
@@ -645,6 +646,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   async #publish(req: PublishRequest): Promise<Results['publish']> {
     const { node, handlers, proxies } = this.#ctx;
     const ns = node.requireNamespace(req.channel);
+    requireListedUser(ns, req.channel, this.#asker(req.channel));
     let data = req.data;
     const proxy = proxies.get(ns.publish_proxy);
     let options: Omit<PublishInput, 'data' | 'info'> = {};
@@ -667,6 +669,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     const { node } = this.#ctx;
     const ns = node.requireNamespace(req.channel);
     requireHistory(ns, req.channel);
+    requireListedUser(ns, req.channel, this.#asker(req.channel));
     requireRight(ns, req.channel, 'history', this.#asker(req.channel));
     const page = await node.history(req.channel, ns, withDefined(
       { limit: req.limit ?? 0, reverse: req.reverse },
@@ -678,6 +681,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   #presenceAllowed(channel: string): void {
     const ns = this.#ctx.node.requireNamespace(channel);
     requirePresence(ns, channel);
+    requireListedUser(ns, channel, this.#asker(channel));
     requireRight(ns, channel, 'presence', this.#asker(channel));
   }
 

@@ -4,7 +4,7 @@
  * server's say, the connection's end). {@link Subscription} keeps each one's delivery promise;
  * this class runs the steps around it and talks to the node.
  */
-import { requireRight, userLimitedAccess } from '../auth/channel-rights.js';
+import { requireRight, userLimitedAccess, userLimitedDenial } from '../auth/channel-rights.js';
 import type { NamespaceOptions } from '../config/namespaces.js';
 import { UnrecoverablePositionError, type HistoryPage } from '../engine/types.js';
 import { wireFormat } from '../hub/publication-encodings.js';
@@ -121,10 +121,10 @@ export class Subscriptions extends SmallMap<string, Subscription> {
 
   /**
    * The client's subscribe command: who may subscribe is checked in the documented order
-   * (docs/protocol.md, "subscribe"; docs/proxy.md, "Order"): a subscription token is enough on
-   * its own; a user-limited channel is its listed users' only; else the application's
-   * onSubscribe, then the namespace's subscribe proxy, decide; with neither, the namespace. The
-   * caller sends the reply, then calls {@link activate}.
+   * (docs/protocol.md, "subscribe"; docs/proxy.md, "Proxies and in-process handlers"): a
+   * subscription token is enough on its own; a user-limited channel is its listed users' only;
+   * else the application's onSubscribe, then the namespace's subscribe proxy, decide; with
+   * neither, the namespace. The caller sends the reply, then calls {@link activate}.
    */
   async subscribe(req: SubscribeRequest): Promise<SubscribeResult> {
     const { node, tokens, handlers, config, clock, proxies } = this.#ctx;
@@ -150,7 +150,7 @@ export class Subscriptions extends SmallMap<string, Subscription> {
       if (claims.expiresAt !== undefined && claims.expiresAt <= clock.now()) throw new AuthError('expired', 'subscription token expired (its expire_at)');
       expiresAt = refreshDeadline(claims.expiresAt, clock.now());
     } else if (limited !== undefined) {
-      if (!limited) throw new ReplyError(ErrorCode.PermissionDenied, `permission denied: ${channel} is limited to the users listed after its last "#"`);
+      if (!limited) throw new ReplyError(ErrorCode.PermissionDenied, userLimitedDenial(channel));
     } else {
       const proxy = proxies.get(ns.subscribe_proxy);
       if (handlers.onSubscribe) {

@@ -141,7 +141,9 @@ export class Emulation {
     });
     res.flushHeaders();
     const sessionId = randomUUID();
-    const session = new ClientSession(new HttpStreamConnection(req, res, framing, codec), ctx, { codec, emulationSession: sessionId });
+    // The stream's opening request stands where a WebSocket's upgrade request does: its Cookie,
+    // Authorization, ... reach the proxies that forward them (http_headers), as on WebSocket.
+    const session = new ClientSession(new HttpStreamConnection(req, res, framing, codec), ctx, { codec, emulationSession: sessionId, upgradeHeaders: req.headers });
     this.#sessions.set(sessionId, session);
     res.once('close', () => {
       this.#sessions.delete(sessionId);

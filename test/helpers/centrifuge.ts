@@ -4,7 +4,7 @@
  * collectors, a `ws` class that remembers the sockets it opened (to cut them), and HS256 tokens.
  */
 import type { TestContext } from 'node:test';
-import { Centrifuge, type ClientEvents, type Options, type Subscription, type SubscriptionEvents, type SubscriptionOptions } from 'centrifuge';
+import { Centrifuge, type ClientEvents, type Options, type Subscription, type SubscriptionEvents, type SubscriptionOptions, type TransportEndpoint } from 'centrifuge';
 import type { JWTPayload } from 'jose';
 import WebSocket from 'ws';
 import type { TestServer } from './server.js';
@@ -20,10 +20,11 @@ export const FAST_RECONNECT = { minReconnectDelay: 50, maxReconnectDelay: 200 } 
 
 /**
  * A new (not yet connected) client for `server`, with `ws` as its WebSocket (Node 20 has no
- * global one) and fast reconnects; `options` override. It is disconnected when `t` ends.
+ * global one) and fast reconnects; `options` override. `server` may also be a URL, or a list of
+ * transports (HTTP streaming, SSE). It is disconnected when `t` ends.
  */
-export function newClient(t: TestContext, server: { readonly wsUrl: string } | string, options: Partial<Options> = {}): Centrifuge {
-  const url = typeof server === 'string' ? server : protocolUrl(server);
+export function newClient(t: TestContext, server: { readonly wsUrl: string } | string | TransportEndpoint[], options: Partial<Options> = {}): Centrifuge {
+  const url = typeof server === 'string' || Array.isArray(server) ? server : protocolUrl(server);
   const client = new Centrifuge(url, { websocket: WebSocket, ...FAST_RECONNECT, ...options });
   // The client is an EventEmitter: an 'error' event with no listener would throw. Tests that
   // care about errors add their own listener (collect(client, 'error')).

@@ -8,6 +8,7 @@
  * @runtimes node bun
  */
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { describe, it } from 'node:test';
 import type { Centrifuge } from 'centrifuge';
 import WebSocket from 'ws';
@@ -182,6 +183,54 @@ describe('proxies to a Python backend', async () => {
     await until(async () => (await backend.requests()).some((r) => r.path === '/sub_refresh' && r.body.channel === kept.channel), 'kept was refreshed');
     assert.equal(kept.state, 'subscribed');
     assert.deepEqual(keptEvents.items, []);
+  });
+
+  it('connects an HTTP-streaming client by the Cookie of its stream request, and keeps it for later RPC sent through /emulation', async (t) => {
+    const stream = `${server.httpUrl}/connection/http_stream`;
+    // A browser sends its cookies with every request; this fetch sends the cookie with the
+    // stream request only, so the RPC's cookie can come from nowhere but the stream's headers.
+    const cookieOnStream = (url: string, init: RequestInit): Promise<Response> =>
+      fetch(url, url === stream ? { ...init, headers: { ...(init.headers as Record<string, string>), cookie: 'theme=dark; session=s-alice' } } : init);
+    const alice = newClient(t, [{ transport: 'http_stream', endpoint: stream }],
+      { emulationEndpoint: `${server.httpUrl}/emulation`, fetch: cookieOnStream });
+    const connected = once(alice, 'connected');
+    alice.connect();
+    const ctx = await connected;
+    assert.equal(ctx.transport, 'http_stream');
+    assert.deepEqual(ctx.data, { welcome: 'hello Alice' });
+    const sent = await lastRequest('/connect');
+    assert.equal(sent.headers.cookie, 'theme=dark; session=s-alice', 'the stream request\'s Cookie reached the backend');
+    assert.equal(sent.body.transport, 'http_stream');
+    assert.deepEqual((await alice.rpc('whoami', {})).data, { user: 'alice', meta: { session: 's-alice' }, cookie: 'theme=dark; session=s-alice' });
+  });
+
+  it('connects an SSE client by the Cookie of its EventSource request, and gives one without a session the backend\'s 101', async () => {
+    const sse = (cookie: string | undefined): Promise<{ first: Record<string, unknown>; abort(): void }> => {
+      const connect = encodeURIComponent(JSON.stringify({ id: 1, connect: {} }));
+      return new Promise((resolve, reject) => {
+        const req = request(`${server.httpUrl}/connection/sse?cf_connect=${connect}`, { headers: cookie === undefined ? {} : { cookie } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+            const event = /^data: (.*)\n\n/.exec(text);
+            if (event) resolve({ first: JSON.parse(event[1]!) as Record<string, unknown>, abort: () => req.destroy() });
+          });
+          res.on('close', () => reject(new Error(`the SSE stream ended before its first event: ${JSON.stringify(text)}`)));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    };
+    const alice = await sse('session=s-alice');
+    alice.abort();
+    assert.deepEqual((alice.first.connect as { data: unknown }).data, { welcome: 'hello Alice' });
+    const sent = await lastRequest('/connect');
+    assert.equal(sent.headers.cookie, 'session=s-alice', 'the SSE request\'s Cookie reached the backend');
+    assert.equal(sent.body.transport, 'sse');
+    const nobody = await sse(undefined);
+    nobody.abort();
+    assert.deepEqual(nobody.first, { id: 1, error: { code: 101, message: 'unauthorized: no session cookie' } });
   });
 
   it('refuses a client-side refresh where the server refreshes: 3501', async () => {

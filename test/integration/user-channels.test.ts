@@ -20,7 +20,9 @@ import { HMAC_SECRET } from '../helpers/tokens.js';
 const CONFIG = {
   namespaces: {
     dialog: { allow_user_limited_channels: true, allow_publish_for_subscriber: true, history_size: 10, history_ttl: '1m' },
-    personal: { user_personal_channel: true, allow_user_limited_channels: true },
+    // No allow_user_limited_channels: a personal channel is its user's alone by itself, even
+    // where the namespace lets any client subscribe and read history.
+    personal: { user_personal_channel: true, allow_subscribe_for_client: true, allow_history_for_client: true, history_size: 10, history_ttl: '1m' },
   },
 };
 
@@ -109,6 +111,10 @@ describe('user-limited and personal channels across two nodes', () => {
     const refused = once(intruder, 'unsubscribed');
     intruder.subscribe();
     assert.equal((await refused).code, 103, 'another user cannot subscribe to carol\'s personal channel');
+    await assert.rejects(other.history(personal, { limit: 10 }), (err: { code: number }) => err.code === 103, 'nor read its history');
+    await assert.rejects(other.publish(personal, { note: 'spoofed' }), (err: { code: number }) => err.code === 103, 'nor publish into it');
+    const own = await clients[0]!.history(personal, { limit: 10 });
+    assert.deepEqual(own.publications.map((p) => p.data), [{ note: 'for carol only' }], 'carol reads her own');
   });
 });
 

@@ -76,3 +76,57 @@ describe('proxies', () => {
     assert.equal(resolveProxies(resolveConfig({ flags: { demo_moderation_endpoint: 'http://127.0.0.1:5000/' } })).get('demo_moderation')?.endpoint, 'http://127.0.0.1:5000/');
   });
 });
+
+describe('Centrifugo v6 namespace proxy keys', () => {
+  const proxies = { moderation: { endpoint: 'http://127.0.0.1:5000/publish' }, subscribe: { endpoint: 'http://127.0.0.1:5000/subscribe' }, auth: { endpoint: 'http://127.0.0.1:5000/auth' } };
+  const chat = (options: Record<string, unknown>): ReturnType<typeof resolveConfig>['default_namespace'] =>
+    resolveConfig({ file: file({ proxies, namespaces: { chat: options } }) }).namespaces.chat!;
+
+  it('reads *_proxy_enabled with *_proxy_name as the canal *_proxy option of that name', () => {
+    const ns = chat({ subscribe_proxy_enabled: true, subscribe_proxy_name: 'auth', publish_proxy_enabled: true, publish_proxy_name: 'moderation', sub_refresh_proxy_enabled: true, sub_refresh_proxy_name: 'auth' });
+    assert.deepEqual([ns.subscribe_proxy, ns.publish_proxy, ns.sub_refresh_proxy], ['auth', 'moderation', 'auth']);
+  });
+
+  it('reads a bare *_proxy_enabled: true as the proxy named after the event, Centrifugo\'s default proxy', () => {
+    assert.equal(chat({ subscribe_proxy_enabled: true }).subscribe_proxy, 'subscribe');
+  });
+
+  it('turns no proxy on with *_proxy_enabled: false, whatever name is beside it', () => {
+    assert.equal(chat({ subscribe_proxy_enabled: false, subscribe_proxy_name: 'auth' }).subscribe_proxy, undefined);
+  });
+
+  it('accepts both forms when they agree, and *_proxy_enabled: true beside the canal key', () => {
+    assert.equal(chat({ publish_proxy: 'moderation', publish_proxy_enabled: true, publish_proxy_name: 'moderation' }).publish_proxy, 'moderation');
+    assert.equal(chat({ publish_proxy: 'moderation', publish_proxy_enabled: true }).publish_proxy, 'moderation');
+  });
+
+  it('refuses both forms when they disagree, a name without _enabled, and a wrong value, each by its path', () => {
+    const lines = problemsOf({
+      file: file({
+        proxies,
+        namespaces: {
+          a: { publish_proxy: 'moderation', publish_proxy_enabled: true, publish_proxy_name: 'auth' },
+          b: { subscribe_proxy: 'auth', subscribe_proxy_enabled: false },
+          c: { sub_refresh_proxy_name: 'auth' },
+          d: { subscribe_proxy_enabled: 'yes please', publish_proxy_enabled: true, publish_proxy_name: 'no spaces' },
+        },
+      }),
+    });
+    assert.deepEqual(lines, [
+      'namespaces.a.publish_proxy_name: is "auth" but publish_proxy is "moderation": both name the namespace\'s publish proxy; keep one of them (in canal.json)',
+      'namespaces.b.subscribe_proxy_enabled: is false but subscribe_proxy is "auth": one turns the proxy off, the other names one; keep one of them (in canal.json)',
+      'namespaces.c.sub_refresh_proxy_name: is set but sub_refresh_proxy_enabled is not: Centrifugo v6 asks the named proxy only with "sub_refresh_proxy_enabled": true; add that, or write "sub_refresh_proxy": "auth" (in canal.json)',
+      'namespaces.d.subscribe_proxy_enabled: must be true or false, got "yes please" (in canal.json)',
+      'namespaces.d.publish_proxy_name: must be the name of a proxy defined in "proxies", got "no spaces" (in canal.json)',
+    ]);
+  });
+
+  it('names the proxy a bare *_proxy_enabled means when "proxies" does not define it', () => {
+    const [line] = problemsOf({ file: file({ proxies: { moderation: proxies.moderation }, default_namespace: { publish_proxy_enabled: true } }) });
+    assert.equal(line, 'default_namespace.publish_proxy: names proxy "publish", which "proxies" does not define (proxies: moderation) (publish_proxy_enabled without publish_proxy_name means the proxy named "publish")');
+  });
+
+  it('suggests the v6 key for a misspelt one', () => {
+    assert.match(problemsOf({ file: file({ proxies, namespaces: { chat: { subscribe_proxy_enable: true } } }) })[0]!, /did you mean "subscribe_proxy_enabled"\?/);
+  });
+});
