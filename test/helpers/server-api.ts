@@ -30,6 +30,12 @@ export async function channelClients(server: TestServer, channel: string): Promi
   return channels[channel]?.num_clients ?? 0;
 }
 
+/** The client ids present in `channel` (a namespace with presence on), over every node. */
+export async function presentClients(server: TestServer, channel: string): Promise<string[]> {
+  const { presence } = await apiResult<{ presence: Record<string, unknown> }>(server, 'presence', { channel });
+  return Object.keys(presence);
+}
+
 /** Disconnects client `client` of `user` ('' for an anonymous one) with `code` and `reason`. */
 export async function disconnectClient(server: TestServer, user: string, client: string, code: number, reason: string): Promise<void> {
   await apiResult(server, 'disconnect', { user, client, disconnect: { code, reason } });
