@@ -2,12 +2,15 @@
  * The official centrifuge browser build, served by canal itself (/vendor/centrifuge/), running
  * in headless Chromium: it connects to canal, receives a publication made from Node, and
  * publishes one that a Node client receives. Nothing is loaded from anywhere but canal.
+ *
+ * @runtimes node bun
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { collectConsole, saveScreenshot, startBrowser } from '../helpers/browser.js';
 import { collect, connectedCentrifuge, once } from '../helpers/centrifuge.js';
+import { presentClients } from '../helpers/server-api.js';
 import { startServer } from '../helpers/server.js';
 
 /** What PAGE_SCRIPT keeps on `window`. */
@@ -95,7 +98,7 @@ describe('the centrifuge browser client served by canal, in headless Chromium', 
     await page.addScriptTag({ content: PAGE_SCRIPT });
     const pageClientId = await page.evaluate((url) => (globalThis as unknown as { startCentrifuge(url: string): Promise<string> }).startCentrifuge(url), endpoint);
     assert.match(pageClientId, /^[0-9a-f-]{36}$/);
-    assert.ok(server.canal.node.session(pageClientId), 'canal knows the page\'s connection');
+    assert.ok((await presentClients(server, 'chat:browser')).includes(pageClientId), 'canal knows the page\'s connection');
 
     const fromNode = { from: 'node', text: 'hola desde Node 🚀', n: [1, 2, 3] };
     await server.canal.publish('chat:browser', fromNode);

@@ -3,11 +3,14 @@
  * page whose WebSocket fails as behind a proxy that refuses upgrades): it falls back to HTTP
  * streaming, and with that broken too to SSE; on each it subscribes, publishes, receives, and
  * recovers what was published while its connection was dropped (issue 15).
+ *
+ * @runtimes node bun
  */
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { collectConsole, saveScreenshot, startBrowser } from '../helpers/browser.js';
+import { disconnectClient, numClients } from '../helpers/server-api.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { until } from '../helpers/wait.js';
 
@@ -15,7 +18,7 @@ import { until } from '../helpers/wait.js';
 interface PageState {
   received: unknown[];
   events: string[];
-  start(transports: unknown[], channel: string): Promise<string>;
+  start(transports: unknown[], channel: string): Promise<{ transport: string; client: string }>;
   sub: { publish(data: unknown): Promise<unknown> };
 }
 
@@ -23,7 +26,7 @@ interface PageState {
  * Plain JavaScript for the page: a WebSocket that always fails (no connection is ever opened,
  * like an upgrade a proxy refuses), and `start(transports, channel)`, which connects a client
  * with those transports, subscribes, keeps publications in `window.received` and events in
- * `window.events`, and resolves with the transport it connected over.
+ * `window.events`, and resolves with the transport it connected over and its client id.
  */
 const PAGE_SCRIPT = `
 window.WebSocket = function BrokenWebSocket(url) {
@@ -53,7 +56,7 @@ window.start = function (transports, channel) {
   sub.subscribe();
   window.sub = sub;
   return new Promise(function (resolve) {
-    client.once('connected', function (ctx) { sub.ready(5000).then(function () { resolve(ctx.transport); }); });
+    client.once('connected', function (ctx) { sub.ready(5000).then(function () { resolve({ transport: ctx.transport, client: ctx.client }); }); });
     client.connect();
   });
 };
@@ -64,13 +67,6 @@ function state(page: Page): Promise<{ received: unknown[]; events: string[] }> {
     const s = globalThis as unknown as PageState;
     return { received: s.received, events: s.events };
   });
-}
-
-/** The client id of the page's one connection on the server. */
-function onlySession(server: TestServer): string {
-  const ids = [...server.canal.node.sessions()].map((s) => s.id);
-  assert.equal(ids.length, 1, `sessions: ${JSON.stringify(ids)}`);
-  return ids[0]!;
 }
 
 async function fallBack(t: TestContext, browser: Browser, server: TestServer, breakStreaming: boolean, expected: string): Promise<void> {
@@ -88,7 +84,7 @@ async function fallBack(t: TestContext, browser: Browser, server: TestServer, br
     { transport: 'http_stream', endpoint: `http://${host}/connection/http_stream` },
     { transport: 'sse', endpoint: `http://${host}/connection/sse` },
   ];
-  const transport = await page.evaluate(([list, ch]) => (globalThis as unknown as PageState).start(list as unknown[], ch as string), [transports, channel] as const);
+  const { transport, client } = await page.evaluate(([list, ch]) => (globalThis as unknown as PageState).start(list as unknown[], ch as string), [transports, channel] as const);
   assert.equal(transport, expected);
 
   // Receives from the server, and publishes (through /emulation) what it then receives too.
@@ -96,9 +92,10 @@ async function fallBack(t: TestContext, browser: Browser, server: TestServer, br
   await page.evaluate(() => (globalThis as unknown as PageState).sub.publish({ n: 2, from: 'page' }));
   await page.waitForFunction(() => (globalThis as unknown as PageState).received.length >= 2, undefined, { timeout: 5000 });
 
-  // The connection drops; what is published meanwhile is recovered on reconnect.
-  const session = server.canal.node.session(onlySession(server))!;
-  session.disconnect(3011, 'force reconnect');
+  // The connection drops; what is published meanwhile is recovered on reconnect. The server
+  // API answers once the server has dropped the page's session, so both publications come after.
+  assert.equal(await numClients(server), 1, 'the page holds the server\'s one connection');
+  await disconnectClient(server, '', client, 3011, 'force reconnect');
   await server.canal.publish(channel, { n: 3 });
   await server.canal.publish(channel, { n: 4 });
   await page.waitForFunction(() => (globalThis as unknown as PageState).received.length >= 4, undefined, { timeout: 8000 });
@@ -119,7 +116,7 @@ describe('the browser client falls back when WebSocket is broken', async () => {
   });
 
   it('falls back to SSE when HTTP streaming is broken too', async (t) => {
-    await until(() => server.canal.node.numClients === 0, 'the previous page left');
+    await until(async () => await numClients(server) === 0, 'the previous page left');
     await fallBack(t, browser, server, true, 'sse');
   });
 });

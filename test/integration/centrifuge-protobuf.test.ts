@@ -3,14 +3,17 @@
  * on the `centrifuge-protobuf` subprotocol: connect, subscribe, publish, history, presence, RPC
  * and recovery; payloads are bytes end to end (binary that is not JSON reaches Protobuf clients
  * unchanged); a JSON client and a Protobuf client share a channel.
+ *
+ * @runtimes node bun
  */
 import assert from 'node:assert/strict';
 import { after, describe, it, type TestContext } from 'node:test';
 import { Centrifuge as ProtobufCentrifuge } from 'centrifuge/build/protobuf';
 import WebSocket from 'ws';
 import type { RpcContext } from '../../src/handlers.js';
-import { collect, type Collected, connectedCentrifuge, FAST_RECONNECT, once, protocolUrl, recordingWebSocket } from '../helpers/centrifuge.js';
+import { clientId, collect, type Collected, connectedCentrifuge, FAST_RECONNECT, once, protocolUrl, recordingWebSocket } from '../helpers/centrifuge.js';
 import { recordingBackend } from '../helpers/http.js';
+import { disconnectClient } from '../helpers/server-api.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { until } from '../helpers/wait.js';
 
@@ -51,8 +54,10 @@ describe('the centrifuge client Protobuf build against canal', async () => {
     const ws = recordingWebSocket();
     const client = await protobufClient(t, server, ws.WebSocket);
     assert.equal(ws.last().protocol, 'centrifuge-protobuf');
-    const id = (client as unknown as { _client: string })._client;
-    assert.ok(server.canal.node.session(id), 'the server has the session');
+    // The server knows the id: a server API disconnect of that client reaches this connection.
+    const disconnected = once(client as never, 'disconnected') as Promise<{ code: number; reason: string }>;
+    await disconnectClient(server, '', clientId(client as never), 4501, 'known by id');
+    assert.deepEqual(await disconnected, { code: 4501, reason: 'known by id' });
   });
 
   it('subscribes, publishes JSON bytes and receives them back, byte for byte', async (t) => {
