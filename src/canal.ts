@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { KeyFileError, TokenVerifier } from './auth/tokens.js';
-import { ConfigError, isLoopback, resolveConfig } from './config/resolve.js';
+import { ConfigError, isLoopback, resolveConfig, servesDemos } from './config/resolve.js';
 import type { NamespaceOptions } from './config/namespaces.js';
 import { resolveProxies, type ProxyOptions } from './config/proxies.js';
 import { OPTIONS, type Config } from './config/schema.js';
@@ -332,7 +332,7 @@ export class Canal {
    * they could only fail (issue 16), so / and /demo/ answer 404 with the reason instead.
    */
   #demosServed(): boolean {
-    return this.config.dev && this.config.demos;
+    return servesDemos(this.config);
   }
 
   #mountPages(): void {

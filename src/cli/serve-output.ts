@@ -1,13 +1,18 @@
 /** What `canal serve` prints on stdout, alone or as the primary of several workers. */
+import { servesDemos } from '../config/resolve.js';
 import type { Config } from '../config/schema.js';
 import { withDefined } from '../util/defined.js';
 import { devFilePath, removeDevFile, writeDevFile } from './dev-file.js';
 import type { CliIo } from './io.js';
 
-/** The one line `canal serve` prints on stdout: where it listens. */
-export function listeningLine(host: string, port: number): string {
-  const shown = host.includes(':') ? `[${host}]` : host;
-  return `canal listening on ws://${shown}:${port} (open http://${shown}:${port}/)`;
+/**
+ * The one line `canal serve` prints on stdout: where it listens, and the page to open when the
+ * demo pages are served there (elsewhere / answers 404, so pointing at it would mislead).
+ */
+export function listeningLine(config: Readonly<Pick<Config, 'host' | 'dev' | 'demos'>>, port: number): string {
+  const shown = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const where = `canal listening on ws://${shown}:${port}`;
+  return servesDemos(config) ? `${where} (open http://${shown}:${port}/)` : where;
 }
 
 /**
@@ -19,14 +24,14 @@ export function listeningLine(host: string, port: number): string {
 export function announceListening(io: CliIo, config: Config, port: number,
   secrets: { apiKey: string; tokenSecret: string | undefined } | undefined): (() => void) | undefined {
   if (secrets === undefined) {
-    io.out(listeningLine(config.host, port));
+    io.out(listeningLine(config, port));
     return undefined;
   }
   const shown = config.host.includes(':') ? `[${config.host}]` : config.host;
   try {
     writeDevFile(port, withDefined({ url: `http://${shown}:${port}` }, { api_key: secrets.apiKey, token_hmac_secret: secrets.tokenSecret }));
   } catch (err) {
-    io.out(listeningLine(config.host, port));
+    io.out(listeningLine(config, port));
     io.err(`canal: could not write ${devFilePath(port)} (${(err as Error).message}); pass --api-key to the CLI commands instead`);
     io.out(`dev mode: server API key ${secrets.apiKey}`);
     return undefined;
@@ -35,7 +40,7 @@ export function announceListening(io: CliIo, config: Config, port: number,
   // secrets do not outlive the server unless it is killed with SIGKILL.
   const remove = (): void => removeDevFile(port);
   process.on('exit', remove);
-  io.out(listeningLine(config.host, port));
+  io.out(listeningLine(config, port));
   io.out(`dev mode: server API key ${secrets.apiKey} (canal publish, canal info and canal token find it on this machine)`);
   return () => {
     remove();

@@ -159,6 +159,14 @@ export function resolveConfig(sources: ConfigSources): Config {
   return config as Config;
 }
 
+/**
+ * Whether the demo pages (`/` and `/demo/...`) are served: in dev mode only, whose anonymous
+ * connections, demo namespaces and /demo/token they need, and not with `demos: false`.
+ */
+export function servesDemos(config: Readonly<Pick<Config, 'dev' | 'demos'>>): boolean {
+  return config.dev && config.demos;
+}
+
 /** Whether `host` only accepts connections from this machine. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);

@@ -124,7 +124,7 @@ export const OPTIONS = {
   demos: option({
     parse: boolean,
     default: true,
-    doc: 'Serve the demo pages (/ and /demo/...). Only in dev mode, whose anonymous connections, demo namespaces and /demo/token they need; outside it those paths answer 404 saying so.',
+    doc: 'Serve the demo pages (/ and /demo/...). Only in dev mode, whose anonymous connections, demo namespaces and /demo/token they need; outside it those paths answer 404 saying so, and the listening line does not point at /.',
   }),
   allow_anonymous_connect: option({
     parse: boolean,

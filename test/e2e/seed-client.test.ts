@@ -69,7 +69,7 @@ describe('the seed client.html against `canal` started with no flags', async () 
   for (const [name, how] of ways) it(`logs "he recibido un mensaje: echo: hello" when opened from disk, then "closed" when ${name} stops on SIGTERM and exits 0`, async () => {
     await assertPortFree(DEFAULT_HOST, DEFAULT_PORT);
     server = spawnCli([], {}, how);
-    await waitForLine(server, /^canal listening on ws:\/\/127\.0\.0\.1:8765 /);
+    await waitForLine(server, /^canal listening on ws:\/\/127\.0\.0\.1:8765(?: |$)/);
 
     const page = await browser.newPage();
     const logged = collectConsole(page);

@@ -148,7 +148,7 @@ export async function serveProcess(args: readonly string[] = [], options: ServeO
     const timer = setTimeout(() => reject(new Error(`canal serve printed no port and key within 20 s: ${out}`)), 20_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const port = /^canal listening on ws:\/\/127\.0\.0\.1:(\d+) \(open http:\/\/127\.0\.0\.1:\1\/\)$/m.exec(out)?.[1];
+      const port = /^canal listening on ws:\/\/127\.0\.0\.1:(\d+)(?: \(open http:\/\/127\.0\.0\.1:\1\/\))?$/m.exec(out)?.[1];
       const key = /^dev mode: server API key ([0-9a-f]{32}) \(/m.exec(out)?.[1];
       if (port && key) {
         clearTimeout(timer);

@@ -124,7 +124,7 @@ export async function startWorkers(args: readonly string[], options: { devMode?:
     await proc.exited;
     if (proc.port !== 0) removeDevFile(proc.port);
   });
-  const listening = /^canal listening on ws:\/\/127\.0\.0\.1:(\d+) \(open http:\/\/127\.0\.0\.1:\1\/\)$/;
+  const listening = /^canal listening on ws:\/\/127\.0\.0\.1:(\d+)(?: \(open http:\/\/127\.0\.0\.1:\1\/\))?$/;
   const key = /^dev mode: server API key ([0-9a-f]{32}) \(/;
   await until(() => {
     if (!proc.alive) throw new Error(`canal serve exited (${proc.child.exitCode ?? proc.child.signalCode}) before listening; stderr:\n${proc.stderr}`);

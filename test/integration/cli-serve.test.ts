@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, describe, it, type TestContext } from 'node:test';
 import { runCli, spawnCli, waitForLine } from '../helpers/cli.js';
 import { closedWithin, connectClient } from '../helpers/ws-client.js';
 
@@ -26,9 +27,28 @@ function assertOneLineError(stderr: string, pattern: RegExp): void {
 const dir = mkdtempSync(join(tmpdir(), 'canal-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Spawns `canal ARGS`; it is killed after the current test if still running, also when the test fails. */
+function serveForTest(t: TestContext, args: readonly string[], env: Record<string, string> = {}): ChildProcess {
+  const child = spawnCli(args, env);
+  t.after(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  });
+  return child;
+}
+
+/** The port of a listening line that names no page to open (the demo pages are not served). */
+function portOfBareLine(line: string): number {
+  const m = /^canal listening on ws:\/\/127\.0\.0\.1:(\d+)$/.exec(line);
+  assert.ok(m, `expected no "(open ...)" hint: ${line}`);
+  return Number(m[1]);
+}
+
 describe('canal serve', () => {
-  it('prints the listening line, echoes, and on SIGTERM closes clients with 1001 and exits 0', async () => {
-    const child = spawnCli(['serve', '--port', '0']);
+  it('prints the listening line, echoes, and on SIGTERM closes clients with 1001 and exits 0', async (t) => {
+    const child = serveForTest(t, ['serve', '--port', '0']);
     const line = await waitForLine(child, /^canal listening on /);
     const m = /^canal listening on ws:\/\/127\.0\.0\.1:(\d+) \(open http:\/\/127\.0\.0\.1:\1\/\)$/.exec(line);
     assert.ok(m, `unexpected line: ${line}`);
@@ -43,20 +63,33 @@ describe('canal serve', () => {
     assert.equal((await closedWithin(client)).code, 1001);
   });
 
-  it('exits 0 on SIGINT too', async () => {
-    const child = spawnCli(['--port', '0']);
+  it('exits 0 on SIGINT too', async (t) => {
+    const child = serveForTest(t, ['--port', '0']);
     await waitForLine(child, /^canal listening on /);
     child.kill('SIGINT');
     const [code] = await once(child, 'exit');
     assert.equal(code, 0);
   });
 
-  it('reads CANAL_HOST and CANAL_PORT', async () => {
-    const child = spawnCli([], { CANAL_HOST: 'localhost', CANAL_PORT: '0' });
+  it('reads CANAL_HOST and CANAL_PORT', async (t) => {
+    const child = serveForTest(t, [], { CANAL_HOST: 'localhost', CANAL_PORT: '0' });
     const line = await waitForLine(child, /^canal listening on /);
     assert.match(line, /^canal listening on ws:\/\/localhost:\d+ \(open http:\/\/localhost:\d+\/\)$/);
     child.kill('SIGTERM');
     await once(child, 'exit');
+  });
+
+  it('points at / in its listening line only when it serves the demo pages there (not with --no-demos or --no-dev)', async (t) => {
+    for (const flag of ['--no-demos', '--no-dev']) {
+      const child = serveForTest(t, ['serve', '--port', '0', flag]);
+      const port = portOfBareLine(await waitForLine(child, /^canal listening on /));
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      assert.equal(page.status, 404, `${flag}: / is not served`);
+      await page.body?.cancel();
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0);
+    }
   });
 
   it('says the port is in use and names the flag, exit 1, when the port is taken', async () => {
