@@ -21,7 +21,7 @@ import { Dispatcher, sendJson, sendText } from './http/dispatcher.js';
 import { Metrics, type Stats } from './metrics.js';
 import { ServerApi } from './http/server-api.js';
 import { centrifugeBrowserDir, staticFiles, WEB_ROOT } from './http/static-files.js';
-import { silentLogger, type Logger } from './log.js';
+import { silentLogger, WindowedLog, type Logger } from './log.js';
 import { CanalNode } from './node.js';
 import { CloseCode, DisconnectCode } from './protocol/codes.js';
 import { Proxies } from './proxy/proxies.js';
@@ -196,6 +196,7 @@ export class Canal {
       handlers,
       proxies: this.#proxies,
       log: this.#log,
+      connectRefusals: new WindowedLog(this.#log, 'connects refused', 'code'),
       version: VERSION,
       anonymousAllowed: this.config.dev || this.config.allow_anonymous_connect,
       metrics: this.metrics,

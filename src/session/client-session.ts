@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { requireHistory, requireListedUser, requirePresence, requireRight } from '../auth/channel-rights.js';
 import { EngineUnavailableError } from '../engine/types.js';
+import { logField } from '../log.js';
 import type { SharedMessage } from '../hub/shared-message.js';
 import type { PublishInput, SessionHandle } from '../node.js';
 import { DisconnectCode, ErrorCode, UnsubscribeCode, UNSUBSCRIBES } from '../protocol/codes.js';
@@ -290,6 +291,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     try {
       await this.#dispatch(cmd);
     } catch (err) {
+      if (cmd.method === 'connect') this.#connectRefused(err);
       this.#fail(err, cmd.id, cmd.method === 'subscribe' || cmd.method === 'sub_refresh' ? 'subscription' : 'connection', cmd.method === 'send');
     }
   }
@@ -335,6 +337,25 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   }
 
   // ---- connect, refresh, expiry ----
+
+  /**
+   * Logs why a connect failed, when something decided to refuse it (issue 16: a 3500 or a 109
+   * reached the client, and the server's log said nothing). Internal, engine and proxy failures
+   * (code 100) are logged where they happen; a connection that closed while connecting was not
+   * refused.
+   */
+  #connectRefused(err: unknown): void {
+    const wire = toWire(err);
+    if (wire.code === ErrorCode.Internal || wire.code === DisconnectCode.ConnectionClosed) return;
+    const reason = err instanceof Error ? err.message : wire.kind === 'disconnect' ? wire.reason : wire.message;
+    this.#ctx.connectRefusals.info({
+      code: wire.code,
+      reason: logField(reason),
+      client: this.id,
+      transport: this.#conn.transport,
+      remote: this.#conn.remoteAddress,
+    }, 'connect refused', wire.code);
+  }
 
   /**
    * Who the client is, in the documented order (docs/proxy.md, "Proxies and in-process

@@ -7,7 +7,7 @@
 import type { TokenVerifier } from '../auth/tokens.js';
 import type { Config } from '../config/schema.js';
 import type { Handlers } from '../handlers.js';
-import type { Logger } from '../log.js';
+import type { Logger, WindowedLog } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { CanalNode } from '../node.js';
 import type { Proxies } from '../proxy/proxies.js';
@@ -55,6 +55,12 @@ export interface SessionContext {
   /** The backend's proxies (none when there are no proxies); asked after the handlers. */
   readonly proxies: Proxies;
   readonly log: Logger;
+  /**
+   * Refused connects (a bad or expired token, no token where one is needed, the application or
+   * the connect proxy saying no, a connection or channel limit), at info with the reason and
+   * bounded per window: the client only sees a code, the person running canal reads why here.
+   */
+  readonly connectRefusals: WindowedLog;
   readonly version: string;
   /** Whether connections without a token or user are accepted. */
   readonly anonymousAllowed: boolean;

@@ -10,7 +10,7 @@ import type { Config } from '../../src/config/schema.js';
 import { createMemoryEngine } from '../../src/engine/memory/memory-engine.js';
 import type { Handlers } from '../../src/handlers.js';
 import type { SharedMessage } from '../../src/hub/shared-message.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger, WindowedLog } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import { CanalNode } from '../../src/node.js';
 import { ClientSession } from '../../src/session/client-session.js';
@@ -176,6 +176,7 @@ export function sessionHarness(options: Record<string, unknown> = {}, handlers: 
     handlers,
     proxies: Proxies.none(),
     log: silentLogger(),
+    connectRefusals: new WindowedLog(silentLogger(), 'connects refused', 'code'),
     version: 'test',
     anonymousAllowed: config.dev || config.allow_anonymous_connect,
     metrics,
