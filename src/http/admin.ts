@@ -16,7 +16,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
-import type { Logger } from '../log.js';
+import { logField, WindowedLog, type Logger } from '../log.js';
 import { ErrorCode } from '../protocol/codes.js';
 import { readBody } from '../util/read-body.js';
 import { signSession, readCookie, sessionCookie, sessionKey, SESSION_COOKIE, verifySession, type SessionProblem } from './admin-session.js';
@@ -142,15 +142,31 @@ export function adminEndpoint(api: ServerApi, options: AdminOptions): Handler {
 
   const session = (req: IncomingMessage) => verifySession(key, readCookie(req.headers.cookie, SESSION_COOKIE), now());
 
+  /**
+   * Refused POSTs, at info like refused upgrades and connects: anyone can send them, so they are
+   * bounded (20 a minute, then a count by status).
+   */
+  const refusals = new WindowedLog(log, 'admin requests refused', 'status');
+  const refused = (req: IncomingMessage, status: number, reason: string): void => {
+    refusals.info({
+      status,
+      reason: logField(reason),
+      path: logField(req.url ?? ''),
+      origin: req.headers.origin === undefined ? undefined : logField(req.headers.origin),
+      remote: req.socket.remoteAddress,
+    }, 'admin: request refused', status);
+  };
+
   /** Refuses a POST that is cross-site or not JSON; returns whether it was refused. */
   const refusedPost = (req: IncomingMessage, res: ServerResponse): boolean => {
     const crossSite = crossSiteReason(req);
     if (crossSite !== undefined) {
-      log.warn({ remote: req.socket.remoteAddress, why: crossSite, path: req.url }, 'admin: cross-site request refused');
+      refused(req, 403, `cross-site request (${crossSite})`);
       fail(res, 403, ErrorCode.PermissionDenied, `cross-site request refused (${crossSite}): the admin API answers only the admin page itself`);
       return true;
     }
     if (!isJson(req)) {
+      refused(req, 415, `not JSON (Content-Type: ${req.headers['content-type'] ?? 'none'})`);
       fail(res, 415, ErrorCode.BadRequest, 'send the request as JSON (Content-Type: application/json)');
       return true;
     }
@@ -181,6 +197,7 @@ export function adminEndpoint(api: ServerApi, options: AdminOptions): Handler {
     if (wait > 0) {
       req.resume();
       const seconds = Math.ceil(wait / 1000);
+      refused(req, 429, `login while the address waits after wrong passwords (${seconds} s more)`);
       return fail(res, 429, ErrorCode.TooManyRequests,
         `Too many wrong passwords from your address: try again in ${seconds} second${seconds === 1 ? '' : 's'}.`, {}, { 'retry-after': String(seconds) });
     }
@@ -210,6 +227,7 @@ export function adminEndpoint(api: ServerApi, options: AdminOptions): Handler {
     const checked = session(req);
     if (!checked.ok) {
       req.resume();
+      refused(req, 401, `session cookie ${checked.problem}`);
       return fail(res, 401, ErrorCode.Unauthorized, SESSION_MESSAGES[checked.problem], { session: checked.problem });
     }
     if (!ADMIN_METHODS.includes(method)) {

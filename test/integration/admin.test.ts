@@ -11,7 +11,7 @@ import { Canal, ConfigError } from '../../src/index.js';
 import { sessionKey, signSession } from '../../src/http/admin-session.js';
 import { connectedCentrifuge, once } from '../helpers/centrifuge.js';
 import { getRaw } from '../helpers/http.js';
-import { captureLog } from '../helpers/log-capture.js';
+import { captureLog, INFO } from '../helpers/log-capture.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { HMAC_SECRET, hmacKey, mintToken } from '../helpers/tokens.js';
 
@@ -94,7 +94,7 @@ describe('the admin page with admin_password and admin_secret', async () => {
     const res = await fetch(`${server.httpUrl}/admin`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
-    assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'self'; frame-ancestors 'none'/);
+    assert.equal(res.headers.get('content-security-policy'), "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
     assert.equal(res.headers.get('x-frame-options'), 'DENY');
     assert.match(await res.text(), /<script type="module" src="\/admin\/admin\.js"><\/script>/);
     for (const path of ['/admin/admin.js', '/admin/api.js', '/admin/admin.css']) assert.equal((await fetch(`${server.httpUrl}${path}`)).status, 200, path);
@@ -144,6 +144,10 @@ describe('the admin page with admin_password and admin_secret', async () => {
       assert.equal(session.status, 401);
       assert.equal(((await session.json()) as Answer['body']).error?.session, problem);
     }
+    // The API calls are logged as refused; /admin/session, which the page asks before logging in, is not.
+    await log.settled();
+    const refused = log.withMessage('admin: request refused').filter((l) => l.status === 401).slice(-cases.length);
+    assert.deepEqual(refused.map((l) => [l.path, l.reason]), cases.map(([, problem]) => ['/admin/api/info', `session cookie ${problem}`]));
   });
 
   it('refuses cross-site requests (CSRF) even with a valid cookie, and form posts that are not JSON', async () => {
@@ -165,6 +169,15 @@ describe('the admin page with admin_password and admin_secret', async () => {
     assert.equal(get.status, 405);
     assert.equal(get.headers.get('allow'), 'POST');
     await get.arrayBuffer();
+    // Each refusal is one info line with its reason, as refused upgrades are.
+    await log.settled();
+    const lines = log.withMessage('admin: request refused').slice(-4);
+    assert.deepEqual(lines.map(({ level, status, reason, path, origin, remote }) => ({ level, status, reason, path, origin, remote })), [
+      { level: INFO, status: 403, reason: 'cross-site request (Sec-Fetch-Site is cross-site)', path: '/admin/api/publish', origin: 'https://evil.example', remote: '127.0.0.1' },
+      { level: INFO, status: 403, reason: 'cross-site request (Origin https://evil.example is not this server)', path: '/admin/api/publish', origin: 'https://evil.example', remote: '127.0.0.1' },
+      { level: INFO, status: 403, reason: 'cross-site request (Sec-Fetch-Site is same-site)', path: '/admin/login', origin: server.httpUrl, remote: '127.0.0.1' },
+      { level: INFO, status: 415, reason: 'not JSON (Content-Type: application/x-www-form-urlencoded)', path: '/admin/api/disconnect', origin: undefined, remote: '127.0.0.1' },
+    ]);
   });
 
   it('offers only the admin page\'s methods', async () => {
@@ -247,6 +260,9 @@ describe('wrong admin passwords', async () => {
     assert.equal(during.status, 429);
     assert.match(during.body.error?.message ?? '', /^Too many wrong passwords from your address: try again in 1 second\.$/);
     assert.equal(during.headers.get('retry-after'), '1');
+    await log.settled();
+    assert.deepEqual(log.withMessage('admin: request refused').map((l) => [l.level, l.status, l.reason]),
+      [[INFO, 429, 'login while the address waits after wrong passwords (1 s more)']]);
 
     // Once the wait is over, the right password is accepted and the count starts over.
     await logIn(server);
