@@ -11,6 +11,7 @@ import { createMemoryEngine } from '../../src/engine/memory/memory-engine.js';
 import type { Handlers } from '../../src/handlers.js';
 import type { SharedMessage } from '../../src/hub/shared-message.js';
 import { silentLogger, WindowedLog } from '../../src/log.js';
+import { captureLog, type CapturedLog } from './log-capture.js';
 import { Metrics } from '../../src/metrics.js';
 import { CanalNode } from '../../src/node.js';
 import { ClientSession } from '../../src/session/client-session.js';
@@ -137,6 +138,8 @@ export interface SessionHarness {
   readonly node: CanalNode;
   readonly config: Config;
   readonly context: SessionContext;
+  /** What the context's connectRefusals logged. */
+  readonly refusals: CapturedLog;
   /** A new session on a new fake connection. */
   open(): { session: ClientSession; conn: FakeConnection };
   /**
@@ -169,6 +172,7 @@ export function sessionHarness(options: Record<string, unknown> = {}, handlers: 
   const node = new CanalNode(engine, config, silentLogger(), 'test', metrics);
   void node.start();
   const deferred: Array<() => void> = [];
+  const refusals = captureLog('info');
   const context: SessionContext = {
     node,
     config,
@@ -176,7 +180,7 @@ export function sessionHarness(options: Record<string, unknown> = {}, handlers: 
     handlers,
     proxies: Proxies.none(),
     log: silentLogger(),
-    connectRefusals: new WindowedLog(silentLogger(), 'connects refused', 'code'),
+    connectRefusals: new WindowedLog(refusals.logger, 'connects refused', 'code'),
     version: 'test',
     anonymousAllowed: config.dev || config.allow_anonymous_connect,
     metrics,
@@ -197,6 +201,7 @@ export function sessionHarness(options: Record<string, unknown> = {}, handlers: 
     node,
     config,
     context,
+    refusals,
     open() {
       const conn = new FakeConnection();
       return { session: new ClientSession(conn, context), conn };

@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ErrorCode } from '../../../src/protocol/codes.js';
+import { DisconnectError, ReplyError } from '../../../src/protocol/errors.js';
 import type { ClientSession } from '../../../src/session/client-session.js';
 import type { Wire } from '../../helpers/protocol-client.js';
 import { sessionHarness, type FakeConnection, type SessionHarness } from '../../helpers/session.js';
@@ -388,5 +390,32 @@ describe('ClientSession: per-user connection limits', () => {
     assert.equal(older.conn.closedWith()?.code, 3504);
     assert.match(older.conn.closedWith()!.reason, /single_connection/);
     assert.equal(newer.conn.closedWith(), undefined);
+  });
+});
+
+describe('ClientSession: refused connects in the log', () => {
+  it('logs a connect that onConnecting refuses with its code and full reason, once', async () => {
+    const h = sessionHarness({}, { onConnecting: () => { throw new DisconnectError(4501, 'banned: spam from this account'); } });
+    const { session, conn } = h.open();
+    await send(h, session, conn, { id: 1, connect: {} });
+    assert.equal(conn.closedWith()?.code, 4501);
+    assert.deepEqual(h.refusals.withMessage('connect refused').map(({ code, reason, client, transport }) => ({ code, reason, client, transport })),
+      [{ code: 4501, reason: 'banned: spam from this account', client: session.id, transport: 'websocket' }]);
+  });
+
+  it('logs a reply error from onConnecting with its code', async () => {
+    const h = sessionHarness({}, { onConnecting: () => { throw new ReplyError(ErrorCode.PermissionDenied, 'permission denied: this account is suspended'); } });
+    const { session, conn } = h.open();
+    await send(h, session, conn, { id: 1, connect: {} });
+    assert.equal(conn.take()[0]?.error?.code, 103);
+    assert.deepEqual(h.refusals.withMessage('connect refused').map((l) => [l.code, l.reason]), [[103, 'permission denied: this account is suspended']]);
+  });
+
+  it('does not count an internal failure (100) as a refusal: it is logged as an error where it happens', async () => {
+    const h = sessionHarness({}, { onConnecting: () => { throw new Error('a bug in the handler'); } });
+    const { session, conn } = h.open();
+    await send(h, session, conn, { id: 1, connect: {} });
+    assert.equal(conn.take()[0]?.error?.code, 100);
+    assert.deepEqual(h.refusals.lines, []);
   });
 });
