@@ -192,7 +192,7 @@ describe('the game demo page /demo/game/', async () => {
     assert.ok(box);
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.down();
-    await sleep(400);
+    await until(async () => Math.abs(((await entry(page, id))?.y ?? start.y) - start.y) > 40, 'the held pad moved the dot over 40 px');
     assert.equal(await pad.getAttribute('aria-pressed'), 'true');
     await page.mouse.up();
     const moved = await settled(page, id);

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { WebSocket, type ClientOptions } from 'ws';
+import { sleep } from './wait.js';
 import { closedWithin, SocketClient, type Closed } from './ws-client.js';
 
 export { closedWithin, type Closed };
@@ -185,10 +186,17 @@ export class ProtocolClient extends SocketClient {
     });
   }
 
-  /** Asserts that no line matching `match` (default: any push) arrives within `ms`. */
+  /**
+   * Asserts that no line matching `match` (default: any push) arrives within `ms`. Absence has no
+   * event to wait for, so this is a bounded wait by nature; it fails as soon as such a line comes.
+   */
   async expectNone(ms: number, match: (m: Wire) => boolean = (m) => isPush(m, {}), what = 'push'): Promise<void> {
-    await new Promise((r) => setTimeout(r, ms));
-    const found = this.#inbox.find(match);
+    const deadline = Date.now() + ms;
+    let found = this.#inbox.find(match);
+    while (found === undefined && Date.now() < deadline) {
+      await sleep(Math.min(20, deadline - Date.now()));
+      found = this.#inbox.find(match);
+    }
     assert.equal(found, undefined, `unexpected ${what}: ${JSON.stringify(found)}`);
   }
 

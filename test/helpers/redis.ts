@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { until } from './wait.js';
 
 /** The Redis that `npm test` makes sure of; shared by every test file running at the same time. */
 export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379/0';
@@ -62,35 +63,37 @@ export async function freePort(): Promise<number> {
 
 /** Resolves once something on `port` answers PING with +PONG; rejects after `timeoutMs`. */
 export async function waitForRedis(port: number, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let last = 'no attempt';
-  while (Date.now() < deadline) {
-    const answer = await new Promise<string>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port });
-      let data = '';
-      const timer = setTimeout(() => {
-        socket.destroy();
-        resolve(`no answer (${data})`);
-      }, 500);
-      socket.on('connect', () => socket.write('PING\r\n'));
-      socket.on('data', (d: Buffer) => {
-        data += d.toString();
-        if (data.includes('\r\n')) {
-          clearTimeout(timer);
-          socket.destroy();
-          resolve(data.trim());
-        }
-      });
-      socket.on('error', (err) => {
+  await until(
+    async () => (last = await ping(port)) === '+PONG',
+    () => `redis-server on port ${port} did not answer PING within ${timeoutMs} ms (last: ${last})`,
+    timeoutMs,
+  );
+}
+
+/** Sends PING to `port` and resolves with the answer's first line, or what went wrong (within 500 ms). */
+function ping(port: number): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let data = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(`no answer (${data})`);
+    }, 500);
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (d: Buffer) => {
+      data += d.toString();
+      if (data.includes('\r\n')) {
         clearTimeout(timer);
-        resolve(err.message);
-      });
+        socket.destroy();
+        resolve(data.trim());
+      }
     });
-    if (answer === '+PONG') return;
-    last = answer;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`redis-server on port ${port} did not answer PING within ${timeoutMs} ms (last: ${last})`);
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      resolve(err.message);
+    });
+  });
 }
 
 /**

@@ -7,6 +7,7 @@
 import type { TestContext } from 'node:test';
 import type { Centrifuge, Subscription } from 'centrifuge';
 import { connectedCentrifuge } from './centrifuge.js';
+import { sleep, until } from './wait.js';
 
 /** What the server API's publish answers. */
 export interface PublishResult {
@@ -167,6 +168,7 @@ export async function runTraffic(options: {
   const inFlight = new Set<Promise<void>>();
   let faulted: Promise<void> | undefined;
   for (let n = 1; n <= options.count; n++) {
+    // Paced traffic, not a wait for an event: publication n leaves at n x everyMs from the start.
     await sleep(Math.max(0, started + options.everyMs * n - Date.now()));
     while (inFlight.size >= 8) await Promise.race(inFlight);
     if (!faulted && answered >= options.faultAfter) {
@@ -202,14 +204,14 @@ export async function runTraffic(options: {
         top = reply.result;
       }
     }
-    const reached = async (): Promise<boolean> => ids.length === nodes.length && members.every((m) => ids.every((id) => publications(m).some((p) => p.id === id)));
-    const until = Date.now() + 3000;
-    while (!(await reached()) && Date.now() < until) await sleep(20);
-    if (await reached()) break;
+    const reached = (): boolean => ids.length === nodes.length && members.every((m) => ids.every((id) => publications(m).some((p) => p.id === id)));
+    if (await until(reached, 'a final round reached every member', 3000).then(() => true, () => false)) break;
     if (Date.now() > deadline) {
       throw new Error(`final publications did not reach every member:\n${members.map((m) => `${m.where}: ${m.client.state}/${m.sub.state} ${JSON.stringify(m.events.slice(-3))}`).join('\n')}`);
     }
   }
+  // A wait for something that must not happen: a late duplicate or stray publication still on
+  // its way would arrive within this bound and be caught by checkMember below.
   await sleep(200);
   // Order accepted publications by position so the last one is the top.
   const problems: string[] = [];
@@ -225,8 +227,4 @@ export async function runTraffic(options: {
     recovered: subscribedAgain.filter((e) => e.ctx.recovered === true).length,
     problems,
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import { describe, it } from 'node:test';
 import { startServer } from '../helpers/server.js';
 import { clientFrame, rawHandshake, readCloseCode } from '../helpers/raw-socket.js';
+import { until } from '../helpers/wait.js';
 import { closedWithin, connectClient, TestClient } from '../helpers/ws-client.js';
 
 const MiB = 1024 * 1024;
@@ -140,7 +141,11 @@ describe('echo heartbeat', async () => {
 
   it('keeps a peer that answers pings', async () => {
     const c = await connectClient(`${server.wsUrl}/`);
-    await new Promise((r) => setTimeout(r, 3200));
+    let pings = 0;
+    c.ws.on('ping', () => pings++);
+    // A test of the real heartbeat: a second ping comes only from a sweep that found the pong to
+    // the first, so the peer outlived a sweep that checked it.
+    await until(() => pings >= 2, 'two pings arrived', 10_000);
     c.send('still here');
     assert.equal(await c.nextText(), 'echo: still here');
     c.close();

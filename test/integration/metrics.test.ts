@@ -10,6 +10,7 @@ import { closedWithin, connectedClient } from '../helpers/protocol-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { connectClient } from '../helpers/ws-client.js';
 import { parseExposition, seriesKey } from '../helpers/prometheus.js';
+import { until } from '../helpers/wait.js';
 
 /** Every series' value by `name{label="v",...}` (labels sorted). */
 async function scrape(server: TestServer): Promise<Map<string, number>> {
@@ -31,14 +32,10 @@ async function apiCall(server: TestServer, method: string, params: unknown, key 
   return fetch(`${server.httpUrl}/api/${method}`, { method: 'POST', headers: { 'x-api-key': key }, body: JSON.stringify(params) });
 }
 
-/** Polls `check` (a scrape) until it holds, at most ~2 s: figures read at scrape time may trail a close by a tick. */
+/** Scrapes until `check` holds and returns that scrape: figures read at scrape time may trail a close by a tick. */
 async function eventually(server: TestServer, check: (v: Map<string, number>) => boolean, what: string): Promise<Map<string, number>> {
   let v = await scrape(server);
-  for (let i = 0; i < 40 && !check(v); i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    v = await scrape(server);
-  }
-  assert.ok(check(v), what);
+  await until(async () => check(v) || check(v = await scrape(server)), what);
   return v;
 }
 

@@ -8,7 +8,7 @@ import { createMemoryEngine, ErrorCode, ReplyError, type Engine } from '../../sr
 import { assertSubset, assertWellFormed, connectedClient, expectReply, type ProtocolClient } from '../helpers/protocol-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { closedWithin, connectClient, TestClient } from '../helpers/ws-client.js';
-import { until } from '../helpers/wait.js';
+import { sleep, until } from '../helpers/wait.js';
 
 let unique = 0;
 /** A channel name no other test uses. */
@@ -162,7 +162,8 @@ describe('plain channels ws://HOST:PORT/raw/<channel>', async () => {
     const [a, b] = [await plain(fresh('chat')), await plain(fresh('chat'))];
     a.send('only for a');
     assert.equal(await a.nextText(), 'only for a');
-    await new Promise((r) => setTimeout(r, 100));
+    // A wait for something that must not happen: a stray delivery to b would land within it.
+    await sleep(100);
     assert.equal(b.pending, 0);
     a.close();
     b.close();
@@ -351,7 +352,9 @@ describe('plain clients are held to the rate limit and to a bounded publish wind
     // 200 x 60 KB = 12 MB sent; with the engine stalled, canal reads a bounded window and leaves
     // the rest to TCP (before: every message was read and queued in memory).
     await until(() => gated.publishes() >= 1, 'the first publish reaches the engine');
-    await new Promise((r) => setTimeout(r, 300));
+    // A wait for something that must not happen: were canal to read on while the engine is
+    // stalled, it would read many more messages within this bound (12 MB on loopback).
+    await sleep(300);
     const received = await messagesReceived(server, 'raw');
     assert.ok(received < 40, `canal read ${received} of 200 messages while the engine was stalled`);
     gated.open();
