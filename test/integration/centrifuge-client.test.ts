@@ -253,7 +253,12 @@ describe('the centrifuge client with connection tokens (dev off)', async () => {
   });
 });
 
-describe('the centrifuge client and connection expiry (2 s tokens, 500 ms grace, 1 s pings)', async () => {
+// Smoke tests with real timers, of what only the official client shows: that it refreshes, ends
+// the connection itself, reconnects after 3005. The server's deadlines, to the millisecond, are in
+// test/unit/session/client-session.test.ts under a fake clock. Tokens live 2 s (exp counts whole
+// seconds: 1 to 2 s left when minted, the shortest that surely reaches the server alive); each test
+// waits for events with bounds far past them, and none measures the time between two events.
+describe('the centrifuge client and connection expiry (2 s tokens, 500 ms grace, 1 s pings)', { concurrency: true }, async () => {
   const server = await startServer({
     dev: false,
     token_hmac_secret: HMAC_SECRET,
@@ -278,7 +283,7 @@ describe('the centrifuge client and connection expiry (2 s tokens, 500 ms grace,
     const connected = once(client, 'connected');
     client.connect();
     const { client: id } = await connected;
-    await until(() => calls >= 2, 'the client refreshed its 2 s token twice', 8000);
+    await until(() => calls >= 2, 'the client refreshed its 2 s token twice', 15_000);
     assert.deepEqual(events.map((e) => e.event), ['connecting', 'connected'], `no reconnect: ${JSON.stringify(events)}`);
     assert.equal(client.state, 'connected');
     assert.ok(server.canal.node.session(id), 'the same session is still on the server');
@@ -289,12 +294,11 @@ describe('the centrifuge client and connection expiry (2 s tokens, 500 ms grace,
     const errors = collect(client, 'error');
     const events = timeline(client, ['connecting', 'connected', 'disconnected']);
     const connected = once(client, 'connected');
-    const disconnected = once(client, 'disconnected', 4000);
+    const disconnected = once(client, 'disconnected', 10_000);
     client.connect();
     await connected;
-    const started = Date.now();
+    // Code 1 is the client's own: had the server closed first, with 3005, the client would reconnect.
     assert.deepEqual(await disconnected, { code: 1, reason: 'unauthorized' });
-    assert.ok(Date.now() - started < 2500, 'at the ttl (at most 2 s), before the server would close with 3005');
     assert.equal(errors.items[0]?.type, 'configuration');
     await never(client, 'connecting', 500);
     assert.deepEqual(events.map((e) => e.event), ['connecting', 'connected', 'disconnected']);
@@ -316,10 +320,10 @@ describe('the centrifuge client and connection expiry (2 s tokens, 500 ms grace,
     const connected = once(client, 'connected');
     client.connect();
     const first = await connected;
-    const connecting = await once(client, 'connecting', 5000);
+    const connecting = await once(client, 'connecting', 10_000);
     assert.equal(connecting.code, 3005);
     assert.match(connecting.reason, /expired/);
-    const again = await once(client, 'connected', 5000);
+    const again = await once(client, 'connected', 10_000);
     assert.notEqual(again.client, first.client);
     assert.ok(
       errors.items.some((e) => e.type === 'connect' && e.error.code === 109),
