@@ -6,6 +6,7 @@
 import { createInterface } from 'node:readline';
 import { WebSocket } from 'ws';
 import { duration } from '../config/values.js';
+import { CloseCode } from '../protocol/codes.js';
 import { plainToData } from '../session/plain-session.js';
 import { parse } from './args.js';
 import { ExitCode, UsageError, type CliIo } from './io.js';
@@ -121,7 +122,7 @@ export async function connect(io: CliIo, argv: readonly string[]): Promise<numbe
   ws.once('open', () => (wasOpen = true));
   const closed = new Promise<number>((resolve) => {
     ws.once('close', (code, reason) => {
-      const normal = code === 1000 || code === 1005;
+      const normal = code === CloseCode.Normal || code === CloseCode.NoStatus;
       if (wasOpen) io.err(`closed: ${code}${reason.length > 0 ? ` ${reason.toString()}` : ''}`);
       resolve(normal ? ExitCode.Ok : ExitCode.Failure);
     });
@@ -149,7 +150,7 @@ export async function connect(io: CliIo, argv: readonly string[]): Promise<numbe
       if (ws.readyState !== ws.OPEN) return clearInterval(timer);
       if (Date.now() - lastMessage >= waitMs) {
         clearInterval(timer);
-        ws.close(1000);
+        ws.close(CloseCode.Normal);
       }
     }, Math.max(10, Math.min(100, waitMs)));
   });

@@ -110,15 +110,22 @@ export function reconnects(code: number): boolean {
 /**
  * WebSocket close codes (RFC 6455 §7.4.1) for clients that do not speak the protocol: plain
  * clients on /raw/<channel> and the echo endpoint. `ws` itself closes with 1002 (a frame that
- * breaks RFC 6455), 1007 (text that is not UTF-8) and 1009 (a message over the size limit).
+ * breaks RFC 6455), 1007 (text that is not UTF-8) and 1009 (a message over the size limit); on
+ * Bun canal sends that 1009 itself.
  */
 export const CloseCode = {
+  /** A close that ends a conversation on purpose; `canal connect` sends it when its input ends. */
+  Normal: 1000,
   /** The server is going away (shutdown). */
   GoingAway: 1001,
   /** A binary message where only text is taken. */
   UnsupportedData: 1003,
+  /** Never sent (RFC 6455 §7.4.1): what a close frame that carries no code reads as. */
+  NoStatus: 1005,
   /** The client may not do what it did, or did it too much (read-only, too fast, too slow, refused). */
   PolicyViolation: 1008,
+  /** A message larger than the endpoint's limit. */
+  MessageTooBig: 1009,
   /** The server failed; the client may try again. */
   InternalError: 1011,
 } as const;

@@ -19,6 +19,7 @@
 import type { Logger } from '../log.js';
 import type { NamespaceOptions } from '../config/namespaces.js';
 import { protobufCodec } from '../protocol/codec.js';
+import { CloseCode } from '../protocol/codes.js';
 import { ClientSession } from '../session/client-session.js';
 import { PlainSession } from '../session/plain-session.js';
 import type { BunGlobal, BunServer, BunSocket, BunWebSocketHandler } from './bun-api.js';
@@ -35,9 +36,6 @@ type Socket = BunSocket<BunConnection>;
 
 /** The endpoints by SocketKind, for logs (the names node-transport.ts logs). */
 const ENDPOINT_NAMES = ['echo', 'protocol', 'raw'] as const;
-
-/** RFC 6455 §7.4.1: a message too big to process (ws's reason text, so clients see the same close). */
-const MESSAGE_TOO_BIG = 1009;
 
 /** Bytes past which Bun itself closes a socket that does not read: a backstop above the outbox's limit, never reached by a session that checks it. */
 const BACKPRESSURE_MARGIN = 4 * 1024 * 1024;
@@ -240,7 +238,8 @@ function socketHandlers(transport: BunTransport, counter: EchoCounter): BunWebSo
       const text = typeof message === 'string';
       // UTF-8 takes at most 3 bytes per UTF-16 unit: most texts need no count.
       if ((text ? message.length * 3 > conn.maxPayload && Buffer.byteLength(message) > conn.maxPayload : message.byteLength > conn.maxPayload)) {
-        conn.close(MESSAGE_TOO_BIG, 'Max payload size exceeded');
+        // ws's reason text, so clients see the same close on both runtimes.
+        conn.close(CloseCode.MessageTooBig, 'Max payload size exceeded');
         return;
       }
       switch (conn.kind) {
