@@ -260,8 +260,9 @@ export class Canal {
   }
 
   #connectionCounts(): Record<string, number> {
-    const { echo, protocol, raw } = this.#transport.sockets();
-    return { echo, protocol: protocol + (this.#emulation?.size ?? 0), raw };
+    const { echo, protocol, plain } = this.#transport.sockets();
+    // The keys are the endpoint label of canal_connections and the fields of /stats: public names.
+    return { echo, protocol: protocol + (this.#emulation?.size ?? 0), raw: plain };
   }
 
   #openConnections(): number {
@@ -369,10 +370,10 @@ export class Canal {
    * with its position. Throws ReplyError for a bad channel name (107) or unknown namespace (102).
    */
   publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<StreamPosition> {
-    const raw = JSON.stringify(data);
-    if (raw === undefined) throw new TypeError('publish: data must be a JSON value');
+    const text = JSON.stringify(data);
+    if (text === undefined) throw new TypeError('publish: data must be a JSON value');
     return this.#node.publish(channel, {
-      data: raw as JsonText,
+      data: text as JsonText,
       ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
       ...(options.skipHistory ? { skipHistory: true } : {}),
       ...(options.tags ? { tags: options.tags } : {}),
@@ -427,7 +428,7 @@ export class Canal {
 
   /**
    * Stops accepting; closes protocol clients with 3001 (shutdown: they reconnect, elsewhere if
-   * there is an elsewhere) and plain WebSockets with 1001 (going away); resolves once all are
+   * there is an elsewhere) and echo and plain sockets with 1001 (going away); resolves once all are
    * closed. Connections still open after `shutdown_timeout` are terminated. Idempotent.
    */
   close(): Promise<void> {
@@ -454,7 +455,7 @@ export class Canal {
     // The port stays open while draining: /healthz answers 503 and upgrades get 503, so a load
     // balancer sees the node leave instead of a refused connection.
     const allClosed = this.#transport.socketsClosed();
-    this.#transport.closePlainSockets(CloseCode.GoingAway, 'server shutting down');
+    this.#transport.closeEchoAndPlainSockets(CloseCode.GoingAway, 'server shutting down');
     const window = Math.min(this.config.shutdown_drain_window, this.config.shutdown_timeout / 2);
     const drained = this.#drain([...this.#sessionContext.sessions], window);
     const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, this.config.shutdown_timeout, 'timeout').unref());

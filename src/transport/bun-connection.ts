@@ -33,7 +33,7 @@ import type { BunServer, BunSocket } from './bun-api.js';
 import { PROTOBUF_SUBPROTOCOL } from './protocol-endpoint.js';
 
 /** Which endpoint a socket is on. */
-export const SocketKind = { Echo: 0, Protocol: 1, Raw: 2 } as const;
+export const SocketKind = { Echo: 0, Protocol: 1, Plain: 2 } as const;
 export type SocketKind = (typeof SocketKind)[keyof typeof SocketKind];
 
 const OPEN = 1;
@@ -90,7 +90,7 @@ export class BunConnection {
   #held: Map<string, number> | undefined = undefined;
   /** Until the handshake is done: the upgrade request's headers (read by the session), and the /raw/ target. */
   upgrade: unknown = undefined;
-  /** A ping was sent on the last heartbeat tick and no pong came since (plain sockets only). */
+  /** A ping was sent on the last heartbeat tick and no pong came since (echo and plain sockets only). */
   awaitingPong = false;
   #closed = false;
 

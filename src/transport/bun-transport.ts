@@ -10,10 +10,10 @@
  *   and a message over its own endpoint's limit closes the socket with 1009 here, as ws does;
  * - no per-socket pause: see BunConnection.pause;
  * - no idle timeout and no automatic pings (Bun's defaults would close connections idle for
- *   120 s): plain sockets are pinged on the heartbeat as on Node, protocol sessions ping themselves;
+ *   120 s): echo and plain sockets are pinged on the heartbeat as on Node, protocol sessions ping themselves;
  * - permessage-deflate (websocket_compression) is negotiated for the whole server, not only
  *   /connection/websocket; only protocol sockets send deflated messages (1 KiB and longer, as
- *   ws does), echo and /raw/ sockets send theirs as they are;
+ *   ws does), echo and plain sockets send theirs as they are;
  * - Bun's request body limit is lifted from 128 MiB to 2 GiB: canal's handlers answer 413 themselves.
  */
 import type { Logger } from '../log.js';
@@ -34,7 +34,7 @@ import type { BoundAddress, SocketCounts, Transport, TransportOptions } from './
 
 type Socket = BunSocket<BunConnection>;
 
-/** The endpoints by SocketKind, for logs (the names node-transport.ts logs). */
+/** The endpoints by SocketKind, for logs: their public names, as node-transport.ts logs and metrics label them. */
 const ENDPOINT_NAMES = ['echo', 'protocol', 'raw'] as const;
 
 /** Bytes past which Bun itself closes a socket that does not read: a backstop above the outbox's limit, never reached by a session that checks it. */
@@ -77,13 +77,13 @@ export class BunTransport implements Transport {
     this.#router.add<PlainTarget>({
       path: '/raw/<channel>',
       description: options.plain.description,
-      target: SocketKind.Raw,
+      target: SocketKind.Plain,
       match: (pathname) => options.plain.match(pathname),
       refuse: (target) => ('refusal' in target ? target.refusal : undefined),
     });
     options.heartbeat.onTick(() => {
       sweep(this.#open[SocketKind.Echo]);
-      sweep(this.#open[SocketKind.Raw]);
+      sweep(this.#open[SocketKind.Plain]);
     });
   }
 
@@ -143,7 +143,7 @@ export class BunTransport implements Transport {
       const offered = new Set((req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter((p) => p !== ''));
       protocol = selectSubprotocol(offered) || '';
       upgrade = req.headers;
-    } else if (kind === SocketKind.Raw) {
+    } else if (kind === SocketKind.Plain) {
       upgrade = route.match;
     }
     const data = new BunConnection(kind, this.#maxPayload[kind]!, protocol, upgrade, kind === SocketKind.Protocol ? this.#fanOut : undefined);
@@ -162,7 +162,7 @@ export class BunTransport implements Transport {
       const headers = upgrade as UpgradeRequest['headers'];
       conn.session = new ClientSession(conn, ctx, conn.protocol === PROTOBUF_SUBPROTOCOL
         ? { codec: protobufCodec, upgradeHeaders: headers } : { upgradeHeaders: headers });
-    } else if (conn.kind === SocketKind.Raw) {
+    } else if (conn.kind === SocketKind.Plain) {
       const target = upgrade as { channel: string; ns: NamespaceOptions };
       const session = new PlainSession(conn, target.channel, target.ns, this.#options.plain.ctx);
       conn.session = session;
@@ -178,7 +178,7 @@ export class BunTransport implements Transport {
     conn.markClosed();
     this.#open[conn.kind].delete(conn);
     if (conn.kind === SocketKind.Protocol) (conn.session as ClientSession).connectionClosed(code);
-    else if (conn.kind === SocketKind.Raw) (conn.session as PlainSession).connectionClosed();
+    else if (conn.kind === SocketKind.Plain) (conn.session as PlainSession).connectionClosed();
     if (this.#log.isLevelEnabled('debug')) this.#log.debug({ endpoint: ENDPOINT_NAMES[conn.kind], code, runtime: 'bun' }, 'connection closed');
     if (this.#whenEmpty.length > 0 && this.#total() === 0) {
       const waiting = this.#whenEmpty;
@@ -198,11 +198,12 @@ export class BunTransport implements Transport {
   }
 
   sockets(): SocketCounts {
-    return { echo: this.#open[SocketKind.Echo].size, protocol: this.#open[SocketKind.Protocol].size, raw: this.#open[SocketKind.Raw].size };
+    const open = this.#open;
+    return { echo: open[SocketKind.Echo].size, protocol: open[SocketKind.Protocol].size, plain: open[SocketKind.Plain].size };
   }
 
-  closePlainSockets(code: number, reason: string): void {
-    for (const conn of [...this.#open[SocketKind.Echo], ...this.#open[SocketKind.Raw]]) conn.close(code, reason);
+  closeEchoAndPlainSockets(code: number, reason: string): void {
+    for (const conn of [...this.#open[SocketKind.Echo], ...this.#open[SocketKind.Plain]]) conn.close(code, reason);
   }
 
   socketsClosed(): Promise<void> {

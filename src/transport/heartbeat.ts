@@ -1,6 +1,6 @@
 /**
- * One timer per server that keeps every connection honest: each tick pings every plain
- * WebSocket (RFC 6455 §5.5.2) and drops the ones that did not answer the previous ping.
+ * One timer per server that keeps every connection honest: each tick pings every echo and plain
+ * socket (RFC 6455 §5.5.2) and drops the ones that did not answer the previous ping.
  * Protocol sessions hook the same tick to send their application-level ping.
  */
 import type { WebSocket } from 'ws';
@@ -14,7 +14,7 @@ function onPong(this: Tracked): void {
   this[kAwaitingPong] = false;
 }
 
-/** Starts liveness tracking for a plain WebSocket; the pong listener is module-level. */
+/** Starts liveness tracking for an echo or plain socket; the pong listener is module-level. */
 export function trackLiveness(ws: WebSocket): void {
   (ws as Tracked)[kAwaitingPong] = false;
   ws.on('pong', onPong);

@@ -28,7 +28,7 @@ export class NodeTransport implements Transport {
   readonly #http: Server;
   readonly #router = new UpgradeRouter<NodeTarget>();
   readonly #echo: WebSocketServer;
-  readonly #raw: WebSocketServer;
+  readonly #plain: WebSocketServer;
   readonly #protocol: WebSocketServer;
   readonly #log: TransportOptions['log'];
 
@@ -80,7 +80,7 @@ export class NodeTransport implements Transport {
       match: (pathname) => (pathname === '/connection/websocket' ? true : undefined),
     });
 
-    this.#echo = this.#plainServer(options, config.max_message_bytes);
+    this.#echo = this.#sweptServer(options, config.max_message_bytes);
     const { counter } = options.echo;
     this.#router.add({
       path: '/',
@@ -96,17 +96,17 @@ export class NodeTransport implements Transport {
       match: (pathname) => (pathname === '/' ? true : undefined),
     });
 
-    this.#raw = this.#plainServer(options, config.raw_max_message_bytes);
+    this.#plain = this.#sweptServer(options, config.raw_max_message_bytes);
     const plain = options.plain;
     this.#router.add<PlainTarget>({
       path: '/raw/<channel>',
       description: plain.description,
       target: {
-        server: this.#raw,
+        server: this.#plain,
         accept: (ws, req, match) => {
           const target = match as PlainTarget;
           if ('refusal' in target) return;
-          logConnection(ws, req, 'raw', log);
+          logConnection(ws, req, 'raw', log); // the endpoint's public name, as metrics label it
           trackLiveness(ws);
           acceptPlainSocket(ws, req, target, plain.ctx);
         },
@@ -116,7 +116,8 @@ export class NodeTransport implements Transport {
     });
   }
 
-  #plainServer(options: TransportOptions, maxPayload: number): WebSocketServer {
+  /** A server for sockets that speak no protocol (echo, plain): the heartbeat sweeps them with WebSocket pings. */
+  #sweptServer(options: TransportOptions, maxPayload: number): WebSocketServer {
     const wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
     options.heartbeat.onTick(() => sweepSockets(wss.clients));
     return wss;
@@ -168,26 +169,26 @@ export class NodeTransport implements Transport {
   }
 
   sockets(): SocketCounts {
-    return { echo: this.#echo.clients.size, protocol: this.#protocol.clients.size, raw: this.#raw.clients.size };
+    return { echo: this.#echo.clients.size, protocol: this.#protocol.clients.size, plain: this.#plain.clients.size };
   }
 
-  closePlainSockets(code: number, reason: string): void {
-    for (const ws of [...this.#echo.clients, ...this.#raw.clients]) ws.close(code, reason);
+  closeEchoAndPlainSockets(code: number, reason: string): void {
+    for (const ws of [...this.#echo.clients, ...this.#plain.clients]) ws.close(code, reason);
   }
 
   socketsClosed(): Promise<void> {
-    const all = [...this.#echo.clients, ...this.#raw.clients, ...this.#protocol.clients];
+    const all = [...this.#echo.clients, ...this.#plain.clients, ...this.#protocol.clients];
     return Promise.all(all.map(closed)).then(() => undefined);
   }
 
   terminateSockets(): void {
-    for (const wss of [this.#echo, this.#raw, this.#protocol]) for (const ws of wss.clients) ws.terminate();
+    for (const wss of [this.#echo, this.#plain, this.#protocol]) for (const ws of wss.clients) ws.terminate();
   }
 
   close(): Promise<void> {
     const stopped = new Promise<void>((resolve) => this.#http.close(() => resolve()));
     this.#http.closeAllConnections();
-    for (const wss of [this.#echo, this.#raw, this.#protocol]) wss.close();
+    for (const wss of [this.#echo, this.#plain, this.#protocol]) wss.close();
     return stopped;
   }
 }

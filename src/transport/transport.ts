@@ -26,7 +26,7 @@ export type RequestListener = (req: IncomingMessage, res: ServerResponse) => voi
 export interface TransportOptions {
   readonly config: Readonly<Config>;
   readonly log: Logger;
-  /** Every plain WebSocket is pinged on its tick; sockets that did not answer the previous ping are cut. */
+  /** Every echo and plain socket is pinged on its tick; sockets that did not answer the previous ping are cut. */
   readonly heartbeat: Heartbeat;
   /** Every request that is not a WebSocket upgrade. */
   readonly onRequest: RequestListener;
@@ -46,7 +46,8 @@ export interface TransportOptions {
 export interface SocketCounts {
   readonly echo: number;
   readonly protocol: number;
-  readonly raw: number;
+  /** Plain clients on /raw/<channel>. */
+  readonly plain: number;
 }
 
 /** Where a transport listens (node:net's AddressInfo shape). */
@@ -67,8 +68,8 @@ export interface Transport {
   /** How many connections the process's file descriptors allow, when the runtime enforces one. */
   readonly connectionBudget: number | undefined;
   sockets(): SocketCounts;
-  /** Closes every echo and /raw/ WebSocket with `code` and `reason`. */
-  closePlainSockets(code: number, reason: string): void;
+  /** Closes every echo and plain (/raw/) WebSocket with `code` and `reason`. */
+  closeEchoAndPlainSockets(code: number, reason: string): void;
   /** Resolves once every WebSocket open now has closed. */
   socketsClosed(): Promise<void>;
   /** Ends every WebSocket at once, without a closing handshake. */
