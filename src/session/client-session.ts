@@ -17,7 +17,6 @@ import { jsonCodec, type Codec, type Encoded } from '../protocol/codec.js';
 import { decodeFrame } from '../protocol/decode.js';
 import { AuthError, DisconnectError, ReplyError, toWire, type AuthContext } from '../protocol/errors.js';
 import { parseData, toJsonText } from '../protocol/json-text.js';
-import type { SubscribeOptions } from '../protocol/subscribe-options.js';
 import { ProxyError } from '../proxy/errors.js';
 import type { Caller, UpgradeHeaders } from '../proxy/proxy.js';
 import type {
@@ -26,6 +25,7 @@ import type {
   RpcResult, SendRequest, SubscribeResult,
 } from '../protocol/types.js';
 import { withDefined } from '../util/defined.js';
+import { connectResult, identify } from './connect.js';
 import type { SessionConnection, SessionContext } from './context.js';
 import { overdue, refreshDeadline, ttlSeconds } from './expiry.js';
 import { Outbox, type OutboxOwner } from './outbox.js';
@@ -358,92 +358,25 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   }
 
   /**
-   * Who the client is, in the documented order (docs/proxy.md, "Proxies and in-process
-   * handlers"): a token, when sent, says so; the application's onConnecting runs next and may
-   * change it; then, for a connect without a token, the connect proxy, whose answer wins where
-   * it gives a value. Then the personal channel, the connection limit, and the server-side
-   * subscriptions.
+   * Who the client is (connect.ts: token, onConnecting, connect proxy, and the rules they must
+   * meet), then the connection limit, the switch to connected, and the server-side subscriptions.
    */
   async #connect(req: ConnectRequest): Promise<ConnectResult> {
-    const { tokens, handlers, anonymousAllowed, config, node, clock, proxies } = this.#ctx;
-    let user = '';
-    let info: JsonText | undefined;
-    let expiresAt: number | undefined;
-    /** A past expiry is 109 (token expired) from the handler, 110 (expired) from expire_at, as in Centrifugo. */
-    let pastExpiryCode: 109 | 110 = ErrorCode.Expired;
-    let data: JsonText | undefined;
-    let meta: JsonText | undefined;
-    /** The connect proxy accepted the connection (with a user, or anonymous on purpose). */
-    let backendAccepted = false;
-    const subs = new Map<string, SubscribeOptions>();
-    if (req.token !== undefined) {
-      const claims = await tokens.verifyConnection(req.token);
-      user = claims.user;
-      info = claims.info;
-      expiresAt = claims.expiresAt;
-      meta = claims.meta;
-      for (const [channel, options] of claims.subs) subs.set(channel, options);
-    }
+    const { config, node, proxies } = this.#ctx;
     this.#emulated = proxies.keepEmulated(req.headers);
-    if (handlers.onConnecting) {
-      const r = await handlers.onConnecting(withDefined({ client: this.id, user }, {
-        token: req.token, data: parseData(req.data), name: req.name, version: req.version, headers: req.headers,
-        remoteAddress: this.#conn.remoteAddress,
-      }));
-      if (r) {
-        if (r.user !== undefined) user = r.user;
-        if (r.info !== undefined) info = toJsonText(r.info);
-        if (r.data !== undefined) data = toJsonText(r.data);
-        for (const channel of r.channels ?? []) if (!subs.has(channel)) subs.set(channel, {});
-        if (r.expireAt !== undefined) {
-          expiresAt = r.expireAt * 1000;
-          pastExpiryCode = ErrorCode.TokenExpired;
-        }
-      }
-    }
-    if (req.token === undefined && proxies.connect) {
-      const answer = await proxies.connect.connect({ ...this.caller(), user }, {
-        data: req.data, name: req.name, version: req.version, channels: Object.keys(req.subs ?? {}),
-      });
-      if (answer) {
-        backendAccepted = true;
-        user = answer.user;
-        if (answer.info !== undefined) info = answer.info;
-        if (answer.data !== undefined) data = answer.data;
-        if (answer.meta !== undefined) meta = answer.meta;
-        if (answer.expiresAt !== undefined) {
-          expiresAt = answer.expiresAt;
-          pastExpiryCode = ErrorCode.Expired;
-        }
-        for (const [channel, options] of answer.subs) subs.set(channel, options);
-      }
-    }
-    const personal = user === '' ? undefined : node.personalChannel(user);
-    if (personal !== undefined && !subs.has(personal)) subs.set(personal, {});
-    if (subs.size > config.client_max_channels) {
-      // The connection would start past its own limit (issue 13: a token naming 1,000 channels got them all).
-      throw new DisconnectError(DisconnectCode.ChannelLimit,
-        `channel limit: the token or connect handler names ${subs.size} channels, more than client_max_channels (${config.client_max_channels})`);
-    }
-    if (user === '' && req.token === undefined && !anonymousAllowed && !backendAccepted) {
-      throw new AuthError('missing', 'unauthorized: a connection token is required (anonymous connections are off)');
-    }
-    const now = clock.now();
-    if (expiresAt !== undefined && expiresAt <= now) {
-      if (pastExpiryCode === ErrorCode.TokenExpired) throw new AuthError('expired', 'connection token expired');
-      throw new ReplyError(ErrorCode.Expired, 'expired: the connection\'s expire_at is not in the future');
-    }
+    const identity = await identify(this.#ctx, { id: this.id, remoteAddress: this.#conn.remoteAddress, caller: () => this.caller() }, req);
+    const { user, expiresAt } = identity;
     await this.#admit(user);
     if (this.#state !== 'connecting') {
       this.#release(user);
       throw new DisconnectError(DisconnectCode.ConnectionClosed);
     }
     this.#user = user;
-    this.#info = withDefined<ClientInfo>({ user, client: this.id }, { conn_info: info });
-    this.#meta = meta;
+    this.#info = withDefined<ClientInfo>({ user, client: this.id }, { conn_info: identity.info });
+    this.#meta = identity.meta;
     const serverRefresh = proxies.refresh !== undefined;
     // With a refresh proxy the server asks the backend at the expiry itself; the client is not told.
-    this.#expiresAt = serverRefresh ? expiresAt : refreshDeadline(expiresAt, now);
+    this.#expiresAt = serverRefresh ? expiresAt : refreshDeadline(expiresAt, identity.checkedAt);
     this.#state = 'connected';
     this.#set(WAS_CONNECTED);
     // Only a connect that succeeds stops the stale timer: a client whose connects fail stays stale.
@@ -458,22 +391,11 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     }
 
     const subResults: Record<string, SubscribeResult> = {};
-    for (const [channel, options] of subs) {
+    for (const [channel, options] of identity.subs) {
       const result = await this.#subs.subscribeAtConnect(channel, req.subs?.[channel], options);
       if (result) subResults[channel] = result;
     }
-    const expires = expiresAt !== undefined && !serverRefresh;
-    return withDefined<ConnectResult>(
-      { client: this.id, version: this.#ctx.version, ping: Math.round(config.ping_interval / 1000), pong: true },
-      {
-        expires: expires ? true : undefined,
-        ttl: expires ? ttlSeconds(expiresAt!, now) : undefined,
-        data,
-        subs: Object.keys(subResults).length > 0 ? subResults : undefined,
-        session: this.emulationSession,
-        node: node.id,
-      },
-    );
+    return connectResult(this.#ctx, this, identity, serverRefresh, subResults);
   }
 
   /**
