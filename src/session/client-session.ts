@@ -7,24 +7,22 @@
  * context's clock only, so the whole session runs under a fake clock in tests.
  */
 import { randomUUID } from 'node:crypto';
-import { requireHistory, requireListedUser, requirePresence, requireRight } from '../auth/channel-rights.js';
 import { EngineUnavailableError } from '../engine/types.js';
 import { logField } from '../log.js';
 import type { SharedMessage } from '../hub/shared-message.js';
-import type { PublishInput, SessionHandle } from '../node.js';
+import type { SessionHandle } from '../node.js';
 import { DisconnectCode, ErrorCode, UnsubscribeCode, UNSUBSCRIBES } from '../protocol/codes.js';
 import { jsonCodec, type Codec, type Encoded } from '../protocol/codec.js';
 import { decodeFrame } from '../protocol/decode.js';
 import { AuthError, DisconnectError, ReplyError, toWire, type AuthContext } from '../protocol/errors.js';
-import { parseData, toJsonText } from '../protocol/json-text.js';
 import { ProxyError } from '../proxy/errors.js';
 import type { Caller, UpgradeHeaders } from '../proxy/proxy.js';
 import type {
-  ChannelRequest, ClientInfo, Command, ConnectRequest, ConnectResult, HistoryRequest, HistoryResult, Incoming,
-  PresenceResult, PresenceStatsResult, PublishRequest, JsonText, RefreshRequest, RefreshResult, Results, RpcRequest,
-  RpcResult, SendRequest, SubscribeResult,
+  ChannelRequest, ClientInfo, Command, ConnectRequest, ConnectResult, Incoming, JsonText, RefreshRequest, RefreshResult,
+  Results, SubscribeResult,
 } from '../protocol/types.js';
 import { withDefined } from '../util/defined.js';
+import { history, presence, presenceStats, publish, rpc, send } from './commands.js';
 import { connectResult, identify } from './connect.js';
 import type { SessionConnection, SessionContext } from './context.js';
 import { overdue, refreshDeadline, ttlSeconds } from './expiry.js';
@@ -302,13 +300,13 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
       case 'connect': return this.#connectCommand(cmd.id, cmd.request);
       case 'subscribe': return this.#subscribeCommand(cmd.id, cmd.request.channel, await this.#subs.subscribe(cmd.request));
       case 'unsubscribe': return this.#reply(cmd.id, 'unsubscribe', await this.#unsubscribe(cmd.request));
-      case 'publish': return this.#reply(cmd.id, 'publish', await this.#publish(cmd.request));
-      case 'presence': return this.#reply(cmd.id, 'presence', await this.#presence(cmd.request));
-      case 'presence_stats': return this.#reply(cmd.id, 'presence_stats', await this.#presenceStats(cmd.request));
-      case 'history': return this.#reply(cmd.id, 'history', await this.#history(cmd.request));
+      case 'publish': return this.#reply(cmd.id, 'publish', await publish(this.#ctx, this, this.#subs, cmd.request));
+      case 'presence': return this.#reply(cmd.id, 'presence', await presence(this.#ctx, this, this.#subs, cmd.request));
+      case 'presence_stats': return this.#reply(cmd.id, 'presence_stats', await presenceStats(this.#ctx, this, this.#subs, cmd.request));
+      case 'history': return this.#reply(cmd.id, 'history', await history(this.#ctx, this, this.#subs, cmd.request));
       case 'ping': return this.#reply(cmd.id, 'ping', {});
-      case 'send': return this.#send(cmd.request);
-      case 'rpc': return this.#reply(cmd.id, 'rpc', await this.#rpc(cmd.request));
+      case 'send': return send(this.#ctx, this, cmd.request);
+      case 'rpc': return this.#reply(cmd.id, 'rpc', await rpc(this.#ctx, this, cmd.request));
       case 'refresh': return this.#reply(cmd.id, 'refresh', await this.#refresh(cmd.request));
       case 'sub_refresh': return this.#reply(cmd.id, 'sub_refresh', await this.#subs.refresh(cmd.request));
     }
@@ -573,93 +571,6 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     if (this.#state === 'connected' && this.#subs.hasPositioned(channel)) {
       this.disconnect(DisconnectCode.InsufficientState, 'insufficient state: publications may have been missed; reconnect to recover');
     }
-  }
-
-  // ---- publish, history, presence, rpc, send ----
-
-  #asker(channel: string): { user: string; subscribed: boolean } {
-    return { user: this.#user, subscribed: this.#subs.has(channel) };
-  }
-
-  /**
-   * The application's onPublish runs first (it may refuse, or replace the data), then the
-   * namespace's publish proxy (the same, with what onPublish left); with neither, the
-   * namespace's allow_publish_* options decide.
-   */
-  async #publish(req: PublishRequest): Promise<Results['publish']> {
-    const { node, handlers, proxies } = this.#ctx;
-    const ns = node.requireNamespace(req.channel);
-    requireListedUser(ns, req.channel, this.#asker(req.channel));
-    let data = req.data;
-    const proxy = proxies.get(ns.publish_proxy);
-    let options: Omit<PublishInput, 'data' | 'info'> = {};
-    if (handlers.onPublish) {
-      const r = await handlers.onPublish({ client: this.id, user: this.#user, channel: req.channel, data: parseData(data) });
-      if (r && r.data !== undefined) data = toJsonText(r.data)!;
-    }
-    if (proxy) {
-      const answer = await proxy.publish(this.caller(), req.channel, data);
-      if (answer.data !== undefined) data = answer.data;
-      options = withDefined({}, { skipHistory: answer.skipHistory || undefined, tags: answer.tags, idempotencyKey: answer.idempotencyKey });
-    }
-    if (!handlers.onPublish && !proxy) requireRight(ns, req.channel, 'publish', this.#asker(req.channel));
-    const info = this.#subs.get(req.channel)?.info ?? this.info;
-    await node.publish(req.channel, { ...options, data, info });
-    return {};
-  }
-
-  async #history(req: HistoryRequest): Promise<HistoryResult> {
-    const { node } = this.#ctx;
-    const ns = node.requireNamespace(req.channel);
-    requireHistory(ns, req.channel);
-    requireListedUser(ns, req.channel, this.#asker(req.channel));
-    requireRight(ns, req.channel, 'history', this.#asker(req.channel));
-    const page = await node.history(req.channel, ns, withDefined(
-      { limit: req.limit ?? 0, reverse: req.reverse },
-      { since: req.since },
-    ));
-    return { publications: page.publications, epoch: page.position.epoch, offset: page.position.offset };
-  }
-
-  #presenceAllowed(channel: string): void {
-    const ns = this.#ctx.node.requireNamespace(channel);
-    requirePresence(ns, channel);
-    requireListedUser(ns, channel, this.#asker(channel));
-    requireRight(ns, channel, 'presence', this.#asker(channel));
-  }
-
-  async #presence(req: ChannelRequest): Promise<PresenceResult> {
-    this.#presenceAllowed(req.channel);
-    return { presence: await this.#ctx.node.presence(req.channel) };
-  }
-
-  async #presenceStats(req: ChannelRequest): Promise<PresenceStatsResult> {
-    this.#presenceAllowed(req.channel);
-    const s = await this.#ctx.node.presenceStats(req.channel);
-    return { num_clients: s.numClients, num_users: s.numUsers };
-  }
-
-  /**
-   * The application's onRpc answers first; when it has none, or throws 104 (method not found),
-   * the rpc proxy answers. With neither, every method is 104.
-   */
-  async #rpc(req: RpcRequest): Promise<RpcResult> {
-    const { handlers: { onRpc }, proxies } = this.#ctx;
-    if (onRpc) {
-      try {
-        const result = await onRpc(withDefined({ client: this.id, user: this.#user, method: req.method }, { data: parseData(req.data) }));
-        return withDefined<RpcResult>({}, { data: toJsonText(result) });
-      } catch (err) {
-        if (!(proxies.rpc && err instanceof ReplyError && err.code === ErrorCode.MethodNotFound)) throw err;
-      }
-    }
-    if (proxies.rpc) return withDefined<RpcResult>({}, { data: await proxies.rpc.rpc(this.caller(), req.method, req.data) });
-    throw new ReplyError(ErrorCode.MethodNotFound, `method not found: ${JSON.stringify(req.method)} (this server has no RPC methods)`);
-  }
-
-  async #send(req: SendRequest): Promise<void> {
-    const { onMessage } = this.#ctx.handlers;
-    if (onMessage) await onMessage(withDefined({ client: this.id, user: this.#user }, { data: parseData(req.data) }));
   }
 
   // ---- closing ----
