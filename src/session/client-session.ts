@@ -8,7 +8,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EngineUnavailableError } from '../engine/types.js';
-import { logField } from '../log.js';
 import type { SharedMessage } from '../hub/shared-message.js';
 import type { SessionHandle } from '../node.js';
 import { DisconnectCode, ErrorCode, UnsubscribeCode, UNSUBSCRIBES } from '../protocol/codes.js';
@@ -23,7 +22,7 @@ import type {
 } from '../protocol/types.js';
 import { withDefined } from '../util/defined.js';
 import { history, presence, presenceStats, publish, rpc, send } from './commands.js';
-import { connectResult, identify } from './connect.js';
+import { connectResult, identify, logConnectRefused } from './connect.js';
 import type { SessionConnection, SessionContext } from './context.js';
 import { overdue, refreshDeadline, ttlSeconds } from './expiry.js';
 import { Outbox, type OutboxOwner } from './outbox.js';
@@ -289,7 +288,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     try {
       await this.#dispatch(cmd);
     } catch (err) {
-      if (cmd.method === 'connect') this.#connectRefused(err);
+      if (cmd.method === 'connect') logConnectRefused(this.#ctx, this.#conn, this.id, err);
       this.#fail(err, cmd.id, cmd.method === 'subscribe' || cmd.method === 'sub_refresh' ? 'subscription' : 'connection', cmd.method === 'send');
     }
   }
@@ -335,25 +334,6 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   }
 
   // ---- connect, refresh, expiry ----
-
-  /**
-   * Logs why a connect failed, when something decided to refuse it (issue 16: a 3500 or a 109
-   * reached the client, and the server's log said nothing). Internal, engine and proxy failures
-   * (code 100) are logged where they happen; a connection that closed while connecting was not
-   * refused.
-   */
-  #connectRefused(err: unknown): void {
-    const wire = toWire(err);
-    if (wire.code === ErrorCode.Internal || wire.code === DisconnectCode.ConnectionClosed) return;
-    const reason = err instanceof Error ? err.message : wire.kind === 'disconnect' ? wire.reason : wire.message;
-    this.#ctx.connectRefusals.info({
-      code: wire.code,
-      reason: logField(reason),
-      client: this.id,
-      transport: this.#conn.transport,
-      remote: this.#conn.remoteAddress,
-    }, 'connect refused', wire.code);
-  }
 
   /**
    * Who the client is (connect.ts: token, onConnecting, connect proxy, and the rules they must

@@ -1,17 +1,18 @@
 /**
- * Who a connecting client is, and what its connect reply says. The connect command's credentials
- * (a token, the application's onConnecting, the connect proxy) become one identity here, checked
- * against the server's rules; the session then admits it and goes from connecting to connected.
- * Nothing here touches the session's state: values in, values out.
+ * Who a connecting client is, what its connect reply says, and the log line when it is refused.
+ * The connect command's credentials (a token, the application's onConnecting, the connect proxy)
+ * become one identity here, checked against the server's rules; the session then admits it and
+ * goes from connecting to connected. Nothing here touches the session's state.
  */
+import { logField } from '../log.js';
 import { DisconnectCode, ErrorCode } from '../protocol/codes.js';
-import { AuthError, DisconnectError, ReplyError } from '../protocol/errors.js';
+import { AuthError, DisconnectError, ReplyError, toWire } from '../protocol/errors.js';
 import { parseData, toJsonText } from '../protocol/json-text.js';
 import type { SubscribeOptions } from '../protocol/subscribe-options.js';
 import type { ConnectRequest, ConnectResult, JsonText, SubscribeResult } from '../protocol/types.js';
 import type { Caller } from '../proxy/proxy.js';
 import { withDefined } from '../util/defined.js';
-import type { SessionContext } from './context.js';
+import type { SessionConnection, SessionContext } from './context.js';
 import { ttlSeconds } from './expiry.js';
 
 /** A connecting client as the connect pipeline sees it. */
@@ -144,4 +145,23 @@ export function connectResult(
       node: ctx.node.id,
     },
   );
+}
+
+/**
+ * Logs why a connect failed, when something decided to refuse it (issue 16: a 3500 or a 109
+ * reached the client, and the server's log said nothing). Internal, engine and proxy failures
+ * (code 100) are logged where they happen; a connection that closed while connecting was not
+ * refused.
+ */
+export function logConnectRefused(ctx: SessionContext, conn: SessionConnection, client: string, err: unknown): void {
+  const wire = toWire(err);
+  if (wire.code === ErrorCode.Internal || wire.code === DisconnectCode.ConnectionClosed) return;
+  const reason = err instanceof Error ? err.message : wire.kind === 'disconnect' ? wire.reason : wire.message;
+  ctx.connectRefusals.info({
+    code: wire.code,
+    reason: logField(reason),
+    client,
+    transport: conn.transport,
+    remote: conn.remoteAddress,
+  }, 'connect refused', wire.code);
 }
