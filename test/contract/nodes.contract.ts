@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NodeRegistry, NodeSummary } from '../../src/engine/types.js';
-import { sleep } from '../helpers/wait.js';
+import { until } from '../helpers/wait.js';
 
 export interface NodesUnderTest {
   readonly nodes: NodeRegistry;
@@ -35,9 +35,11 @@ export function runNodesContract(name: string, create: () => Promise<NodesUnderT
       await under.nodes.announce(summary(gone, 1), 300);
       await under.nodes.announce(summary(alive, 2), 60_000);
       assert.ok((await under.nodes.list()).some((n) => n.uid === gone));
-      await sleep(450);
-      const uids = (await under.nodes.list()).map((n) => n.uid);
-      assert.ok(!uids.includes(gone), 'the silent node is gone');
+      let uids: string[] = [];
+      await until(async () => {
+        uids = (await under.nodes.list()).map((n) => n.uid);
+        return !uids.includes(gone);
+      }, 'the silent node is gone');
       assert.ok(uids.includes(alive), 'the other node stays');
     });
   });
