@@ -6,7 +6,9 @@
  * channel's pub/sub channel only while it has local subscribers, so a publication crosses Redis
  * once per interested node. When the subscriber connection comes back after a drop, the broker
  * re-subscribes the channels it still wants (not those given up meanwhile), then tells the
- * handler (onInsufficientState), which checks those channels against their streams.
+ * handler (onInsufficientState), which checks those channels against their streams. On a
+ * cluster the same goes for each shard's sharded-pub/sub connection, which ioredis replaces and
+ * re-subscribes on its own (a shard restarted, its connection dropped, slots moved).
  */
 import type { Logger } from '../../log.js';
 import { encodeClientInfo } from '../../protocol/encode.js';
@@ -26,6 +28,13 @@ type HistoryMode = 'none' | 'oldest' | 'newest' | 'after' | 'before';
  * on the node, `limit: -1`) is several calls, so Redis never loads a whole stream in one script.
  */
 export const HISTORY_READ_PAGE = 1000;
+/**
+ * After ioredis re-subscribed a cluster's shards, channels are checked again this much later:
+ * it sends the SSUBSCRIBEs without a way to wait for them, so a publication between the first
+ * check and a subscription taking effect would otherwise wait for a later one, or for the
+ * periodic check, to be found.
+ */
+const SHARDS_RECHECK_MS = 1000;
 /** Times a paged read starts again when the stream's epoch changed between its pages. */
 const EPOCH_RETRIES = 3;
 type StreamEntry = [string, string[]];
@@ -38,6 +47,7 @@ export class RedisBroker implements Broker {
   #readyOnce = false;
   /** The channels this node asked for and has not given up: what a reconnect re-subscribes. */
   readonly #wanted = new Set<string>();
+  #recheck: NodeJS.Timeout | undefined;
 
   constructor(conn: RedisConnections, keys: RedisKeys, log: Logger) {
     this.#conn = conn;
@@ -55,6 +65,11 @@ export class RedisBroker implements Broker {
       if (this.#readyOnce) void this.#resubscribe();
       this.#readyOnce = true;
     });
+    // ioredis emits subscribersReady once it has (re)created a cluster's per-shard subscriber
+    // connections and sent their SSUBSCRIBEs: at start, and after a shard's connection was
+    // replaced. Whatever that shard published meanwhile never reached this node: a possible gap,
+    // as after a plain link's reconnect (issue 12 item 3).
+    if (this.#conn.sharded) sub.on('subscribersReady', () => this.#onShardsResubscribed());
     await this.#conn.start();
     try {
       await sub.subscribe(this.#keys.control);
@@ -82,6 +97,17 @@ export class RedisBroker implements Broker {
       return;
     }
     this.#handler?.onInsufficientState();
+  }
+
+  #onShardsResubscribed(): void {
+    if (this.#wanted.size === 0) return;
+    this.#handler?.onInsufficientState();
+    clearTimeout(this.#recheck);
+    this.#recheck = setTimeout(() => {
+      this.#recheck = undefined;
+      this.#handler?.onInsufficientState();
+    }, SHARDS_RECHECK_MS);
+    this.#recheck.unref();
   }
 
   #onMessage(pubsub: string, message: string): void {
@@ -244,5 +270,6 @@ export class RedisBroker implements Broker {
 
   async close(): Promise<void> {
     this.#handler = undefined;
+    clearTimeout(this.#recheck);
   }
 }
