@@ -29,12 +29,13 @@ type HistoryMode = 'none' | 'oldest' | 'newest' | 'after' | 'before';
  */
 export const HISTORY_READ_PAGE = 1000;
 /**
- * After ioredis re-subscribed a cluster's shards, channels are checked again this much later:
- * it sends the SSUBSCRIBEs without a way to wait for them, so a publication between the first
- * check and a subscription taking effect would otherwise wait for a later one, or for the
- * periodic check, to be found.
+ * After ioredis re-subscribed a cluster's shards, channels are checked this much later, and at
+ * most this often. Later: it sends the SSUBSCRIBEs without a way to wait for them, and a check
+ * made before they take effect could miss a publication in between. At most this often: ioredis
+ * reports its subscribers ready after every reconnect attempt, failed ones too (every 2 s at
+ * most while a shard is down), and each check reads every channel's stream and renews presence.
  */
-const SHARDS_RECHECK_MS = 1000;
+const SHARDS_SETTLE_MS = 500;
 /** Times a paged read starts again when the stream's epoch changed between its pages. */
 const EPOCH_RETRIES = 3;
 type StreamEntry = [string, string[]];
@@ -47,7 +48,9 @@ export class RedisBroker implements Broker {
   #readyOnce = false;
   /** The channels this node asked for and has not given up: what a reconnect re-subscribes. */
   readonly #wanted = new Set<string>();
-  #recheck: NodeJS.Timeout | undefined;
+  /** A check after the shards' re-subscription is due; `#checkAgain`: another one after it. */
+  #shardsCheck: NodeJS.Timeout | undefined;
+  #checkAgain = false;
 
   constructor(conn: RedisConnections, keys: RedisKeys, log: Logger) {
     this.#conn = conn;
@@ -99,15 +102,22 @@ export class RedisBroker implements Broker {
     this.#handler?.onInsufficientState();
   }
 
+  /** Checks once SHARDS_SETTLE_MS after the last report, and at most once per SHARDS_SETTLE_MS. */
   #onShardsResubscribed(): void {
     if (this.#wanted.size === 0) return;
-    this.#handler?.onInsufficientState();
-    clearTimeout(this.#recheck);
-    this.#recheck = setTimeout(() => {
-      this.#recheck = undefined;
+    if (this.#shardsCheck !== undefined) {
+      this.#checkAgain = true;
+      return;
+    }
+    this.#shardsCheck = setTimeout(() => {
+      this.#shardsCheck = undefined;
       this.#handler?.onInsufficientState();
-    }, SHARDS_RECHECK_MS);
-    this.#recheck.unref();
+      if (this.#checkAgain) {
+        this.#checkAgain = false;
+        this.#onShardsResubscribed();
+      }
+    }, SHARDS_SETTLE_MS);
+    this.#shardsCheck.unref();
   }
 
   #onMessage(pubsub: string, message: string): void {
@@ -270,6 +280,6 @@ export class RedisBroker implements Broker {
 
   async close(): Promise<void> {
     this.#handler = undefined;
-    clearTimeout(this.#recheck);
+    clearTimeout(this.#shardsCheck);
   }
 }
