@@ -32,8 +32,8 @@ export const HISTORY_READ_PAGE = 1000;
  * After ioredis re-subscribed a cluster's shards, channels are checked this much later, and at
  * most this often. Later: it sends the SSUBSCRIBEs without a way to wait for them, and a check
  * made before they take effect could miss a publication in between. At most this often: ioredis
- * reports its subscribers ready after every reconnect attempt, failed ones too (every 2 s at
- * most while a shard is down), and each check reads every channel's stream and renews presence.
+ * reports its subscribers ready after every reconnect attempt, failed ones too (about every
+ * 2 s while a shard stays down), and each check reads every channel's stream and renews presence.
  */
 const SHARDS_SETTLE_MS = 500;
 /** Times a paged read starts again when the stream's epoch changed between its pages. */
