@@ -42,7 +42,11 @@ export interface StreamTrackerOptions {
 const PAGE = 1000;
 /** A gap larger than this is not repaired: the subscribers recover on their own (3010). */
 const MAX_REPAIR = 100_000;
-/** Publications held per channel while it repairs or waits; past it the channel gives up. */
+/**
+ * Publications held per channel. Past it while a read runs, the channel gives up on the gap;
+ * past it while a give-up's window runs, the oldest held are dropped (the subscribers who need
+ * them are being told to recover them).
+ */
 const MAX_PENDING = 10_000;
 /** Checks running at once (a reconnect checks every channel). */
 const CHECK_CONCURRENCY = 16;
@@ -54,6 +58,8 @@ interface Tracked {
   offset: number;
   /** A read is running (baseline, check, repair) or the channel is held: publications wait. */
   busy: boolean;
+  /** A give-up's disconnect window runs: the channel is held until it ends. */
+  waiting: boolean;
   /** Publications that arrived while busy, in arrival order. */
   pending: Array<{ pub: Publication; position: StreamPosition }>;
   /** When the position was last known to be the stream's top (a delivery in order, a check). */
@@ -124,7 +130,7 @@ export class StreamTracker {
    */
   async track(channel: string, ns: NamespaceOptions): Promise<void> {
     if (this.#channels.has(channel)) return;
-    const state: Tracked = { ns, epoch: '', offset: 0, busy: true, pending: [], verifiedAt: this.#now(), recheck: false, retry: undefined, gen: 0 };
+    const state: Tracked = { ns, epoch: '', offset: 0, busy: true, waiting: false, pending: [], verifiedAt: this.#now(), recheck: false, retry: undefined, gen: 0 };
     this.#channels.set(channel, state);
     let page: HistoryPage;
     try {
@@ -193,12 +199,24 @@ export class StreamTracker {
 
   #hold(channel: string, state: Tracked, pub: Publication, position: StreamPosition): void {
     state.pending.push({ pub, position });
-    if (state.pending.length > MAX_PENDING) {
-      // Held too long (Redis slow or away): stop holding; what is held goes out, subscribers recover.
-      const last = state.pending.at(-1)!.position;
-      this.#options.log.warn({ channel, held: state.pending.length }, 'too many publications held while repairing; positioned subscribers will recover');
-      this.#giveUp(channel, state, { offset: last.offset - 1, epoch: last.epoch }, true);
+    if (state.pending.length <= MAX_PENDING) return;
+    if (state.waiting) {
+      // The positioned subscribers are being told already; the others never had a guarantee.
+      // Skipping the oldest keeps what follows in order when the window ends.
+      while (state.pending.length > MAX_PENDING) {
+        const skipped = state.pending.shift()!.position;
+        state.epoch = skipped.epoch;
+        state.offset = skipped.offset;
+      }
+      return;
     }
+    // Held too long (Redis slow or away): stop waiting for history. Delivery goes on from the
+    // oldest held once the window ends, and the positioned subscribers recover by themselves,
+    // told over the window like any other gap history cannot fill: a Redis outage is when a
+    // whole node's subscribers would otherwise come back in the same millisecond.
+    const first = state.pending[0]!.position;
+    this.#options.log.warn({ channel, held: state.pending.length }, 'too many publications held while repairing; positioned subscribers will recover');
+    this.#giveUp(channel, state, { offset: first.offset - 1, epoch: first.epoch });
   }
 
   /** Delivers what is pending, in order, as long as it follows on; a gap starts a repair. */
@@ -260,18 +278,18 @@ export class StreamTracker {
         if (stale()) return 'done';
         const top = (await this.#host.history(channel, state.ns, { limit: 0 })).position;
         if (stale()) return 'done';
-        this.#giveUp(channel, state, top, false);
+        this.#giveUp(channel, state, top);
         return 'gone';
       }
       if (stale()) return 'done';
       const first = page.publications[0];
       if (first !== undefined && first.offset !== state.offset + 1) {
-        this.#giveUp(channel, state, page.position, false);
+        this.#giveUp(channel, state, page.position);
         return 'gone';
       }
       for (const pub of page.publications) {
         if (pub.offset !== state.offset + 1) {
-          this.#giveUp(channel, state, page.position, false);
+          this.#giveUp(channel, state, page.position);
           return 'gone';
         }
         state.offset = pub.offset;
@@ -285,11 +303,11 @@ export class StreamTracker {
       }
       if (page.publications.length === 0) {
         // The top is ahead but history has nothing after our offset: trimmed or expired.
-        this.#giveUp(channel, state, page.position, false);
+        this.#giveUp(channel, state, page.position);
         return 'gone';
       }
       if (read >= MAX_REPAIR) {
-        this.#giveUp(channel, state, page.position, false);
+        this.#giveUp(channel, state, page.position);
         return 'gone';
       }
     }
@@ -300,16 +318,17 @@ export class StreamTracker {
    * window (with jitter), the channel's newer publications wait until the window ends (so none
    * of them sees the jump first), then delivery goes on from `top`.
    */
-  #giveUp(channel: string, state: Tracked, top: StreamPosition, now: boolean): void {
+  #giveUp(channel: string, state: Tracked, top: StreamPosition): void {
     this.stats.unrecoverable++;
     state.gen++;
     const disconnects = this.#host.positionedSubscribers(channel);
-    const window = now ? 0 : this.#options.disconnectWindowMs;
+    const window = this.#options.disconnectWindowMs;
     this.#options.log.warn({ channel, from: { offset: state.offset, epoch: state.epoch }, top, subscribers: disconnects.length, windowMs: window },
       'publications lost and not in history; positioned subscribers will recover');
     state.epoch = top.epoch;
     state.offset = top.offset;
     state.busy = true;
+    state.waiting = true;
     const n = disconnects.length;
     disconnects.forEach((disconnect, i) => {
       // Even slots over the window, each at a random point of its slot.
@@ -319,6 +338,7 @@ export class StreamTracker {
     this.#later(window, () => {
       if (this.#channels.get(channel) !== state) return;
       state.busy = false;
+      state.waiting = false;
       state.verifiedAt = this.#now();
       this.#drain(channel, state);
     });

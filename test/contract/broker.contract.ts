@@ -153,6 +153,48 @@ export function runBrokerContract(name: string, create: (handler: RecordingHandl
       assert.deepEqual(await offsets({ limit: 2, since: { offset: 4, epoch: top.epoch }, reverse: true, history: opts }), [3, 2]);
     });
 
+    it('reads a history longer than one engine read (1,000) whole and in order, from any position and in both directions', async () => {
+      const ch = channel('long');
+      const opts = { size: 3000, ttlMs: 60_000 };
+      let top: StreamPosition = { offset: 0, epoch: '' };
+      for (let i = 1; i <= 2500; i += 100) {
+        const positions = await Promise.all(Array.from({ length: 100 }, (_, j) => broker.publish(ch, { data: data(i + j) }, { history: opts })));
+        top = positions.reduce((a, b) => (b.offset > a.offset ? b : a));
+      }
+      const range = (from: number, to: number): number[] => {
+        const step = from <= to ? 1 : -1;
+        return Array.from({ length: Math.abs(to - from) + 1 }, (_, i) => from + i * step);
+      };
+      const read = async (q: Omit<Parameters<Broker['history']>[1], 'history'>): Promise<{ offsets: number[]; top: StreamPosition }> => {
+        const page = await broker.history(ch, { ...q, history: opts });
+        page.publications.forEach((p) => assert.equal(p.data, String(p.offset)));
+        return { offsets: page.publications.map((p) => p.offset!), top: page.position };
+      };
+      const since = (offset: number): StreamPosition => ({ offset, epoch: top.epoch });
+      const all = await read({ limit: -1 });
+      assert.deepEqual(all.offsets, range(1, 2500));
+      assert.deepEqual(all.top, top);
+      assert.deepEqual((await read({ limit: 2200 })).offsets, range(1, 2200));
+      assert.deepEqual((await read({ limit: -1, reverse: true })).offsets, range(2500, 1));
+      assert.deepEqual((await read({ limit: -1, since: since(700) })).offsets, range(701, 2500), 'a gap repaired from offset 700');
+      assert.deepEqual((await read({ limit: 1500, since: since(0) })).offsets, range(1, 1500));
+      assert.deepEqual((await read({ limit: 1001, since: since(1499) })).offsets, range(1500, 2500));
+      assert.deepEqual((await read({ limit: 1200, since: since(2001), reverse: true })).offsets, range(2000, 801));
+      assert.deepEqual((await read({ limit: 5, since: since(2500) })).offsets, []);
+    });
+
+    it('reads a trimmed long history from its oldest publication when asked from before it', async () => {
+      const ch = channel('long-trimmed');
+      const opts = { size: 1500, ttlMs: 60_000 };
+      let top: StreamPosition = { offset: 0, epoch: '' };
+      for (let i = 1; i <= 2500; i += 100) {
+        const positions = await Promise.all(Array.from({ length: 100 }, (_, j) => broker.publish(ch, { data: data(i + j) }, { history: opts })));
+        top = positions.reduce((a, b) => (b.offset > a.offset ? b : a));
+      }
+      const page = await broker.history(ch, { limit: -1, since: { offset: 10, epoch: top.epoch }, history: opts });
+      assert.deepEqual(page.publications.map((p) => p.offset), Array.from({ length: 1500 }, (_, i) => 1001 + i), 'the reader sees the jump from 10 to 1001');
+    });
+
     it('refuses a since position of another epoch or past the top', async () => {
       const ch = channel('since');
       const opts = { size: 10, ttlMs: 60_000 };

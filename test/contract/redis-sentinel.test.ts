@@ -10,6 +10,7 @@ import { SENTINEL_MASTER, SentinelSet } from '../helpers/redis-topologies.js';
 import { runBrokerContract } from './broker.contract.js';
 import { runNodesContract } from './nodes.contract.js';
 import { runPresenceContract } from './presence.contract.js';
+import { runUsersContract } from './users.contract.js';
 
 let started: Promise<SentinelSet> | undefined;
 /** Started by the first suite that needs it; a failure fails every suite with its message. */
@@ -45,4 +46,10 @@ runNodesContract('redis sentinel', async () => {
   const e = await engine();
   await e.connections.start();
   return { nodes: e.nodes, close: () => e.close() };
+});
+
+runUsersContract('redis sentinel', async () => {
+  const e = await engine();
+  await e.connections.start();
+  return { users: e.users, close: () => e.close() };
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { NAMESPACE_DEFAULTS } from '../../src/config/namespaces.js';
 import { UnrecoverablePositionError, type HistoryPage, type HistoryQuery } from '../../src/engine/types.js';
 import { silentLogger } from '../../src/log.js';
@@ -40,8 +40,14 @@ class FakeHost implements StreamTrackerHost {
     this.delivered.push(p.offset!);
   }
 
+  /** When each disconnect ran (Date.now(), mocked in the tests that read it). */
+  disconnectedAt: number[] = [];
+
   positionedSubscribers(): Array<() => void> {
-    return Array.from({ length: this.subscribers }, (_, i) => () => this.disconnected.push(i));
+    return Array.from({ length: this.subscribers }, (_, i) => () => {
+      this.disconnected.push(i);
+      this.disconnectedAt.push(Date.now());
+    });
   }
 
   /** A publication the broker delivers (the stream grows to it). */
@@ -133,5 +139,79 @@ describe('StreamTracker', () => {
     assert.deepEqual(host.disconnected, [0, 1, 2]);
     host.publish(t, 2);
     assert.deepEqual(host.delivered, [1, 2], 'e1:1, then e2:2 (e2:1 was the jump itself)');
+  });
+
+  describe('with a fake clock', () => {
+    const WINDOW = 10_000;
+    /** A fixed pseudo-random sequence (LCG), so a failure replays. */
+    const lcg = (): (() => number) => {
+      let x = 12345;
+      return () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    };
+    /** The largest share of `at` (times from `start`) falling in any tenth of the window, sliding by 1 ms. */
+    const densest = (at: number[], start: number): number => {
+      let most = 0;
+      for (let from = 0; from <= WINDOW * 0.9; from += 1) {
+        const n = at.filter((t) => t - start >= from && t - start < from + WINDOW / 10).length;
+        most = Math.max(most, n);
+      }
+      return most / at.length;
+    };
+    const withClock = async (body: () => Promise<void>): Promise<void> => {
+      mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: 1_000_000 });
+      try {
+        await body();
+      } finally {
+        mock.timers.reset();
+      }
+    };
+    /** Runs the fake clock forward in 1 ms steps, letting promise callbacks run between steps. */
+    const advance = async (ms: number): Promise<void> => {
+      for (let i = 0; i < ms; i++) {
+        mock.timers.tick(1);
+        await Promise.resolve();
+      }
+    };
+
+    it('spreads 3010 over the whole window, no tenth of it holding more than 15% of the subscribers, when history lost the gap', () => withClock(async () => {
+      const host = new FakeHost();
+      host.subscribers = 1000;
+      const t = new StreamTracker(host, { checkIntervalMs: 60_000, disconnectWindowMs: WINDOW, log: silentLogger(), now: () => Date.now(), random: lcg() });
+      await t.track('ch', NS);
+      host.publish(t, 1);
+      for (let o = 2; o <= 20; o++) host.publish(t, o, false);
+      host.from = 15;
+      const start = Date.now();
+      host.publish(t, 21);
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      await advance(WINDOW + 100);
+      assert.equal(host.disconnected.length, 1000);
+      assert.ok(Math.max(...host.disconnectedAt) - start < WINDOW, `last at ${Math.max(...host.disconnectedAt) - start}, first at ${Math.min(...host.disconnectedAt) - start}`);
+      assert.ok(densest(host.disconnectedAt, start) <= 0.15, `densest tenth held ${densest(host.disconnectedAt, start)}`);
+    }));
+
+    it('spreads 3010 over the window too when the channel held too many publications waiting for history', () => withClock(async () => {
+      const host = new FakeHost();
+      host.subscribers = 1000;
+      const t = new StreamTracker(host, { checkIntervalMs: 60_000, disconnectWindowMs: WINDOW, log: silentLogger(), now: () => Date.now(), random: lcg() });
+      await t.track('ch', NS);
+      host.publish(t, 1);
+      host.publish(t, 2, false);
+      host.gate = new Promise(() => {}); // history never answers: Redis is away
+      const start = Date.now();
+      for (let o = 3; o <= 10_003; o++) host.publish(t, o);
+      assert.equal(t.stats.unrecoverable, 1, 'gave up once the hold passed its cap');
+      assert.deepEqual(host.disconnected, [], 'nobody at the moment of giving up');
+      // Publications keep coming during the window: what is held stays bounded, and goes out after.
+      for (let o = 10_004; o <= 30_000; o++) host.publish(t, o);
+      await advance(WINDOW + 100);
+      assert.equal(host.disconnected.length, 1000);
+      assert.ok(densest(host.disconnectedAt, start) <= 0.15, `densest tenth held ${densest(host.disconnectedAt, start)}`);
+      const after = host.delivered.slice(1);
+      assert.ok(after.length > 0 && after.length <= 10_000, `delivered ${after.length} after the window: ${after.slice(0, 3).join()}...${after.slice(-2).join()}`);
+      assert.deepEqual(after, Array.from({ length: after.length }, (_, i) => 30_000 - after.length + 1 + i), 'the newest, in order');
+      host.publish(t, 30_001);
+      assert.equal(host.delivered.at(-1), 30_001);
+    }));
   });
 });

@@ -6,11 +6,13 @@
  * channel's pub/sub channel only while it has local subscribers, so a publication crosses Redis
  * once per interested node. When the subscriber connection comes back after a drop, the broker
  * re-subscribes the channels it still wants (not those given up meanwhile), then tells the
- * handler (onInsufficientState), which checks those channels against their streams.
+ * handler (onInsufficientState), which checks those channels against their streams. On a
+ * cluster the same goes for each shard's sharded-pub/sub connection, which ioredis replaces and
+ * re-subscribes on its own (a shard restarted, its connection dropped, slots moved).
  */
 import type { Logger } from '../../log.js';
 import { encodeClientInfo } from '../../protocol/encode.js';
-import type { ClientInfo, StreamPosition } from '../../protocol/types.js';
+import type { ClientInfo, Publication, StreamPosition } from '../../protocol/types.js';
 import { newEpoch } from '../memory/memory-broker.js';
 import {
   UnrecoverablePositionError, type Broker, type BrokerEventHandler, type ControlMessage, type HistoryPage,
@@ -20,7 +22,22 @@ import { decodeBody, headerRest, infoFromWire, Kind } from './codec.js';
 import { unavailable, type RedisConnections } from './connections.js';
 import type { RedisKeys } from './keys.js';
 
-type HistoryMode = 'none' | 'oldest' | 'newest' | 'after';
+type HistoryMode = 'none' | 'oldest' | 'newest' | 'after' | 'before';
+/**
+ * Publications one history script call reads at most: a long read (a recovery, a gap repaired
+ * on the node, `limit: -1`) is several calls, so Redis never loads a whole stream in one script.
+ */
+export const HISTORY_READ_PAGE = 1000;
+/**
+ * After ioredis re-subscribed a cluster's shards, channels are checked this much later, and at
+ * most this often. Later: it sends the SSUBSCRIBEs without a way to wait for them, and a check
+ * made before they take effect could miss a publication in between. At most this often: ioredis
+ * reports its subscribers ready after every reconnect attempt, failed ones too (about every
+ * 2 s while a shard stays down), and each check reads every channel's stream and renews presence.
+ */
+const SHARDS_SETTLE_MS = 500;
+/** Times a paged read starts again when the stream's epoch changed between its pages. */
+const EPOCH_RETRIES = 3;
 type StreamEntry = [string, string[]];
 
 export class RedisBroker implements Broker {
@@ -31,6 +48,9 @@ export class RedisBroker implements Broker {
   #readyOnce = false;
   /** The channels this node asked for and has not given up: what a reconnect re-subscribes. */
   readonly #wanted = new Set<string>();
+  /** A check after the shards' re-subscription is due; `#checkAgain`: another one after it. */
+  #shardsCheck: NodeJS.Timeout | undefined;
+  #checkAgain = false;
 
   constructor(conn: RedisConnections, keys: RedisKeys, log: Logger) {
     this.#conn = conn;
@@ -48,6 +68,11 @@ export class RedisBroker implements Broker {
       if (this.#readyOnce) void this.#resubscribe();
       this.#readyOnce = true;
     });
+    // ioredis emits subscribersReady once it has (re)created a cluster's per-shard subscriber
+    // connections and sent their SSUBSCRIBEs: at start, and after a shard's connection was
+    // replaced. Whatever that shard published meanwhile never reached this node: a possible gap,
+    // as after a plain link's reconnect (issue 12 item 3).
+    if (this.#conn.sharded) sub.on('subscribersReady', () => this.#onShardsResubscribed());
     await this.#conn.start();
     try {
       await sub.subscribe(this.#keys.control);
@@ -75,6 +100,24 @@ export class RedisBroker implements Broker {
       return;
     }
     this.#handler?.onInsufficientState();
+  }
+
+  /** Checks once SHARDS_SETTLE_MS after the last report, and at most once per SHARDS_SETTLE_MS. */
+  #onShardsResubscribed(): void {
+    if (this.#wanted.size === 0) return;
+    if (this.#shardsCheck !== undefined) {
+      this.#checkAgain = true;
+      return;
+    }
+    this.#shardsCheck = setTimeout(() => {
+      this.#shardsCheck = undefined;
+      this.#handler?.onInsufficientState();
+      if (this.#checkAgain) {
+        this.#checkAgain = false;
+        this.#onShardsResubscribed();
+      }
+    }, SHARDS_SETTLE_MS);
+    this.#shardsCheck.unref();
   }
 
   #onMessage(pubsub: string, message: string): void {
@@ -166,38 +209,57 @@ export class RedisBroker implements Broker {
     return this.#wanted;
   }
 
+  /**
+   * Reads in pages of at most HISTORY_READ_PAGE publications, each page from where the previous
+   * one ended; the answer's position is the stream's top as the last page saw it. A stream that
+   * got a new epoch between pages: with `since` an UnrecoverablePositionError, without it the
+   * read starts again.
+   */
   async history(channel: string, query: HistoryQuery): Promise<HistoryPage> {
     const { since, limit, reverse = false } = query;
-    let mode: HistoryMode;
-    let n: number;
-    if (limit === 0) [mode, n] = ['none', 0];
-    else if (since && !reverse) [mode, n] = ['after', since.offset];
-    else if (since) [mode, n] = ['newest', -1];
-    else if (reverse) [mode, n] = ['newest', limit];
-    else [mode, n] = ['oldest', limit];
+    const want = limit < 0 ? Infinity : limit;
+    for (let attempt = 0; ; attempt++) {
+      const pubs: Publication[] = [];
+      let position: StreamPosition | undefined;
+      let cursor = since?.offset;
+      for (;;) {
+        const n = Math.min(HISTORY_READ_PAGE, want - pubs.length);
+        const mode: HistoryMode = n === 0 ? 'none' : cursor === undefined ? (reverse ? 'newest' : 'oldest') : (reverse ? 'before' : 'after');
+        const page = await this.#readPage(channel, query, mode, n, cursor ?? 0);
+        if (position !== undefined && page.position.epoch !== position.epoch) {
+          if (since) throw new UnrecoverablePositionError('the stream has a different epoch');
+          position = undefined;
+          break;
+        }
+        position = page.position;
+        if (since && (since.epoch !== position.epoch || since.offset > position.offset)) {
+          throw new UnrecoverablePositionError(since.epoch !== position.epoch ? 'the stream has a different epoch' : 'the offset is past the top of the stream');
+        }
+        pubs.push(...page.publications);
+        const last = page.publications.at(-1);
+        if (mode === 'none' || last === undefined || page.publications.length < n || pubs.length >= want) {
+          return { publications: pubs, position };
+        }
+        cursor = last.offset!;
+      }
+      if (attempt >= EPOCH_RETRIES) throw unavailable('history', new Error('the stream kept changing epoch while it was read'));
+    }
+  }
+
+  /** One history script call: at most `n` publications (mode 'none': the position only). */
+  async #readPage(channel: string, query: HistoryQuery, mode: HistoryMode, n: number, at: number): Promise<HistoryPage> {
     let top: number;
     let epoch: string;
     let entries: StreamEntry[];
     try {
       [top, epoch, entries] = (await this.#conn.script(
         'canalHistory', this.#keys.stream(channel), this.#keys.meta(channel),
-        query.history.ttlMs, newEpoch(), mode, n, query.emptyTtlMs ?? query.history.ttlMs,
+        query.history.ttlMs, newEpoch(), mode, n, query.emptyTtlMs ?? query.history.ttlMs, at,
       )) as [number, string, StreamEntry[]];
     } catch (err) {
       throw unavailable('history', err);
     }
-    const position = { offset: top, epoch };
-    if (since && (since.epoch !== epoch || since.offset > top)) {
-      throw new UnrecoverablePositionError(since.epoch !== epoch ? 'the stream has a different epoch' : 'the offset is past the top of the stream');
-    }
-    let pubs = entries.map(([, fields]) => decodeBody(fields[1]!).pub);
-    if (mode === 'after') {
-      pubs = pubs.filter((p) => p.offset! > since!.offset).reverse();
-    } else if (since && reverse) {
-      pubs = pubs.filter((p) => p.offset! < since.offset);
-    }
-    if (limit > 0) pubs = pubs.slice(0, limit);
-    return { publications: pubs, position };
+    return { publications: entries.map(([, fields]) => decodeBody(fields[1]!).pub), position: { offset: top, epoch } };
   }
 
   async removeHistory(channel: string): Promise<void> {
@@ -218,5 +280,6 @@ export class RedisBroker implements Broker {
 
   async close(): Promise<void> {
     this.#handler = undefined;
+    clearTimeout(this.#shardsCheck);
   }
 }
