@@ -50,6 +50,22 @@ const PAUSED = 2;
 const AWAITING_PONG = 4;
 const CLEANED_UP = 8;
 const WAS_CONNECTED = 16;
+const REFRESHING = 32;
+
+/**
+ * What few connections ever have — an emulated session id, proxied headers, meta, a counted
+ * admission, an expiry, the close code — in one object made when the first of it is set: an
+ * idle anonymous connection keeps one empty field instead of seven (8 bytes each on Node).
+ */
+interface RareState {
+  emulationSession: string | undefined;
+  meta: JsonText | undefined;
+  headers: UpgradeHeaders | undefined;
+  emulated: Readonly<Record<string, string>> | undefined;
+  admission: number | undefined;
+  expiresAt: number | undefined;
+  closeCode: number;
+}
 
 /** How a connection speaks: its codec, whether it is emulated over HTTP, and what of its upgrade request proxies see. */
 export interface SessionOptions {
@@ -75,44 +91,82 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   #queue: Command[] | undefined = undefined;
   /** Made at the first command, dropped when it has rested (see tick): idle connections keep none. */
   #limiter: RateLimiter | undefined;
-  /** PROCESSING, PAUSED, AWAITING_PONG, CLEANED_UP, WAS_CONNECTED: five booleans in one number, one field instead of five. */
+  /** PROCESSING, PAUSED, AWAITING_PONG, CLEANED_UP, WAS_CONNECTED, REFRESHING: six booleans in one number, one field instead of six. */
   #flags = 0;
   /** JSON or Protobuf: how commands are read and replies written. */
   readonly codec: Codec;
-  readonly emulationSession: string | undefined;
   #state: State = 'connecting';
   #user = '';
   /** How the connection appears to others (presence, joins, publications), made once at connect and shared by its subscriptions. */
   #info: ClientInfo | undefined;
-  /** From the token or the connect proxy: sent to the backend with proxy calls, never to clients. */
-  #meta: JsonText | undefined;
-  /** The upgrade request's headers that some proxy forwards (undefined: none to keep). */
-  readonly #headers: UpgradeHeaders | undefined;
-  /** The connect command's emulated headers that some proxy forwards. */
-  #emulated: Readonly<Record<string, string>> | undefined;
-  /** The engine's number for this connection when it counts toward its user's limit. */
-  #admission: number | undefined;
-  /**
-   * When the connection token must be refreshed by (Unix ms), if it expires; with a refresh
-   * proxy, when the backend must be asked again (the server refreshes, the client is not told).
-   */
-  #expiresAt: number | undefined;
-  #refreshing = false;
+  /** See RareState; undefined until one of its fields is set. */
+  #rare: RareState | undefined = undefined;
   #cancelStale: (() => void) | undefined;
-  #closeCode = 0;
 
   constructor(conn: SessionConnection, ctx: SessionContext, options: SessionOptions = {}) {
     this.#ctx = ctx;
     this.#conn = conn;
     this.codec = options.codec ?? jsonCodec;
-    this.emulationSession = options.emulationSession;
-    this.#headers = ctx.proxies.keepHeaders(options.upgradeHeaders);
+    if (options.emulationSession !== undefined) this.#more().emulationSession = options.emulationSession;
+    const headers = ctx.proxies.keepHeaders(options.upgradeHeaders);
+    if (headers !== undefined) this.#more().headers = headers;
     const { config, clock } = ctx;
     this.#outbox = new Outbox(conn, this, ctx.outbox);
     this.#subs = new Subscriptions(ctx, this);
     this.#cancelStale = clock.after(config.client_connect_timeout,
       () => this.disconnect(DisconnectCode.Stale, `stale: no connect command within ${config.client_connect_timeout} ms`));
     ctx.sessions.add(this);
+  }
+
+  /** The rarely used state, made now if it was not. */
+  #more(): RareState {
+    return this.#rare ??= {
+      emulationSession: undefined, meta: undefined, headers: undefined, emulated: undefined, admission: undefined, expiresAt: undefined, closeCode: 0,
+    };
+  }
+
+  /** The emulated session id (an emulated connection), or undefined (a WebSocket). */
+  get emulationSession(): string | undefined {
+    return this.#rare?.emulationSession;
+  }
+
+  /** From the token or the connect proxy: sent to the backend with proxy calls, never to clients. */
+  get #meta(): JsonText | undefined {
+    return this.#rare?.meta;
+  }
+
+  set #meta(meta: JsonText | undefined) {
+    if (meta !== undefined || this.#rare !== undefined) this.#more().meta = meta;
+  }
+
+  /** The connect command's emulated headers that some proxy forwards. */
+  get #emulated(): Readonly<Record<string, string>> | undefined {
+    return this.#rare?.emulated;
+  }
+
+  set #emulated(headers: Readonly<Record<string, string>> | undefined) {
+    if (headers !== undefined || this.#rare !== undefined) this.#more().emulated = headers;
+  }
+
+  /** The engine's number for this connection when it counts toward its user's limit. */
+  get #admission(): number | undefined {
+    return this.#rare?.admission;
+  }
+
+  set #admission(admission: number | undefined) {
+    if (admission !== undefined || this.#rare !== undefined) this.#more().admission = admission;
+  }
+
+  /**
+   * When the connection token must be refreshed by (Unix ms), if it expires; with a refresh
+   * proxy, when the backend must be asked again (the server refreshes, the client is not told).
+   */
+  get #expiresAt(): number | undefined {
+    return this.#rare?.expiresAt;
+  }
+
+  set #expiresAt(expiresAt: number | undefined) {
+    if (expiresAt !== undefined || this.#rare !== undefined) this.#more().expiresAt = expiresAt;
   }
 
   get user(): string {
@@ -134,7 +188,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
 
   /** This connection as proxy calls describe it. */
   caller(): Caller {
-    return { client: this.id, transport: this.#conn.transport, protocol: this.codec.name, user: this.#user, meta: this.#meta, headers: this.#headers, emulated: this.#emulated };
+    return { client: this.id, transport: this.#conn.transport, protocol: this.codec.name, user: this.#user, meta: this.#meta, headers: this.#rare?.headers, emulated: this.#emulated };
   }
 
   get state(): State {
@@ -430,7 +484,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
    * ends it with 3005. When the backend fails, it is asked again in a minute.
    */
   async #refreshFromBackend(proxy: NonNullable<SessionContext['proxies']['refresh']>): Promise<void> {
-    this.#refreshing = true;
+    this.#set(REFRESHING);
     try {
       const answer = await proxy.refresh(this.caller());
       if (this.#state !== 'connected') return;
@@ -446,7 +500,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
       if (!(err instanceof ProxyError)) throw err;
       this.#expiresAt = this.#ctx.clock.now() + REFRESH_RETRY_MS; // the failure is logged by the proxy
     } finally {
-      this.#refreshing = false;
+      this.#clear(REFRESHING);
     }
   }
 
@@ -480,7 +534,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     const grace = this.#ctx.config.client_expired_close_delay;
     const refreshProxy = this.#ctx.proxies.refresh;
     if (refreshProxy) {
-      if (this.#expiresAt !== undefined && this.#expiresAt <= now && !this.#refreshing) {
+      if (this.#expiresAt !== undefined && this.#expiresAt <= now && !this.#has(REFRESHING)) {
         void this.#refreshFromBackend(refreshProxy).catch((err: unknown) => {
           this.#ctx.log.error({ err, client: this.id }, 'server-side refresh failed');
           this.disconnect(DisconnectCode.ServerError, 'internal server error: the connection could not be refreshed');
@@ -558,7 +612,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   /** Ends the connection: queued output is written, then the close frame with `code` and `reason`. */
   disconnect(code: number, reason: string): void {
     if (this.#state === 'closed') return;
-    this.#closeCode = code;
+    this.#more().closeCode = code;
     this.#ctx.metrics.disconnect(code);
     this.#outbox.close();
     try {
@@ -575,13 +629,14 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     this.#ctx.sessions.delete(this);
     const wasConnected = this.#has(WAS_CONNECTED);
     this.#state = 'closed';
-    if (this.#closeCode === 0) this.#closeCode = code;
+    const rare = this.#more();
+    if (rare.closeCode === 0) rare.closeCode = code;
     this.#cancelStale?.();
     this.#outbox.close();
     this.#ctx.node.unregister(this);
     this.#release(this.#user);
     void this.#subs.endAll().then(() => {
-      if (wasConnected) this.#ctx.handlers.onDisconnect?.({ client: this.id, user: this.#user, code: this.#closeCode });
+      if (wasConnected) this.#ctx.handlers.onDisconnect?.({ client: this.id, user: this.#user, code: rare.closeCode });
     });
   }
 
