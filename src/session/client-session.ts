@@ -25,7 +25,7 @@ import { history, presence, presenceStats, publish, rpc, send } from './commands
 import { connectResult, identify, logConnectRefused } from './connect.js';
 import type { SessionConnection, SessionContext } from './context.js';
 import { overdue, refreshDeadline, ttlSeconds } from './expiry.js';
-import { Outbox, type OutboxOwner } from './outbox.js';
+import { Outbox } from './outbox.js';
 import { RateLimiter, type Verdict } from './rate-limit.js';
 import { Subscriptions, type SubscriptionsHost } from './subscriptions.js';
 
@@ -81,7 +81,7 @@ export interface SessionOptions {
   readonly upgradeHeaders?: UpgradeHeaders;
 }
 
-export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOwner {
+export class ClientSession implements SessionHandle, SubscriptionsHost {
   readonly id = randomUUID();
   readonly #ctx: SessionContext;
   readonly #conn: SessionConnection;
@@ -111,7 +111,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     const headers = ctx.proxies.keepHeaders(options.upgradeHeaders);
     if (headers !== undefined) this.#more().headers = headers;
     const { config, clock } = ctx;
-    this.#outbox = new Outbox(conn, this, ctx.outbox);
+    this.#outbox = new Outbox(conn, ctx.outbox);
     this.#subs = new Subscriptions(ctx, this);
     this.#cancelStale = clock.after(config.client_connect_timeout,
       () => this.disconnect(DisconnectCode.Stale, `stale: no connect command within ${config.client_connect_timeout} ms`));
@@ -368,7 +368,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   #reply<M extends keyof Results>(id: number, method: M, result: Results[M]): void {
     if (this.#state === 'closed') return;
     this.#ctx.metrics.sent('reply');
-    this.#outbox.push(this.codec.reply(id, method, result));
+    this.push(this.codec.reply(id, method, result));
   }
 
   /** The one place a failure becomes what the client sees. */
@@ -384,7 +384,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
       this.#ctx.log.error({ err: wire.cause, client: this.id }, 'command failed');
     }
     this.#ctx.metrics.error(wire.code);
-    if (!silent && id > 0 && this.#state !== 'closed') this.#outbox.push(this.codec.errorReply(id, wire.code, wire.message, wire.temporary));
+    if (!silent && id > 0 && this.#state !== 'closed') this.push(this.codec.errorReply(id, wire.code, wire.message, wire.temporary));
   }
 
   // ---- connect, refresh, expiry ----
@@ -516,7 +516,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     if (this.#state !== 'connected') return;
     this.#set(AWAITING_PONG);
     this.#ctx.metrics.sent('ping');
-    this.#outbox.push(this.codec.ping);
+    this.push(this.codec.ping);
   }
 
   /** Disconnects with 3012 when the last ping got no pong. */
@@ -581,14 +581,15 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     this.#subs.endFromServer(channel, UnsubscribeCode.Server, UNSUBSCRIBES[UnsubscribeCode.Server]);
   }
 
-  /** The outbox passed client_queue_max_bytes: a slow consumer (it reconnects and recovers). */
-  overflowed(): void {
-    this.disconnect(DisconnectCode.Slow, `slow: more than ${this.#ctx.config.client_queue_max_bytes} bytes waiting to be sent`);
-  }
-
-  /** Queues a reply or push for the client (subscriptions deliver through this, naming the push's channel). */
+  /**
+   * Queues a reply or push for the client (subscriptions deliver through this, naming the push's
+   * channel). Past client_queue_max_bytes the client is a slow consumer: it is disconnected (it
+   * reconnects and recovers).
+   */
   push(item: Encoded | SharedMessage, channel?: string): void {
-    this.#outbox.push(item, channel);
+    if (this.#outbox.push(item, channel)) {
+      this.disconnect(DisconnectCode.Slow, `slow: more than ${this.#ctx.config.client_queue_max_bytes} bytes waiting to be sent`);
+    }
   }
 
   channelEnded(channel: string): void {

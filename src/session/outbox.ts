@@ -4,8 +4,8 @@
  * frame (newline-delimited JSON, as the protocol allows); a message shared by many connections
  * (a publication) keeps its own bytes, built once for all of them, so batching never re-encodes
  * it per subscriber. Past `maxBytes` queued (here and in the socket), the connection is a slow
- * consumer: the queue is dropped and `onOverflow` runs once (the session disconnects it with a
- * reconnect-allowed code, and the client recovers what it missed). A single message into an
+ * consumer: the queue is dropped and the push that overflowed says so, once (the session
+ * disconnects it with a reconnect-allowed code, and the client recovers what it missed). A single message into an
  * empty pipeline always passes: a publication larger than the limit cuts nobody off.
  */
 import type { SharedMessage } from '../hub/shared-message.js';
@@ -102,11 +102,6 @@ export interface OutboxSettings {
   readonly flushes: FlushQueue;
 }
 
-/** Who is told when the outbox overflows (the session disconnects it with a reconnect-allowed code). */
-export interface OutboxOwner {
-  overflowed(): void;
-}
-
 /**
  * A turn's items past the first are kept in an array that survives the turn only when it held
  * more than this many: a busy connection (a burst of publications) reuses it, an idle one (a
@@ -120,7 +115,6 @@ const CLOSED = 2;
 
 export class Outbox {
   readonly #sink: MessageSink;
-  readonly #owner: OutboxOwner;
   readonly #settings: OutboxSettings;
   /**
    * This turn's items: the first in `#first` (a turn with one item, as in a fan-out, allocates
@@ -139,9 +133,8 @@ export class Outbox {
   /** The turn (FlushQueue.turn) in which this outbox last wrote directly; -1: never. */
   #directTurn = -1;
 
-  constructor(sink: MessageSink, owner: OutboxOwner, settings: OutboxSettings) {
+  constructor(sink: MessageSink, settings: OutboxSettings) {
     this.#sink = sink;
-    this.#owner = owner;
     this.#settings = settings;
   }
 
@@ -151,9 +144,12 @@ export class Outbox {
    * for the end of the turn, joined with the turn's others in one write. Ignored once closed.
    * `channel` names the channel the item is a push of (a join, leave or publication), so that a
    * queued one keeps the channel's later fanned-out messages behind it (MessageSink.holdChannel).
+   * Returns true when this push overflowed the byte limit (the outbox is then closed, and no later
+   * push returns true): the caller disconnects the slow consumer. Returning it, rather than
+   * calling back an owner, saves every connection's outbox a field.
    */
-  push(item: Item, channel?: string): void {
-    if ((this.#flags & CLOSED) !== 0) return;
+  push(item: Item, channel?: string): boolean {
+    if ((this.#flags & CLOSED) !== 0) return false;
     const alone = this.#first === undefined;
     const flushes = this.#settings.flushes;
     if (alone && this.#directTurn !== flushes.turn) {
@@ -162,13 +158,12 @@ export class Outbox {
       const unsent = this.#sink.unsentBytes();
       if ((unsent > 0 || countOf(item) > 1) && unsent + sizeOf(item) > this.#settings.maxBytes) {
         this.#flags |= CLOSED;
-        this.#owner.overflowed();
-        return;
+        return true;
       }
       this.#directTurn = flushes.turn;
       flushes.noteDirect();
       this.#writeOne(item);
-      return;
+      return false;
     }
     if (alone) {
       this.#first = item;
@@ -183,13 +178,13 @@ export class Outbox {
     if (this.#bytes + unsent > this.#settings.maxBytes && (!alone || unsent > 0 || countOf(item) > 1)) {
       this.#flags |= CLOSED;
       this.#drop();
-      this.#owner.overflowed();
-      return;
+      return true;
     }
     if (channel !== undefined && !isFannedOut(item)) this.#sink.holdChannel?.(channel);
-    if ((this.#flags & SCHEDULED) !== 0) return;
+    if ((this.#flags & SCHEDULED) !== 0) return false;
     this.#flags |= SCHEDULED;
     flushes.add(this);
+    return false;
   }
 
   /**

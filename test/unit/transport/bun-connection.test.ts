@@ -217,9 +217,11 @@ describe('BunConnection native fan-out behind a session outbox', () => {
     const hub = new Hub(() => {});
     const { conns } = setUp(joinLeave.length);
     const peers = conns.map(({ conn, ws }, i) => {
-      const outbox = new Outbox(conn, { overflowed: () => assert.fail('unexpected overflow') }, { maxBytes: 1 << 20, flushes });
+      const outbox = new Outbox(conn, { maxBytes: 1 << 20, flushes });
       const sub = new Subscription({
-        push: (message, channel) => outbox.push(message, channel),
+        push: (message, channel) => {
+          if (outbox.push(message, channel)) assert.fail('unexpected overflow');
+        },
         lostPosition: () => assert.fail('unexpected lost position'),
       }, {
         channel: X,
