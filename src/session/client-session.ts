@@ -115,7 +115,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
     this.#subs = new Subscriptions(ctx, this);
     this.#cancelStale = clock.after(config.client_connect_timeout,
       () => this.disconnect(DisconnectCode.Stale, `stale: no connect command within ${config.client_connect_timeout} ms`));
-    ctx.sessions.add(this);
+    ctx.connecting.add(this);
   }
 
   /** The rarely used state, made now if it was not. */
@@ -414,6 +414,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
     // Only a connect that succeeds stops the stale timer: a client whose connects fail stays stale.
     this.#cancelStale?.();
     this.#cancelStale = undefined;
+    this.#ctx.connecting.delete(this);
     node.register(this);
     if (config.single_connection && this.#admission !== undefined) {
       void node.control({
@@ -627,7 +628,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
   connectionClosed(code: number): void {
     if (this.#has(CLEANED_UP)) return;
     this.#set(CLEANED_UP);
-    this.#ctx.sessions.delete(this);
+    this.#ctx.connecting.delete(this);
     const wasConnected = this.#has(WAS_CONNECTED);
     this.#state = 'closed';
     const rare = this.#more();
