@@ -51,6 +51,9 @@ const AWAITING_PONG = 4;
 const CLEANED_UP = 8;
 const WAS_CONNECTED = 16;
 const REFRESHING = 32;
+/** The state ('connecting' when neither is set), in the same field. */
+const CONNECTED = 64;
+const CLOSED = 128;
 
 /**
  * What few connections ever have — an emulated session id, proxied headers, meta, a counted
@@ -58,6 +61,8 @@ const REFRESHING = 32;
  * idle anonymous connection keeps one empty field instead of seven (8 bytes each on Node).
  */
 interface RareState {
+  /** Protobuf's; JSON (undefined here) is the default. */
+  codec: Codec | undefined;
   emulationSession: string | undefined;
   meta: JsonText | undefined;
   headers: UpgradeHeaders | undefined;
@@ -91,11 +96,8 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
   #queue: Command[] | undefined = undefined;
   /** Made at the first command, dropped when it has rested (see tick): idle connections keep none. */
   #limiter: RateLimiter | undefined;
-  /** PROCESSING, PAUSED, AWAITING_PONG, CLEANED_UP, WAS_CONNECTED, REFRESHING: six booleans in one number, one field instead of six. */
+  /** PROCESSING, PAUSED, AWAITING_PONG, CLEANED_UP, WAS_CONNECTED, REFRESHING: six booleans and the state in one number, one field instead of seven. */
   #flags = 0;
-  /** JSON or Protobuf: how commands are read and replies written. */
-  readonly codec: Codec;
-  #state: State = 'connecting';
   #user = '';
   /** How the connection appears to others (presence, joins, publications), made once at connect and shared by its subscriptions. */
   #info: ClientInfo | undefined;
@@ -106,7 +108,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
   constructor(conn: SessionConnection, ctx: SessionContext, options: SessionOptions = {}) {
     this.#ctx = ctx;
     this.#conn = conn;
-    this.codec = options.codec ?? jsonCodec;
+    if (options.codec !== undefined && options.codec !== jsonCodec) this.#more().codec = options.codec;
     if (options.emulationSession !== undefined) this.#more().emulationSession = options.emulationSession;
     const headers = ctx.proxies.keepHeaders(options.upgradeHeaders);
     if (headers !== undefined) this.#more().headers = headers;
@@ -121,8 +123,23 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
   /** The rarely used state, made now if it was not. */
   #more(): RareState {
     return this.#rare ??= {
-      emulationSession: undefined, meta: undefined, headers: undefined, emulated: undefined, admission: undefined, expiresAt: undefined, closeCode: 0,
+      codec: undefined, emulationSession: undefined, meta: undefined, headers: undefined, emulated: undefined, admission: undefined, expiresAt: undefined, closeCode: 0,
     };
+  }
+
+  /** JSON or Protobuf: how commands are read and replies written. */
+  get codec(): Codec {
+    return this.#rare?.codec ?? jsonCodec;
+  }
+
+  /** connecting -> connected -> closed, kept as two bits of #flags (one field fewer per connection). */
+  get #state(): State {
+    const flags = this.#flags;
+    return (flags & CLOSED) !== 0 ? 'closed' : (flags & CONNECTED) !== 0 ? 'connected' : 'connecting';
+  }
+
+  set #state(state: State) {
+    this.#flags = (this.#flags & ~(CONNECTED | CLOSED)) | (state === 'closed' ? CLOSED : state === 'connected' ? CONNECTED : 0);
   }
 
   /** The emulated session id (an emulated connection), or undefined (a WebSocket). */
