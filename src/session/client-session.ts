@@ -413,7 +413,10 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
   async #connect(req: ConnectRequest): Promise<ConnectResult> {
     const { config, node, proxies } = this.#ctx;
     this.#emulated = proxies.keepEmulated(req.headers);
-    const identity = await identify(this.#ctx, { id: this.id, remoteAddress: this.#conn.remoteAddress, caller: () => this.caller() }, req);
+    // Only onConnecting is told the peer's address: reading it makes Node cache it on the socket
+    // (an object and a string, about 84 bytes per connection; heap snapshot), so it is read only then.
+    const remoteAddress = this.#ctx.handlers.onConnecting ? this.#conn.remoteAddress : undefined;
+    const identity = await identify(this.#ctx, { id: this.id, remoteAddress, caller: () => this.caller() }, req);
     const { user, expiresAt } = identity;
     await this.#admit(user);
     if (this.#state !== 'connecting') {
