@@ -112,6 +112,8 @@ const KEEP_REST_OVER = 4;
 /** The bits of Outbox's flags. */
 const SCHEDULED = 1;
 const CLOSED = 2;
+/** The socket held unsent bytes when this turn's first item came: our own writes happen at flush. */
+const UNSENT = 4;
 
 export class Outbox {
   readonly #sink: MessageSink;
@@ -125,10 +127,13 @@ export class Outbox {
   #first: Item | undefined = undefined;
   #rest: Array<Item | undefined> | undefined = undefined;
   #restCount = 0;
-  #bytes = 0;
-  /** What the socket held unsent when this turn's first item came: our own writes happen at flush. */
-  #unsent = 0;
-  /** SCHEDULED and CLOSED. */
+  /**
+   * What the socket held unsent when this turn's first item came, plus this turn's items' bytes:
+   * the sum is what the limit is checked against, so one field holds it (UNSENT says whether the
+   * first part was more than nothing).
+   */
+  #pending = 0;
+  /** SCHEDULED, CLOSED and UNSENT. */
   #flags = 0;
   /** The turn (FlushQueue.turn) in which this outbox last wrote directly; -1: never. */
   #directTurn = -1;
@@ -167,21 +172,22 @@ export class Outbox {
     }
     if (alone) {
       this.#first = item;
-      this.#unsent = this.#sink.unsentBytes();
+      const unsent = this.#sink.unsentBytes();
+      this.#pending = unsent;
+      this.#flags = unsent > 0 ? this.#flags | UNSENT : this.#flags & ~UNSENT;
     } else {
       (this.#rest ??= [])[this.#restCount++] = item;
     }
-    this.#bytes += sizeOf(item);
-    const unsent = this.#unsent;
+    this.#pending += sizeOf(item);
     // One message alone is always accepted: a publication larger than the limit must not cut
     // every subscriber; the limit is for a backlog that grows because the client does not read.
-    if (this.#bytes + unsent > this.#settings.maxBytes && (!alone || unsent > 0 || countOf(item) > 1)) {
+    if (this.#pending > this.#settings.maxBytes && (!alone || (this.#flags & UNSENT) !== 0 || countOf(item) > 1)) {
       this.#flags |= CLOSED;
       // The queue is dropped: nothing of it will be written.
       this.#first = undefined;
       this.#rest = undefined;
       this.#restCount = 0;
-      this.#bytes = 0;
+      this.#pending = 0;
       return true;
     }
     if (channel !== undefined && !isFannedOut(item)) this.#sink.holdChannel?.(channel);
@@ -202,7 +208,7 @@ export class Outbox {
     const sink = this.#sink;
     const count = this.#restCount;
     this.#first = undefined;
-    this.#bytes = 0;
+    this.#pending = 0;
     if (count === 0) {
       writeOne(sink, first);
       return;
