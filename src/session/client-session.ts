@@ -27,6 +27,9 @@ import type { SessionConnection, SessionContext } from './context.js';
 import { overdue, refreshDeadline, ttlSeconds } from './expiry.js';
 import { Outbox } from './outbox.js';
 import { RateLimiter, type Verdict } from './rate-limit.js';
+import {
+  AWAITING_PONG, CLEANED_UP, emptyRareState, PAUSED, PROCESSING, REFRESHING, stateOf, WAS_CONNECTED, withState, type RareState, type State,
+} from './session-state.js';
 import { Subscriptions, type SubscriptionsHost } from './subscriptions.js';
 
 /**
@@ -41,36 +44,6 @@ const RESUME_AT = 200;
  * and is asked about again: a backend's bad minute must not disconnect everyone (Centrifugo's rule).
  */
 const REFRESH_RETRY_MS = 60_000;
-
-type State = 'connecting' | 'connected' | 'closed';
-
-/** The bits of ClientSession's flags. */
-const PROCESSING = 1;
-const PAUSED = 2;
-const AWAITING_PONG = 4;
-const CLEANED_UP = 8;
-const WAS_CONNECTED = 16;
-const REFRESHING = 32;
-/** The state ('connecting' when neither is set), in the same field. */
-const CONNECTED = 64;
-const CLOSED = 128;
-
-/**
- * What few connections ever have — an emulated session id, proxied headers, meta, a counted
- * admission, an expiry, the close code — in one object made when the first of it is set: an
- * idle anonymous connection keeps one empty field instead of seven (8 bytes each on Node).
- */
-interface RareState {
-  /** Protobuf's; JSON (undefined here) is the default. */
-  codec: Codec | undefined;
-  emulationSession: string | undefined;
-  meta: JsonText | undefined;
-  headers: UpgradeHeaders | undefined;
-  emulated: Readonly<Record<string, string>> | undefined;
-  admission: number | undefined;
-  expiresAt: number | undefined;
-  closeCode: number;
-}
 
 /** How a connection speaks: its codec, whether it is emulated over HTTP, and what of its upgrade request proxies see. */
 export interface SessionOptions {
@@ -122,9 +95,12 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
 
   /** The rarely used state, made now if it was not. */
   #more(): RareState {
-    return this.#rare ??= {
-      codec: undefined, emulationSession: undefined, meta: undefined, headers: undefined, emulated: undefined, admission: undefined, expiresAt: undefined, closeCode: 0,
-    };
+    return this.#rare ??= emptyRareState();
+  }
+
+  /** Sets a rarely used field; setting undefined where there is no rare state makes none. */
+  #keep<K extends keyof RareState>(key: K, value: RareState[K]): void {
+    if (value !== undefined || this.#rare !== undefined) this.#more()[key] = value;
   }
 
   /** JSON or Protobuf: how commands are read and replies written. */
@@ -134,56 +110,16 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
 
   /** connecting -> connected -> closed, kept as two bits of #flags (one field fewer per connection). */
   get #state(): State {
-    const flags = this.#flags;
-    return (flags & CLOSED) !== 0 ? 'closed' : (flags & CONNECTED) !== 0 ? 'connected' : 'connecting';
+    return stateOf(this.#flags);
   }
 
   set #state(state: State) {
-    this.#flags = (this.#flags & ~(CONNECTED | CLOSED)) | (state === 'closed' ? CLOSED : state === 'connected' ? CONNECTED : 0);
+    this.#flags = withState(this.#flags, state);
   }
 
   /** The emulated session id (an emulated connection), or undefined (a WebSocket). */
   get emulationSession(): string | undefined {
     return this.#rare?.emulationSession;
-  }
-
-  /** From the token or the connect proxy: sent to the backend with proxy calls, never to clients. */
-  get #meta(): JsonText | undefined {
-    return this.#rare?.meta;
-  }
-
-  set #meta(meta: JsonText | undefined) {
-    if (meta !== undefined || this.#rare !== undefined) this.#more().meta = meta;
-  }
-
-  /** The connect command's emulated headers that some proxy forwards. */
-  get #emulated(): Readonly<Record<string, string>> | undefined {
-    return this.#rare?.emulated;
-  }
-
-  set #emulated(headers: Readonly<Record<string, string>> | undefined) {
-    if (headers !== undefined || this.#rare !== undefined) this.#more().emulated = headers;
-  }
-
-  /** The engine's number for this connection when it counts toward its user's limit. */
-  get #admission(): number | undefined {
-    return this.#rare?.admission;
-  }
-
-  set #admission(admission: number | undefined) {
-    if (admission !== undefined || this.#rare !== undefined) this.#more().admission = admission;
-  }
-
-  /**
-   * When the connection token must be refreshed by (Unix ms), if it expires; with a refresh
-   * proxy, when the backend must be asked again (the server refreshes, the client is not told).
-   */
-  get #expiresAt(): number | undefined {
-    return this.#rare?.expiresAt;
-  }
-
-  set #expiresAt(expiresAt: number | undefined) {
-    if (expiresAt !== undefined || this.#rare !== undefined) this.#more().expiresAt = expiresAt;
   }
 
   get user(): string {
@@ -200,12 +136,12 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
   }
 
   get admission(): number | undefined {
-    return this.#admission;
+    return this.#rare?.admission;
   }
 
   /** This connection as proxy calls describe it. */
   caller(): Caller {
-    return { client: this.id, transport: this.#conn.transport, protocol: this.codec.name, user: this.#user, meta: this.#meta, headers: this.#rare?.headers, emulated: this.#emulated };
+    return { client: this.id, transport: this.#conn.transport, protocol: this.codec.name, user: this.#user, meta: this.#rare?.meta, headers: this.#rare?.headers, emulated: this.#rare?.emulated };
   }
 
   get state(): State {
@@ -412,7 +348,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
    */
   async #connect(req: ConnectRequest): Promise<ConnectResult> {
     const { config, node, proxies } = this.#ctx;
-    this.#emulated = proxies.keepEmulated(req.headers);
+    this.#keep('emulated', proxies.keepEmulated(req.headers));
     // Only onConnecting is told the peer's address: reading it makes Node cache it on the socket
     // (an object and a string, about 84 bytes per connection; heap snapshot), so it is read only then.
     const remoteAddress = this.#ctx.handlers.onConnecting ? this.#conn.remoteAddress : undefined;
@@ -425,10 +361,10 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
     }
     this.#user = user;
     this.#info = withDefined<ClientInfo>({ user, client: this.id }, { conn_info: identity.info });
-    this.#meta = identity.meta;
+    this.#keep('meta', identity.meta);
     const serverRefresh = proxies.refresh !== undefined;
     // With a refresh proxy the server asks the backend at the expiry itself; the client is not told.
-    this.#expiresAt = serverRefresh ? expiresAt : refreshDeadline(expiresAt, identity.checkedAt);
+    this.#keep('expiresAt', serverRefresh ? expiresAt : refreshDeadline(expiresAt, identity.checkedAt));
     this.#state = 'connected';
     this.#set(WAS_CONNECTED);
     // Only a connect that succeeds stops the stale timer: a client whose connects fail stays stale.
@@ -436,9 +372,10 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
     this.#cancelStale = undefined;
     this.#ctx.connecting.delete(this);
     node.register(this);
-    if (config.single_connection && this.#admission !== undefined) {
+    const admission = this.#rare?.admission;
+    if (config.single_connection && admission !== undefined) {
       void node.control({
-        op: 'disconnect', user, before: this.#admission, code: DisconnectCode.ConnectionLimit,
+        op: 'disconnect', user, before: admission, code: DisconnectCode.ConnectionLimit,
         reason: 'connection limit: this user connected again elsewhere (single_connection)',
       }).catch((err: unknown) => this.engineError(err, 'single_connection'));
     }
@@ -464,13 +401,13 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
       throw new DisconnectError(DisconnectCode.ConnectionLimit,
         `connection limit: this user already has ${admission.count} connections (user_connection_limit ${limit})`);
     }
-    this.#admission = admission.seq;
+    this.#keep('admission', admission.seq);
   }
 
   /** Stops counting this connection toward `user`'s limit. */
   #release(user: string): void {
-    if (this.#admission === undefined) return;
-    this.#admission = undefined;
+    if (this.#rare?.admission === undefined) return;
+    this.#keep('admission', undefined);
     void this.#ctx.node.users.remove(user, this.id).catch((err: unknown) => this.engineError(err, 'connection count removal'));
   }
 
@@ -490,9 +427,9 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
     if (claims.user !== this.#user) throw new AuthError('invalid', 'invalid token: it is for another user');
     const now = this.#ctx.clock.now();
     if (claims.expiresAt !== undefined && claims.expiresAt <= now) throw new ReplyError(ErrorCode.Expired, 'expired: the token\'s expire_at is not in the future');
-    this.#expiresAt = refreshDeadline(claims.expiresAt, now);
+    this.#keep('expiresAt', refreshDeadline(claims.expiresAt, now));
     if (claims.info !== undefined) this.#setConnInfo(claims.info);
-    if (claims.meta !== undefined) this.#meta = claims.meta;
+    if (claims.meta !== undefined) this.#keep('meta', claims.meta);
     return withDefined<RefreshResult>({ client: this.id, version: this.#ctx.version }, {
       expires: claims.expiresAt !== undefined ? true : undefined,
       ttl: claims.expiresAt !== undefined ? ttlSeconds(claims.expiresAt, now) : undefined,
@@ -514,12 +451,12 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
         this.disconnect(DisconnectCode.Expired, 'connection expired: the backend did not prolong it');
         return;
       }
-      this.#expiresAt = answer.expiresAt;
+      this.#keep('expiresAt', answer.expiresAt);
       if (answer.info !== undefined) this.#setConnInfo(answer.info);
-      if (answer.meta !== undefined) this.#meta = answer.meta;
+      if (answer.meta !== undefined) this.#keep('meta', answer.meta);
     } catch (err) {
       if (!(err instanceof ProxyError)) throw err;
-      this.#expiresAt = this.#ctx.clock.now() + REFRESH_RETRY_MS; // the failure is logged by the proxy
+      this.#keep('expiresAt', this.#ctx.clock.now() + REFRESH_RETRY_MS); // the failure is logged by the proxy
     } finally {
       this.#clear(REFRESHING);
     }
@@ -527,7 +464,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
 
   /** The server API moved this connection's expiry (Unix ms), or removed it. */
   setExpiry(expiresAt: number | undefined): void {
-    this.#expiresAt = expiresAt;
+    this.#keep('expiresAt', expiresAt);
   }
 
   // ---- heartbeat (called by the server's one timer) ----
@@ -555,20 +492,21 @@ export class ClientSession implements SessionHandle, SubscriptionsHost {
     const grace = this.#ctx.config.client_expired_close_delay;
     const refreshProxy = this.#ctx.proxies.refresh;
     if (refreshProxy) {
-      if (this.#expiresAt !== undefined && this.#expiresAt <= now && !this.#has(REFRESHING)) {
+      const expiresAt = this.#rare?.expiresAt;
+      if (expiresAt !== undefined && expiresAt <= now && !this.#has(REFRESHING)) {
         void this.#refreshFromBackend(refreshProxy).catch((err: unknown) => {
           this.#ctx.log.error({ err, client: this.id }, 'server-side refresh failed');
           this.disconnect(DisconnectCode.ServerError, 'internal server error: the connection could not be refreshed');
         });
       }
-    } else if (overdue(this.#expiresAt, grace, now)) {
+    } else if (overdue(this.#rare?.expiresAt, grace, now)) {
       this.disconnect(DisconnectCode.Expired, 'connection expired: the token was not refreshed in time');
       return;
     }
     this.#subs.expire(now, grace);
     if (this.#limiter?.isRested(now)) this.#limiter = undefined;
     this.refreshPresence();
-    if (this.#admission !== undefined) {
+    if (this.#rare?.admission !== undefined) {
       void this.#ctx.node.users.renew(this.#user, this.id, this.#ctx.node.userConnectionTtl)
         .catch((err: unknown) => this.engineError(err, 'connection count renewal'));
     }
