@@ -22,7 +22,7 @@ import { Metrics, type Stats } from './metrics.js';
 import { ServerApi } from './http/server-api.js';
 import { centrifugeBrowserDir, staticFiles, WEB_ROOT } from './http/static-files.js';
 import { silentLogger, WindowedLog, type Logger } from './log.js';
-import { CanalNode } from './node.js';
+import { CanalNode, type SessionHandle } from './node.js';
 import { CloseCode, DisconnectCode } from './protocol/codes.js';
 import { Proxies } from './proxy/proxies.js';
 import type { JsonText, StreamPosition } from './protocol/types.js';
@@ -202,7 +202,7 @@ export class Canal {
       metrics: this.metrics,
       clock: systemClock,
       outbox: { maxBytes: this.config.client_queue_max_bytes, flushes: new FlushQueue() },
-      sessions: new Set<ClientSession>(),
+      connecting: new Set<ClientSession>(),
     };
     this.#plainContext = {
       node: this.#node,
@@ -354,13 +354,14 @@ export class Canal {
    * (profiled, docs/benchmarks.md).
    */
   #protocolHeartbeat(now: number): void {
-    inSlices([...this.#sessionContext.sessions], (session) => {
+    // Only connected sessions have heartbeat work (each method returns at once otherwise).
+    inSlices([...this.#node.sessions()], (session) => {
       session.tick(now);
       session.ping();
     });
     // A pong is awaited before the next ping: the timeout is at most half the ping interval.
     setTimeout(() => {
-      inSlices([...this.#sessionContext.sessions], (session) => session.checkPong());
+      inSlices([...this.#node.sessions()], (session) => session.checkPong());
     }, Math.min(this.config.pong_timeout, this.config.ping_interval / 2)).unref();
   }
 
@@ -441,7 +442,7 @@ export class Canal {
    * over `windowMs`, so a node going away does not send all its clients to the other nodes in
    * the same instant.
    */
-  async #drain(sessions: ClientSession[], windowMs: number): Promise<void> {
+  async #drain(sessions: SessionHandle[], windowMs: number): Promise<void> {
     const batches = windowMs <= 0 ? 1 : 20;
     const size = Math.ceil(sessions.length / batches);
     for (let i = 0; i < sessions.length; i += size) {
@@ -457,7 +458,7 @@ export class Canal {
     const allClosed = this.#transport.socketsClosed();
     this.#transport.closeEchoAndPlainSockets(CloseCode.GoingAway, 'server shutting down');
     const window = Math.min(this.config.shutdown_drain_window, this.config.shutdown_timeout / 2);
-    const drained = this.#drain([...this.#sessionContext.sessions], window);
+    const drained = this.#drain([...this.#sessionContext.connecting, ...this.#node.sessions()], window);
     const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, this.config.shutdown_timeout, 'timeout').unref());
     if ((await Promise.race([drained.then(() => allClosed), timer])) === 'timeout') this.#transport.terminateSockets();
     const stopped = this.#transport.close();

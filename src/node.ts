@@ -45,6 +45,12 @@ export interface SessionHandle {
   setExpiry(expiresAt: number | undefined): void;
   /** Renews the connection's presence entries. */
   refreshPresence(): void;
+  /** The heartbeat's tick: ends what expired, asks refresh proxies, renews presence and the user count. */
+  tick(nowMs: number): void;
+  /** The heartbeat's application-level ping. */
+  ping(): void;
+  /** Ends the connection (3012) when the last ping got no pong. */
+  checkPong(): void;
 }
 
 export interface PublishInput {

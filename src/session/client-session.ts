@@ -25,8 +25,11 @@ import { history, presence, presenceStats, publish, rpc, send } from './commands
 import { connectResult, identify, logConnectRefused } from './connect.js';
 import type { SessionConnection, SessionContext } from './context.js';
 import { overdue, refreshDeadline, ttlSeconds } from './expiry.js';
-import { Outbox, type OutboxOwner } from './outbox.js';
+import { Outbox } from './outbox.js';
 import { RateLimiter, type Verdict } from './rate-limit.js';
+import {
+  AWAITING_PONG, CLEANED_UP, emptyRareState, PAUSED, PROCESSING, REFRESHING, stateOf, WAS_CONNECTED, withState, type RareState, type State,
+} from './session-state.js';
 import { Subscriptions, type SubscriptionsHost } from './subscriptions.js';
 
 /**
@@ -42,15 +45,6 @@ const RESUME_AT = 200;
  */
 const REFRESH_RETRY_MS = 60_000;
 
-type State = 'connecting' | 'connected' | 'closed';
-
-/** The bits of ClientSession's flags. */
-const PROCESSING = 1;
-const PAUSED = 2;
-const AWAITING_PONG = 4;
-const CLEANED_UP = 8;
-const WAS_CONNECTED = 16;
-
 /** How a connection speaks: its codec, whether it is emulated over HTTP, and what of its upgrade request proxies see. */
 export interface SessionOptions {
   /** JSON (the default) or Protobuf. */
@@ -65,7 +59,7 @@ export interface SessionOptions {
   readonly upgradeHeaders?: UpgradeHeaders;
 }
 
-export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOwner {
+export class ClientSession implements SessionHandle, SubscriptionsHost {
   readonly id = randomUUID();
   readonly #ctx: SessionContext;
   readonly #conn: SessionConnection;
@@ -75,44 +69,57 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   #queue: Command[] | undefined = undefined;
   /** Made at the first command, dropped when it has rested (see tick): idle connections keep none. */
   #limiter: RateLimiter | undefined;
-  /** PROCESSING, PAUSED, AWAITING_PONG, CLEANED_UP, WAS_CONNECTED: five booleans in one number, one field instead of five. */
+  /** PROCESSING, PAUSED, AWAITING_PONG, CLEANED_UP, WAS_CONNECTED, REFRESHING: six booleans and the state in one number, one field instead of seven. */
   #flags = 0;
-  /** JSON or Protobuf: how commands are read and replies written. */
-  readonly codec: Codec;
-  readonly emulationSession: string | undefined;
-  #state: State = 'connecting';
   #user = '';
   /** How the connection appears to others (presence, joins, publications), made once at connect and shared by its subscriptions. */
   #info: ClientInfo | undefined;
-  /** From the token or the connect proxy: sent to the backend with proxy calls, never to clients. */
-  #meta: JsonText | undefined;
-  /** The upgrade request's headers that some proxy forwards (undefined: none to keep). */
-  readonly #headers: UpgradeHeaders | undefined;
-  /** The connect command's emulated headers that some proxy forwards. */
-  #emulated: Readonly<Record<string, string>> | undefined;
-  /** The engine's number for this connection when it counts toward its user's limit. */
-  #admission: number | undefined;
-  /**
-   * When the connection token must be refreshed by (Unix ms), if it expires; with a refresh
-   * proxy, when the backend must be asked again (the server refreshes, the client is not told).
-   */
-  #expiresAt: number | undefined;
-  #refreshing = false;
+  /** See RareState; undefined until one of its fields is set. */
+  #rare: RareState | undefined = undefined;
   #cancelStale: (() => void) | undefined;
-  #closeCode = 0;
 
   constructor(conn: SessionConnection, ctx: SessionContext, options: SessionOptions = {}) {
     this.#ctx = ctx;
     this.#conn = conn;
-    this.codec = options.codec ?? jsonCodec;
-    this.emulationSession = options.emulationSession;
-    this.#headers = ctx.proxies.keepHeaders(options.upgradeHeaders);
+    if (options.codec !== undefined && options.codec !== jsonCodec) this.#more().codec = options.codec;
+    if (options.emulationSession !== undefined) this.#more().emulationSession = options.emulationSession;
+    const headers = ctx.proxies.keepHeaders(options.upgradeHeaders);
+    if (headers !== undefined) this.#more().headers = headers;
     const { config, clock } = ctx;
-    this.#outbox = new Outbox(conn, this, ctx.outbox);
+    this.#outbox = new Outbox(conn, ctx.outbox);
     this.#subs = new Subscriptions(ctx, this);
     this.#cancelStale = clock.after(config.client_connect_timeout,
       () => this.disconnect(DisconnectCode.Stale, `stale: no connect command within ${config.client_connect_timeout} ms`));
-    ctx.sessions.add(this);
+    ctx.connecting.add(this);
+  }
+
+  /** The rarely used state, made now if it was not. */
+  #more(): RareState {
+    return this.#rare ??= emptyRareState();
+  }
+
+  /** Sets a rarely used field; setting undefined where there is no rare state makes none. */
+  #keep<K extends keyof RareState>(key: K, value: RareState[K]): void {
+    if (value !== undefined || this.#rare !== undefined) this.#more()[key] = value;
+  }
+
+  /** JSON or Protobuf: how commands are read and replies written. */
+  get codec(): Codec {
+    return this.#rare?.codec ?? jsonCodec;
+  }
+
+  /** connecting -> connected -> closed, kept as two bits of #flags (one field fewer per connection). */
+  get #state(): State {
+    return stateOf(this.#flags);
+  }
+
+  set #state(state: State) {
+    this.#flags = withState(this.#flags, state);
+  }
+
+  /** The emulated session id (an emulated connection), or undefined (a WebSocket). */
+  get emulationSession(): string | undefined {
+    return this.#rare?.emulationSession;
   }
 
   get user(): string {
@@ -129,12 +136,12 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   }
 
   get admission(): number | undefined {
-    return this.#admission;
+    return this.#rare?.admission;
   }
 
   /** This connection as proxy calls describe it. */
   caller(): Caller {
-    return { client: this.id, transport: this.#conn.transport, protocol: this.codec.name, user: this.#user, meta: this.#meta, headers: this.#headers, emulated: this.#emulated };
+    return { client: this.id, transport: this.#conn.transport, protocol: this.codec.name, user: this.#user, meta: this.#rare?.meta, headers: this.#rare?.headers, emulated: this.#rare?.emulated };
   }
 
   get state(): State {
@@ -314,7 +321,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   #reply<M extends keyof Results>(id: number, method: M, result: Results[M]): void {
     if (this.#state === 'closed') return;
     this.#ctx.metrics.sent('reply');
-    this.#outbox.push(this.codec.reply(id, method, result));
+    this.push(this.codec.reply(id, method, result));
   }
 
   /** The one place a failure becomes what the client sees. */
@@ -330,7 +337,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
       this.#ctx.log.error({ err: wire.cause, client: this.id }, 'command failed');
     }
     this.#ctx.metrics.error(wire.code);
-    if (!silent && id > 0 && this.#state !== 'closed') this.#outbox.push(this.codec.errorReply(id, wire.code, wire.message, wire.temporary));
+    if (!silent && id > 0 && this.#state !== 'closed') this.push(this.codec.errorReply(id, wire.code, wire.message, wire.temporary));
   }
 
   // ---- connect, refresh, expiry ----
@@ -341,8 +348,11 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
    */
   async #connect(req: ConnectRequest): Promise<ConnectResult> {
     const { config, node, proxies } = this.#ctx;
-    this.#emulated = proxies.keepEmulated(req.headers);
-    const identity = await identify(this.#ctx, { id: this.id, remoteAddress: this.#conn.remoteAddress, caller: () => this.caller() }, req);
+    this.#keep('emulated', proxies.keepEmulated(req.headers));
+    // Only onConnecting is told the peer's address: reading it makes Node cache it on the socket
+    // (an object and a string, about 84 bytes per connection; heap snapshot), so it is read only then.
+    const remoteAddress = this.#ctx.handlers.onConnecting ? this.#conn.remoteAddress : undefined;
+    const identity = await identify(this.#ctx, { id: this.id, remoteAddress, caller: () => this.caller() }, req);
     const { user, expiresAt } = identity;
     await this.#admit(user);
     if (this.#state !== 'connecting') {
@@ -351,19 +361,21 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     }
     this.#user = user;
     this.#info = withDefined<ClientInfo>({ user, client: this.id }, { conn_info: identity.info });
-    this.#meta = identity.meta;
+    this.#keep('meta', identity.meta);
     const serverRefresh = proxies.refresh !== undefined;
     // With a refresh proxy the server asks the backend at the expiry itself; the client is not told.
-    this.#expiresAt = serverRefresh ? expiresAt : refreshDeadline(expiresAt, identity.checkedAt);
+    this.#keep('expiresAt', serverRefresh ? expiresAt : refreshDeadline(expiresAt, identity.checkedAt));
     this.#state = 'connected';
     this.#set(WAS_CONNECTED);
     // Only a connect that succeeds stops the stale timer: a client whose connects fail stays stale.
     this.#cancelStale?.();
     this.#cancelStale = undefined;
+    this.#ctx.connecting.delete(this);
     node.register(this);
-    if (config.single_connection && this.#admission !== undefined) {
+    const admission = this.#rare?.admission;
+    if (config.single_connection && admission !== undefined) {
       void node.control({
-        op: 'disconnect', user, before: this.#admission, code: DisconnectCode.ConnectionLimit,
+        op: 'disconnect', user, before: admission, code: DisconnectCode.ConnectionLimit,
         reason: 'connection limit: this user connected again elsewhere (single_connection)',
       }).catch((err: unknown) => this.engineError(err, 'single_connection'));
     }
@@ -389,13 +401,13 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
       throw new DisconnectError(DisconnectCode.ConnectionLimit,
         `connection limit: this user already has ${admission.count} connections (user_connection_limit ${limit})`);
     }
-    this.#admission = admission.seq;
+    this.#keep('admission', admission.seq);
   }
 
   /** Stops counting this connection toward `user`'s limit. */
   #release(user: string): void {
-    if (this.#admission === undefined) return;
-    this.#admission = undefined;
+    if (this.#rare?.admission === undefined) return;
+    this.#keep('admission', undefined);
     void this.#ctx.node.users.remove(user, this.id).catch((err: unknown) => this.engineError(err, 'connection count removal'));
   }
 
@@ -415,9 +427,9 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     if (claims.user !== this.#user) throw new AuthError('invalid', 'invalid token: it is for another user');
     const now = this.#ctx.clock.now();
     if (claims.expiresAt !== undefined && claims.expiresAt <= now) throw new ReplyError(ErrorCode.Expired, 'expired: the token\'s expire_at is not in the future');
-    this.#expiresAt = refreshDeadline(claims.expiresAt, now);
+    this.#keep('expiresAt', refreshDeadline(claims.expiresAt, now));
     if (claims.info !== undefined) this.#setConnInfo(claims.info);
-    if (claims.meta !== undefined) this.#meta = claims.meta;
+    if (claims.meta !== undefined) this.#keep('meta', claims.meta);
     return withDefined<RefreshResult>({ client: this.id, version: this.#ctx.version }, {
       expires: claims.expiresAt !== undefined ? true : undefined,
       ttl: claims.expiresAt !== undefined ? ttlSeconds(claims.expiresAt, now) : undefined,
@@ -430,7 +442,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
    * ends it with 3005. When the backend fails, it is asked again in a minute.
    */
   async #refreshFromBackend(proxy: NonNullable<SessionContext['proxies']['refresh']>): Promise<void> {
-    this.#refreshing = true;
+    this.#set(REFRESHING);
     try {
       const answer = await proxy.refresh(this.caller());
       if (this.#state !== 'connected') return;
@@ -439,20 +451,20 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
         this.disconnect(DisconnectCode.Expired, 'connection expired: the backend did not prolong it');
         return;
       }
-      this.#expiresAt = answer.expiresAt;
+      this.#keep('expiresAt', answer.expiresAt);
       if (answer.info !== undefined) this.#setConnInfo(answer.info);
-      if (answer.meta !== undefined) this.#meta = answer.meta;
+      if (answer.meta !== undefined) this.#keep('meta', answer.meta);
     } catch (err) {
       if (!(err instanceof ProxyError)) throw err;
-      this.#expiresAt = this.#ctx.clock.now() + REFRESH_RETRY_MS; // the failure is logged by the proxy
+      this.#keep('expiresAt', this.#ctx.clock.now() + REFRESH_RETRY_MS); // the failure is logged by the proxy
     } finally {
-      this.#refreshing = false;
+      this.#clear(REFRESHING);
     }
   }
 
   /** The server API moved this connection's expiry (Unix ms), or removed it. */
   setExpiry(expiresAt: number | undefined): void {
-    this.#expiresAt = expiresAt;
+    this.#keep('expiresAt', expiresAt);
   }
 
   // ---- heartbeat (called by the server's one timer) ----
@@ -462,7 +474,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     if (this.#state !== 'connected') return;
     this.#set(AWAITING_PONG);
     this.#ctx.metrics.sent('ping');
-    this.#outbox.push(this.codec.ping);
+    this.push(this.codec.ping);
   }
 
   /** Disconnects with 3012 when the last ping got no pong. */
@@ -480,20 +492,21 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     const grace = this.#ctx.config.client_expired_close_delay;
     const refreshProxy = this.#ctx.proxies.refresh;
     if (refreshProxy) {
-      if (this.#expiresAt !== undefined && this.#expiresAt <= now && !this.#refreshing) {
+      const expiresAt = this.#rare?.expiresAt;
+      if (expiresAt !== undefined && expiresAt <= now && !this.#has(REFRESHING)) {
         void this.#refreshFromBackend(refreshProxy).catch((err: unknown) => {
           this.#ctx.log.error({ err, client: this.id }, 'server-side refresh failed');
           this.disconnect(DisconnectCode.ServerError, 'internal server error: the connection could not be refreshed');
         });
       }
-    } else if (overdue(this.#expiresAt, grace, now)) {
+    } else if (overdue(this.#rare?.expiresAt, grace, now)) {
       this.disconnect(DisconnectCode.Expired, 'connection expired: the token was not refreshed in time');
       return;
     }
     this.#subs.expire(now, grace);
     if (this.#limiter?.isRested(now)) this.#limiter = undefined;
     this.refreshPresence();
-    if (this.#admission !== undefined) {
+    if (this.#rare?.admission !== undefined) {
       void this.#ctx.node.users.renew(this.#user, this.id, this.#ctx.node.userConnectionTtl)
         .catch((err: unknown) => this.engineError(err, 'connection count renewal'));
     }
@@ -527,14 +540,15 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
     this.#subs.endFromServer(channel, UnsubscribeCode.Server, UNSUBSCRIBES[UnsubscribeCode.Server]);
   }
 
-  /** The outbox passed client_queue_max_bytes: a slow consumer (it reconnects and recovers). */
-  overflowed(): void {
-    this.disconnect(DisconnectCode.Slow, `slow: more than ${this.#ctx.config.client_queue_max_bytes} bytes waiting to be sent`);
-  }
-
-  /** Queues a reply or push for the client (subscriptions deliver through this, naming the push's channel). */
+  /**
+   * Queues a reply or push for the client (subscriptions deliver through this, naming the push's
+   * channel). Past client_queue_max_bytes the client is a slow consumer: it is disconnected (it
+   * reconnects and recovers).
+   */
   push(item: Encoded | SharedMessage, channel?: string): void {
-    this.#outbox.push(item, channel);
+    if (this.#outbox.push(item, channel)) {
+      this.disconnect(DisconnectCode.Slow, `slow: more than ${this.#ctx.config.client_queue_max_bytes} bytes waiting to be sent`);
+    }
   }
 
   channelEnded(channel: string): void {
@@ -558,7 +572,7 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   /** Ends the connection: queued output is written, then the close frame with `code` and `reason`. */
   disconnect(code: number, reason: string): void {
     if (this.#state === 'closed') return;
-    this.#closeCode = code;
+    this.#more().closeCode = code;
     this.#ctx.metrics.disconnect(code);
     this.#outbox.close();
     try {
@@ -572,16 +586,17 @@ export class ClientSession implements SessionHandle, SubscriptionsHost, OutboxOw
   connectionClosed(code: number): void {
     if (this.#has(CLEANED_UP)) return;
     this.#set(CLEANED_UP);
-    this.#ctx.sessions.delete(this);
+    this.#ctx.connecting.delete(this);
     const wasConnected = this.#has(WAS_CONNECTED);
     this.#state = 'closed';
-    if (this.#closeCode === 0) this.#closeCode = code;
+    const rare = this.#more();
+    if (rare.closeCode === 0) rare.closeCode = code;
     this.#cancelStale?.();
     this.#outbox.close();
     this.#ctx.node.unregister(this);
     this.#release(this.#user);
     void this.#subs.endAll().then(() => {
-      if (wasConnected) this.#ctx.handlers.onDisconnect?.({ client: this.id, user: this.#user, code: this.#closeCode });
+      if (wasConnected) this.#ctx.handlers.onDisconnect?.({ client: this.id, user: this.#user, code: rare.closeCode });
     });
   }
 

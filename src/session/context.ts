@@ -68,6 +68,10 @@ export interface SessionContext {
   readonly clock: Clock;
   /** The byte limit of every outbox, and where outboxes with something queued wait for the end of the turn. */
   readonly outbox: OutboxSettings;
-  /** Every open protocol session of the server (connecting or connected), for the heartbeat and shutdown. */
-  readonly sessions: Set<ClientSession>;
+  /**
+   * The protocol sessions that have not connected yet, for shutdown. A session leaves it when it
+   * connects and is then in the node's registry of connected sessions (CanalNode.sessions()) —
+   * one registry entry per connection, not two (issue 11, idle memory).
+   */
+  readonly connecting: Set<ClientSession>;
 }

@@ -62,6 +62,12 @@ interface Grant {
   readonly backendRefresh?: boolean;
 }
 
+/** Subscriptions the sub_refresh proxy prolongs (server-side), and those being asked about now. */
+interface BackendRefreshed {
+  readonly prolonged: Set<Subscription>;
+  readonly asking: Set<Subscription>;
+}
+
 /**
  * When the sub_refresh proxy fails, the subscription lives this much longer and is asked about
  * again (Centrifugo's rule, as for connections).
@@ -87,17 +93,17 @@ function overridden(ns: NamespaceOptions, o: SubscribeOverride | undefined): Nam
 export class Subscriptions extends SmallMap<string, Subscription> {
   readonly #ctx: SessionContext;
   readonly #host: SubscriptionsHost;
-  /**
-   * Subscriptions the sub_refresh proxy prolongs (server-side), and those being asked about now;
-   * made on first use, so a connection without such subscriptions keeps no sets.
-   */
-  #backendRefreshed: Set<Subscription> | undefined;
-  #refreshing: Set<Subscription> | undefined;
+  /** See BackendRefreshed: made on first use, so a connection without such subscriptions keeps one empty field. */
+  #backend: BackendRefreshed | undefined = undefined;
 
   constructor(ctx: SessionContext, host: SubscriptionsHost) {
     super();
     this.#ctx = ctx;
     this.#host = host;
+  }
+
+  #backendRefreshed(): BackendRefreshed {
+    return this.#backend ??= { prolonged: new Set(), asking: new Set() };
   }
 
   channels(): IterableIterator<string> {
@@ -245,7 +251,7 @@ export class Subscriptions extends SmallMap<string, Subscription> {
       if (host.closed || this.get(channel) !== sub) throw new DisconnectError(DisconnectCode.ConnectionClosed);
       if (grant.backendRefresh) {
         // The sub_refresh proxy prolongs it: the client is not told of an expiry (it could do nothing about it).
-        (this.#backendRefreshed ??= new Set()).add(sub);
+        this.#backendRefreshed().prolonged.add(sub);
       } else if (grant.expiresAt !== undefined) {
         result = { ...result, expires: true, ttl: ttlSeconds(grant.expiresAt, clock.now()) };
       }
@@ -254,7 +260,7 @@ export class Subscriptions extends SmallMap<string, Subscription> {
       return result;
     } catch (err) {
       if (this.get(channel) === sub) this.delete(channel);
-      this.#backendRefreshed?.delete(sub);
+      this.#backend?.prolonged.delete(sub);
       void node.unsubscribeProtocol(channel, sub).catch(() => {});
       if (ns.presence) void node.removePresence(channel, host.id).catch(() => {});
       throw err;
@@ -326,7 +332,7 @@ export class Subscriptions extends SmallMap<string, Subscription> {
   async refresh(req: SubRefreshRequest): Promise<SubRefreshResult> {
     const sub = this.get(req.channel);
     if (!sub) throw new ReplyError(ErrorCode.BadRequest, `not subscribed to ${req.channel}`);
-    if (this.#backendRefreshed?.has(sub)) {
+    if (this.#backend?.prolonged.has(sub)) {
       throw new DisconnectError(DisconnectCode.BadRequest, `bad request: ${req.channel} is refreshed by the server (sub_refresh proxy)`);
     }
     const claims = await this.#ctx.tokens.verifySubscription(req.token, req.channel, this.#host.id);
@@ -346,8 +352,8 @@ export class Subscriptions extends SmallMap<string, Subscription> {
    */
   expire(now: number, grace: number): void {
     for (const sub of this.values()) {
-      if (this.#backendRefreshed?.has(sub)) {
-        if (sub.expiresAt !== undefined && sub.expiresAt <= now && !this.#refreshing?.has(sub)) void this.#refreshFromBackend(sub);
+      if (this.#backend?.prolonged.has(sub)) {
+        if (sub.expiresAt !== undefined && sub.expiresAt <= now && !this.#backend?.asking.has(sub)) void this.#refreshFromBackend(sub);
       } else if (overdue(sub.expiresAt, grace, now)) {
         this.endFromServer(sub.channel, UnsubscribeCode.Expired, UNSUBSCRIBES[UnsubscribeCode.Expired]);
       }
@@ -362,7 +368,7 @@ export class Subscriptions extends SmallMap<string, Subscription> {
   async #refreshFromBackend(sub: Subscription): Promise<void> {
     const proxy = this.#ctx.proxies.get(sub.ns.sub_refresh_proxy);
     if (!proxy) return;
-    (this.#refreshing ??= new Set()).add(sub);
+    this.#backendRefreshed().asking.add(sub);
     try {
       const answer = await proxy.subRefresh(this.#host.caller(), sub.channel);
       if (this.get(sub.channel) !== sub) return;
@@ -379,7 +385,7 @@ export class Subscriptions extends SmallMap<string, Subscription> {
       }
       sub.expiresAt = this.#ctx.clock.now() + SUB_REFRESH_RETRY_MS; // the failure is logged by the proxy
     } finally {
-      this.#refreshing?.delete(sub);
+      this.#backend?.asking.delete(sub);
     }
   }
 
@@ -406,7 +412,7 @@ export class Subscriptions extends SmallMap<string, Subscription> {
     const sub = this.get(channel);
     if (!sub) return;
     this.delete(channel);
-    this.#backendRefreshed?.delete(sub);
+    this.#backend?.prolonged.delete(sub);
     const { node } = this.#ctx;
     const work: Array<Promise<void>> = [node.unsubscribeProtocol(channel, sub)];
     if (sub.ns.presence) work.push(node.removePresence(channel, this.#host.id));

@@ -71,35 +71,86 @@ export class BunFanOut {
   }
 }
 
-export class BunConnection {
-  readonly transport = 'websocket';
+/**
+ * What every socket of one endpoint and subprotocol has in common, in one object per server that
+ * each socket references: four fields fewer per connection (issue 17, idle memory).
+ */
+export class BunEndpoint {
   readonly kind: SocketKind;
   /** The largest message this endpoint takes, in bytes; past it the socket is closed with 1009. */
   readonly maxPayload: number;
   /** The subprotocol agreed at the upgrade ('' for none). */
   readonly protocol: string;
+  /** The server's native fan-out; undefined for sockets that never receive channel messages. */
+  readonly fanOut: BunFanOut | undefined;
+
+  constructor(kind: SocketKind, maxPayload: number, protocol: string, fanOut?: BunFanOut) {
+    this.kind = kind;
+    this.maxPayload = maxPayload;
+    this.protocol = protocol;
+    this.fanOut = fanOut;
+  }
+}
+
+/** The bits of BunConnection's flags. */
+const AWAITING_PONG = 1;
+const CLOSED = 2;
+
+export class BunConnection {
+  readonly endpoint: BunEndpoint;
   /** Set when Bun opens the socket. */
   ws: BunSocket<BunConnection> | undefined = undefined;
   /** The session its messages go to (protocol and /raw/ sockets), set when Bun opens the socket. */
   session: unknown = undefined;
-  /** The server's native fan-out; undefined for sockets that never receive channel messages. */
-  readonly fanOut: BunFanOut | undefined;
   /** The channels whose topic this socket joined, with when (BunFanOut.tick); made at the first join. */
   #topics: Map<string, number> | undefined = undefined;
   /** Of those, the channels whose topic it left since, held behind a queued message, with when; made at the first hold. */
   #held: Map<string, number> | undefined = undefined;
   /** Until the handshake is done: the upgrade request's headers (read by the session), and the /raw/ target. */
   upgrade: unknown = undefined;
-  /** A ping was sent on the last heartbeat tick and no pong came since (echo and plain sockets only). */
-  awaitingPong = false;
-  #closed = false;
+  /** AWAITING_PONG and CLOSED: two booleans in one field. */
+  #flags = 0;
 
-  constructor(kind: SocketKind, maxPayload: number, protocol: string, upgrade: unknown, fanOut?: BunFanOut) {
-    this.kind = kind;
-    this.fanOut = fanOut;
-    this.maxPayload = maxPayload;
-    this.protocol = protocol;
+  constructor(endpoint: BunEndpoint, upgrade: unknown) {
+    this.endpoint = endpoint;
     this.upgrade = upgrade;
+  }
+
+  /** How the session layer names this transport (on the prototype: nothing per connection). */
+  get transport(): 'websocket' {
+    return 'websocket';
+  }
+
+  get kind(): SocketKind {
+    return this.endpoint.kind;
+  }
+
+  /** The largest message this endpoint takes, in bytes; past it the socket is closed with 1009. */
+  get maxPayload(): number {
+    return this.endpoint.maxPayload;
+  }
+
+  /** The subprotocol agreed at the upgrade ('' for none). */
+  get protocol(): string {
+    return this.endpoint.protocol;
+  }
+
+  /** The server's native fan-out; undefined for sockets that never receive channel messages. */
+  get fanOut(): BunFanOut | undefined {
+    return this.endpoint.fanOut;
+  }
+
+  /** A ping was sent on the last heartbeat tick and no pong came since (echo and plain sockets only). */
+  get awaitingPong(): boolean {
+    return (this.#flags & AWAITING_PONG) !== 0;
+  }
+
+  set awaitingPong(awaiting: boolean) {
+    this.#flags = awaiting ? this.#flags | AWAITING_PONG : this.#flags & ~AWAITING_PONG;
+  }
+
+  get #closed(): boolean {
+    return (this.#flags & CLOSED) !== 0;
   }
 
   get remoteAddress(): string | undefined {
@@ -112,7 +163,7 @@ export class BunConnection {
 
   /** Marks the socket closed: Bun's close handler ran. */
   markClosed(): void {
-    this.#closed = true;
+    this.#flags |= CLOSED;
   }
 
   writeText(text: string): void {
@@ -211,7 +262,7 @@ export class BunConnection {
   /** Sends the close frame with `code` and `reason`; Bun ends the socket once it is written. */
   close(code: number, reason: string): void {
     if (!this.open) return;
-    this.#closed = true;
+    this.#flags |= CLOSED;
     try {
       this.ws!.close(code, truncateReason(reason));
     } catch {
@@ -221,7 +272,7 @@ export class BunConnection {
 
   terminate(): void {
     if (this.ws && !this.#closed) {
-      this.#closed = true;
+      this.#flags |= CLOSED;
       this.ws.terminate();
     }
   }

@@ -23,7 +23,7 @@ import { CloseCode } from '../protocol/codes.js';
 import { ClientSession } from '../session/client-session.js';
 import { PlainSession } from '../session/plain-session.js';
 import type { BunGlobal, BunServer, BunSocket, BunWebSocketHandler } from './bun-api.js';
-import { BunConnection, BunFanOut, SocketKind } from './bun-connection.js';
+import { BunConnection, BunEndpoint, BunFanOut, SocketKind } from './bun-connection.js';
 import { headersOf, serveAdapted } from './bun-http.js';
 import type { EchoCounter } from './echo.js';
 import type { PlainTarget } from './plain-endpoint.js';
@@ -51,6 +51,8 @@ export class BunTransport implements Transport {
   readonly #open: readonly [Set<BunConnection>, Set<BunConnection>, Set<BunConnection>] = [new Set(), new Set(), new Set()];
   #server: BunServer<BunConnection> | undefined;
   readonly #fanOut = new BunFanOut();
+  /** Per kind, its endpoints (one per subprotocol agreed: at most three). */
+  readonly #endpoints: readonly [BunEndpoint[], BunEndpoint[], BunEndpoint[]] = [[], [], []];
   #whenEmpty: Array<() => void> = [];
 
   constructor(bun: BunGlobal, options: TransportOptions) {
@@ -146,11 +148,22 @@ export class BunTransport implements Transport {
     } else if (kind === SocketKind.Plain) {
       upgrade = route.match;
     }
-    const data = new BunConnection(kind, this.#maxPayload[kind]!, protocol, upgrade, kind === SocketKind.Protocol ? this.#fanOut : undefined);
+    const data = new BunConnection(this.#endpoint(kind, protocol), upgrade);
     const ok = server.upgrade(request, protocol ? { data, headers: { 'Sec-WebSocket-Protocol': protocol } } : { data });
     if (ok) return undefined;
     return new Response('bad WebSocket handshake\n', { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' } });
   };
+
+  /** The shared part of every socket of `kind` that agreed on `protocol`: made once per server. */
+  #endpoint(kind: SocketKind, protocol: string): BunEndpoint {
+    const forKind = this.#endpoints[kind]!;
+    let endpoint = forKind.find((e) => e.protocol === protocol);
+    if (endpoint === undefined) {
+      endpoint = new BunEndpoint(kind, this.#maxPayload[kind]!, protocol, kind === SocketKind.Protocol ? this.#fanOut : undefined);
+      forKind.push(endpoint);
+    }
+    return endpoint;
+  }
 
   /** Bun opened `conn`'s socket: start its session. */
   opened(conn: BunConnection): void {

@@ -60,11 +60,15 @@ function wireOf(message: SharedMessage): Buffer {
 const CLOSE_GRACE_MS = 5000;
 
 export class WsConnection {
-  readonly transport = 'websocket';
   readonly ws: ws.WebSocket;
 
   constructor(socket: ws.WebSocket) {
     this.ws = socket;
+  }
+
+  /** How the session layer names this transport (on the prototype: nothing per connection). */
+  get transport(): 'websocket' {
+    return 'websocket';
   }
 
   /**

@@ -4,37 +4,37 @@
  * hash table costs about 350 bytes per connection (heap snapshot of 10,000 idle sessions,
  * docs/benchmarks.md "Memory"); iteration order is insertion order, as with a Map.
  */
+/** The key of an empty SmallMap: no key of the caller's can be it, so no flag is needed beside the key. */
+const NONE: unique symbol = Symbol('SmallMap.none');
+
 export class SmallMap<K, V> {
-  #key: K | undefined = undefined;
+  #key: K | typeof NONE = NONE;
   #value: V | undefined = undefined;
-  #one = false;
   #map: Map<K, V> | undefined = undefined;
 
   get size(): number {
-    return this.#map ? this.#map.size : this.#one ? 1 : 0;
+    return this.#map ? this.#map.size : this.#key !== NONE ? 1 : 0;
   }
 
   get(key: K): V | undefined {
     if (this.#map) return this.#map.get(key);
-    return this.#one && this.#key === key ? this.#value : undefined;
+    return this.#key === key ? this.#value : undefined;
   }
 
   has(key: K): boolean {
     if (this.#map) return this.#map.has(key);
-    return this.#one && this.#key === key;
+    return this.#key === key;
   }
 
   set(key: K, value: V): void {
     if (this.#map) {
       this.#map.set(key, value);
-    } else if (!this.#one || this.#key === key) {
-      this.#one = true;
+    } else if (this.#key === NONE || this.#key === key) {
       this.#key = key;
       this.#value = value;
     } else {
-      this.#map = new Map([[this.#key!, this.#value!], [key, value]]);
-      this.#one = false;
-      this.#key = undefined;
+      this.#map = new Map([[this.#key, this.#value!], [key, value]]);
+      this.#key = NONE;
       this.#value = undefined;
     }
   }
@@ -45,20 +45,19 @@ export class SmallMap<K, V> {
       if (this.#map.size === 0) this.#map = undefined;
       return deleted;
     }
-    if (!this.#one || this.#key !== key) return false;
-    this.#one = false;
-    this.#key = undefined;
+    if (this.#key === NONE || this.#key !== key) return false;
+    this.#key = NONE;
     this.#value = undefined;
     return true;
   }
 
   *keys(): IterableIterator<K> {
     if (this.#map) yield* this.#map.keys();
-    else if (this.#one) yield this.#key!;
+    else if (this.#key !== NONE) yield this.#key;
   }
 
   *values(): IterableIterator<V> {
     if (this.#map) yield* this.#map.values();
-    else if (this.#one) yield this.#value!;
+    else if (this.#key !== NONE) yield this.#value!;
   }
 }

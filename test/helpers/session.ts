@@ -186,7 +186,7 @@ export function sessionHarness(options: Record<string, unknown> = {}, handlers: 
     metrics,
     clock,
     outbox: { maxBytes: config.client_queue_max_bytes, flushes: new FlushQueue((fn) => deferred.push(fn)) },
-    sessions: new Set(),
+    connecting: new Set(),
   };
   const runDeferred = (): number => {
     let n = 0;

@@ -203,6 +203,20 @@ describe('ClientSession: pings', () => {
   });
 });
 
+describe('ClientSession: the peer address at connect', () => {
+  it('tells onConnecting the address of the connection being connected', async () => {
+    let seen: string | undefined;
+    const h = sessionHarness({}, { onConnecting: (event) => {
+      seen = event.remoteAddress;
+      return undefined;
+    } });
+    const { session, conn } = h.open();
+    await send(h, session, conn, { id: 1, connect: {} });
+    assert.ok(conn.take().some((l) => l.id === 1 && l.connect), 'connected');
+    assert.equal(seen, '127.0.0.1');
+  });
+});
+
 describe('ClientSession: server-side subscriptions at connect', () => {
   it('writes a publication that arrived while connect was in progress after the connect reply, not before', async () => {
     const h = sessionHarness({}, { onConnecting: () => ({ channels: ['chat:side'] }) });

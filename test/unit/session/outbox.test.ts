@@ -52,8 +52,19 @@ async function nextTurn(): Promise<void> {
 
 const LIMIT = 1024 * 1024;
 
-function writer(sink: MessageSink, maxBytes = LIMIT, onOverflow: () => void = () => assert.fail('unexpected overflow')): Outbox {
-  return new Outbox(sink, { overflowed: onOverflow }, { maxBytes, flushes });
+/** An outbox whose pushes call `onOverflow` when they report an overflow, as the session does. */
+function writer(sink: MessageSink, maxBytes = LIMIT, onOverflow: () => void = () => assert.fail('unexpected overflow')) {
+  const outbox = new Outbox(sink, { maxBytes, flushes });
+  return {
+    push(item: Parameters<Outbox['push']>[0], channel?: string): void {
+      if (outbox.push(item, channel)) onOverflow();
+    },
+    flush: () => outbox.flush(),
+    close: () => outbox.close(),
+    get closed() {
+      return outbox.closed;
+    },
+  };
 }
 
 describe('Outbox batching', () => {
@@ -172,7 +183,7 @@ describe('Outbox batching', () => {
     const immediate = t.mock.method(globalThis, 'setImmediate');
     const queue = new FlushQueue();
     const sink = new FakeSink();
-    const o = new Outbox(sink, { overflowed: () => {} }, { maxBytes: LIMIT, flushes: queue });
+    const o = new Outbox(sink, { maxBytes: LIMIT, flushes: queue });
     o.push('a');
     o.push('b');
     assert.equal(immediate.mock.callCount(), 1);

@@ -11,7 +11,7 @@ import { SharedMessage } from '../../../src/hub/shared-message.js';
 import { FlushQueue, Outbox } from '../../../src/session/outbox.js';
 import { Subscription } from '../../../src/session/subscription.js';
 import type { BunServer, BunSocket } from '../../../src/transport/bun-api.js';
-import { BunConnection, BunFanOut, SocketKind } from '../../../src/transport/bun-connection.js';
+import { BunConnection, BunEndpoint, BunFanOut, SocketKind } from '../../../src/transport/bun-connection.js';
 import { PROTOBUF_SUBPROTOCOL } from '../../../src/transport/protocol-endpoint.js';
 
 /** A fake server: topics hold sockets; publish delivers to the members of that moment. */
@@ -59,8 +59,10 @@ function setUp(sockets: number, protobuf: readonly number[] = []) {
   const server = new FakeServer();
   const fanOut = new BunFanOut();
   fanOut.server = server as unknown as BunServer<BunConnection>;
+  const json = new BunEndpoint(SocketKind.Protocol, 1 << 20, '', fanOut);
+  const proto = new BunEndpoint(SocketKind.Protocol, 1 << 20, PROTOBUF_SUBPROTOCOL, fanOut);
   const conns = Array.from({ length: sockets }, (_, i) => {
-    const conn = new BunConnection(SocketKind.Protocol, 1 << 20, protobuf.includes(i) ? PROTOBUF_SUBPROTOCOL : '', undefined, fanOut);
+    const conn = new BunConnection(protobuf.includes(i) ? proto : json, undefined);
     const ws = new FakeSocket(server);
     conn.ws = ws as unknown as BunSocket<BunConnection>;
     return { conn, ws };
@@ -215,9 +217,11 @@ describe('BunConnection native fan-out behind a session outbox', () => {
     const hub = new Hub(() => {});
     const { conns } = setUp(joinLeave.length);
     const peers = conns.map(({ conn, ws }, i) => {
-      const outbox = new Outbox(conn, { overflowed: () => assert.fail('unexpected overflow') }, { maxBytes: 1 << 20, flushes });
+      const outbox = new Outbox(conn, { maxBytes: 1 << 20, flushes });
       const sub = new Subscription({
-        push: (message, channel) => outbox.push(message, channel),
+        push: (message, channel) => {
+          if (outbox.push(message, channel)) assert.fail('unexpected overflow');
+        },
         lostPosition: () => assert.fail('unexpected lost position'),
       }, {
         channel: X,
