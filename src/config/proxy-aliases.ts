@@ -36,29 +36,24 @@ export function applyV6ProxyKeys(
   at: (key: string) => string,
   problems: Array<{ path: string; message: string }>,
 ): void {
+  /** The key's value parsed, or undefined (a problem pushed when it was there but wrong). */
+  const read = <T>(key: string, value: unknown, parse: Parser<T>): T | undefined => {
+    if (value === undefined) return undefined;
+    try {
+      return parse(value);
+    } catch (err) {
+      if (!(err instanceof ValueError)) throw err;
+      problems.push({ path: at(key), message: `must be ${parse.allowed}, got ${show(value)}` });
+      return undefined;
+    }
+  };
   for (const [option, keys] of Object.entries(V6_PROXY_KEYS) as Array<[ProxyOption, (typeof V6_PROXY_KEYS)[ProxyOption]]>) {
     const enabledRaw = raw[keys.enabled];
     const nameRaw = raw[keys.name];
     if (enabledRaw === undefined && nameRaw === undefined) continue;
-    let enabled: boolean | undefined;
-    let name: string | undefined;
     const before = problems.length;
-    if (enabledRaw !== undefined) {
-      try {
-        enabled = boolean(enabledRaw);
-      } catch (err) {
-        if (!(err instanceof ValueError)) throw err;
-        problems.push({ path: at(keys.enabled), message: `must be ${boolean.allowed}, got ${show(enabledRaw)}` });
-      }
-    }
-    if (nameRaw !== undefined) {
-      try {
-        name = proxyName(nameRaw);
-      } catch (err) {
-        if (!(err instanceof ValueError)) throw err;
-        problems.push({ path: at(keys.name), message: `must be ${proxyName.allowed}, got ${show(nameRaw)}` });
-      }
-    }
+    const enabled = read(keys.enabled, enabledRaw, boolean);
+    const name = read(keys.name, nameRaw, proxyName);
     if (problems.length > before) continue;
     const canal = out[option];
     if (enabled === undefined) {
