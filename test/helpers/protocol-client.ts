@@ -233,6 +233,16 @@ export async function connectedClient(baseUrl: string, body: unknown = {}, optio
  * `actual` are fine; a key expected as `undefined` must be absent), arrays element by element
  * and of the same length, anything else equal.
  */
+/**
+ * The publications pushed to `client` on `channel`, in arrival order, each with its offset and
+ * the `n` of its data (tests publish `{ n }` to check order and completeness).
+ */
+export function numberedPublications(client: ProtocolClient, channel: string): Array<{ offset: number; n: number }> {
+  return client.lines.map((l) => JSON.parse(l) as Wire)
+    .filter((m) => m.push?.channel === channel && m.push.pub)
+    .map((m) => ({ offset: m.push.pub.offset as number, n: (m.push.pub.data as { n: number }).n }));
+}
+
 export function assertSubset(actual: unknown, expected: unknown, path = '$', whole: unknown = actual): void {
   if (expected !== null && typeof expected === 'object' && !Array.isArray(expected)) {
     assert.ok(actual !== null && typeof actual === 'object' && !Array.isArray(actual),

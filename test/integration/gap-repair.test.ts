@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createRedisEngine, type RedisEngine } from '../../src/engine/redis/redis-engine.js';
-import { connectedClient, type ProtocolClient, type Wire } from '../helpers/protocol-client.js';
+import { connectedClient, numberedPublications, type ProtocolClient } from '../helpers/protocol-client.js';
 import { deleteKeys, SHARED_REDIS_URL, testPrefix } from '../helpers/redis.js';
 import { pollUntil } from '../helpers/redis-topologies.js';
 import { Canal } from '../../src/canal.js';
@@ -23,13 +23,6 @@ const NAMESPACES = {
   // History of 10: a gap of 30 cannot be repaired.
   short: { history_size: 10, history_ttl: 300_000, force_recovery: true, allow_subscribe_for_anonymous: true },
 };
-
-/** The publications pushed to `client` on `channel`, in arrival order. */
-function pubs(client: ProtocolClient, channel: string): Array<{ offset: number; n: number }> {
-  return client.lines.map((l) => JSON.parse(l) as Wire)
-    .filter((m) => m.push?.channel === channel && m.push.pub)
-    .map((m) => ({ offset: m.push.pub.offset as number, n: (m.push.pub.data as { n: number }).n }));
-}
 
 describe('gap repair on the node (two nodes on the shared Redis)', () => {
   const prefix = testPrefix();
@@ -74,15 +67,15 @@ describe('gap repair on the node (two nodes on the shared Redis)', () => {
     const channel = `deep:offset-jump-${randomUUID()}`;
     const clients = await subscribers(3, channel);
     await b.canal.publish(channel, { n: 0 });
-    await pollUntil(() => clients.every((c) => pubs(c, channel).length === 1), 'publication 0 arrived');
+    await pollUntil(() => clients.every((c) => numberedPublications(c, channel).length === 1), 'publication 0 arrived');
     const restore = await dropLink(channel);
     for (let n = 1; n <= 50; n++) await b.canal.publish(channel, { n });
     await restore();
     await b.canal.publish(channel, { n: 51 });
-    await pollUntil(() => clients.every((c) => pubs(c, channel).length === 52), 'every client has 52 publications', 5000);
+    await pollUntil(() => clients.every((c) => numberedPublications(c, channel).length === 52), 'every client has 52 publications', 5000);
     for (const c of clients) {
-      assert.deepEqual(pubs(c, channel).map((p) => p.n), Array.from({ length: 52 }, (_, i) => i), 'all, in order, once');
-      assert.deepEqual(pubs(c, channel).map((p) => p.offset), Array.from({ length: 52 }, (_, i) => i + 1));
+      assert.deepEqual(numberedPublications(c, channel).map((p) => p.n), Array.from({ length: 52 }, (_, i) => i), 'all, in order, once');
+      assert.deepEqual(numberedPublications(c, channel).map((p) => p.offset), Array.from({ length: 52 }, (_, i) => i + 1));
       assert.ok(c.isOpen, 'still connected');
     }
     assert.ok(a.canal.node.streams.stats.repaired >= 50, `repaired ${a.canal.node.streams.stats.repaired}`);
@@ -94,9 +87,9 @@ describe('gap repair on the node (two nodes on the shared Redis)', () => {
     const restore = await dropLink(channel);
     for (let n = 1; n <= 5; n++) await b.canal.publish(channel, { n });
     await restore();
-    await pollUntil(() => clients.every((c) => pubs(c, channel).length === 5), 'the check delivered the 5 missed publications', 4000);
+    await pollUntil(() => clients.every((c) => numberedPublications(c, channel).length === 5), 'the check delivered the 5 missed publications', 4000);
     for (const c of clients) {
-      assert.deepEqual(pubs(c, channel).map((p) => p.n), [1, 2, 3, 4, 5]);
+      assert.deepEqual(numberedPublications(c, channel).map((p) => p.n), [1, 2, 3, 4, 5]);
       assert.ok(c.isOpen);
     }
   });
@@ -107,7 +100,7 @@ describe('gap repair on the node (two nodes on the shared Redis)', () => {
     const closes: Array<{ code: number; at: number }> = [];
     for (const c of clients) void c.closed.then((x) => closes.push({ code: x.code, at: Date.now() }));
     await b.canal.publish(channel, { n: 0 });
-    await pollUntil(() => clients.every((c) => pubs(c, channel).length === 1), 'publication 0 arrived');
+    await pollUntil(() => clients.every((c) => numberedPublications(c, channel).length === 1), 'publication 0 arrived');
     const restore = await dropLink(channel);
     for (let n = 1; n <= 30; n++) await b.canal.publish(channel, { n });
     await restore();
@@ -120,7 +113,7 @@ describe('gap repair on the node (two nodes on the shared Redis)', () => {
     assert.ok(spread >= WINDOW_MS / 2, `disconnects spread over ${spread} ms (window ${WINDOW_MS} ms): ${times.map((t) => t - started).join(', ')}`);
     assert.ok(times.at(-1)! - started <= WINDOW_MS + 1000, `the last disconnect came ${times.at(-1)! - started} ms after the gap`);
     for (const c of clients) {
-      assert.deepEqual(pubs(c, channel).map((p) => p.n), [0], 'nothing after the gap reached a client before its 3010');
+      assert.deepEqual(numberedPublications(c, channel).map((p) => p.n), [0], 'nothing after the gap reached a client before its 3010');
     }
   });
 });

@@ -17,20 +17,13 @@ import { Redis } from 'ioredis';
 import { Canal } from '../../src/canal.js';
 import { parseAddresses } from '../../src/engine/redis/connections.js';
 import { createRedisEngine, type RedisEngine } from '../../src/engine/redis/redis-engine.js';
-import { connectedClient, type ProtocolClient, type Wire } from '../helpers/protocol-client.js';
+import { connectedClient, numberedPublications, type ProtocolClient } from '../helpers/protocol-client.js';
 import { testPrefix } from '../helpers/redis.js';
 import { pollUntil, RedisCluster } from '../helpers/redis-topologies.js';
 
 const NAMESPACES = {
   deep: { history_size: 1000, history_ttl: 300_000, force_recovery: true, allow_subscribe_for_anonymous: true },
 };
-
-/** The publications pushed to `client` on `channel`, in arrival order. */
-function pubs(client: ProtocolClient, channel: string): Array<{ offset: number; n: number }> {
-  return client.lines.map((l) => JSON.parse(l) as Wire)
-    .filter((m) => m.push?.channel === channel && m.push.pub)
-    .map((m) => ({ offset: m.push.pub.offset as number, n: (m.push.pub.data as { n: number }).n }));
-}
 
 describe('gap repair on a Redis Cluster node whose shard subscriber was replaced', () => {
   const prefix = testPrefix();
@@ -72,7 +65,7 @@ describe('gap repair on a Redis Cluster node whose shard subscriber was replaced
       clients.push(c);
     }
     await b!.publish(channel, { n: 0 });
-    await pollUntil(() => clients.every((c) => pubs(c, channel).length === 1), 'publication 0 arrived on node A');
+    await pollUntil(() => clients.every((c) => numberedPublications(c, channel).length === 1), 'publication 0 arrived on node A');
     return clients;
   }
 
@@ -113,10 +106,10 @@ describe('gap repair on a Redis Cluster node whose shard subscriber was replaced
     await shardSubscriberAway(channel, async () => {
       for (let n = 1; n <= 50; n++) await b!.publish(channel, { n });
     });
-    await pollUntil(() => clients.every((c) => pubs(c, channel).length === 51), 'every client has the 51 publications', 8000);
+    await pollUntil(() => clients.every((c) => numberedPublications(c, channel).length === 51), 'every client has the 51 publications', 8000);
     for (const c of clients) {
-      assert.deepEqual(pubs(c, channel).map((p) => p.n), Array.from({ length: 51 }, (_, i) => i), 'all, in order, once');
-      assert.deepEqual(pubs(c, channel).map((p) => p.offset), Array.from({ length: 51 }, (_, i) => i + 1));
+      assert.deepEqual(numberedPublications(c, channel).map((p) => p.n), Array.from({ length: 51 }, (_, i) => i), 'all, in order, once');
+      assert.deepEqual(numberedPublications(c, channel).map((p) => p.offset), Array.from({ length: 51 }, (_, i) => i + 1));
       assert.ok(c.isOpen, 'still connected');
     }
     assert.ok(a!.node.streams.stats.repaired >= 50, `repaired ${a!.node.streams.stats.repaired}`);
@@ -136,7 +129,7 @@ describe('gap repair on a Redis Cluster node whose shard subscriber was replaced
     });
     await pollUntil(() => codes.length === 3, 'every subscriber was disconnected', 8000);
     assert.deepEqual(codes, [3010, 3010, 3010]);
-    for (const c of clients) assert.deepEqual(pubs(c, channel).map((p) => p.n), [0], 'nothing of the new epoch reached a client before its 3010');
+    for (const c of clients) assert.deepEqual(numberedPublications(c, channel).map((p) => p.n), [0], 'nothing of the new epoch reached a client before its 3010');
     assert.ok(a!.node.streams.stats.unrecoverable >= 1);
   });
 });
