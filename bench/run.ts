@@ -8,12 +8,14 @@ import { bytes } from './bytes/bytes.js';
 import { echo } from './echo/echo.js';
 import { fanout } from './fanout/fanout.js';
 import { memory } from './memory/memory.js';
+import { redisCluster } from './redis-cluster/redis-cluster.js';
 
 const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   bytes,
   echo,
   fanout,
   memory,
+  'redis-cluster': redisCluster,
 };
 
 function usage(): string {
