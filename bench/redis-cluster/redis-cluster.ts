@@ -127,7 +127,9 @@ export const redisCluster: Benchmark = {
       const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
       process.stdout.write(`${settings.seconds} s per target, ${settings.inFlight} publishes in flight, ${settings.channelCount} channels, history 100, one process publishing and subscribed to every channel\n`);
       process.stdout.write(`${line(head)}\n${rows.map(line).join('\n')}\n`);
-      process.stdout.write(`cluster/1 Redis publications/s = ${(results[1]!.perSecond / results[0]!.perSecond).toFixed(2)}\n`);
+      const capacity = (r: Result): number => r.publications / Math.max(...r.redisCpu);
+      process.stdout.write(`cluster/1 Redis: capacity ${(capacity(results[1]!) / capacity(results[0]!)).toFixed(2)}, `
+        + `publications/s ${(results[1]!.perSecond / results[0]!.perSecond).toFixed(2)} (the second is bounded by this one process where its CPU is the limit)\n`);
     } finally {
       await cluster?.stop();
       await single.kill();
