@@ -12,6 +12,7 @@ import type { Snapshot } from '../../src/demos/game-sim.js';
 import { collectConsole, saveScreenshot, startBrowser, type ConsoleLog } from '../helpers/browser.js';
 import { collect, type Collected, connectedCentrifuge, subscribe } from '../helpers/centrifuge.js';
 import { startDemoServer } from '../helpers/demo-server.js';
+import { presentClients } from '../helpers/server-api.js';
 import { sleep, until } from '../helpers/wait.js';
 
 const DESKTOP = { width: 1200, height: 800 };
@@ -167,7 +168,8 @@ describe('the game demo page /demo/game/', async () => {
     assert.deepEqual(await eventTexts(b.page), ['You joined room e2e-two-tabs as Bo.', 'Ana left.']);
     // The connected count follows presence (Ana's leave push), which may come after the snapshot.
     const status = `Room ${room} · 1 player · 2 connected`;
-    await until(async () => (await b.page.locator('#status').textContent()) === status, `page B's status says "${status}"`);
+    await until(async () => (await b.page.locator('#status').textContent()) === status,
+      async () => `page B's status says "${await b.page.locator('#status').textContent()}", not "${status}"; its presence: ${JSON.stringify(await presentClients(server, `game:${room}`))}`);
     t.diagnostic(await saveScreenshot(b.page, 'game-390px-after-ana-left'));
     assert.deepEqual(problems(a.logged), []);
     assert.deepEqual(problems(b.logged), []);
