@@ -25,12 +25,13 @@ async function healthStatus(url: string): Promise<number> {
 describe('half-open connections past ulimit -n', () => {
   it('closes connections that send no headers within header_timeout, and /healthz answers again within seconds', async () => {
     // 200 descriptors for the whole process; 250 connections that never send a byte.
-    const child = spawn('sh', ['-c', `ulimit -n 200 && exec "${process.execPath}" --import tsx "${BIN}" serve --port 0 --header-timeout 1s --log-level error`], {
+    const child = spawn('sh', ['-c', `ulimit -n 200 && exec "${process.execPath}" --import tsx "${BIN}" serve --no-dev --port 0 --header-timeout 1s --log-level error`], {
       cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // Killed at the end: without dev mode it leaves no secrets file behind.
     after(() => child.kill('SIGKILL'));
     const line = await waitForLine(child, /canal listening on ws:\/\/127\.0\.0\.1:(\d+)/, 60_000);
-    const port = Number(/:(\d+) /.exec(line)![1]);
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(line)![1]);
     const url = `http://127.0.0.1:${port}`;
     assert.equal(await healthStatus(url), 200);
 
