@@ -7,7 +7,8 @@
  * `npm test -- echo`; `--runtime node` or `--runtime bun` runs one pass only.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ensureTestEnvironment } from './test-env.js';
 
@@ -36,7 +37,7 @@ function onBothRuntimes(file: string): boolean {
  * variable is not named CANAL_...: tests spawn `canal serve` with their own environment, and
  * canal refuses a CANAL_ variable that is not one of its settings.
  */
-function runTests(files: readonly string[], runtime: 'node' | 'bun'): number {
+function runTests(files: readonly string[], runtime: 'node' | 'bun', tmp: string): number {
   return run(process.execPath, [
     '--import', 'tsx',
     '--test',
@@ -44,7 +45,7 @@ function runTests(files: readonly string[], runtime: 'node' | 'bun'): number {
     '--test-timeout=120000',
     '--test-reporter=spec',
     ...files.map((f) => relative('.', f)),
-  ], { ...process.env, TEST_SERVER_RUNTIME: runtime });
+  ], { ...process.env, TEST_SERVER_RUNTIME: runtime, TMPDIR: tmp });
 }
 
 try {
@@ -72,14 +73,25 @@ if (files.length === 0) {
   process.stderr.write(`npm test: no test file matches ${args.join(' ')}\n`);
   process.exit(1);
 }
+// The tests get a temp dir of their own, which must be empty again at the end: a test that
+// leaves a scratch dir, a screenshot or a killed dev server's secrets file fails the run.
+// (tsx keeps its compile cache there by design.)
+const tmp = mkdtempSync(join(tmpdir(), 'canal-npm-test-'));
 let code = 0;
 if (only !== 'bun') {
   process.stderr.write(`npm test: running ${files.length} test files\n`);
-  code = runTests(files, 'node');
+  code = runTests(files, 'node', tmp);
 }
 const both = files.filter(onBothRuntimes);
 if (only !== 'node' && both.length > 0) {
   process.stderr.write(`npm test: running ${both.length} test files again against canal on Bun (TEST_SERVER_RUNTIME=bun)\n`);
-  code = runTests(both, 'bun') || code;
+  code = runTests(both, 'bun', tmp) || code;
+}
+const left = readdirSync(tmp).filter((name) => !name.startsWith('tsx-'));
+if (left.length > 0) {
+  process.stderr.write(`npm test: the tests left ${left.join(', ')} in their temp dir ${tmp}: a test does not clean up\n`);
+  code ||= 1;
+} else {
+  rmSync(tmp, { recursive: true, force: true });
 }
 process.exit(code);
