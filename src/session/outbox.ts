@@ -5,8 +5,9 @@
  * (a publication) keeps its own bytes, built once for all of them, so batching never re-encodes
  * it per subscriber. Past `maxBytes` queued (here and in the socket), the connection is a slow
  * consumer: the queue is dropped and the push that overflowed says so, once (the session
- * disconnects it with a reconnect-allowed code, and the client recovers what it missed). A single message into an
- * empty pipeline always passes: a publication larger than the limit cuts nobody off.
+ * disconnects it with a reconnect-allowed code, and the client recovers what it missed). A single
+ * message into an empty pipeline always passes: a publication larger than the limit cuts nobody
+ * off.
  */
 import type { SharedMessage } from '../hub/shared-message.js';
 
@@ -245,7 +246,6 @@ export class Outbox {
     if (bytes !== undefined) sink.writeBinary(concat(bytes));
     sink.uncork();
   }
-
 
   /** Writes what is queued now and accepts nothing more. */
   close(): void {
