@@ -114,6 +114,8 @@ export function fanoutReport(
     metric: { header: 'server CPU µs per delivery', pick: cpuPick, format: micros },
     columns: [
       { header: 'in kernel', cell: (_t, slices) => percent(median(slices.map((s) => s.cpu.systemShare))) },
+      { header: 'writes per delivery', cell: (_t, slices) => formatFixed(median(slices.map((s) => s.cpu.writeCalls / s.deliveries)), 3) },
+      { header: 'reads per delivery', cell: (_t, slices) => formatFixed(median(slices.map((s) => s.cpu.readCalls / s.deliveries)), 3) },
       { header: 'p50 ms', cell: (t) => formatFixed(done[t]?.fixed.p50Ms ?? Number.NaN, 2) },
       { header: 'p99 ms', cell: (t) => formatFixed(done[t]?.fixed.p99Ms ?? Number.NaN, 2) },
       { header: 'max ms', cell: (t) => formatFixed(done[t]?.fixed.maxMs ?? Number.NaN, 1) },
@@ -128,6 +130,7 @@ export function fanoutReport(
       { header: 'publications/s', cell: (_t, slices) => formatCount(median(slices.map((s) => s.publications / s.seconds))) },
       { header: 'server CPU', cell: (_t, slices) => percent(median(slices.map((s) => s.cpu.server))) },
       { header: 'in kernel', cell: (_t, slices) => percent(median(slices.map((s) => s.cpu.systemShare))) },
+      { header: 'writes per delivery', cell: (_t, slices) => formatFixed(median(slices.map((s) => s.cpu.writeCalls / s.deliveries)), 3) },
       { header: 'generator CPU', cell: (_t, slices) => percent(median(slices.map((s) => s.cpu.generator))) },
       { header: 'per server CPU-s', cell: (_t, slices) => formatCount(median(slices.map((s) => s.perSecond / s.cpu.server))) },
       { header: 'p99 ms', cell: (t) => formatFixed(done[t]?.saturate.p99Ms ?? Number.NaN, 1) },

@@ -83,6 +83,22 @@ export function processTree(pid: number): number[] {
   return out;
 }
 
+/**
+ * Read and write system calls made so far by `pid` (/proc/PID/io: syscr, syscw; every thread's,
+ * as the process's). Counts, not times: the same work makes the same number of calls however busy
+ * the machine is, so they compare targets where CPU time is noisy. NaN where the file is missing
+ * or unreadable.
+ */
+function ioCalls(pid: number): { reads: number; writes: number } {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'latin1');
+    const field = (name: string): number => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? Number.NaN);
+    return { reads: field('syscr'), writes: field('syscw') };
+  } catch {
+    return { reads: Number.NaN, writes: Number.NaN };
+  }
+}
+
 function machineTicks(): { busy: number; steal: number } {
   try {
     const line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0] ?? '';
@@ -106,6 +122,9 @@ export interface CpuSample {
   /** The whole machine, in clock ticks: busy (user, nice, system, irq, softirq) and stolen by the hypervisor. */
   readonly machineBusyTicks: number;
   readonly machineStealTicks: number;
+  /** Read and write system calls of the target's processes (with descendants), summed. */
+  readonly readCalls: number;
+  readonly writeCalls: number;
 }
 
 /** Samples the CPU time of `pids` (each with its descendants), of this process and of the machine. */
@@ -114,6 +133,7 @@ export function sampleCpu(pids: readonly number[]): CpuSample {
   const machine = machineTicks();
   const trees = pids.map(processTree);
   const times = trees.flat().map(statTimes);
+  const calls = trees.flat().map(ioCalls);
   return {
     wallMs: performance.now(),
     processesNs: trees.map((tree) => tree.reduce((sum, pid) => sum + processCpuNs(pid), 0)),
@@ -122,6 +142,8 @@ export function sampleCpu(pids: readonly number[]): CpuSample {
     selfNs: (user + system) * 1000,
     machineBusyTicks: machine.busy,
     machineStealTicks: machine.steal,
+    readCalls: calls.reduce((a, c) => a + c.reads, 0),
+    writeCalls: calls.reduce((a, c) => a + c.writes, 0),
   };
 }
 
@@ -145,6 +167,9 @@ export interface TargetCpu extends CpuShares {
   readonly processes: readonly number[];
   /** The part of the target's CPU time spent in the kernel (system time over user + system, from /proc/PID/stat). */
   readonly systemShare: number;
+  /** Read and write system calls the target's processes made in the window. */
+  readonly readCalls: number;
+  readonly writeCalls: number;
 }
 
 /** What the target, this generator and everything else used between `from` and `to` (in CPUs). */
@@ -163,5 +188,7 @@ export function cpuBetween(from: CpuSample, to: CpuSample): TargetCpu {
     serverNs,
     processes: processesNs.map((ns) => ns / 1e9 / seconds),
     systemShare: (to.systemNs - from.systemNs) / (to.systemNs - from.systemNs + to.userNs - from.userNs),
+    readCalls: to.readCalls - from.readCalls,
+    writeCalls: to.writeCalls - from.writeCalls,
   };
 }
