@@ -6,26 +6,24 @@
  * A shared message is written as its cached frame straight onto the TCP socket — header and
  * payload (UTF-8 text, or Protobuf bytes in a binary frame) built once by ws's own
  * `Sender.frame`; server frames are never masked (RFC 6455 §5.1), so the bytes are the same for
- * every peer — when that cannot reorder anything: no compression (permessage-deflate is off
- * unless websocket_compression is set) and nothing queued in ws's sender. Otherwise it goes
- * through ws.send like any other message. The ws internals this relies
- * on are pinned by test/unit/transport/ws-internals.test.ts, which fails loudly on a ws upgrade
- * that changes them.
+ * every peer — unless the connection compresses. Without permessage-deflate (off unless
+ * websocket_compression is set) ws's sender never queues (canal sends no Blobs), so a direct
+ * write is always in order and the connection is a plain {@link WsConnection}: per delivery it
+ * touches the ws object and its TCP socket, nothing else (each further object is a cache miss
+ * per subscriber at 10,000 subscribers). With compression negotiated it is a
+ * {@link DeflateWsConnection}, which sends everything through ws.send, compressed. The ws internals this relies on are pinned by
+ * test/unit/transport/ws-internals.test.ts, which fails loudly on a ws upgrade that changes them.
  */
 import type { Socket } from 'node:net';
 import * as ws from 'ws';
 import type { SharedMessage } from '../hub/shared-message.js';
 import { truncateReason } from '../protocol/errors.js';
 
-/** The parts of ws's internals the direct path relies on (ws 8: lib/websocket.js, lib/sender.js). */
+/** The parts of ws's internals the direct path relies on (ws 8: lib/websocket.js). */
 export interface WsInternals {
   _socket: Socket | null;
-  _sender: { _state: number; _queue: unknown[] } | null;
   _extensions: Record<string, unknown>;
 }
-
-/** ws Sender state when it is not deflating or reading a Blob (lib/sender.js `DEFAULT`). */
-export const SENDER_IDLE = 0;
 
 const TEXT_OPCODE = 0x1;
 const BINARY_OPCODE = 0x2;
@@ -59,6 +57,12 @@ function wireOf(message: SharedMessage): Buffer {
 /** How long a closing connection waits for the peer's close frame before the socket is cut. */
 const CLOSE_GRACE_MS = 5000;
 
+/** The connection object for `socket`: a {@link DeflateWsConnection} when compression was negotiated. */
+export function wsConnection(socket: ws.WebSocket): WsConnection {
+  return (socket as unknown as WsInternals)._extensions['permessage-deflate'] ? new DeflateWsConnection(socket) : new WsConnection(socket);
+}
+
+/** A connection without compression; make one with {@link wsConnection}. */
 export class WsConnection {
   readonly ws: ws.WebSocket;
 
@@ -89,25 +93,18 @@ export class WsConnection {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(bytes, { binary: true });
   }
 
-  /** Writes `message`, as its cached frame when nothing can be reordered; a no-op unless open. */
+  /** Writes `message` as its cached frame, straight onto the TCP socket; a no-op unless open. */
   writeShared(message: SharedMessage): void {
     const socket = this.ws;
-    if (socket.readyState !== socket.OPEN) return;
-    const internals = socket as unknown as WsInternals;
-    const tcp = internals._socket;
-    const sender = internals._sender;
-    if (tcp && sender && sender._state === SENDER_IDLE && sender._queue.length === 0 && !internals._extensions['permessage-deflate']) {
-      tcp.write(message.wire ??= wireOf(message));
-    } else if (message.parts === undefined) {
-      socket.send(message.bytes ?? message.text);
-    } else {
-      for (const part of message.parts) socket.send(part.bytes ?? part.text);
-    }
+    if (socket.readyState === socket.OPEN) (socket as unknown as WsInternals)._socket!.write(message.wire ??= wireOf(message));
   }
 
-  /** Bytes accepted for sending but not yet handed to the kernel. */
+  /**
+   * Bytes accepted for sending but not yet handed to the kernel: the TCP socket's (ws's
+   * bufferedAmount adds its sender's queue, always empty without compression).
+   */
   unsentBytes(): number {
-    return this.ws.bufferedAmount;
+    return (this.ws as unknown as WsInternals)._socket!.writableLength;
   }
 
   /** Holds the socket's writes until uncork(): several frames, one system call. */
@@ -134,6 +131,28 @@ export class WsConnection {
    */
   close(code: number, reason: string): void {
     closeSocket(this.ws, code, reason);
+  }
+}
+
+/**
+ * A connection with permessage-deflate: a shared message goes through ws.send like any other
+ * message, compressed for this connection (its frame cannot be shared), in order behind what
+ * ws's sender is still compressing.
+ */
+export class DeflateWsConnection extends WsConnection {
+  override writeShared(message: SharedMessage): void {
+    const socket = this.ws;
+    if (socket.readyState !== socket.OPEN) return;
+    if (message.parts === undefined) {
+      socket.send(message.bytes ?? message.text);
+    } else {
+      for (const part of message.parts) socket.send(part.bytes ?? part.text);
+    }
+  }
+
+  /** Bytes accepted for sending but not yet handed to the kernel, ws's sender queue included. */
+  override unsentBytes(): number {
+    return this.ws.bufferedAmount;
   }
 }
 

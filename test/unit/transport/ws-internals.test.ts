@@ -1,8 +1,10 @@
 /**
  * The `ws` internals that canal's direct write path relies on (src/transport/ws-connection.ts):
- * the exported Sender's static frame(), and a socket's `_socket`, `_sender` (`_state`,
- * `_queue`) and `_extensions`. @types/ws declares none of them, so a ws upgrade that changes
- * them would break canal silently; this test makes it loud.
+ * the exported Sender's static frame(), a socket's `_socket` and `_extensions`, and that without
+ * compression ws's sender hands every message to the TCP socket at once (an idle `_state`, an
+ * empty `_queue`, no `_bufferedBytes`), so a frame written straight onto the socket keeps its
+ * order. @types/ws declares none of them, so a ws upgrade that changes them would break canal
+ * silently; this test makes it loud.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -10,7 +12,17 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { SharedMessage } from '../../../src/hub/shared-message.js';
-import { SENDER_IDLE, textFrame, WsConnection, type WsInternals } from '../../../src/transport/ws-connection.js';
+import { DeflateWsConnection, textFrame, WsConnection, wsConnection, type WsInternals } from '../../../src/transport/ws-connection.js';
+
+/** ws's sender, as far as this test reads it (lib/sender.js). */
+interface SenderInternals {
+  _state: number;
+  _queue: unknown[];
+  _bufferedBytes: number;
+}
+
+/** ws Sender state when it is not deflating or reading a Blob (lib/sender.js `DEFAULT`). */
+const SENDER_IDLE = 0;
 
 describe('the ws internals canal writes through', async () => {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
@@ -40,20 +52,25 @@ describe('the ws internals canal writes through', async () => {
     }
   });
 
-  it('exposes _socket, _sender with an idle _state and an empty _queue, and _extensions on an open socket', async () => {
+  it('exposes _socket and _extensions, and without compression its sender never queues', async () => {
     const { server } = await pair();
-    const internals = server as unknown as WsInternals;
+    const internals = server as unknown as WsInternals & { _sender: SenderInternals };
     assert.ok(internals._socket && typeof internals._socket.write === 'function', '_socket is the TCP socket');
-    assert.ok(internals._sender, '_sender exists');
-    assert.equal(internals._sender._state, SENDER_IDLE, "an idle sender's _state");
-    assert.ok(Array.isArray(internals._sender._queue) && internals._sender._queue.length === 0, '_sender._queue is an empty array');
     assert.equal(typeof internals._extensions, 'object');
     assert.equal(internals._extensions['permessage-deflate'], undefined, 'no compression negotiated');
+    const sender = internals._sender;
+    for (const data of ['text', Buffer.from([1, 2, 3]), 'x'.repeat(200_000)]) {
+      server.send(data);
+      assert.equal(sender._state, SENDER_IDLE, "the sender's _state after a send");
+      assert.ok(Array.isArray(sender._queue) && sender._queue.length === 0, "the sender's _queue after a send");
+      assert.equal(sender._bufferedBytes, 0, 'nothing held in the sender: the TCP socket has it');
+    }
   });
 
   it('delivers a shared message written directly, in order with ws.send traffic', async () => {
     const { server, client } = await pair();
-    const conn = new WsConnection(server);
+    const conn = wsConnection(server);
+    assert.equal(conn.constructor, WsConnection, 'no compression: the plain connection class');
     const got: string[] = [];
     client.on('message', (d) => got.push(String(d)));
     const shared = new SharedMessage('shared');
@@ -64,5 +81,25 @@ describe('the ws internals canal writes through', async () => {
     while (got.length < 4) await new Promise((r) => setTimeout(r, 5));
     assert.deepEqual(got, ['one', 'shared', 'two', 'shared']);
     assert.ok(shared.wire, 'the frame was cached on the message');
+  });
+
+  it('with permessage-deflate, keeps a shared message behind one being compressed', async () => {
+    const deflating = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: { threshold: 0 } });
+    await once(deflating, 'listening');
+    after(() => deflating.close());
+    const accepted = once(deflating, 'connection');
+    const client = new WebSocket(`ws://127.0.0.1:${(deflating.address() as AddressInfo).port}`, { perMessageDeflate: true });
+    after(() => client.terminate());
+    await once(client, 'open');
+    const [server] = (await accepted) as [WebSocket];
+    const conn = wsConnection(server);
+    assert.ok(conn instanceof DeflateWsConnection, 'compression negotiated: the deflate connection class');
+    const got: string[] = [];
+    client.on('message', (d) => got.push(String(d)));
+    conn.writeText('compressed first'); // ws's sender is now busy deflating it
+    assert.ok(conn.unsentBytes() > 0, "unsent bytes count ws's sender queue too");
+    conn.writeShared(new SharedMessage('shared second'));
+    while (got.length < 2) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(got, ['compressed first', 'shared second']);
   });
 });
