@@ -116,8 +116,16 @@ const CLOSED = 2;
 /** The socket held unsent bytes when this turn's first item came: our own writes happen at flush. */
 const UNSENT = 4;
 
-export class Outbox {
-  readonly #sink: MessageSink;
+/**
+ * A connection's outbound queue. A session class extends it rather than holding one, so the
+ * queue's fields live in the session object itself: one object (about 40 bytes) fewer per
+ * connection, and one pointer fewer to follow per delivery (docs/benchmarks.md). Its methods are
+ * named for the queue (enqueue, closeOutbox, outboxClosed) so that they do not clash with the
+ * session's own.
+ */
+export class Outbox<S extends MessageSink = MessageSink> {
+  /** Where the messages go: the connection. */
+  protected readonly sink: S;
   readonly #settings: OutboxSettings;
   /**
    * This turn's items: the first in `#first` (a turn with one item, as in a fan-out, allocates
@@ -139,8 +147,8 @@ export class Outbox {
   /** The turn (FlushQueue.turn) in which this outbox last wrote directly; -1: never. */
   #directTurn = -1;
 
-  constructor(sink: MessageSink, settings: OutboxSettings) {
-    this.#sink = sink;
+  constructor(sink: S, settings: OutboxSettings) {
+    this.sink = sink;
     this.#settings = settings;
   }
 
@@ -154,26 +162,26 @@ export class Outbox {
    * push returns true): the caller disconnects the slow consumer. Returning it, rather than
    * calling back an owner, saves every connection's outbox a field.
    */
-  push(item: Item, channel?: string): boolean {
+  enqueue(item: Item, channel?: string): boolean {
     if ((this.#flags & CLOSED) !== 0) return false;
     const alone = this.#first === undefined;
     const flushes = this.#settings.flushes;
     if (alone && this.#directTurn !== flushes.turn) {
       // Profiled at 10,000 subscribers: a second pass over every connection at the end of the
       // turn (deferring each write) cost about 1 µs per delivery in cache misses alone.
-      const unsent = this.#sink.unsentBytes();
+      const unsent = this.sink.unsentBytes();
       if ((unsent > 0 || countOf(item) > 1) && unsent + sizeOf(item) > this.#settings.maxBytes) {
         this.#flags |= CLOSED;
         return true;
       }
       this.#directTurn = flushes.turn;
       flushes.noteDirect();
-      writeOne(this.#sink, item);
+      writeOne(this.sink, item);
       return false;
     }
     if (alone) {
       this.#first = item;
-      const unsent = this.#sink.unsentBytes();
+      const unsent = this.sink.unsentBytes();
       this.#pending = unsent;
       this.#flags = unsent > 0 ? this.#flags | UNSENT : this.#flags & ~UNSENT;
     } else {
@@ -191,7 +199,7 @@ export class Outbox {
       this.#pending = 0;
       return true;
     }
-    if (channel !== undefined && !isFannedOut(item)) this.#sink.holdChannel?.(channel);
+    if (channel !== undefined && !isFannedOut(item)) this.sink.holdChannel?.(channel);
     if ((this.#flags & SCHEDULED) !== 0) return false;
     this.#flags |= SCHEDULED;
     flushes.add(this);
@@ -206,7 +214,7 @@ export class Outbox {
     this.#flags &= ~SCHEDULED;
     const first = this.#first;
     if (first === undefined) return;
-    const sink = this.#sink;
+    const sink = this.sink;
     const count = this.#restCount;
     this.#first = undefined;
     this.#pending = 0;
@@ -248,13 +256,13 @@ export class Outbox {
   }
 
   /** Writes what is queued now and accepts nothing more. */
-  close(): void {
-    if (this.closed) return;
+  closeOutbox(): void {
+    if (this.outboxClosed) return;
     this.flush();
     this.#flags |= CLOSED;
   }
 
-  get closed(): boolean {
+  get outboxClosed(): boolean {
     return (this.#flags & CLOSED) !== 0;
   }
 }

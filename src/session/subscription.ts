@@ -22,7 +22,7 @@ export interface SubscriptionOwner {
   /**
    * Queues a push for the client; `channel` is given with a push the transport may not fan out
    * natively (a join, a leave, a per-format publication), so that it keeps the channel's later
-   * fanned-out pushes behind it (Outbox.push).
+   * fanned-out pushes behind it (Outbox.enqueue).
    */
   push(message: SharedMessage, channel?: string): void;
   /** A positioned subscription saw a gap in `channel`: the client must recover. */

@@ -36,7 +36,7 @@ export interface SubscriptionsHost {
   readonly closed: boolean;
   /** The connection's codec (JSON or Protobuf), for pushes and the subscriptions' wire format. */
   readonly codec: Codec;
-  /** Queues a reply or push for the client (Outbox.push: `channel` for a channel's push that is not fanned out). */
+  /** Queues a reply or push for the client (Outbox.enqueue: `channel` for a channel's push that is not fanned out). */
   push(item: Encoded | SharedMessage, channel?: string): void;
   /** A positioned subscription lost its place in `channel`: the client must recover (3010). */
   lostPosition(channel: string): void;

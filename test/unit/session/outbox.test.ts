@@ -56,13 +56,13 @@ const LIMIT = 1024 * 1024;
 function writer(sink: MessageSink, maxBytes = LIMIT, onOverflow: () => void = () => assert.fail('unexpected overflow')) {
   const outbox = new Outbox(sink, { maxBytes, flushes });
   return {
-    push(item: Parameters<Outbox['push']>[0], channel?: string): void {
-      if (outbox.push(item, channel)) onOverflow();
+    push(item: Parameters<Outbox['enqueue']>[0], channel?: string): void {
+      if (outbox.enqueue(item, channel)) onOverflow();
     },
     flush: () => outbox.flush(),
-    close: () => outbox.close(),
+    close: () => outbox.closeOutbox(),
     get closed() {
-      return outbox.closed;
+      return outbox.outboxClosed;
     },
   };
 }
@@ -184,8 +184,8 @@ describe('Outbox batching', () => {
     const queue = new FlushQueue();
     const sink = new FakeSink();
     const o = new Outbox(sink, { maxBytes: LIMIT, flushes: queue });
-    o.push('a');
-    o.push('b');
+    o.enqueue('a');
+    o.enqueue('b');
     assert.equal(immediate.mock.callCount(), 1);
     immediate.mock.restore();
     await new Promise((r) => setImmediate(r));

@@ -220,7 +220,7 @@ describe('BunConnection native fan-out behind a session outbox', () => {
       const outbox = new Outbox(conn, { maxBytes: 1 << 20, flushes });
       const sub = new Subscription({
         push: (message, channel) => {
-          if (outbox.push(message, channel)) assert.fail('unexpected overflow');
+          if (outbox.enqueue(message, channel)) assert.fail('unexpected overflow');
         },
         lostPosition: () => assert.fail('unexpected lost position'),
       }, {
@@ -265,7 +265,7 @@ describe('BunConnection native fan-out behind a session outbox', () => {
     // a does not take joins; b does, and has written a reply this turn, so the join waits in its outbox.
     const { hub, peers, endTurn, publish } = sessions([false, true]);
     const [a, b] = peers;
-    b!.outbox.push('{"id":1}');
+    b!.outbox.enqueue('{"id":1}');
     hub.join(X, { user: 'u2', client: 'c2' });
     publish('p1');
     hub.flush(); // b queues the join, a writes p1 at once (a topic publish), b queues p1
@@ -284,9 +284,9 @@ describe('BunConnection native fan-out behind a session outbox', () => {
       const [a, b] = peers;
       // Each writes a reply at once; the one whose second reply waits in its outbox flushes first.
       const [first, second] = bFirst ? [b!, a!] : [a!, b!];
-      first.outbox.push('{"id":1}');
-      first.outbox.push('{"id":2}');
-      second.outbox.push('{"id":3}');
+      first.outbox.enqueue('{"id":1}');
+      first.outbox.enqueue('{"id":2}');
+      second.outbox.enqueue('{"id":3}');
       // p1, then a join, then p2 in one turn: both outboxes queue all of it; the first to flush publishes.
       publish('p1');
       hub.flush();
@@ -303,7 +303,7 @@ describe('BunConnection native fan-out behind a session outbox', () => {
   it('delivers a publication b received through the topic before its queued join once, and the one after the join once', () => {
     const { hub, peers, endTurn, publish } = sessions([false, true]);
     const [a, b] = peers;
-    b!.outbox.push('{"id":1}');
+    b!.outbox.enqueue('{"id":1}');
     publish('p1');
     hub.flush(); // a writes p1 at once: b gets it through the topic, and queues it too
     hub.join(X, { user: 'u2', client: 'c2' });
