@@ -210,7 +210,7 @@ export class ClientSession extends Outbox<SessionConnection> implements SessionH
     }
     if (this.#queue !== undefined && this.#queue.length > PAUSE_AT && !this.#has(PAUSED)) {
       this.#set(PAUSED);
-      this.sink.pause();
+      this.sink.pauseReading();
     }
     void this.#drain();
   }
@@ -260,7 +260,7 @@ export class ClientSession extends Outbox<SessionConnection> implements SessionH
         }
         if (this.#has(PAUSED) && queue.length <= RESUME_AT) {
           this.#clear(PAUSED);
-          this.sink.resume();
+          this.sink.resumeReading();
         }
       }
     } finally {
@@ -578,7 +578,7 @@ export class ClientSession extends Outbox<SessionConnection> implements SessionH
     this.#ctx.metrics.disconnect(code);
     this.closeOutbox();
     try {
-      this.sink.close(code, reason);
+      this.sink.closeWith(code, reason);
     } finally {
       this.connectionClosed(code);
     }

@@ -38,10 +38,10 @@ export type TransportName = 'websocket' | 'http_stream' | 'sse';
 /** What a protocol session needs from its connection. */
 export interface SessionConnection extends MessageSink {
   /** Closes with `code` and a non-empty `reason`. */
-  close(code: number, reason: string): void;
-  /** Stops reading from the client (TCP then pushes back), until resume(). */
-  pause(): void;
-  resume(): void;
+  closeWith(code: number, reason: string): void;
+  /** Stops reading from the client (TCP then pushes back), until resumeReading(). */
+  pauseReading(): void;
+  resumeReading(): void;
   readonly remoteAddress: string | undefined;
   readonly transport: TransportName;
 }

@@ -29,14 +29,14 @@ import { withDefined } from '../util/defined.js';
 export interface PlainConnection {
   writeShared(frame: SharedMessage): void;
   unsentBytes(): number;
-  close(code: number, reason: string): void;
+  closeWith(code: number, reason: string): void;
   /**
-   * Stops reading from the client (TCP then pushes back), until resume(). A transport that
+   * Stops reading from the client (TCP then pushes back), until resumeReading(). A transport that
    * cannot stop reading one socket (Bun's) may do nothing: the session's own bound on queued
    * bytes then holds.
    */
-  pause(): void;
-  resume(): void;
+  pauseReading(): void;
+  resumeReading(): void;
 }
 
 /**
@@ -173,7 +173,7 @@ export class PlainSession implements PlainSubscriber {
     this.#queuedLength += text.length;
     if (this.#queue.length >= PLAIN_PUBLISH_WINDOW && !this.#paused) {
       this.#paused = true;
-      this.#conn.pause();
+      this.#conn.pauseReading();
     }
     if (!this.#publishing) void this.#publishQueued();
   }
@@ -188,7 +188,7 @@ export class PlainSession implements PlainSubscriber {
         await this.#publish(text);
         if (this.#paused && this.#queue.length <= PLAIN_PUBLISH_WINDOW / 2 && !this.#closed && !this.#closeWhenDrained) {
           this.#paused = false;
-          this.#conn.resume();
+          this.#conn.resumeReading();
         }
       }
     } finally {
@@ -206,7 +206,7 @@ export class PlainSession implements PlainSubscriber {
     }
     if (!this.#paused) {
       this.#paused = true;
-      this.#conn.pause();
+      this.#conn.pauseReading();
     }
   }
 
@@ -256,7 +256,7 @@ export class PlainSession implements PlainSubscriber {
 
   #close(code: number, reason: string): void {
     if (this.#closed) return;
-    this.#conn.close(code, reason);
+    this.#conn.closeWith(code, reason);
     this.connectionClosed();
   }
 

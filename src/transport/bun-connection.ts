@@ -255,12 +255,12 @@ export class BunConnection {
    * Bun's server has no way to stop reading one socket: these do nothing, and a session that
    * would pause keeps queueing commands (docs: "Run it on Bun", what differs).
    */
-  pause(): void {}
+  pauseReading(): void {}
 
-  resume(): void {}
+  resumeReading(): void {}
 
   /** Sends the close frame with `code` and `reason`; Bun ends the socket once it is written. */
-  close(code: number, reason: string): void {
+  closeWith(code: number, reason: string): void {
     if (!this.open) return;
     this.#flags |= CLOSED;
     try {

@@ -216,7 +216,7 @@ export class BunTransport implements Transport {
   }
 
   closeEchoAndPlainSockets(code: number, reason: string): void {
-    for (const conn of [...this.#open[SocketKind.Echo], ...this.#open[SocketKind.Plain]]) conn.close(code, reason);
+    for (const conn of [...this.#open[SocketKind.Echo], ...this.#open[SocketKind.Plain]]) conn.closeWith(code, reason);
   }
 
   socketsClosed(): Promise<void> {
@@ -253,7 +253,7 @@ function socketHandlers(transport: BunTransport, counter: EchoCounter): BunWebSo
       // UTF-8 takes at most 3 bytes per UTF-16 unit: most texts need no count.
       if ((text ? message.length * 3 > conn.maxPayload && Buffer.byteLength(message) > conn.maxPayload : message.byteLength > conn.maxPayload)) {
         // ws's reason text, so clients see the same close on both runtimes.
-        conn.close(CloseCode.MessageTooBig, 'Max payload size exceeded');
+        conn.closeWith(CloseCode.MessageTooBig, 'Max payload size exceeded');
         return;
       }
       switch (conn.kind) {

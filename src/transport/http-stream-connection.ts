@@ -73,12 +73,12 @@ export class HttpStreamConnection implements SessionConnection {
   }
 
   /** Commands come by separate requests (POST /emulation): there is no stream to stop reading. */
-  pause(): void {}
+  pauseReading(): void {}
 
-  resume(): void {}
+  resumeReading(): void {}
 
   /** Writes the disconnect push (code, reason, whether to reconnect), then ends the response. */
-  close(code: number, reason: string): void {
+  closeWith(code: number, reason: string): void {
     if (!this.open) return;
     const push = this.#codec.disconnectPush(code, reason, reconnects(code));
     if (typeof push === 'string') this.writeText(push);

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { logConnection } from './connection-log.js';
 import { attachEcho } from './echo.js';
 import { connectionBudget, openFileLimit } from './fd-budget.js';
@@ -16,6 +16,7 @@ import { acceptProtocolSocket, selectSubprotocol } from './protocol-endpoint.js'
 import { RefusalLog } from './refusal-log.js';
 import { pathOf, refuse, UpgradeRouter } from './router.js';
 import type { BoundAddress, SocketCounts, Transport, TransportOptions } from './transport.js';
+import { WsConnection } from './ws-connection.js';
 
 /** What the Node transport keeps per endpoint: the ws server that completes its handshakes, and who takes the socket. */
 interface NodeTarget {
@@ -65,6 +66,8 @@ export class NodeTransport implements Transport {
       // ws's defaults: messages under 1 KiB go uncompressed; each connection keeps its own zlib state.
       perMessageDeflate: config.websocket_compression,
       handleProtocols: selectSubprotocol,
+      // Its sockets are the sessions' connections themselves (ws-connection.ts).
+      WebSocket: WsConnection,
     });
     const { ctx } = options.protocol;
     this.#router.add({
@@ -74,13 +77,13 @@ export class NodeTransport implements Transport {
         server: this.#protocol,
         accept: (ws, req) => {
           logConnection(ws, req, 'protocol', log);
-          acceptProtocolSocket(ws, req, ctx);
+          acceptProtocolSocket(ws as WsConnection, req, ctx);
         },
       },
       match: (pathname) => (pathname === '/connection/websocket' ? true : undefined),
     });
 
-    this.#echo = this.#sweptServer(options, config.max_message_bytes);
+    this.#echo = this.#sweptServer(options, config.max_message_bytes, WebSocket);
     const { counter } = options.echo;
     this.#router.add({
       path: '/',
@@ -96,7 +99,7 @@ export class NodeTransport implements Transport {
       match: (pathname) => (pathname === '/' ? true : undefined),
     });
 
-    this.#plain = this.#sweptServer(options, config.raw_max_message_bytes);
+    this.#plain = this.#sweptServer(options, config.raw_max_message_bytes, WsConnection);
     const plain = options.plain;
     this.#router.add<PlainTarget>({
       path: '/raw/<channel>',
@@ -108,7 +111,7 @@ export class NodeTransport implements Transport {
           if ('refusal' in target) return;
           logConnection(ws, req, 'raw', log); // the endpoint's public name, as metrics label it
           trackLiveness(ws);
-          acceptPlainSocket(ws, req, target, plain.ctx);
+          acceptPlainSocket(ws as WsConnection, req, target, plain.ctx);
         },
       },
       match: (pathname) => plain.match(pathname),
@@ -117,8 +120,8 @@ export class NodeTransport implements Transport {
   }
 
   /** A server for sockets that speak no protocol (echo, plain): the heartbeat sweeps them with WebSocket pings. */
-  #sweptServer(options: TransportOptions, maxPayload: number): WebSocketServer {
-    const wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
+  #sweptServer(options: TransportOptions, maxPayload: number, socketClass: typeof WebSocket): WebSocketServer {
+    const wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false, WebSocket: socketClass });
     options.heartbeat.onTick(() => sweepSockets(wss.clients));
     return wss;
   }

@@ -12,7 +12,7 @@ import { ErrorCode } from '../protocol/codes.js';
 import { ReplyError } from '../protocol/errors.js';
 import { PlainSession, type PlainContext } from '../session/plain-session.js';
 import type { Refusal } from './router.js';
-import { wsConnection } from './ws-connection.js';
+import { adoptCompression, type WsConnection } from './ws-connection.js';
 
 export const PLAIN_PREFIX = '/raw/';
 
@@ -53,10 +53,10 @@ export function matchPlain(pathname: string, node: CanalNode, askHandler: boolea
 }
 
 /** Starts a plain-client session on a freshly accepted socket. */
-export function acceptPlainSocket(ws: WebSocket, req: IncomingMessage, target: { channel: string; ns: NamespaceOptions },
+export function acceptPlainSocket(ws: WsConnection, req: IncomingMessage, target: { channel: string; ns: NamespaceOptions },
   ctx: PlainContext): PlainSession {
-  const session = new PlainSession(wsConnection(ws), target.channel, target.ns, ctx);
-  (ws as WithPlain)[kPlain] = session;
+  const session = new PlainSession(adoptCompression(ws), target.channel, target.ns, ctx);
+  (ws as unknown as WithPlain)[kPlain] = session;
   ws.on('message', onMessage);
   ws.on('close', onClose);
   void session.start();

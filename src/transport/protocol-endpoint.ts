@@ -8,7 +8,7 @@ import type { RawData, WebSocket } from 'ws';
 import { protobufCodec } from '../protocol/codec.js';
 import { ClientSession } from '../session/client-session.js';
 import type { SessionContext } from '../session/context.js';
-import { wsConnection } from './ws-connection.js';
+import { adoptCompression, type WsConnection } from './ws-connection.js';
 
 /** The subprotocols: JSON (also when none is offered, as most clients do) and Protobuf. */
 export const JSON_SUBPROTOCOL = 'centrifuge-json';
@@ -25,10 +25,10 @@ export function selectSubprotocol(offered: Set<string>): string | false {
 }
 
 /** Starts a session on a freshly accepted socket. */
-export function acceptProtocolSocket(ws: WebSocket, req: IncomingMessage, ctx: SessionContext): ClientSession {
+export function acceptProtocolSocket(ws: WsConnection, req: IncomingMessage, ctx: SessionContext): ClientSession {
   const protobuf = ws.protocol === PROTOBUF_SUBPROTOCOL;
-  const session = new ClientSession(wsConnection(ws), ctx, protobuf ? { codec: protobufCodec, upgradeHeaders: req.headers } : { upgradeHeaders: req.headers });
-  (ws as WithSession)[kSession] = session;
+  const session = new ClientSession(adoptCompression(ws), ctx, protobuf ? { codec: protobufCodec, upgradeHeaders: req.headers } : { upgradeHeaders: req.headers });
+  (ws as unknown as WithSession)[kSession] = session;
   ws.on('message', onMessage);
   // on, not once: 'close' fires once, and once() wraps each listener in three objects per connection.
   ws.on('close', onClose);

@@ -1,17 +1,18 @@
 /**
  * One `ws` WebSocket as the session layer sees it: write text, write a {@link SharedMessage},
- * read how much is waiting, pause and resume reading, close with a code. One small object per
- * connection; methods are on the prototype.
+ * read how much is waiting, pause and resume reading, close with a code. The socket itself is
+ * the connection (a subclass of ws's WebSocket): nothing more per connection, methods on the
+ * prototype.
  *
  * A shared message is written as its cached frame straight onto the TCP socket — header and
  * payload (UTF-8 text, or Protobuf bytes in a binary frame) built once by ws's own
  * `Sender.frame`; server frames are never masked (RFC 6455 §5.1), so the bytes are the same for
  * every peer — unless the connection compresses. Without permessage-deflate (off unless
  * websocket_compression is set) ws's sender never queues (canal sends no Blobs), so a direct
- * write is always in order and the connection is a plain {@link WsConnection}: per delivery it
- * touches the ws object and its TCP socket, nothing else (each further object is a cache miss
- * per subscriber at 10,000 subscribers). With compression negotiated it is a
- * {@link DeflateWsConnection}, which sends everything through ws.send, compressed. The ws internals this relies on are pinned by
+ * write is always in order: per delivery a {@link WsConnection} touches itself and its TCP
+ * socket, nothing else (each further object is a cache miss per subscriber at 10,000
+ * subscribers). With compression negotiated it is a DeflateWsConnection, which sends everything
+ * through ws.send, compressed. The ws internals this relies on are pinned by
  * test/unit/transport/ws-internals.test.ts, which fails loudly on a ws upgrade that changes them.
  */
 import type { Socket } from 'node:net';
@@ -57,19 +58,14 @@ function wireOf(message: SharedMessage): Buffer {
 /** How long a closing connection waits for the peer's close frame before the socket is cut. */
 const CLOSE_GRACE_MS = 5000;
 
-/** The connection object for `socket`: a {@link DeflateWsConnection} when compression was negotiated. */
-export function wsConnection(socket: ws.WebSocket): WsConnection {
-  return (socket as unknown as WsInternals)._extensions['permessage-deflate'] ? new DeflateWsConnection(socket) : new WsConnection(socket);
-}
-
-/** A connection without compression; make one with {@link wsConnection}. */
-export class WsConnection {
-  readonly ws: ws.WebSocket;
-
-  constructor(socket: ws.WebSocket) {
-    this.ws = socket;
-  }
-
+/**
+ * A `ws` WebSocket that is its own session connection: the protocol and plain endpoints' ws
+ * servers make their sockets of this class (ws's `WebSocket` option), so a session writes to the
+ * socket object itself, with no wrapper between them (one object fewer per connection, and one
+ * fewer to load per delivery). Its methods are named apart from ws's own (`closeWith`, not
+ * `close`): ws keeps its behaviour. Call {@link adoptCompression} once the handshake is done.
+ */
+export class WsConnection extends ws.WebSocket {
   /** How the session layer names this transport (on the prototype: nothing per connection). */
   get transport(): 'websocket' {
     return 'websocket';
@@ -80,23 +76,22 @@ export class WsConnection {
    * string, about 100 bytes per connection), and most connections are never asked.
    */
   get remoteAddress(): string | undefined {
-    return (this.ws as unknown as WsInternals)._socket?.remoteAddress;
+    return (this as unknown as WsInternals)._socket?.remoteAddress;
   }
 
   /** Writes `text` as one text frame; a no-op unless the connection is open. */
   writeText(text: string): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
+    if (this.readyState === this.OPEN) this.send(text);
   }
 
   /** Writes `bytes` as one binary frame (Protobuf); a no-op unless the connection is open. */
   writeBinary(bytes: Uint8Array): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(bytes, { binary: true });
+    if (this.readyState === this.OPEN) this.send(bytes, { binary: true });
   }
 
   /** Writes `message` as its cached frame, straight onto the TCP socket; a no-op unless open. */
   writeShared(message: SharedMessage): void {
-    const socket = this.ws;
-    if (socket.readyState === socket.OPEN) (socket as unknown as WsInternals)._socket!.write(message.wire ??= wireOf(message));
+    if (this.readyState === this.OPEN) (this as unknown as WsInternals)._socket!.write(message.wire ??= wireOf(message));
   }
 
   /**
@@ -104,33 +99,33 @@ export class WsConnection {
    * bufferedAmount adds its sender's queue, always empty without compression).
    */
   unsentBytes(): number {
-    return (this.ws as unknown as WsInternals)._socket!.writableLength;
+    return (this as unknown as WsInternals)._socket!.writableLength;
   }
 
   /** Holds the socket's writes until uncork(): several frames, one system call. */
   cork(): void {
-    (this.ws as unknown as WsInternals)._socket?.cork();
+    (this as unknown as WsInternals)._socket?.cork();
   }
 
   uncork(): void {
-    (this.ws as unknown as WsInternals)._socket?.uncork();
+    (this as unknown as WsInternals)._socket?.uncork();
   }
 
-  /** Stops reading from the client (TCP then pushes back), until resume(). */
-  pause(): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.pause();
+  /** Stops reading from the client (TCP then pushes back), until resumeReading(). */
+  pauseReading(): void {
+    if (this.readyState === this.OPEN) this.pause();
   }
 
-  resume(): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.resume();
+  resumeReading(): void {
+    if (this.readyState === this.OPEN) this.resume();
   }
 
   /**
    * Closes with `code` and `reason`, and terminates the socket if the peer has not completed the
    * closing handshake within CLOSE_GRACE_MS (a slow or dead peer must not hold memory for ws's 30 s).
    */
-  close(code: number, reason: string): void {
-    closeSocket(this.ws, code, reason);
+  closeWith(code: number, reason: string): void {
+    closeSocket(this, code, reason);
   }
 }
 
@@ -139,21 +134,30 @@ export class WsConnection {
  * message, compressed for this connection (its frame cannot be shared), in order behind what
  * ws's sender is still compressing.
  */
-export class DeflateWsConnection extends WsConnection {
+class DeflateWsConnection extends WsConnection {
   override writeShared(message: SharedMessage): void {
-    const socket = this.ws;
-    if (socket.readyState !== socket.OPEN) return;
+    if (this.readyState !== this.OPEN) return;
     if (message.parts === undefined) {
-      socket.send(message.bytes ?? message.text);
+      this.send(message.bytes ?? message.text);
     } else {
-      for (const part of message.parts) socket.send(part.bytes ?? part.text);
+      for (const part of message.parts) this.send(part.bytes ?? part.text);
     }
   }
 
   /** Bytes accepted for sending but not yet handed to the kernel, ws's sender queue included. */
   override unsentBytes(): number {
-    return this.ws.bufferedAmount;
+    return this.bufferedAmount;
   }
+}
+
+/**
+ * Makes `socket` a {@link DeflateWsConnection} when its handshake negotiated compression (ws
+ * makes the socket before it knows; the class is switched once, at accept, and only for such
+ * sockets), and returns it.
+ */
+export function adoptCompression(socket: WsConnection): WsConnection {
+  if ((socket as unknown as WsInternals)._extensions['permessage-deflate']) Object.setPrototypeOf(socket, DeflateWsConnection.prototype);
+  return socket;
 }
 
 /** Closes `socket` with `code` and `reason`; see {@link WsConnection.close}. */

@@ -108,7 +108,7 @@ export class FakeConnection implements SessionConnection {
 
   uncork(): void {}
 
-  close(code: number, reason: string): void {
+  closeWith(code: number, reason: string): void {
     this.#closedWith ??= { code, reason };
   }
 
@@ -117,11 +117,11 @@ export class FakeConnection implements SessionConnection {
     return this.#closedWith;
   }
 
-  pause(): void {
+  pauseReading(): void {
     this.paused = true;
   }
 
-  resume(): void {
+  resumeReading(): void {
     this.paused = false;
   }
 

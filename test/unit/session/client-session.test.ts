@@ -291,8 +291,8 @@ describe('ClientSession: command backlog', () => {
     await connect(h, session, conn);
     const handled = (): number => h.context.metrics.snapshot().messages_in - 1; // the connect aside
     let waitingAtResume: number | undefined;
-    const resume = conn.resume.bind(conn);
-    conn.resume = () => {
+    const resume = conn.resumeReading.bind(conn);
+    conn.resumeReading = () => {
       waitingAtResume ??= 2001 - handled();
       resume();
     };

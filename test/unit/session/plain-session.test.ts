@@ -25,13 +25,13 @@ class FakePlainConnection implements PlainConnection {
     return this.unsent;
   }
 
-  close(code: number, reason: string): void {
+  closeWith(code: number, reason: string): void {
     this.closedWith ??= { code, reason };
   }
 
-  pause(): void {}
+  pauseReading(): void {}
 
-  resume(): void {}
+  resumeReading(): void {}
 }
 
 function plainSession(maxQueueBytes: number): { session: PlainSession; conn: FakePlainConnection } {

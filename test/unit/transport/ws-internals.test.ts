@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { SharedMessage } from '../../../src/hub/shared-message.js';
-import { DeflateWsConnection, textFrame, WsConnection, wsConnection, type WsInternals } from '../../../src/transport/ws-connection.js';
+import { adoptCompression, textFrame, WsConnection, type WsInternals } from '../../../src/transport/ws-connection.js';
 
 /** ws's sender, as far as this test reads it (lib/sender.js). */
 interface SenderInternals {
@@ -25,17 +25,17 @@ interface SenderInternals {
 const SENDER_IDLE = 0;
 
 describe('the ws internals canal writes through', async () => {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, WebSocket: WsConnection });
   await once(wss, 'listening');
   after(() => wss.close());
   const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
 
   /** A connected pair: the server side and a client that collects raw TCP bytes. */
-  async function pair(): Promise<{ server: WebSocket; client: WebSocket; bytes: () => Buffer }> {
+  async function pair(): Promise<{ server: WsConnection; client: WebSocket; bytes: () => Buffer }> {
     const accepted = once(wss, 'connection');
     const client = new WebSocket(url, { perMessageDeflate: false });
     await once(client, 'open');
-    const [server] = (await accepted) as [WebSocket];
+    const [server] = (await accepted) as [WsConnection];
     const chunks: Buffer[] = [];
     (client as unknown as WsInternals)._socket!.prependListener('data', (d: Buffer) => chunks.push(d));
     after(() => client.terminate());
@@ -69,8 +69,9 @@ describe('the ws internals canal writes through', async () => {
 
   it('delivers a shared message written directly, in order with ws.send traffic', async () => {
     const { server, client } = await pair();
-    const conn = wsConnection(server);
-    assert.equal(conn.constructor, WsConnection, 'no compression: the plain connection class');
+    assert.ok(server instanceof WsConnection, "the server's sockets are connections themselves");
+    const conn = adoptCompression(server);
+    assert.equal(Object.getPrototypeOf(conn), WsConnection.prototype, 'no compression: the plain connection class');
     const got: string[] = [];
     client.on('message', (d) => got.push(String(d)));
     const shared = new SharedMessage('shared');
@@ -84,16 +85,17 @@ describe('the ws internals canal writes through', async () => {
   });
 
   it('with permessage-deflate, keeps a shared message behind one being compressed', async () => {
-    const deflating = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: { threshold: 0 } });
+    const deflating = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: { threshold: 0 }, WebSocket: WsConnection });
     await once(deflating, 'listening');
     after(() => deflating.close());
     const accepted = once(deflating, 'connection');
     const client = new WebSocket(`ws://127.0.0.1:${(deflating.address() as AddressInfo).port}`, { perMessageDeflate: true });
     after(() => client.terminate());
     await once(client, 'open');
-    const [server] = (await accepted) as [WebSocket];
-    const conn = wsConnection(server);
-    assert.ok(conn instanceof DeflateWsConnection, 'compression negotiated: the deflate connection class');
+    const [server] = (await accepted) as [WsConnection];
+    const conn = adoptCompression(server);
+    assert.notEqual(Object.getPrototypeOf(conn), WsConnection.prototype, 'compression negotiated: the deflate connection class');
+    assert.ok(conn instanceof WsConnection);
     const got: string[] = [];
     client.on('message', (d) => got.push(String(d)));
     conn.writeText('compressed first'); // ws's sender is now busy deflating it
