@@ -12,7 +12,27 @@ import type {
 
 const q = JSON.stringify;
 
-/** `{"a":1,"b":"x"}` from pairs of key and already-encoded value; undefined values are skipped. */
+/**
+ * The text of a JSON object built field by field: `new JsonObject().add('a', '1').add('b', '"x"').end()`
+ * is `{"a":1,"b":"x"}`; an undefined value is left out. Keys are written as they are (every
+ * caller's is a constant protocol field name, with nothing to escape). One small object per
+ * encoded object, where arrays of [key, value] pairs and a JSON.stringify per key were
+ * garbage on every reply (sampled: about 1 KB per connect + subscribe, docs/benchmarks.md "Memory").
+ */
+class JsonObject {
+  #text = '{';
+
+  add(key: string, value: string | undefined): this {
+    if (value !== undefined) this.#text += this.#text.length > 1 ? `,"${key}":${value}` : `"${key}":${value}`;
+    return this;
+  }
+
+  end(): string {
+    return `${this.#text}}`;
+  }
+}
+
+/** `{"a":1,"b":"x"}` from pairs of key (any string: it is escaped) and already-encoded value; undefined values are skipped. */
 function object(pairs: ReadonlyArray<readonly [string, string | undefined]>): string {
   let out = '{';
   for (const [key, value] of pairs) {
@@ -31,23 +51,23 @@ const raw = (v: JsonText | undefined): string | undefined => (v === undefined ? 
 
 /** A ClientInfo object. */
 export function encodeClientInfo(info: ClientInfo): string {
-  return object([
-    ['user', q(info.user)],
-    ['client', q(info.client)],
-    ['conn_info', raw(info.conn_info)],
-    ['chan_info', raw(info.chan_info)],
-  ]);
+  return new JsonObject()
+    .add('user', q(info.user))
+    .add('client', q(info.client))
+    .add('conn_info', raw(info.conn_info))
+    .add('chan_info', raw(info.chan_info))
+    .end();
 }
 
 /** A Publication object (the value of a `pub` push, or an element of `publications`). */
 export function encodePublication(pub: Publication): string {
-  return object([
-    ['data', payloadJson(pub.data)],
-    ['info', pub.info ? encodeClientInfo(pub.info) : undefined],
-    ['offset', num(pub.offset)],
-    ['tags', pub.tags && Object.keys(pub.tags).length > 0 ? q(pub.tags) : undefined],
-    ['time', num(pub.time)],
-  ]);
+  return new JsonObject()
+    .add('data', payloadJson(pub.data))
+    .add('info', pub.info ? encodeClientInfo(pub.info) : undefined)
+    .add('offset', num(pub.offset))
+    .add('tags', pub.tags && Object.keys(pub.tags).length > 0 ? q(pub.tags) : undefined)
+    .add('time', num(pub.time))
+    .end();
 }
 
 /**
@@ -57,14 +77,14 @@ export function encodePublication(pub: Publication): string {
  * of the previous one).
  */
 export function encodeDeltaPublication(pub: Publication, data: string, delta: boolean): string {
-  return object([
-    ['data', q(data)],
-    ['info', pub.info ? encodeClientInfo(pub.info) : undefined],
-    ['offset', num(pub.offset)],
-    ['tags', pub.tags && Object.keys(pub.tags).length > 0 ? q(pub.tags) : undefined],
-    ['delta', flag(delta)],
-    ['time', num(pub.time)],
-  ]);
+  return new JsonObject()
+    .add('data', q(data))
+    .add('info', pub.info ? encodeClientInfo(pub.info) : undefined)
+    .add('offset', num(pub.offset))
+    .add('tags', pub.tags && Object.keys(pub.tags).length > 0 ? q(pub.tags) : undefined)
+    .add('delta', flag(delta))
+    .add('time', num(pub.time))
+    .end();
 }
 
 function encodePublications(pubs: readonly Publication[] | undefined, delta = false): string | undefined {
@@ -85,19 +105,19 @@ function encodePublications(pubs: readonly Publication[] | undefined, delta = fa
 
 /** A SubscribeResult object. */
 export function encodeSubscribeResult(r: SubscribeResult): string {
-  return object([
-    ['expires', flag(r.expires)],
-    ['ttl', num(r.ttl)],
-    ['recoverable', flag(r.recoverable)],
-    ['epoch', str(r.epoch)],
-    ['publications', encodePublications(r.publications, r.delta)],
-    ['recovered', flag(r.recovered)],
-    ['offset', num(r.offset)],
-    ['positioned', flag(r.positioned)],
-    ['data', raw(r.data)],
-    ['was_recovering', flag(r.was_recovering)],
-    ['delta', flag(r.delta)],
-  ]);
+  return new JsonObject()
+    .add('expires', flag(r.expires))
+    .add('ttl', num(r.ttl))
+    .add('recoverable', flag(r.recoverable))
+    .add('epoch', str(r.epoch))
+    .add('publications', encodePublications(r.publications, r.delta))
+    .add('recovered', flag(r.recovered))
+    .add('offset', num(r.offset))
+    .add('positioned', flag(r.positioned))
+    .add('data', raw(r.data))
+    .add('was_recovering', flag(r.was_recovering))
+    .add('delta', flag(r.delta))
+    .end();
 }
 
 function encodeConnectResult(r: ConnectResult): string {
@@ -105,30 +125,30 @@ function encodeConnectResult(r: ConnectResult): string {
   if (r.subs && Object.keys(r.subs).length > 0) {
     subs = object(Object.entries(r.subs).map(([ch, s]) => [ch, encodeSubscribeResult(s)] as const));
   }
-  return object([
-    ['client', q(r.client)],
-    ['version', q(r.version)],
-    ['expires', flag(r.expires)],
-    ['ttl', num(r.ttl)],
-    ['data', raw(r.data)],
-    ['subs', subs],
-    ['ping', num(r.ping)],
-    ['pong', flag(r.pong)],
-    ['session', str(r.session)],
-    ['node', str(r.node)],
-  ]);
+  return new JsonObject()
+    .add('client', q(r.client))
+    .add('version', q(r.version))
+    .add('expires', flag(r.expires))
+    .add('ttl', num(r.ttl))
+    .add('data', raw(r.data))
+    .add('subs', subs)
+    .add('ping', num(r.ping))
+    .add('pong', flag(r.pong))
+    .add('session', str(r.session))
+    .add('node', str(r.node))
+    .end();
 }
 
 function encodeHistoryResult(r: HistoryResult): string {
-  return object([
-    ['publications', encodePublications(r.publications) ?? '[]'],
-    ['epoch', str(r.epoch)],
-    ['offset', num(r.offset)],
-  ]);
+  return new JsonObject()
+    .add('publications', encodePublications(r.publications) ?? '[]')
+    .add('epoch', str(r.epoch))
+    .add('offset', num(r.offset))
+    .end();
 }
 
 function encodePresenceResult(r: PresenceResult): string {
-  return object([['presence', object(Object.entries(r.presence).map(([id, info]) => [id, encodeClientInfo(info)] as const))]]);
+  return new JsonObject().add('presence', object(Object.entries(r.presence).map(([id, info]) => [id, encodeClientInfo(info)] as const))).end();
 }
 
 /** The result object of `method`. */
@@ -138,16 +158,16 @@ export function encodeResult<M extends Method>(method: M, result: Results[M]): s
     case 'subscribe': return encodeSubscribeResult(result as SubscribeResult);
     case 'history': return encodeHistoryResult(result as HistoryResult);
     case 'presence': return encodePresenceResult(result as PresenceResult);
-    case 'rpc': return object([['data', raw((result as Results['rpc']).data)]]);
+    case 'rpc': return new JsonObject().add('data', raw((result as Results['rpc']).data)).end();
     case 'refresh':
     case 'sub_refresh': {
       const r = result as Results['refresh'];
-      return object([
-        ['client', 'client' in r ? str(r.client) : undefined],
-        ['version', 'version' in r ? str(r.version) : undefined],
-        ['expires', flag(r.expires)],
-        ['ttl', num(r.ttl)],
-      ]);
+      return new JsonObject()
+        .add('client', 'client' in r ? str(r.client) : undefined)
+        .add('version', 'version' in r ? str(r.version) : undefined)
+        .add('expires', flag(r.expires))
+        .add('ttl', num(r.ttl))
+        .end();
     }
     default: return q(result);
   }
@@ -158,19 +178,23 @@ export function encodeResult<M extends Method>(method: M, result: Results[M]): s
  * when empty: the centrifuge SDK reads it unconditionally.
  */
 export function encodeReply<M extends Method>(id: number, method: M, result: Results[M]): string {
-  return `{"id":${id},${q(method)}:${encodeResult(method, result)}}`;
+  return `{"id":${id},"${method}":${encodeResult(method, result)}}`;
 }
 
 /** An error reply: `{"id":N,"error":{"code":C,"message":"...","temporary":true}}`. */
 export function encodeErrorReply(id: number, code: number, message: string, temporary: boolean): string {
-  return `{"id":${id},"error":${object([['code', String(code)], ['message', q(message)], ['temporary', flag(temporary)]])}}`;
+  return `{"id":${id},"error":${new JsonObject()
+    .add('code', String(code))
+    .add('message', q(message))
+    .add('temporary', flag(temporary))
+    .end()}}`;
 }
 
 /** The server's application-level ping; the client answers with the same `{}` when asked to. */
 export const PING = '{}';
 
 function push(channel: string | undefined, kind: string, body: string): string {
-  return `{"push":${object([['channel', str(channel)], [kind, body]])}}`;
+  return `{"push":${new JsonObject().add('channel', str(channel)).add(kind, body).end()}}`;
 }
 
 /** A publication push for `channel`; encoded once and written to every subscriber. */
@@ -180,28 +204,28 @@ export function encodePublicationPush(channel: string, pub: Publication): string
 
 /** A join push (someone subscribed to `channel`). */
 export function encodeJoinPush(channel: string, info: ClientInfo): string {
-  return push(channel, 'join', object([['info', encodeClientInfo(info)]]));
+  return push(channel, 'join', new JsonObject().add('info', encodeClientInfo(info)).end());
 }
 
 /** A leave push (someone unsubscribed from `channel`). */
 export function encodeLeavePush(channel: string, info: ClientInfo): string {
-  return push(channel, 'leave', object([['info', encodeClientInfo(info)]]));
+  return push(channel, 'leave', new JsonObject().add('info', encodeClientInfo(info)).end());
 }
 
 /** An unsubscribe push: the server ended the subscription (code >= 2500: the client resubscribes). */
 export function encodeUnsubscribePush(channel: string, code: number, reason: string): string {
-  return push(channel, 'unsubscribe', object([['code', String(code)], ['reason', q(reason)]]));
+  return push(channel, 'unsubscribe', new JsonObject().add('code', String(code)).add('reason', q(reason)).end());
 }
 
 /** A server-side subscribe push: the server subscribed the client to `channel`. */
 export function encodeSubscribePush(channel: string, r: SubscribeResult): string {
-  return push(channel, 'subscribe', object([
-    ['recoverable', flag(r.recoverable)],
-    ['epoch', str(r.epoch)],
-    ['offset', num(r.offset)],
-    ['positioned', flag(r.positioned)],
-    ['data', raw(r.data)],
-  ]));
+  return push(channel, 'subscribe', new JsonObject()
+    .add('recoverable', flag(r.recoverable))
+    .add('epoch', str(r.epoch))
+    .add('offset', num(r.offset))
+    .add('positioned', flag(r.positioned))
+    .add('data', raw(r.data))
+    .end());
 }
 
 /**
@@ -209,5 +233,9 @@ export function encodeSubscribePush(channel: string, r: SubscribeResult): string
  * and reason that a WebSocket gets in its close frame; `reconnect` follows the code's range.
  */
 export function encodeDisconnectPush(code: number, reason: string, reconnect: boolean): string {
-  return push(undefined, 'disconnect', object([['code', String(code)], ['reason', q(reason)], ['reconnect', flag(reconnect)]]));
+  return push(undefined, 'disconnect', new JsonObject()
+    .add('code', String(code))
+    .add('reason', q(reason))
+    .add('reconnect', flag(reconnect))
+    .end());
 }

@@ -106,7 +106,7 @@ export class Subscriptions extends SmallMap<string, Subscription> {
     return this.#backend ??= { prolonged: new Set(), asking: new Set() };
   }
 
-  channels(): IterableIterator<string> {
+  channels(): Iterable<string> {
     return this.keys();
   }
 
