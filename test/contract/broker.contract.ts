@@ -153,14 +153,20 @@ export function runBrokerContract(name: string, create: (handler: RecordingHandl
       assert.deepEqual(await offsets({ limit: 2, since: { offset: 4, epoch: top.epoch }, reverse: true, history: opts }), [3, 2]);
     });
 
+    /** Publishes 1..count to `ch` (each one's data is its number), 100 at a time; returns the top position. */
+    async function publishNumbered(ch: string, count: number, history: { size: number; ttlMs: number }): Promise<StreamPosition> {
+      let top: StreamPosition = { offset: 0, epoch: '' };
+      for (let i = 1; i <= count; i += 100) {
+        const positions = await Promise.all(Array.from({ length: Math.min(100, count - i + 1) }, (_, j) => broker.publish(ch, { data: data(i + j) }, { history })));
+        top = positions.reduce((a, b) => (b.offset > a.offset ? b : a), top);
+      }
+      return top;
+    }
+
     it('reads a history longer than one engine read (1,000) whole and in order, from any position and in both directions', async () => {
       const ch = channel('long');
       const opts = { size: 3000, ttlMs: 60_000 };
-      let top: StreamPosition = { offset: 0, epoch: '' };
-      for (let i = 1; i <= 2500; i += 100) {
-        const positions = await Promise.all(Array.from({ length: 100 }, (_, j) => broker.publish(ch, { data: data(i + j) }, { history: opts })));
-        top = positions.reduce((a, b) => (b.offset > a.offset ? b : a));
-      }
+      const top = await publishNumbered(ch, 2500, opts);
       const range = (from: number, to: number): number[] => {
         const step = from <= to ? 1 : -1;
         return Array.from({ length: Math.abs(to - from) + 1 }, (_, i) => from + i * step);
@@ -186,11 +192,7 @@ export function runBrokerContract(name: string, create: (handler: RecordingHandl
     it('reads a trimmed long history from its oldest publication when asked from before it', async () => {
       const ch = channel('long-trimmed');
       const opts = { size: 1500, ttlMs: 60_000 };
-      let top: StreamPosition = { offset: 0, epoch: '' };
-      for (let i = 1; i <= 2500; i += 100) {
-        const positions = await Promise.all(Array.from({ length: 100 }, (_, j) => broker.publish(ch, { data: data(i + j) }, { history: opts })));
-        top = positions.reduce((a, b) => (b.offset > a.offset ? b : a));
-      }
+      const top = await publishNumbered(ch, 2500, opts);
       const page = await broker.history(ch, { limit: -1, since: { offset: 10, epoch: top.epoch }, history: opts });
       assert.deepEqual(page.publications.map((p) => p.offset), Array.from({ length: 1500 }, (_, i) => 1001 + i), 'the reader sees the jump from 10 to 1001');
     });
