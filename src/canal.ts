@@ -97,6 +97,13 @@ export class ListenError extends Error {
   }
 }
 
+/**
+ * Protocol subscribers one turn's pass of the hub reaches per channel (Hub.sliceSize): about 5 ms
+ * of writes here, short enough to read the sockets often during a fan-out to 10,000, long enough
+ * that a channel of a few hundred goes in one pass as before (docs/benchmarks.md).
+ */
+const FAN_OUT_SLICE = 512;
+
 const HANDLER_KEYS = ['onConnecting', 'onSubscribe', 'onPublish', 'onRpc', 'onMessage', 'onDisconnect'] as const;
 
 /**
@@ -247,6 +254,9 @@ export class Canal {
         match: (pathname) => matchPlain(pathname, this.#node, this.#sessionContext.handlers.onSubscribe !== undefined),
       },
     });
+    // A fan-out to thousands goes in slices, reading sockets between them (hub.ts), unless the
+    // transport sends a channel's messages to all its subscribers at once.
+    this.#node.hub.sliceSize = this.#transport.fansOutNatively ? Infinity : FAN_OUT_SLICE;
     this.#mountEmulation(gates, originAllowed);
     this.#mountOperations();
     this.#mountAdmin();

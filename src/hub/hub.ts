@@ -10,6 +10,15 @@
  * to each subscriber as one message — one WebSocket frame of newline-separated pushes for
  * protocol clients, one buffer of frames for plain clients — built once for all: one write per
  * subscriber per turn however busy the channel, and no bytes copied per subscriber.
+ *
+ * A pass over more protocol subscribers than {@link Hub.sliceSize} goes in slices, one per turn,
+ * so that the process reads its sockets between them: publications that arrive meanwhile join
+ * the pass, and every subscriber not yet reached takes them in the same write as the ones it was
+ * waiting for (those already reached get them in the next pass). Under load the writes then
+ * carry every publication in flight instead of alternating between two halves of them, and no
+ * other connection waits for a whole fan-out to be written. Each subscriber's `hubSeq` says how
+ * many of the channel's publications it was handed, so none gets one twice or misses one, in
+ * whatever slice it is reached.
  */
 import { encodeJoinPush, encodeLeavePush } from '../protocol/encode.js';
 import { isBinary, payloadJson } from '../protocol/payload.js';
@@ -20,6 +29,11 @@ import { SharedMessage } from './shared-message.js';
 
 /** One protocol connection's subscription to one channel. */
 export interface ProtocolSubscriber {
+  /**
+   * How many of the channel's publications on this node the hub has handed this subscriber (or
+   * had handed out when it was added): read and set by the hub only.
+   */
+  hubSeq: number;
   /** A publication in the channel; the subscriber takes the encoding it reads from `encodings`. */
   deliverPublication(encodings: PublicationEncodings, position: StreamPosition): void;
   /**
@@ -42,6 +56,29 @@ type Event =
   | { readonly kind: 'pub'; readonly pub: Publication; readonly position: StreamPosition }
   | { readonly kind: 'join' | 'leave'; readonly info: ClientInfo };
 
+/** A publication handed to a channel's protocol subscribers, in a pass under way. */
+interface Handed {
+  readonly encodings: PublicationEncodings;
+  readonly position: StreamPosition;
+}
+
+/** A channel's pass in slices: the publications some subscriber has yet to receive, and where the pass is. */
+interface Rotation {
+  /** Publications `head - window.length + 1 .. head` of the channel, oldest first. */
+  readonly window: Handed[];
+  /**
+   * The protocol subscribers as the pass began, and how many of them it has reached. One removed
+   * since is skipped (its hubSeq is Infinity); one added since has every publication handed out
+   * before it came, and is in the next pass's copy for those after.
+   */
+  pass: ProtocolSubscriber[];
+  reached: number;
+  /** The channel's head when this pass began; every subscriber has at least that many once it ends. */
+  passStart: number;
+  /** The batch of the window's publications after the first `from`, by `from`, for the current head. */
+  readonly batches: Map<number, PublicationBatch>;
+}
+
 interface Subscribers {
   readonly channel: string;
   readonly protocol: Set<ProtocolSubscriber>;
@@ -52,6 +89,10 @@ interface Subscribers {
   events: Event[] | undefined;
   /** The last publication delivered here: the next one's deltas are against it. */
   last: PublicationEncodings | undefined;
+  /** Publications handed to the protocol subscribers, ever (ProtocolSubscriber.hubSeq counts the same). */
+  head: number;
+  /** The pass in slices under way, if any. */
+  rotation: Rotation | undefined;
 }
 
 /**
@@ -69,7 +110,16 @@ export class Hub {
   readonly #defer: (fn: () => void) => void;
   /** Channels with events this turn, in the order their first event came. */
   #dirty: Subscribers[] = [];
+  /** Channels whose pass goes in slices and is not over. */
+  #rotating: Subscribers[] = [];
   #scheduled = false;
+  /**
+   * The most protocol subscribers one turn's pass reaches per channel: a larger channel's pass
+   * goes on in the next turns. Infinity (the default) for a transport that fans a message out in
+   * native code to a whole channel at once (Bun's topics: SharedMessage.channel), which must see
+   * every subscriber of a channel take the same message.
+   */
+  sliceSize = Infinity;
 
   /** `defer` runs a function at the end of the turn (setImmediate); tests pass one they call by hand. */
   constructor(defer: (fn: () => void) => void = setImmediate) {
@@ -82,6 +132,8 @@ export class Hub {
    */
   addProtocol(channel: string, sub: ProtocolSubscriber, joinLeave = false): boolean {
     return this.#add(channel, (s) => {
+      // Publications handed out before now are not for it; this turn's are (they are handed at its end).
+      if (!s.protocol.has(sub)) sub.hubSeq = s.head;
       s.protocol.add(sub);
       if (joinLeave) s.joinLeave.add(sub);
     });
@@ -96,7 +148,9 @@ export class Hub {
   removeProtocol(channel: string, sub: ProtocolSubscriber): boolean {
     return this.#remove(channel, (s) => {
       s.joinLeave.delete(sub);
-      return s.protocol.delete(sub);
+      if (!s.protocol.delete(sub)) return false;
+      sub.hubSeq = Infinity; // a pass in slices under way skips it from now on
+      return true;
     });
   }
 
@@ -108,7 +162,7 @@ export class Hub {
     let subs = this.#channels.get(channel);
     const first = subs === undefined;
     if (!subs) {
-      subs = { channel, protocol: new Set(), joinLeave: new Set(), plain: new Set(), events: undefined, last: undefined };
+      subs = { channel, protocol: new Set(), joinLeave: new Set(), plain: new Set(), events: undefined, last: undefined, head: 0, rotation: undefined };
       this.#channels.set(channel, subs);
     }
     const before = subs.protocol.size + subs.plain.size;
@@ -166,12 +220,19 @@ export class Hub {
     } else {
       subs.events.push(event);
     }
+    this.#schedule();
+  }
+
+  #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
     this.#defer(this.flush);
   }
 
-  /** Delivers every channel's waiting events now (the end of the turn calls it; tests may too). */
+  /**
+   * Delivers every channel's waiting events now, and the next slice of each pass in slices (the
+   * end of the turn calls it; tests may too).
+   */
   readonly flush = (): void => {
     this.#scheduled = false;
     const dirty = this.#dirty;
@@ -188,6 +249,14 @@ export class Hub {
         i = j + 1;
       }
     }
+    if (this.#rotating.length === 0) return;
+    const rotating = this.#rotating;
+    this.#rotating = [];
+    for (const subs of rotating) {
+      if (subs.rotation === undefined) continue; // finished by a join or leave this turn
+      if (this.#step(subs, this.sliceSize)) this.#rotating.push(subs);
+    }
+    if (this.#rotating.length > 0) this.#schedule();
   };
 
   /** Publications `events[from..to)` of `subs`' channel, to every subscriber, in one pass. */
@@ -197,13 +266,34 @@ export class Hub {
     if (subs.protocol.size > 0) {
       // Encodings in publication order: each one's delta is against the one before.
       const encodings = pubs.map((e) => (subs.last = new PublicationEncodings(channel, e.pub, subs.last)));
-      if (pubs.length === 1) {
-        for (const s of subs.protocol) s.deliverPublication(encodings[0]!, pubs[0]!.position);
+      const head = (subs.head += pubs.length);
+      let rotation = subs.rotation;
+      if (rotation === undefined && subs.protocol.size <= this.sliceSize) {
+        // Every subscriber has every earlier publication: one message for all, in one pass now.
+        if (pubs.length === 1) {
+          for (const s of subs.protocol) {
+            s.hubSeq = head;
+            s.deliverPublication(encodings[0]!, pubs[0]!.position);
+          }
+        } else {
+          const batch = new PublicationBatch(encodings, pubs.map((e) => e.position));
+          for (const s of subs.protocol) {
+            s.hubSeq = head;
+            s.deliverPublications(batch);
+          }
+        }
+        for (const e of encodings) e.forgetPrevious();
       } else {
-        const batch = new PublicationBatch(encodings, pubs.map((e) => e.position));
-        for (const s of subs.protocol) s.deliverPublications(batch);
+        if (rotation === undefined) {
+          rotation = subs.rotation = { window: [], pass: [...subs.protocol], reached: 0, passStart: head, batches: new Map() };
+          // (A join or leave may have ended this channel's earlier pass this very turn, leaving it listed.)
+          if (!this.#rotating.includes(subs)) this.#rotating.push(subs);
+        }
+        for (let k = 0; k < pubs.length; k++) rotation.window.push({ encodings: encodings[k]!, position: pubs[k]!.position });
+        rotation.batches.clear();
       }
-      for (const e of encodings) e.forgetPrevious();
+    } else {
+      subs.head += pubs.length;
     }
     if (subs.plain.size > 0) {
       const texts = pubs.map((e) => new SharedMessage(plainText(e.pub.data)));
@@ -213,7 +303,53 @@ export class Hub {
     }
   }
 
+  /**
+   * Goes on with `subs`' pass in slices for up to `budget` subscribers, starting the next pass
+   * when publications came during this one; returns whether it is still under way.
+   */
+  #step(subs: Subscribers, budget: number): boolean {
+    const rotation = subs.rotation!;
+    const head = subs.head;
+    const window = rotation.window;
+    for (;;) {
+      const pass = rotation.pass;
+      while (rotation.reached < pass.length) {
+        const s = pass[rotation.reached++]!;
+        if (s.hubSeq < head) {
+          const from = s.hubSeq;
+          s.hubSeq = head;
+          const first = window.length - (head - from);
+          if (head - from === 1) {
+            s.deliverPublication(window[first]!.encodings, window[first]!.position);
+          } else {
+            let batch = rotation.batches.get(from);
+            if (batch === undefined) {
+              const range = window.slice(first);
+              batch = new PublicationBatch(range.map((h) => h.encodings), range.map((h) => h.position), false);
+              rotation.batches.set(from, batch);
+            }
+            s.deliverPublications(batch);
+          }
+        }
+        if (--budget <= 0) return true;
+      }
+      // Every subscriber now has the publications up to the pass's start: those need not be kept.
+      const kept = head - rotation.passStart;
+      for (const h of window.splice(0, window.length - kept)) h.encodings.forgetPrevious();
+      if (kept === 0) {
+        subs.rotation = undefined;
+        return false;
+      }
+      rotation.pass = [...subs.protocol];
+      rotation.reached = 0;
+      rotation.passStart = head;
+      rotation.batches.clear();
+    }
+  }
+
   #deliverJoinLeave(subs: Subscribers, event: Extract<Event, { kind: 'join' | 'leave' }>): void {
+    // A subscriber has every publication before a join or leave first: the pass in slices ends now.
+    if (subs.rotation !== undefined) this.#step(subs, Infinity);
     if (subs.joinLeave.size === 0) return;
     const { channel } = subs;
     const { info } = event;

@@ -132,18 +132,22 @@ function pushOf(channel: string, publication: string): string {
 export class PublicationBatch {
   readonly encodings: readonly PublicationEncodings[];
   readonly positions: readonly StreamPosition[];
+  /** Whether every subscriber of the channel on this node takes this batch (see SharedMessage.channel). */
+  readonly #everyone: boolean;
   #json: SharedMessage | undefined;
 
-  constructor(encodings: readonly PublicationEncodings[], positions: readonly StreamPosition[]) {
+  /** `everyone`: false for a batch only some subscribers take (a pass in slices joins publications for those not yet reached). */
+  constructor(encodings: readonly PublicationEncodings[], positions: readonly StreamPosition[], everyone = true) {
     this.encodings = encodings;
     this.positions = positions;
+    this.#everyone = everyone;
   }
 
   /** Every publication's JSON push, one per line, as one message. */
   json(): SharedMessage {
     if (this.#json === undefined) {
       this.#json = SharedMessage.joined(this.encodings.map((e) => e.json().text).join('\n'), this.encodings.length);
-      this.#json.channel = this.encodings[0]!.channel;
+      if (this.#everyone) this.#json.channel = this.encodings[0]!.channel;
     }
     return this.#json;
   }

@@ -72,6 +72,8 @@ export class Subscription implements ProtocolSubscriber {
   readonly #owner: SubscriptionOwner;
   /** The last publication sent to the client (its number on this node), the base of the next delta. */
   #lastSeq: number = NO_PUBLICATION;
+  /** The hub's count of the channel's publications handed to this subscription (ProtocolSubscriber). */
+  hubSeq = 0;
   /** Publications that arrived before activation, in arrival order; undefined once active. */
   #buffer: Buffered[] | undefined = [];
 

@@ -42,6 +42,7 @@ const BACKPRESSURE_MARGIN = 4 * 1024 * 1024;
 
 export class BunTransport implements Transport {
   readonly runtime = 'bun';
+  readonly fansOutNatively = true;
   readonly connectionBudget = undefined;
   readonly #bun: BunGlobal;
   readonly #options: TransportOptions;

@@ -26,6 +26,7 @@ interface NodeTarget {
 
 export class NodeTransport implements Transport {
   readonly runtime = 'node';
+  readonly fansOutNatively = false;
   readonly #http: Server;
   readonly #router = new UpgradeRouter<NodeTarget>();
   readonly #echo: WebSocketServer;

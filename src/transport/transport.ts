@@ -61,6 +61,12 @@ export interface BoundAddress {
 export interface Transport {
   /** Which runtime serves: for logs and /stats, never for behaviour above this layer. */
   readonly runtime: 'node' | 'bun';
+  /**
+   * Whether it may send a message to a whole channel's subscribers at once, in native code
+   * (SharedMessage.channel): then every subscriber of a channel must take a publication in the
+   * same pass, never in slices (Hub.sliceSize).
+   */
+  readonly fansOutNatively: boolean;
   /** Starts listening; rejects with an error carrying Node's `code` (EADDRINUSE, EACCES, ...). */
   listen(host: string, port: number): Promise<void>;
   /** Where it listens; undefined before listen() and after close(). */

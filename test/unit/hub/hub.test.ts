@@ -12,6 +12,7 @@ import { WireFormat, type PublicationBatch, type PublicationEncodings, type Push
 
 /** A JSON subscriber without deltas: it takes the JSON push of each publication. */
 class FakeProtocolSubscriber implements ProtocolSubscriber {
+  hubSeq = 0;
   readonly publications: Array<{ message: SharedMessage; position: StreamPosition }> = [];
   readonly joinLeave: SharedMessage[] = [];
 
@@ -309,6 +310,7 @@ describe('Hub end of turn', () => {
     const { hub, endTurn } = deferred();
     const order: string[] = [];
     const sub: ProtocolSubscriber = {
+      hubSeq: 0,
       deliverPublication: (e) => order.push(`pub ${JSON.parse(e.json().text).push.pub.data.n}`),
       deliverPublications: (b) => b.encodings.forEach((e) => order.push(`pub ${JSON.parse(e.json().text).push.pub.data.n}`)),
       deliverJoinLeave: (m) => order.push(Object.keys(JSON.parse(m.messageFor(false).text).push).find((k) => k !== 'channel')!) > 0,
@@ -321,5 +323,148 @@ describe('Hub end of turn', () => {
     hub.leave('chat:1', ann);
     endTurn();
     assert.deepEqual(order, ['pub 1', 'join', 'pub 2', 'pub 3', 'leave']);
+  });
+});
+
+describe('Hub passes in slices', () => {
+  /** A hub reaching `slice` protocol subscribers per channel per turn, whose turns the test ends with `endTurn()`. */
+  function sliced(slice: number): { hub: Hub; endTurn(): void; pending(): number } {
+    const waiting: Array<() => void> = [];
+    const hub = new Hub((fn) => waiting.push(fn));
+    hub.sliceSize = slice;
+    return { hub, endTurn: () => waiting.splice(0).forEach((fn) => fn()), pending: () => waiting.length };
+  }
+  const at = (offset: number): StreamPosition => ({ offset, epoch: 'e1' });
+  const pub = (n: number): Publication => ({ data: raw(`{"n":${n}}`), offset: n });
+  const offsets = (s: FakeProtocolSubscriber): number[] => s.publications.map((p) => p.position.offset);
+
+  it('reaches sliceSize subscribers per turn, each once, until the pass is over', () => {
+    const { hub, endTurn, pending } = sliced(2);
+    const subs = Array.from({ length: 5 }, () => new FakeProtocolSubscriber());
+    for (const s of subs) hub.addProtocol('chat:1', s);
+    hub.publish('chat:1', pub(1), at(1));
+    endTurn();
+    assert.deepEqual(subs.map((s) => s.publications.length), [1, 1, 0, 0, 0]);
+    endTurn();
+    assert.deepEqual(subs.map((s) => s.publications.length), [1, 1, 1, 1, 0]);
+    endTurn();
+    assert.deepEqual(subs.map((s) => s.publications.length), [1, 1, 1, 1, 1]);
+    endTurn();
+    assert.equal(pending(), 0, 'nothing left to do: no further turn is asked for');
+    assert.deepEqual(subs.map(offsets), subs.map(() => [1]));
+  });
+
+  it('gives a publication that comes during a pass to the subscribers not yet reached in the same message, and to the others in the next pass', () => {
+    const { hub, endTurn, pending } = sliced(2);
+    const subs = Array.from({ length: 5 }, () => new FakeProtocolSubscriber());
+    for (const s of subs) hub.addProtocol('chat:1', s);
+    hub.publish('chat:1', pub(1), at(1));
+    endTurn(); // 0 and 1 have 1
+    hub.publish('chat:1', pub(2), at(2));
+    endTurn(); // 2 and 3 take 1 and 2 together
+    assert.deepEqual(subs.map(offsets), [[1], [1], [1, 2], [1, 2], []]);
+    assert.equal(subs[2]!.batches.length, 1);
+    assert.equal(subs[2]!.batches[0], subs[3]!.batches[0], 'one message for both');
+    assert.equal(subs[2]!.batches[0]!.channel, undefined, 'not every subscriber takes it: no native fan-out');
+    while (pending() > 0) endTurn();
+    assert.deepEqual(subs.map(offsets), subs.map(() => [1, 2]));
+    assert.deepEqual(subs.map((s) => s.batches.length), [0, 0, 1, 1, 1]);
+  });
+
+  it('skips a subscriber removed during a pass, and gives one added during it only what is published from its turn on', () => {
+    const { hub, endTurn, pending } = sliced(1);
+    const [a, b, c] = [new FakeProtocolSubscriber(), new FakeProtocolSubscriber(), new FakeProtocolSubscriber()];
+    hub.addProtocol('chat:1', a);
+    hub.addProtocol('chat:1', b);
+    hub.publish('chat:1', pub(1), at(1));
+    endTurn(); // a has 1
+    hub.removeProtocol('chat:1', b);
+    hub.addProtocol('chat:1', c);
+    hub.publish('chat:1', pub(2), at(2));
+    while (pending() > 0) endTurn();
+    assert.deepEqual(offsets(a), [1, 2]);
+    assert.deepEqual(offsets(b), []);
+    assert.deepEqual(offsets(c), [2]);
+  });
+
+  it('finishes a pass before a join or leave, so that every subscriber has the publications before it first', () => {
+    const { hub, endTurn, pending } = sliced(1);
+    const order: string[] = [];
+    const watcher: ProtocolSubscriber = {
+      hubSeq: 0,
+      deliverPublication: (e) => order.push(`pub ${JSON.parse(e.json().text).push.pub.data.n}`),
+      deliverPublications: (b) => b.encodings.forEach((e) => order.push(`pub ${JSON.parse(e.json().text).push.pub.data.n}`)),
+      deliverJoinLeave: () => order.push('join') > 0,
+    };
+    const first = new FakeProtocolSubscriber();
+    hub.addProtocol('chat:1', first);
+    hub.addProtocol('chat:1', watcher, true);
+    hub.publish('chat:1', pub(1), at(1));
+    endTurn(); // the pass reached `first` only
+    assert.deepEqual(order, []);
+    hub.join('chat:1', ann);
+    hub.publish('chat:1', pub(2), at(2));
+    endTurn();
+    while (pending() > 0) endTurn();
+    assert.deepEqual(order, ['pub 1', 'join', 'pub 2']);
+    assert.deepEqual(offsets(first), [1, 2]);
+  });
+
+  it('keeps one message for every subscriber, marked for native fan-out, while a channel fits in one slice', () => {
+    const { hub, endTurn } = sliced(3);
+    const subs = Array.from({ length: 3 }, () => new FakeProtocolSubscriber());
+    for (const s of subs) hub.addProtocol('chat:1', s);
+    for (const n of [1, 2]) hub.publish('chat:1', pub(n), at(n));
+    endTurn();
+    assert.equal(subs[0]!.batches[0], subs[2]!.batches[0]);
+    assert.equal(subs[0]!.batches[0]!.channel, 'chat:1');
+  });
+
+  it('delivers every publication once and in order to each subscriber through random publishes, subscribes and unsubscribes', () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let trial = 0; trial < 20; trial++) {
+      const { hub, endTurn, pending } = sliced(1 + random(4));
+      let turn = 0;
+      let next = 1;
+      const publishedIn: number[] = []; // the turn of each publication, by offset
+      const live = new Map<FakeProtocolSubscriber, number>(); // subscriber -> the turn it was added
+      const gone = new Map<FakeProtocolSubscriber, number>();
+      // One subscriber stays throughout: a channel left empty drops what was published into it
+      // this turn, which is not what this test is about.
+      const anchor = new FakeProtocolSubscriber();
+      hub.addProtocol('chat:1', anchor);
+      live.set(anchor, 0);
+      for (let step = 0; step < 200; step++) {
+        const what = random(10);
+        if (what < 4) {
+          publishedIn[next] = turn;
+          hub.publish('chat:1', pub(next), at(next));
+          next++;
+        } else if (what < 6) {
+          const s = new FakeProtocolSubscriber();
+          hub.addProtocol('chat:1', s);
+          live.set(s, turn);
+        } else if (what < 7 && live.size > 1) {
+          const s = [...live.keys()].slice(1)[random(live.size - 1)]!;
+          hub.removeProtocol('chat:1', s);
+          gone.set(s, live.get(s)!);
+          live.delete(s);
+        } else {
+          endTurn();
+          turn++;
+        }
+      }
+      while (pending() > 0) endTurn();
+      const expected = (added: number): number[] => publishedIn.flatMap((t, n) => (t >= added ? [n] : []));
+      for (const [s, added] of live) assert.deepEqual(offsets(s), expected(added), `trial ${trial}: a subscriber still there has everything from its turn on`);
+      for (const [s, added] of gone) {
+        const got = offsets(s);
+        assert.deepEqual(got, expected(added).slice(0, got.length), `trial ${trial}: a removed subscriber had a prefix of it, in order`);
+      }
+    }
   });
 });

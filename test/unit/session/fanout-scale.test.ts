@@ -4,7 +4,8 @@
  * in offset order; a subscriber that stops reading is closed with 3008 and the others lose
  * nothing; subscribers that drop and come back with their position recover exactly what they
  * missed. Sessions run on fake connections (test/helpers/session.ts), so the scale costs no
- * sockets and no sleeping.
+ * sockets and no sleeping. Each runs twice: with the hub's pass whole (Bun's, and any channel of
+ * up to 512 subscribers), and in slices of 128 subscribers per turn (Node's, for large channels).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -55,9 +56,15 @@ function range(from: number, to: number): Array<[number, number]> {
   return Array.from({ length: to - from + 1 }, (_, i) => [from + i, from + i]);
 }
 
-describe(`fan-out to ${N.toLocaleString('en')} subscribers of one channel`, () => {
+for (const slice of [Infinity, 128]) describe(`fan-out to ${N.toLocaleString('en')} subscribers of one channel, ${slice === Infinity ? 'one pass' : `passes in slices of ${slice}`}`, () => {
+  const harness = (options: Record<string, unknown>): SessionHarness => {
+    const h = sessionHarness(options);
+    h.node.hub.sliceSize = slice;
+    return h;
+  };
+
   it('gives every subscriber every publication once, in offset order, several per frame when they come in one turn', async () => {
-    const h = sessionHarness({ client_queue_max_bytes: 64 * 1024 });
+    const h = harness({ client_queue_max_bytes: 64 * 1024 });
     const subs = await subscribers(h, N);
     await publish(h, 1, 100, 10);
     for (const { conn } of subs) {
@@ -69,8 +76,28 @@ describe(`fan-out to ${N.toLocaleString('en')} subscribers of one channel`, () =
     assert.equal(frames.length, 10, `publication frames: ${frames.length}`);
   });
 
+  it('delivers publications that come while a fan-out is under way once each, in order, to every subscriber', async () => {
+    const h = harness({ client_queue_max_bytes: 64 * 1024 });
+    const subs = await subscribers(h, N);
+    // One publication per turn of the event loop: in slices, each comes while the pass of the
+    // ones before it is still under way.
+    for (let n = 1; n <= 40; n++) {
+      await h.node.publish(CHANNEL, { data: JSON.stringify({ n, pad: 'x'.repeat(200) }) as JsonText });
+      await h.settleUntil(() => true, 'one turn');
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await h.settle();
+    for (const { conn } of subs) {
+      assert.deepEqual(received(conn), range(1, 40));
+      assert.equal(conn.closedWith(), undefined);
+    }
+    const frames = subs[N - 1]!.conn.frames.filter((f) => f.includes('"pub"')).length;
+    if (slice === Infinity) assert.equal(frames, 40, 'one pass per turn: one frame per publication');
+    else assert.ok(frames < 40, `the last subscriber took publications that came during a pass together: ${frames} frames`);
+  });
+
   it('closes the one subscriber that stops reading with 3008 and delivers everything to the other 999', async () => {
-    const h = sessionHarness({ client_queue_max_bytes: 16 * 1024 });
+    const h = harness({ client_queue_max_bytes: 16 * 1024 });
     const subs = await subscribers(h, N);
     const slow = subs[N / 2]!;
     slow.conn.stopReading();
@@ -87,7 +114,7 @@ describe(`fan-out to ${N.toLocaleString('en')} subscribers of one channel`, () =
   });
 
   it('lets 100 subscribers that dropped recover exactly what they missed, in order, once, then go on live', async () => {
-    const h = sessionHarness({ client_queue_max_bytes: 64 * 1024 });
+    const h = harness({ client_queue_max_bytes: 64 * 1024 });
     const subs = await subscribers(h, N);
     await publish(h, 1, 20, 5);
     const { epoch } = subs[0]!.conn.lines.find((l) => l.id === 2)!.subscribe;
