@@ -4,7 +4,10 @@
  * leave), every subscriber that asked for joins and leaves must see the same interleaving of
  * joins, leaves and publications — a join before the publication the node made after it — and
  * each of them once. On Bun a publication goes out through a topic publish that reaches every
- * member at once, while a join can wait in a subscriber's outbox until the end of the turn.
+ * member at once, while a join can wait in a subscriber's outbox until the end of the turn. On
+ * Node, a channel of more than 512 subscribers goes out in slices, one per turn, with the
+ * publications that come meanwhile joining the pass: the second case has a crowd that large, and
+ * every member of it must get every publication once, in offset order.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -17,6 +20,8 @@ const CHANNEL = 'chat:order';
 const WATCHERS = 4;
 /** Subscribers without joins and leaves: they write a publication first, through the topic. */
 const QUIET = 4;
+/** A crowd of subscribers without joins and leaves, more than one slice of the hub's pass on Node. */
+const CROWD = 600;
 const PUBLISHES_PER_WATCHER = 60;
 /** Clients that subscribe (a join) and then close (a leave), a few at a time. */
 const VISITORS = 60;
@@ -52,7 +57,7 @@ for (const runtime of RUNTIMES) {
       for (const c of clients) c.close();
     });
 
-    it('shows every join-and-leave subscriber the joins, leaves and publications in one order, each once, while others publish', async () => {
+    for (const quietCount of [QUIET, CROWD]) it(`shows every join-and-leave subscriber the joins, leaves and publications in one order, each once, while others publish (${quietCount} subscribers without joins and leaves)`, async () => {
       const server = await serveProcess([], { runtime });
       const open = async (): Promise<ProtocolClient> => {
         const c = await connectedClient(server.wsUrl);
@@ -61,8 +66,8 @@ for (const runtime of RUNTIMES) {
       };
       const watchers = await Promise.all(Array.from({ length: WATCHERS }, open));
       for (const w of watchers) await w.subscribe(CHANNEL, { join_leave: true });
-      const quiet = await Promise.all(Array.from({ length: QUIET }, open));
-      for (const q of quiet) await q.subscribe(CHANNEL);
+      const quiet = await Promise.all(Array.from({ length: quietCount }, open));
+      await Promise.all(quiet.map((q) => q.subscribe(CHANNEL)));
 
       const publishing = watchers.map(async (w, i) => {
         for (let n = 0; n < PUBLISHES_PER_WATCHER; n++) {
@@ -92,6 +97,12 @@ for (const runtime of RUNTIMES) {
         const offsets = events.filter((e) => e.startsWith('pub ')).map((e) => Number(e.slice(4)));
         assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b), `watcher ${i} saw publications out of offset order`);
         assert.equal(offsets.length, total, `watcher ${i}: every publication`);
+      }
+      await until(() => quiet.every((q) => eventsOf(q, visitorIds).length >= total),
+        () => `every quiet subscriber saw ${total} publications: ${Math.min(...quiet.map((q) => eventsOf(q, visitorIds).length))} at least`, 15_000);
+      for (const [i, q] of quiet.entries()) {
+        const offsets = eventsOf(q, visitorIds).map((e) => Number(e.slice(4)));
+        assert.deepEqual(offsets, Array.from({ length: total }, (_, k) => offsets[0]! + k), `quiet subscriber ${i}: every publication once, in offset order`);
       }
       const reference = joinsAfter(views[0]!);
       assert.equal(reference.size, 2 * VISITORS);
