@@ -16,9 +16,9 @@
  * the pass, and every subscriber not yet reached takes them in the same write as the ones it was
  * waiting for (those already reached get them in the next pass). Under load the writes then
  * carry every publication in flight instead of alternating between two halves of them, and no
- * other connection waits for a whole fan-out to be written. Each subscriber's `hubSeq` says how
- * many of the channel's publications it was handed, so none gets one twice or misses one, in
- * whatever slice it is reached.
+ * other connection waits for a whole fan-out to be written. In such a pass each subscriber's
+ * `hubSeq` says how many of the channel's publications it was handed, so none gets one twice or
+ * misses one, in whatever slice it is reached; a pass in one go stores nothing per subscriber.
  */
 import { encodeJoinPush, encodeLeavePush } from '../protocol/encode.js';
 import { isBinary, payloadJson } from '../protocol/payload.js';
@@ -30,8 +30,9 @@ import { SharedMessage } from './shared-message.js';
 /** One protocol connection's subscription to one channel. */
 export interface ProtocolSubscriber {
   /**
-   * How many of the channel's publications on this node the hub has handed this subscriber (or
-   * had handed out when it was added): read and set by the hub only.
+   * How many of the channel's publications on this node the hub had handed out when it was
+   * added, or has handed it in a pass in slices since; no less than that, otherwise (a pass in
+   * one go does not count, see Rotation.base). Read and set by the hub only.
    */
   hubSeq: number;
   /** A publication in the channel; the subscriber takes the encoding it reads from `encodings`. */
@@ -75,6 +76,11 @@ interface Rotation {
   reached: number;
   /** The channel's head when this pass began; every subscriber has at least that many once it ends. */
   passStart: number;
+  /**
+   * The channel's head before the first publication of this rotation: every subscriber had that
+   * many, so a hubSeq below it (left from before, as a pass in one go does not count) reads as it.
+   */
+  readonly base: number;
   /** The batch of the window's publications after the first `from`, by `from`, for the current head. */
   readonly batches: Map<number, PublicationBatch>;
 }
@@ -271,21 +277,15 @@ export class Hub {
       if (rotation === undefined && subs.protocol.size <= this.sliceSize) {
         // Every subscriber has every earlier publication: one message for all, in one pass now.
         if (pubs.length === 1) {
-          for (const s of subs.protocol) {
-            s.hubSeq = head;
-            s.deliverPublication(encodings[0]!, pubs[0]!.position);
-          }
+          for (const s of subs.protocol) s.deliverPublication(encodings[0]!, pubs[0]!.position);
         } else {
           const batch = new PublicationBatch(encodings, pubs.map((e) => e.position));
-          for (const s of subs.protocol) {
-            s.hubSeq = head;
-            s.deliverPublications(batch);
-          }
+          for (const s of subs.protocol) s.deliverPublications(batch);
         }
         for (const e of encodings) e.forgetPrevious();
       } else {
         if (rotation === undefined) {
-          rotation = subs.rotation = { window: [], pass: [...subs.protocol], reached: 0, passStart: head, batches: new Map() };
+          rotation = subs.rotation = { window: [], pass: [...subs.protocol], reached: 0, passStart: head, base: head - pubs.length, batches: new Map() };
           // (A join or leave may have ended this channel's earlier pass this very turn, leaving it listed.)
           if (!this.#rotating.includes(subs)) this.#rotating.push(subs);
         }
@@ -315,8 +315,9 @@ export class Hub {
       const pass = rotation.pass;
       while (rotation.reached < pass.length) {
         const s = pass[rotation.reached++]!;
-        if (s.hubSeq < head) {
-          const from = s.hubSeq;
+        // A pass in one go leaves hubSeq as it was (no store per delivery there): below the base, it means the base.
+        const from = s.hubSeq > rotation.base ? s.hubSeq : rotation.base;
+        if (from < head) {
           s.hubSeq = head;
           const first = window.length - (head - from);
           if (head - from === 1) {
