@@ -269,10 +269,10 @@ export class Hub {
   #deliverPublications(subs: Subscribers, events: readonly Event[], from: number, to: number): void {
     const pubs = events.slice(from, to) as Array<Extract<Event, { kind: 'pub' }>>;
     const { channel } = subs;
+    const head = (subs.head += pubs.length);
     if (subs.protocol.size > 0) {
       // Encodings in publication order: each one's delta is against the one before.
       const encodings = pubs.map((e) => (subs.last = new PublicationEncodings(channel, e.pub, subs.last)));
-      const head = (subs.head += pubs.length);
       let rotation = subs.rotation;
       if (rotation === undefined && subs.protocol.size <= this.sliceSize) {
         // Every subscriber has every earlier publication: one message for all, in one pass now.
@@ -292,8 +292,6 @@ export class Hub {
         for (let k = 0; k < pubs.length; k++) rotation.window.push({ encodings: encodings[k]!, position: pubs[k]!.position });
         rotation.batches.clear();
       }
-    } else {
-      subs.head += pubs.length;
     }
     if (subs.plain.size > 0) {
       const texts = pubs.map((e) => new SharedMessage(plainText(e.pub.data)));

@@ -48,6 +48,9 @@ const raw = (text: string): JsonText => text as JsonText;
 const ann: ClientInfo = { user: 'ann', client: 'c1' };
 const position: StreamPosition = { offset: 3, epoch: 'e1' };
 const hello: Publication = { data: raw('{"text":"hello"}'), offset: 3 };
+/** Publication number `n`, at offset `n`, and its position. */
+const pub = (n: number): Publication => ({ data: raw(`{"n":${n}}`), offset: n });
+const at = (offset: number): StreamPosition => ({ offset, epoch: 'e1' });
 
 describe('Hub add and remove', () => {
   it('returns true only for the first local subscriber of a channel, protocol or plain', () => {
@@ -270,8 +273,6 @@ describe('Hub end of turn', () => {
     const waiting: Array<() => void> = [];
     return { hub: new Hub((fn) => waiting.push(fn)), endTurn: () => waiting.splice(0).forEach((fn) => fn()) };
   }
-  const at = (offset: number): StreamPosition => ({ offset, epoch: 'e1' });
-  const pub = (n: number): Publication => ({ data: raw(`{"n":${n}}`), offset: n });
 
   it('delivers nothing before the end of the turn, then every publication of the turn in order', () => {
     const { hub, endTurn } = deferred();
@@ -334,8 +335,6 @@ describe('Hub passes in slices', () => {
     hub.sliceSize = slice;
     return { hub, endTurn: () => waiting.splice(0).forEach((fn) => fn()), pending: () => waiting.length };
   }
-  const at = (offset: number): StreamPosition => ({ offset, epoch: 'e1' });
-  const pub = (n: number): Publication => ({ data: raw(`{"n":${n}}`), offset: n });
   const offsets = (s: FakeProtocolSubscriber): number[] => s.publications.map((p) => p.position.offset);
 
   it('reaches sliceSize subscribers per turn, each once, until the pass is over', () => {
