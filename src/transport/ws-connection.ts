@@ -4,16 +4,17 @@
  * the connection (a subclass of ws's WebSocket): nothing more per connection, methods on the
  * prototype.
  *
- * A shared message is written as its cached frame straight onto the TCP socket — header and
- * payload (UTF-8 text, or Protobuf bytes in a binary frame) built once by ws's own
- * `Sender.frame`; server frames are never masked (RFC 6455 §5.1), so the bytes are the same for
- * every peer — unless the connection compresses. Without permessage-deflate (off unless
- * websocket_compression is set) ws's sender never queues (canal sends no Blobs), so a direct
- * write is always in order: per delivery a {@link WsConnection} touches itself and its TCP
- * socket, nothing else (each further object is a cache miss per subscriber at 10,000
- * subscribers). With compression negotiated it is a DeflateWsConnection, which sends everything
- * through ws.send, compressed. The ws internals this relies on are pinned by
- * test/unit/transport/ws-internals.test.ts, which fails loudly on a ws upgrade that changes them.
+ * Every message is written as one complete frame straight onto the TCP socket: header and payload
+ * (UTF-8 text, or Protobuf bytes in a binary frame) in one Buffer, a shared message's built once
+ * and cached; server frames are never masked (RFC 6455 §5.1), so the bytes are the same for every
+ * peer, and they are the bytes ws's own `send` would write. Without permessage-deflate (off
+ * unless websocket_compression is set) ws's sender never queues (canal sends no Blobs), so a
+ * direct write is always in order with ws's own frames (pings, close): per delivery a
+ * {@link WsConnection} touches itself and its TCP socket, nothing else (each further object is a
+ * cache miss per subscriber at 10,000 subscribers). With compression negotiated it is a
+ * DeflateWsConnection, which sends everything through ws.send, compressed. The ws internals this
+ * relies on are pinned by test/unit/transport/ws-internals.test.ts, which fails loudly on a ws
+ * upgrade that changes them.
  */
 import type { Socket } from 'node:net';
 import * as ws from 'ws';
@@ -29,24 +30,47 @@ export interface WsInternals {
 const TEXT_OPCODE = 0x1;
 const BINARY_OPCODE = 0x2;
 
-interface SenderStatics {
-  frame(data: Buffer, options: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[];
+/** The length of a server frame's header (RFC 6455 §5.2: unmasked) for `length` payload bytes. */
+function headerLength(length: number): number {
+  return length < 126 ? 2 : length < 0x10000 ? 4 : 10;
 }
 
-/** ws exports its Sender (wrapper.mjs) but @types/ws does not declare it. */
-const Sender = (ws as unknown as { Sender: SenderStatics }).Sender;
+/** Writes a final, unmasked frame header for `opcode` and `length` at the start of `frame`; returns where the payload goes. */
+function writeHeader(frame: Buffer, opcode: number, length: number): number {
+  frame[0] = 0x80 | opcode;
+  if (length < 126) {
+    frame[1] = length;
+    return 2;
+  }
+  if (length < 0x10000) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+    return 4;
+  }
+  frame[1] = 127;
+  frame.writeUInt32BE(Math.floor(length / 0x1_0000_0000), 2);
+  frame.writeUInt32BE(length >>> 0, 6);
+  return 10;
+}
 
-/** A complete, unmasked, final text frame holding `text`. */
+/**
+ * A complete, unmasked, final text frame holding `text`, in one Buffer: the same bytes as ws's
+ * `send` (pinned by test/unit/transport/ws-internals.test.ts), without its separate header and
+ * payload buffers, which it writes corked (per write, a queued entry each and a writev: about
+ * 2 KB of garbage per reply or ping, allocation sampling in docs/benchmarks.md).
+ */
 export function textFrame(text: string): Buffer {
-  const parts = Sender.frame(Buffer.from(text), { fin: true, opcode: TEXT_OPCODE, mask: false, readOnly: false, rsv1: false });
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  const length = Buffer.byteLength(text);
+  const frame = Buffer.allocUnsafe(headerLength(length) + length);
+  frame.write(text, writeHeader(frame, TEXT_OPCODE, length));
+  return frame;
 }
 
-/** A complete, unmasked, final binary frame holding `bytes` (a Protobuf message). */
+/** A complete, unmasked, final binary frame holding `bytes` (a Protobuf message), in one Buffer. */
 export function binaryFrame(bytes: Uint8Array): Buffer {
-  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const parts = Sender.frame(data, { fin: true, opcode: BINARY_OPCODE, mask: false, readOnly: true, rsv1: false });
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  const frame = Buffer.allocUnsafe(headerLength(bytes.byteLength) + bytes.byteLength);
+  frame.set(bytes, writeHeader(frame, BINARY_OPCODE, bytes.byteLength));
+  return frame;
 }
 
 /** The bytes of `message` on the wire: its frame, or its parts' frames one after the other. */
@@ -79,14 +103,14 @@ export class WsConnection extends ws.WebSocket {
     return (this as unknown as WsInternals)._socket?.remoteAddress;
   }
 
-  /** Writes `text` as one text frame; a no-op unless the connection is open. */
+  /** Writes `text` as one text frame, straight onto the TCP socket; a no-op unless the connection is open. */
   writeText(text: string): void {
-    if (this.readyState === this.OPEN) this.send(text);
+    if (this.readyState === this.OPEN) (this as unknown as WsInternals)._socket!.write(textFrame(text));
   }
 
-  /** Writes `bytes` as one binary frame (Protobuf); a no-op unless the connection is open. */
+  /** Writes `bytes` as one binary frame (Protobuf), straight onto the TCP socket; a no-op unless open. */
   writeBinary(bytes: Uint8Array): void {
-    if (this.readyState === this.OPEN) this.send(bytes, { binary: true });
+    if (this.readyState === this.OPEN) (this as unknown as WsInternals)._socket!.write(binaryFrame(bytes));
   }
 
   /** Writes `message` as its cached frame, straight onto the TCP socket; a no-op unless open. */
@@ -135,6 +159,14 @@ export class WsConnection extends ws.WebSocket {
  * ws's sender is still compressing.
  */
 class DeflateWsConnection extends WsConnection {
+  override writeText(text: string): void {
+    if (this.readyState === this.OPEN) this.send(text);
+  }
+
+  override writeBinary(bytes: Uint8Array): void {
+    if (this.readyState === this.OPEN) this.send(bytes, { binary: true });
+  }
+
   override writeShared(message: SharedMessage): void {
     if (this.readyState !== this.OPEN) return;
     if (message.parts === undefined) {

@@ -1,6 +1,6 @@
 /**
  * The `ws` internals that canal's direct write path relies on (src/transport/ws-connection.ts):
- * the exported Sender's static frame(), a socket's `_socket` and `_extensions`, and that without
+ * that its own frames are the bytes ws's `send` writes, a socket's `_socket` and `_extensions`, and that without
  * compression ws's sender hands every message to the TCP socket at once (an idle `_state`, an
  * empty `_queue`, no `_bufferedBytes`), so a frame written straight onto the socket keeps its
  * order. @types/ws declares none of them, so a ws upgrade that changes them would break canal
@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { SharedMessage } from '../../../src/hub/shared-message.js';
-import { adoptCompression, textFrame, WsConnection, type WsInternals } from '../../../src/transport/ws-connection.js';
+import { adoptCompression, binaryFrame, textFrame, WsConnection, type WsInternals } from '../../../src/transport/ws-connection.js';
 
 /** ws's sender, as far as this test reads it (lib/sender.js). */
 interface SenderInternals {
@@ -42,13 +42,21 @@ describe('the ws internals canal writes through', async () => {
     return { server, client, bytes: () => Buffer.concat(chunks) };
   }
 
-  it('builds with Sender.frame exactly the bytes ws.send puts on the wire, short and long', async () => {
-    for (const text of ['hi', 'é'.repeat(100), 'x'.repeat(70_000)]) {
+  it('frames exactly the bytes ws.send puts on the wire, text and binary, at each header size', async () => {
+    // 2-byte header below 126 bytes, 4 bytes up to 65,535, 10 bytes beyond; multi-byte UTF-8 counted in bytes.
+    const cases: Array<[string | Buffer, Buffer]> = [];
+    for (const text of ['hi', '', 'x'.repeat(125), 'x'.repeat(126), 'é'.repeat(100), 'x'.repeat(65_535), 'x'.repeat(70_000)]) {
+      cases.push([text, textFrame(text)]);
+    }
+    for (const size of [3, 126, 65_536]) {
+      const bytes = Buffer.alloc(size, 7);
+      cases.push([bytes, binaryFrame(new Uint8Array(bytes))]);
+    }
+    for (const [data, expected] of cases) {
       const { server, bytes } = await pair();
-      server.send(text);
-      const expected = textFrame(text);
+      server.send(data, { binary: typeof data !== 'string' });
       while (bytes().length < expected.length) await new Promise((r) => setTimeout(r, 5));
-      assert.ok(bytes().equals(expected), `the frame of ${text.length} characters differs from ws's own`);
+      assert.ok(bytes().equals(expected), `the frame of ${data.length} ${typeof data === 'string' ? 'characters' : 'bytes'} differs from ws's own`);
     }
   });
 
@@ -82,6 +90,27 @@ describe('the ws internals canal writes through', async () => {
     while (got.length < 4) await new Promise((r) => setTimeout(r, 5));
     assert.deepEqual(got, ['one', 'shared', 'two', 'shared']);
     assert.ok(shared.wire, 'the frame was cached on the message');
+  });
+
+  it("keeps direct writes in order with ws's own frames: send, ping and the closing frame", async () => {
+    const { server, client, bytes } = await pair();
+    const got: string[] = [];
+    client.on('message', (d, binary) => got.push(binary ? `bytes ${[...(d as Buffer)].join(',')}` : String(d)));
+    client.on('ping', () => got.push('ping'));
+    const closed = once(client, 'close');
+    server.writeText('one');
+    server.send('two');
+    server.writeBinary(new Uint8Array([1, 2]));
+    server.ping();
+    server.writeText('three');
+    server.closeWith(4000, 'bye');
+    server.writeText('after close'); // not open any more: dropped, not written after the close frame
+    const [code, reason] = (await closed) as [number, Buffer];
+    assert.deepEqual(got, ['one', 'two', 'bytes 1,2', 'ping', 'three']);
+    assert.equal(code, 4000);
+    assert.equal(String(reason), 'bye');
+    const closeFrame = Buffer.from([0x88, 5, 0x0f, 0xa0, ...Buffer.from('bye')]);
+    assert.ok(bytes().subarray(-closeFrame.length).equals(closeFrame), 'the closing frame is the last thing on the wire');
   });
 
   it('with permessage-deflate, keeps a shared message behind one being compressed', async () => {
