@@ -20,7 +20,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bunBinary } from './bun.js';
-import { REPO_ROOT, tsxCommand } from './paths.js';
+import { bundledCommand, REPO_ROOT } from './paths.js';
 import type { Runtime, ServerCommand } from './server-process.js';
 
 /**
@@ -116,9 +116,9 @@ export class CanalSetup {
   }
 }
 
-/** A peer on Node: `node --import tsx <entry> --port 0`, `entry` relative to the repository root. */
+/** A peer on Node: `node <entry, bundled> --port 0`, `entry` relative to the repository root (see bundledCommand). */
 export function nodePeer(name: string, entry: string): ServerCommand {
-  return { name, runtime: 'node', ...tsxCommand(entry, ['--port', '0']) };
+  return { name, runtime: 'node', ...bundledCommand(entry, ['--port', '0']) };
 }
 
 /** A peer on Bun: `bun <entry> --port 0`. Throws BenchError when there is no Bun. */
