@@ -1,10 +1,10 @@
 /**
- * The `ws` internals that canal's direct write path relies on (src/transport/ws-connection.ts):
- * that its own frames are the bytes ws's `send` writes, a socket's `_socket` and `_extensions`, and that without
- * compression ws's sender hands every message to the TCP socket at once (an idle `_state`, an
- * empty `_queue`, no `_bufferedBytes`), so a frame written straight onto the socket keeps its
- * order. @types/ws declares none of them, so a ws upgrade that changes them would break canal
- * silently; this test makes it loud.
+ * What canal's direct write path relies on in `ws` (src/transport/ws-connection.ts): that canal's
+ * own frames are the bytes ws's `send` writes; a socket's `_socket` and `_extensions`; and that
+ * without compression ws's sender hands every message to the TCP socket at once (an idle
+ * `_state`, an empty `_queue`, no `_bufferedBytes`), so a frame written straight onto the socket
+ * keeps its order. @types/ws declares none of the internals, so a ws upgrade that changes them
+ * would break canal silently; this test makes it loud.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
