@@ -117,7 +117,12 @@ export class CanalNode implements BrokerEventHandler {
   readonly #namespaces: Record<string, NamespaceOptions>;
   readonly #locks = new KeyedLock();
   readonly #sessions = new Map<string, SessionHandle>();
-  readonly #users = new Map<string, Set<SessionHandle>>();
+  /**
+   * Connected sessions by user: the session itself while the user has one here (most users), a
+   * Set from the second on. A Set for every user cost 213 bytes per user with one connection
+   * against 54 for the session itself (key and map entry included; V8 heap, Node 20).
+   */
+  readonly #users = new Map<string, SessionHandle | Set<SessionHandle>>();
   readonly #version: string;
   #announcer: NodeJS.Timeout | undefined;
   /** Per channel with history and local subscribers: what was delivered; repairs gaps. */
@@ -488,25 +493,28 @@ export class CanalNode implements BrokerEventHandler {
   /** Registers a connected session (after its connect command succeeded). */
   register(session: SessionHandle): void {
     this.#sessions.set(session.id, session);
-    let set = this.#users.get(session.user);
-    if (!set) {
-      set = new Set();
-      this.#users.set(session.user, set);
-    }
-    set.add(session);
+    const entry = this.#users.get(session.user);
+    if (entry === undefined) this.#users.set(session.user, session);
+    else if (entry instanceof Set) entry.add(session);
+    else if (entry !== session) this.#users.set(session.user, new Set([entry, session]));
   }
 
   unregister(session: SessionHandle): void {
     if (this.#sessions.get(session.id) !== session) return;
     this.#sessions.delete(session.id);
-    const set = this.#users.get(session.user);
-    set?.delete(session);
-    if (set?.size === 0) this.#users.delete(session.user);
+    const entry = this.#users.get(session.user);
+    if (entry === session) {
+      this.#users.delete(session.user);
+    } else if (entry instanceof Set) {
+      entry.delete(session);
+      if (entry.size === 1) this.#users.set(session.user, entry.values().next().value!);
+    }
   }
 
   /** Connected sessions of `user` on this node. */
   sessionsOf(user: string): SessionHandle[] {
-    return [...(this.#users.get(user) ?? [])];
+    const entry = this.#users.get(user);
+    return entry === undefined ? [] : entry instanceof Set ? [...entry] : [entry];
   }
 
   session(clientId: string): SessionHandle | undefined {
