@@ -67,6 +67,8 @@ interface Tracked {
   /** A check was asked for while busy: run one when free. */
   recheck: boolean;
   retry: NodeJS.Timeout | undefined;
+  /** Reads that failed in a row (Redis away): the next try waits 1 s, doubling up to the check interval. */
+  failures: number;
   /** Bumped when the channel gives up on a gap: a read started before it no longer applies. */
   gen: number;
 }
@@ -130,7 +132,7 @@ export class StreamTracker {
    */
   async track(channel: string, ns: NamespaceOptions): Promise<void> {
     if (this.#channels.has(channel)) return;
-    const state: Tracked = { ns, epoch: '', offset: 0, busy: true, waiting: false, pending: [], verifiedAt: this.#now(), recheck: false, retry: undefined, gen: 0 };
+    const state: Tracked = { ns, epoch: '', offset: 0, busy: true, waiting: false, pending: [], verifiedAt: this.#now(), recheck: false, retry: undefined, failures: 0, gen: 0 };
     this.#channels.set(channel, state);
     let page: HistoryPage;
     try {
@@ -234,7 +236,7 @@ export class StreamTracker {
   /**
    * Reads from history what follows the delivered position and delivers it, then what was held.
    * Unrecoverable (trimmed, another epoch, past the top): the positioned subscribers are told.
-   * Redis away: tried again shortly, publications stay held.
+   * Redis away: tried again after 1 s, then 2, 4, ... up to the check interval; publications stay held.
    */
   async #repair(channel: string, state: Tracked): Promise<void> {
     if (state.busy) return;
@@ -251,14 +253,21 @@ export class StreamTracker {
     if (this.#channels.get(channel) !== state || state.gen !== gen) return;
     if (outcome === 'failed') {
       state.busy = false;
+      state.failures++;
       clearTimeout(state.retry);
+      // Held publications are repaired again; with none, it was a check (a reconnect's, the
+      // sweep's), which is tried again too: waiting for the next sweep left subscribers of a
+      // stream that a restarted Redis lost uninformed for the whole check interval.
       state.retry = setTimeout(() => {
         state.retry = undefined;
-        if (this.#channels.get(channel) === state && state.pending.length > 0) void this.#repair(channel, state);
-      }, 1000);
+        if (this.#channels.get(channel) !== state) return;
+        if (state.pending.length > 0) void this.#repair(channel, state);
+        else this.#enqueueCheck(channel);
+      }, Math.min(1000 * 2 ** (state.failures - 1), this.#options.checkIntervalMs));
       state.retry.unref();
       return;
     }
+    state.failures = 0;
     if (outcome === 'done') {
       state.busy = false;
       this.#drain(channel, state);

@@ -21,10 +21,19 @@ class FakeHost implements StreamTrackerHost {
   reads = 0;
   /** Holds history reads until release() when set. */
   gate: Promise<void> | undefined;
+  /** This many reads fail next, as with Redis away. */
+  failing = 0;
+  /** When each read ran (Date.now(), mocked in the tests that read it). */
+  readAt: number[] = [];
 
   async history(_channel: string, _ns: unknown, query: Omit<HistoryQuery, 'history'>): Promise<HistoryPage> {
     this.reads++;
+    this.readAt.push(Date.now());
     if (this.gate) await this.gate;
+    if (this.failing > 0) {
+      this.failing--;
+      throw new Error('Redis is away');
+    }
     const position = { offset: this.top, epoch: this.epoch };
     const since = query.since;
     if (since && (since.epoch !== this.epoch || since.offset > this.top)) throw new UnrecoverablePositionError();
@@ -212,6 +221,59 @@ describe('StreamTracker', () => {
       assert.deepEqual(after, Array.from({ length: after.length }, (_, i) => 30_000 - after.length + 1 + i), 'the newest, in order');
       host.publish(t, 30_001);
       assert.equal(host.delivered.at(-1), 30_001);
+    }));
+
+    /** Lets the tracker's promise chains run at the current fake time. */
+    const settle = async (): Promise<void> => {
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+    };
+    /** Times since `from`, to the 100 ms: advance() lets a chain of promises finish a few ms late. */
+    const since = (at: number[], from: number): number[] => at.map((t) => Math.round((t - from) / 100) * 100);
+
+    it("tries a failed check again after 1 s, so a restarted Redis's new epoch is found without waiting for the sweep", () => withClock(async () => {
+      const host = new FakeHost();
+      const t = new StreamTracker(host, { checkIntervalMs: 60_000, disconnectWindowMs: 0, log: silentLogger(), now: () => Date.now(), random: lcg() });
+      await t.track('ch', NS);
+      host.publish(t, 1);
+      // Redis came back empty: a new epoch, and the first read after the reconnect fails.
+      host.epoch = 'e2';
+      host.top = 0;
+      host.failing = 1;
+      const start = Date.now();
+      t.check('ch');
+      await settle();
+      assert.deepEqual(host.disconnected, [], 'the check failed: nothing known yet');
+      await advance(999);
+      assert.deepEqual(host.disconnected, [], 'not before the second');
+      await advance(2);
+      await settle();
+      assert.deepEqual(host.disconnected, [0, 1, 2], 'the check ran again and told the positioned subscribers');
+      assert.equal(t.stats.unrecoverable, 1);
+      assert.deepEqual(since(host.readAt.slice(-3), start), [0, 1000, 1000], 'the failed read, then the check and its read of the top');
+    }));
+
+    it('waits 1, 2, 4 s between failed checks, up to the check interval, and 1 s again after a success', () => withClock(async () => {
+      const host = new FakeHost();
+      host.top = 3;
+      const t = new StreamTracker(host, { checkIntervalMs: 5_000, disconnectWindowMs: 0, log: silentLogger(), now: () => Date.now(), random: lcg() });
+      await t.track('ch', NS);
+      const start = Date.now();
+      const reads = host.readAt.length;
+      host.failing = 4;
+      t.check('ch');
+      await settle();
+      await advance(13_000);
+      await settle();
+      assert.deepEqual(since(host.readAt.slice(reads), start), [0, 1000, 3000, 7000, 12000], '1, 2, 4, then 5 (the interval)');
+      assert.equal(host.failing, 0);
+      host.failing = 1;
+      const again = Date.now();
+      t.check('ch');
+      await settle();
+      await advance(1001);
+      await settle();
+      assert.deepEqual(since(host.readAt.slice(reads + 5), again), [0, 1000], 'the count starts over after a success');
+      assert.deepEqual(host.disconnected, [], 'nothing lost: nobody told');
     }));
   });
 });
