@@ -4,9 +4,13 @@
  * goes away while Redis is down (the node cannot unsubscribe in Redis); Redis starts again. The
  * node re-subscribes only what its hub holds at reconnect time: the control channel and the
  * channels that still have local subscribers, not the 100 given up.
+ *
+ * And a connection that ioredis ends for good (as a Sentinel failover announced while it is
+ * reconnecting can) is connected again, its subscriptions restored.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { Canal } from '../../src/canal.js';
 import { createRedisEngine, type RedisEngine } from '../../src/engine/redis/redis-engine.js';
@@ -62,5 +66,50 @@ describe('re-subscribing after a Redis outage (a private redis-server)', () => {
     // check after the reconnect finds, and its positioned subscriber is told (3010), not left behind.
     const closed = await Promise.race([keeper.closed, new Promise<undefined>((r) => setTimeout(r, 5000, undefined))]);
     assert.equal(closed?.code, 3010, `the subscriber of the lost stream was told: ${JSON.stringify(closed)}`);
+  });
+});
+
+describe('a Redis connection that ioredis ends for good (a private redis-server)', () => {
+  let redis: RedisServerProcess | undefined;
+  let engine: RedisEngine | undefined;
+  let canal: Canal | undefined;
+  let url = '';
+  let setupError: Error | undefined;
+
+  before(async () => {
+    try {
+      redis = await startRedisServer();
+      engine = createRedisEngine({ url: redis.url, prefix: testPrefix(), timeoutMs: 500 });
+      canal = new Canal({ host: '127.0.0.1', port: 0, engine });
+      url = (await canal.listen()).url;
+    } catch (err) {
+      setupError = err as Error;
+    }
+  });
+  after(async () => {
+    await canal?.close();
+    await engine?.close();
+    await redis?.kill();
+  });
+
+  it('is connected again by canal: the channel is subscribed in Redis again and publications reach the subscriber', async () => {
+    if (setupError) throw setupError;
+    const client = await connectedClient(url);
+    after(() => client.close());
+    const channel = `chat:ended-${randomUUID()}`;
+    await client.subscribe(channel);
+    await canal!.publish(channel, { n: 1 });
+    assert.match(JSON.stringify(await client.nextPush({ kind: 'pub', channel })), /"n":1/);
+
+    const subscriber = engine!.connections.subscriber;
+    const ended = once(subscriber, 'end');
+    subscriber.disconnect(); // ended, not to reconnect: what ioredis does to itself in that race
+    await ended;
+    const ready = once(subscriber, 'ready');
+    await Promise.race([ready, new Promise((_, reject) => setTimeout(() => reject(new Error('the subscriber connection was not connected again within 10 s')), 10_000))]);
+    const numsub = async (): Promise<number> => ((await redisCommand(redis!.url, ['PUBSUB', 'NUMSUB', engine!.keys.pubsub(channel)])) as [string, number])[1];
+    await pollUntil(async () => (await numsub()) === 1, 'the node subscribed the channel in Redis again');
+    await canal!.publish(channel, { n: 2 });
+    assert.match(JSON.stringify(await client.nextPush({ kind: 'pub', channel })), /"n":2/);
   });
 });

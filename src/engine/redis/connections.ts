@@ -96,6 +96,8 @@ export class RedisConnections {
   readonly sharded: boolean;
   readonly #options: RedisConnectionOptions;
   #started = false;
+  /** Set when canal ends the connections itself (close, a failed start): an 'end' then is expected. */
+  #closing = false;
   /** Set once both connections were ready; before that, errors are kept for the start failure. */
   #connected = false;
   #lastError: Error | undefined;
@@ -193,6 +195,24 @@ export class RedisConnections {
         if (warned) options.log.info({ role }, 'Redis connection restored');
         warned = false;
       });
+      // ioredis reconnects forever with the retry strategies above, but a connection can still
+      // end: a failover announced while it is reconnecting through the sentinels cancels the
+      // attempt under way, which then ends the connection for good ("Connection is closed" to
+      // every command after). A connection canal did not end is connected again.
+      let ends = 0;
+      conn.on('end', () => {
+        if (this.#closing || !this.#connected) return;
+        ends++;
+        const delay = Math.min(100 * ends, 2000);
+        options.log.warn({ role, delayMs: delay }, 'Redis connection ended; connecting again');
+        const timer = setTimeout(() => {
+          if (!this.#closing) conn.connect().catch(() => {}); // a failure ends it again: tried again
+        }, delay);
+        timer.unref();
+      });
+      conn.on('ready', () => {
+        ends = 0;
+      });
     }
   }
 
@@ -212,6 +232,7 @@ export class RedisConnections {
       await Promise.race([Promise.all([this.command.connect(), this.subscriber.connect()]), timeout]);
       this.#connected = true;
     } catch (err) {
+      this.#closing = true;
       this.command.disconnect();
       this.subscriber.disconnect();
       const cause = this.#lastError ?? (err as Error);
@@ -228,6 +249,7 @@ export class RedisConnections {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     await Promise.allSettled([this.command.quit(), this.subscriber.quit()]);
     this.command.disconnect();
     this.subscriber.disconnect();
