@@ -6,7 +6,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { until } from './wait.js';
@@ -52,44 +51,8 @@ export async function redisCommand(url: string, args: readonly [string, ...Array
   }
 }
 
-/** The kernel's range of ephemeral ports (what port 0 and outgoing connections get). */
-function ephemeralRange(): [number, number] {
-  try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'latin1').trim().split(/\s+/).map(Number);
-    if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!];
-  } catch {
-    // not Linux: the IANA range
-  }
-  return [49152, 65535];
-}
-
-/** Whether `port` can be listened on at 127.0.0.1 now. */
-async function canListen(port: number): Promise<boolean> {
-  const server = createServer();
-  server.listen(port, '127.0.0.1');
-  try {
-    await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err as Error))]);
-  } catch {
-    return false;
-  }
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return true;
-}
-
-/**
- * A TCP port that was free a moment ago on 127.0.0.1, for a server that starts a little later
- * (a redis-server). It is drawn below the ephemeral range where that range leaves room: a port
- * taken from the range (port 0) could be handed, before the server binds it, to one of the
- * outgoing connections that the tests running alongside make by the thousand; a cluster then
- * failed to start now and then. Bounded: 100 draws, then port 0.
- */
+/** A TCP port that was free a moment ago on 127.0.0.1. */
 export async function freePort(): Promise<number> {
-  const [low] = ephemeralRange();
-  const floor = 10_000;
-  for (let i = 0; i < 100 && low - floor > 1000; i++) {
-    const port = floor + Math.floor(Math.random() * (low - floor));
-    if (await canListen(port)) return port;
-  }
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
