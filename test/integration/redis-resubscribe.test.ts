@@ -18,50 +18,59 @@ import { connectedClient } from '../helpers/protocol-client.js';
 import { redisCommand, RedisServerProcess, startRedisServer, testPrefix } from '../helpers/redis.js';
 import { pollUntil } from '../helpers/redis-topologies.js';
 
-describe('re-subscribing after a Redis outage (a private redis-server)', () => {
-  let redis: RedisServerProcess | undefined;
-  let engine: RedisEngine | undefined;
-  let canal: Canal | undefined;
-  let url = '';
-  let setupError: Error | undefined;
+/** A canal node on the Redis engine, on a private redis-server of its own; made before the suite's tests, gone after. */
+interface PrivateNode {
+  redis: RedisServerProcess | undefined;
+  engine: RedisEngine | undefined;
+  canal: Canal | undefined;
+  url: string;
+  setupError: Error | undefined;
+}
 
+function privateNode(): PrivateNode {
+  const node: PrivateNode = { redis: undefined, engine: undefined, canal: undefined, url: '', setupError: undefined };
   before(async () => {
     try {
-      redis = await startRedisServer();
-      engine = createRedisEngine({ url: redis.url, prefix: testPrefix(), timeoutMs: 500 });
-      canal = new Canal({ host: '127.0.0.1', port: 0, engine });
-      url = (await canal.listen()).url;
+      node.redis = await startRedisServer();
+      node.engine = createRedisEngine({ url: node.redis.url, prefix: testPrefix(), timeoutMs: 500 });
+      node.canal = new Canal({ host: '127.0.0.1', port: 0, engine: node.engine });
+      node.url = (await node.canal.listen()).url;
     } catch (err) {
-      setupError = err as Error;
+      node.setupError = err as Error;
     }
   });
   after(async () => {
-    await canal?.close();
-    await engine?.close();
-    await redis?.kill();
+    await node.canal?.close();
+    await node.engine?.close();
+    await node.redis?.kill();
   });
+  return node;
+}
+
+describe('re-subscribing after a Redis outage (a private redis-server)', () => {
+  const node = privateNode();
 
   it('re-subscribes only the channels that still have local subscribers, not the 100 a client gave up while Redis was down', async () => {
-    if (setupError) throw setupError;
-    const keeper = await connectedClient(url);
+    if (node.setupError) throw node.setupError;
+    const keeper = await connectedClient(node.url);
     after(() => keeper.close());
     const kept = `chat:kept-${randomUUID()}`;
     await keeper.subscribe(kept);
-    const leaver = await connectedClient(url);
+    const leaver = await connectedClient(node.url);
     for (let i = 0; i < 100; i++) await leaver.subscribe(`chat:gone-${i}-${randomUUID()}`);
-    const numsub = async (): Promise<number> => ((await redisCommand(redis!.url, ['PUBSUB', 'CHANNELS', `${engine!.keys.prefix}.*`])) as string[]).length;
+    const numsub = async (): Promise<number> => ((await redisCommand(node.redis!.url, ['PUBSUB', 'CHANNELS', `${node.engine!.keys.prefix}.*`])) as string[]).length;
     assert.equal(await numsub(), 102, 'control + kept + 100 channels subscribed in Redis');
 
-    await redis!.kill();
+    await node.redis!.kill();
     leaver.close();
     await leaver.closed;
-    await pollUntil(() => canal!.node.hub.numChannels === 1, 'the hub let the 100 channels go');
-    assert.deepEqual([...engine!.broker.subscriptions()], [kept], 'the broker gave them up too, though Redis could not be told');
+    await pollUntil(() => node.canal!.node.hub.numChannels === 1, 'the hub let the 100 channels go');
+    assert.deepEqual([...node.engine!.broker.subscriptions()], [kept], 'the broker gave them up too, though Redis could not be told');
 
-    await redis!.start();
+    await node.redis!.start();
     await pollUntil(async () => (await numsub()) === 2, 'the node re-subscribed control + the kept channel', 10_000);
-    const channels = (await redisCommand(redis!.url, ['PUBSUB', 'CHANNELS', `${engine!.keys.prefix}.*`])) as string[];
-    assert.deepEqual(channels.sort(), [engine!.keys.control, engine!.keys.pubsub(kept)].sort());
+    const channels = (await redisCommand(node.redis!.url, ['PUBSUB', 'CHANNELS', `${node.engine!.keys.prefix}.*`])) as string[];
+    assert.deepEqual(channels.sort(), [node.engine!.keys.control, node.engine!.keys.pubsub(kept)].sort());
     // The restarted Redis is empty: the kept channel's stream has a new epoch, which the node's
     // check after the reconnect finds, and its positioned subscriber is told (3010), not left behind.
     const closed = await Promise.race([keeper.closed, new Promise<undefined>((r) => setTimeout(r, 5000, undefined))]);
@@ -70,46 +79,26 @@ describe('re-subscribing after a Redis outage (a private redis-server)', () => {
 });
 
 describe('a Redis connection that ioredis ends for good (a private redis-server)', () => {
-  let redis: RedisServerProcess | undefined;
-  let engine: RedisEngine | undefined;
-  let canal: Canal | undefined;
-  let url = '';
-  let setupError: Error | undefined;
-
-  before(async () => {
-    try {
-      redis = await startRedisServer();
-      engine = createRedisEngine({ url: redis.url, prefix: testPrefix(), timeoutMs: 500 });
-      canal = new Canal({ host: '127.0.0.1', port: 0, engine });
-      url = (await canal.listen()).url;
-    } catch (err) {
-      setupError = err as Error;
-    }
-  });
-  after(async () => {
-    await canal?.close();
-    await engine?.close();
-    await redis?.kill();
-  });
+  const node = privateNode();
 
   it('is connected again by canal: the channel is subscribed in Redis again and publications reach the subscriber', async () => {
-    if (setupError) throw setupError;
-    const client = await connectedClient(url);
+    if (node.setupError) throw node.setupError;
+    const client = await connectedClient(node.url);
     after(() => client.close());
     const channel = `chat:ended-${randomUUID()}`;
     await client.subscribe(channel);
-    await canal!.publish(channel, { n: 1 });
+    await node.canal!.publish(channel, { n: 1 });
     assert.match(JSON.stringify(await client.nextPush({ kind: 'pub', channel })), /"n":1/);
 
-    const subscriber = engine!.connections.subscriber;
+    const subscriber = node.engine!.connections.subscriber;
     const ended = once(subscriber, 'end');
     subscriber.disconnect(); // ended, not to reconnect: what ioredis does to itself in that race
     await ended;
     const ready = once(subscriber, 'ready');
     await Promise.race([ready, new Promise((_, reject) => setTimeout(() => reject(new Error('the subscriber connection was not connected again within 10 s')), 10_000))]);
-    const numsub = async (): Promise<number> => ((await redisCommand(redis!.url, ['PUBSUB', 'NUMSUB', engine!.keys.pubsub(channel)])) as [string, number])[1];
+    const numsub = async (): Promise<number> => ((await redisCommand(node.redis!.url, ['PUBSUB', 'NUMSUB', node.engine!.keys.pubsub(channel)])) as [string, number])[1];
     await pollUntil(async () => (await numsub()) === 1, 'the node subscribed the channel in Redis again');
-    await canal!.publish(channel, { n: 2 });
+    await node.canal!.publish(channel, { n: 2 });
     assert.match(JSON.stringify(await client.nextPush({ kind: 'pub', channel })), /"n":2/);
   });
 });
