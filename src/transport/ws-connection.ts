@@ -9,9 +9,10 @@
  * and cached; server frames are never masked (RFC 6455 §5.1), so the bytes are the same for every
  * peer, and they are the bytes ws's own `send` would write. Without permessage-deflate (off
  * unless websocket_compression is set) ws's sender never queues (canal sends no Blobs), so a
- * direct write is always in order with ws's own frames (pings, close): per delivery a
- * {@link WsConnection} touches itself and its TCP socket, nothing else (each further object is a
- * cache miss per subscriber at 10,000 subscribers). With compression negotiated it is a
+ * direct write is always in order with ws's own frames (pings, close). A session's outbox writes
+ * a publication's frame to the TCP socket itself (directWriter), not even reading the
+ * {@link WsConnection} (each further object is a cache miss per subscriber at 10,000
+ * subscribers). With compression negotiated it is a
  * DeflateWsConnection, which sends everything through ws.send, compressed. The ws internals this
  * relies on are pinned by test/unit/transport/ws-internals.test.ts, which fails loudly on a ws
  * upgrade that changes them.
@@ -20,6 +21,7 @@ import type { Socket } from 'node:net';
 import * as ws from 'ws';
 import type { SharedMessage } from '../hub/shared-message.js';
 import { truncateReason } from '../protocol/errors.js';
+import type { DirectWriter, Outbox } from '../session/outbox.js';
 
 /** The parts of ws's internals the direct path relies on (ws 8: lib/websocket.js). */
 export interface WsInternals {
@@ -90,6 +92,9 @@ const CLOSE_GRACE_MS = 5000;
  * `close`): ws keeps its behaviour. Call {@link adoptCompression} once the handshake is done.
  */
 export class WsConnection extends ws.WebSocket {
+  /** The outbox writing to the TCP socket itself (directWriter), told before the closing frame goes. */
+  #directOwner: Outbox | undefined = undefined;
+
   /** How the session layer names this transport (on the prototype: nothing per connection). */
   get transport(): 'websocket' {
     return 'websocket';
@@ -116,6 +121,32 @@ export class WsConnection extends ws.WebSocket {
   /** Writes `message` as its cached frame, straight onto the TCP socket; a no-op unless open. */
   writeShared(message: SharedMessage): void {
     if (this.readyState === this.OPEN) (this as unknown as WsInternals)._socket!.write(message.wire ??= wireOf(message));
+  }
+
+  /**
+   * The TCP socket, for `owner` to write shared messages' frames to itself (MessageSink.directWriter):
+   * without compression those are the bytes writeShared would write. ws sends its closing frame
+   * through close() (canal's closeWith, and ws itself when the peer's closing frame comes), which
+   * tells `owner` first; every other way ws stops ends or destroys the socket, which then is not
+   * writable.
+   */
+  directWriter(owner: Outbox): DirectWriter | undefined {
+    if (this.readyState !== this.OPEN) return undefined;
+    this.#directOwner = owner;
+    return (this as unknown as WsInternals)._socket!;
+  }
+
+  /** The frame of `message`, cached on it: what writeShared writes. */
+  frameOf(message: SharedMessage): Uint8Array {
+    return message.wire ??= wireOf(message);
+  }
+
+  /** ws's close, after the direct writer's owner stops writing to the socket (its frames must not follow the closing frame). */
+  override close(code?: number, data?: string | Buffer): void {
+    const owner = this.#directOwner;
+    this.#directOwner = undefined;
+    owner?.connectionClosing();
+    super.close(code, data);
   }
 
   /**
@@ -159,6 +190,11 @@ export class WsConnection extends ws.WebSocket {
  * ws's sender is still compressing.
  */
 class DeflateWsConnection extends WsConnection {
+  /** None: every message goes through ws.send, compressed for this connection. */
+  override directWriter(): undefined {
+    return undefined;
+  }
+
   override writeText(text: string): void {
     if (this.readyState === this.OPEN) this.send(text);
   }

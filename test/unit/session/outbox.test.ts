@@ -392,3 +392,61 @@ describe('Outbox and native fan-out', () => {
     await nextTurn();
   });
 });
+
+describe('Outbox writing to the stream under the connection', () => {
+  /** A sink with a byte stream the outbox may write shared messages' frames to itself. */
+  class StreamSink extends FakeSink {
+    readonly stream = { writable: true, writableLength: 0, written: [] as string[], write(bytes: Uint8Array) { this.written.push(Buffer.from(bytes).toString()); } };
+    owner: Outbox | undefined;
+
+    directWriter(owner: Outbox) {
+      this.owner = owner;
+      return this.stream;
+    }
+
+    frameOf(message: SharedMessage): Uint8Array {
+      return (message.wire ??= Buffer.from(`frame(${message.text})`));
+    }
+  }
+
+  it('writes a shared message at once to the stream, framed once, and its own messages through the sink', async () => {
+    const sink = new StreamSink();
+    const a = writer(sink);
+    const b = writer(new StreamSink());
+    const shared = new SharedMessage('pub');
+    a.push(shared);
+    b.push(shared);
+    assert.deepEqual(sink.stream.written, ['frame(pub)']);
+    assert.equal(String(shared.wire), 'frame(pub)', 'framed by the first connection, reused by the second');
+    await nextTurn();
+    a.push('{"id":1}');
+    assert.deepEqual(sink.writes, [{ text: '{"id":1}' }]);
+    // Queued in a turn that already wrote: flushed through the sink, in order.
+    a.push(new SharedMessage('second'));
+    await nextTurn();
+    assert.deepEqual(sink.writes, [{ text: '{"id":1}' }, { shared: new SharedMessage('second') }]);
+  });
+
+  it('reads the backlog from the stream for the slow-consumer limit', () => {
+    const sink = new StreamSink();
+    sink.stream.writableLength = 100;
+    let overflows = 0;
+    writer(sink, 100, () => overflows++).push(new SharedMessage('pub'));
+    assert.equal(overflows, 1);
+    assert.deepEqual(sink.stream.written, []);
+  });
+
+  it('writes nothing more to the stream once the connection is closing, or the stream is not writable', async () => {
+    const sink = new StreamSink();
+    const w = writer(sink);
+    sink.stream.writable = false;
+    w.push(new SharedMessage('ended'));
+    assert.deepEqual(sink.stream.written, [], 'a stream that is not writable is not written to');
+    await nextTurn();
+    sink.stream.writable = true;
+    sink.owner!.connectionClosing();
+    w.push(new SharedMessage('after close'));
+    assert.deepEqual(sink.stream.written, [], 'after connectionClosing, only the sink');
+    assert.deepEqual(sink.writes, [{ shared: new SharedMessage('after close') }]);
+  });
+});

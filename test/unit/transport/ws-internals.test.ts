@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { SharedMessage } from '../../../src/hub/shared-message.js';
+import { FlushQueue, Outbox } from '../../../src/session/outbox.js';
 import { adoptCompression, binaryFrame, textFrame, WsConnection, type WsInternals } from '../../../src/transport/ws-connection.js';
 
 /** ws's sender, as far as this test reads it (lib/sender.js). */
@@ -110,6 +111,24 @@ describe('the ws internals canal writes through', async () => {
     assert.equal(code, 4000);
     assert.equal(String(reason), 'bye');
     const closeFrame = Buffer.from([0x88, 5, 0x0f, 0xa0, ...Buffer.from('bye')]);
+    assert.ok(bytes().subarray(-closeFrame.length).equals(closeFrame), 'the closing frame is the last thing on the wire');
+  });
+
+  it("lets an outbox write shared frames to the TCP socket, and stops it before ws's closing frame", async () => {
+    const { server, client, bytes } = await pair();
+    const outbox = new Outbox(server, { maxBytes: 1 << 20, flushes: new FlushQueue((fn) => setImmediate(fn)) });
+    const got: string[] = [];
+    client.on('message', (d) => got.push(String(d)));
+    const closed = once(client, 'close');
+    outbox.enqueue(new SharedMessage('direct'));
+    await new Promise((r) => setImmediate(r));
+    // ws calls close() itself when the peer's closing frame comes; the socket is still writable
+    // until that frame is written, so only being told keeps the outbox from writing after it.
+    server.close(4001, 'closing');
+    outbox.enqueue(new SharedMessage('after the closing frame'));
+    await closed;
+    assert.deepEqual(got, ['direct']);
+    const closeFrame = Buffer.from([0x88, 9, 0x0f, 0xa1, ...Buffer.from('closing')]);
     assert.ok(bytes().subarray(-closeFrame.length).equals(closeFrame), 'the closing frame is the last thing on the wire');
   });
 
