@@ -142,9 +142,9 @@ const UNSENT = 4;
  * session's own.
  */
 export class Outbox<S extends MessageSink = MessageSink> {
-  /** Where the messages go: the connection. */
-  protected readonly sink: S;
-  readonly #settings: OutboxSettings;
+  // The fields a delivery reads come first, together: fewer cache lines per subscriber.
+  /** SCHEDULED, CLOSED and UNSENT. */
+  #flags = 0;
   /**
    * This turn's items: the first in `#first` (a turn with one item, as in a fan-out, allocates
    * nothing), the others in `#rest[0..#restCount)`, whose slots are cleared after a flush, not
@@ -152,16 +152,6 @@ export class Outbox<S extends MessageSink = MessageSink> {
    * garbage per delivery (docs/benchmarks.md).
    */
   #first: Item | undefined = undefined;
-  #rest: Array<Item | undefined> | undefined = undefined;
-  #restCount = 0;
-  /**
-   * What the socket held unsent when this turn's first item came, plus this turn's items' bytes:
-   * the sum is what the limit is checked against, so one field holds it (UNSENT says whether the
-   * first part was more than nothing).
-   */
-  #pending = 0;
-  /** SCHEDULED, CLOSED and UNSENT. */
-  #flags = 0;
   /** The turn (FlushQueue.turn) in which this outbox last wrote directly; -1: never. */
   #directTurn = -1;
   /**
@@ -172,11 +162,22 @@ export class Outbox<S extends MessageSink = MessageSink> {
    * the connection began to close.
    */
   #writer: DirectWriter | undefined;
+  readonly #settings: OutboxSettings;
+  /** Where the messages go: the connection. */
+  protected readonly sink: S;
+  #rest: Array<Item | undefined> | undefined = undefined;
+  #restCount = 0;
+  /**
+   * What the socket held unsent when this turn's first item came, plus this turn's items' bytes:
+   * the sum is what the limit is checked against, so one field holds it (UNSENT says whether the
+   * first part was more than nothing).
+   */
+  #pending = 0;
 
   constructor(sink: S, settings: OutboxSettings) {
-    this.sink = sink;
-    this.#settings = settings;
     this.#writer = sink.directWriter?.(this);
+    this.#settings = settings;
+    this.sink = sink;
   }
 
   /** The connection is about to send its closing frame: nothing may be written past it but through the sink, which knows. */

@@ -61,21 +61,22 @@ const SERVER_SIDE = 4;
 const FORMAT_SHIFT = 3;
 
 export class Subscription implements ProtocolSubscriber {
-  readonly channel: string;
-  readonly ns: NamespaceOptions;
-  readonly info: ClientInfo;
-  readonly #flags: number;
-  expiresAt: number | undefined;
-  /** The last position the client has (history channels only). */
-  epoch = '';
-  offset = 0;
-  readonly #owner: SubscriptionOwner;
-  /** The last publication sent to the client (its number on this node), the base of the next delta. */
-  #lastSeq: number = NO_PUBLICATION;
+  // The fields a delivery reads come first, together: fewer cache lines per subscriber.
   /** The hub's count of the channel's publications handed to this subscription (ProtocolSubscriber). */
   hubSeq = 0;
   /** Publications that arrived before activation, in arrival order; undefined once active. */
   #buffer: Buffered[] | undefined = [];
+  readonly #flags: number;
+  readonly #owner: SubscriptionOwner;
+  /** The last position the client has (history channels only). */
+  epoch = '';
+  offset = 0;
+  readonly channel: string;
+  readonly ns: NamespaceOptions;
+  readonly info: ClientInfo;
+  expiresAt: number | undefined;
+  /** The last publication sent to the client (its number on this node), the base of the next delta. */
+  #lastSeq: number = NO_PUBLICATION;
 
   constructor(owner: SubscriptionOwner, init: SubscriptionInit) {
     this.#owner = owner;
