@@ -11,8 +11,9 @@
  * control) and `bun` (the fan-out benchmark's raw Bun server: each connection subscribed to one
  * topic).
  *
- * Memory is read two ways. (1) RSS from /proc/PID/status after a settle time, without touching
- * the process: what an operator sees, including garbage not yet collected. (2) After a forced
+ * Memory is read two ways. (1) RSS from /proc/PID/status a settle time after the target's own
+ * connections opened, without touching the process: what an operator sees, including garbage not
+ * yet collected. (2) After a forced
  * full collection (probe.ts: the V8 inspector for Node servers, a preloaded module for Bun
  * ones; canal's source is not changed): the JavaScript heap in use, and RSS again. Kernel memory
  * for the sockets (buffers) is in neither: it is the kernel's, not the process's.
@@ -29,7 +30,7 @@ import { choosePinning, PIN_CHOICES } from '../lib/pinning.js';
 import { startServer, throwIfDead, type RunningServer, type ServerCommand } from '../lib/server-process.js';
 import { formatCount } from '../lib/table.js';
 import { bunPeer, CanalSetup, canalVariants, NAMESPACES, nodePeer, RUNTIMES, splitFlags, type CanalVariant, type TargetKind } from '../lib/targets.js';
-import { readProcessMemory } from './process-memory.js';
+import { readProcessMemory, type ProcessMemory } from './process-memory.js';
 import { attachProbe, probeDescription, withProbe, type HeapProbe } from './probe.js';
 import { memoryReport, type Reading, type TargetPlan } from './report.js';
 import type { MemoryCommand, MemoryLoadConfig, OpenedLine } from './types.js';
@@ -43,7 +44,7 @@ const FLAGS = {
   runtimes: someOf(RUNTIMES, ['node'], 'canal targets: node (`canal` and `canal-own`: node dist/cli/bin.js serve), bun (`canal-bun`: bun dist/cli/bin.js serve)'),
   peers: someOf(PEERS, [...PEERS], 'peers: ws (bare ws connections), ws2 (the same again: the A/A control), bun (Bun.serve, each connection subscribed to a topic)'),
   'serve-flags': text('', '"FLAGS"', 'extra flags for every canal serve, split at spaces (e.g. "--workers 2")'),
-  settle: int(5, 1, 120, 'seconds to wait after opening connections before reading memory'),
+  settle: int(5, 1, 120, 'seconds from a target\'s connections being open to reading its RSS'),
   pin: PIN_CHOICES,
 } as const;
 
@@ -60,9 +61,10 @@ function usage(): string {
     '',
     'Idle memory per connection: canal\'s protocol endpoint (dist/: run `npm run build` first), each connection',
     'connected and subscribed (canal: one shared channel; canal-own: one channel each), bare ws connections',
-    '(ws, and ws2 as the A/A control) and a raw Bun server. RSS from /proc after a settle time, then the',
-    'JavaScript heap and RSS after a forced GC, minus the same at 0 connections.',
-    'The defaults take about 1.5 minutes (three readings of --settle seconds, and opening the connections).',
+    '(ws, and ws2 as the A/A control) and a raw Bun server. RSS from /proc --settle seconds after the target\'s',
+    'own connections opened (every target idle equally long), then the JavaScript heap and RSS after a forced',
+    'GC, minus the same at 0 connections.',
+    'The defaults take about 3 minutes (one --settle wait per target and step, and opening the connections).',
     '',
     'Flags:',
     ...flagsHelp(FLAGS),
@@ -108,7 +110,7 @@ async function runMemory(argv: readonly string[]): Promise<number> {
     const machine = describeMachine();
     out(
       `memory: ${steps.map(formatCount).join(', then ')} idle connections per target (${names.join(', ')}); canal connections connected and subscribed ` +
-        `(all to ${ns}:idle; canal-own: each to ${ns}:idle-<i>); ${flags.settle} s settle before each reading`,
+        `(all to ${ns}:idle; canal-own: each to ${ns}:idle-<i>); RSS read ${flags.settle} s after each target's connections opened`,
     );
     for (const c of canals) out(`${c.name}: ${setup.describe(c)} (with ${probeDescription(c.runtime)}, as every server on ${c.runtime} here)`);
     out(`machine: ${machine.line}; pinning: ${pinning.description}`);
@@ -129,26 +131,33 @@ async function runMemory(argv: readonly string[]): Promise<number> {
       holders.push((await LoadChild.ready<MemoryCommand, OpenedLine>(`connection holder for ${t.name}`, config, pinning, 60_000)).load);
     }
     const readings = new Map<string, Reading[]>(names.map((n) => [n, []]));
-    const readAll = async (connections: number): Promise<void> => {
-      await sleep(flags.settle * 1000);
+    const pidOf = (i: number): number => servers[i]!.child.process.pid!;
+    /** Each target's heap and RSS after a forced collection, with the RSS read before it (`before[i]`). */
+    const collectAll = async (connections: number, before: readonly ProcessMemory[]): Promise<void> => {
       for (const [i, t] of targets.entries()) {
-        const pid = servers[i]!.child.process.pid!;
-        const before = readProcessMemory(pid);
         const heapUsed = await probes[i]!.heapAfterGc();
         await sleep(AFTER_GC_MS);
-        readings.get(t.name)!.push({ connections, before, heapUsed, afterGc: readProcessMemory(pid) });
+        readings.get(t.name)!.push({ connections, before: before[i]!, heapUsed, afterGc: readProcessMemory(pidOf(i)) });
       }
     };
     // One collection first, so the baseline's first reading does not count start-up garbage
     // that later readings would not have (each reading ends with a collection).
     for (const probe of probes) await probe.heapAfterGc();
-    await readAll(0);
+    await sleep(flags.settle * 1000);
+    await collectAll(0, targets.map((_t, i) => readProcessMemory(pidOf(i))));
     for (const m of steps) {
+      // Each target's RSS is read --settle seconds after its own connections opened: every target
+      // has then been idle equally long. Read together after the last one opened, the first
+      // target had been idle a minute longer, long enough for V8's memory reducer to run in it
+      // and not in a later one (an A/A control read 1.59 that way, docs/benchmarks.md).
+      const before: ProcessMemory[] = [];
       for (const [i, t] of targets.entries()) {
         const opened = await holders[i]!.request({ cmd: 'open', total: m }, 60_000 + m * OPEN_MS_PER_CONNECTION, `open ${m} connections`);
         out(`${t.name}: ${formatCount(opened.total)} connections open (${opened.seconds.toFixed(1)} s for this step)`);
+        await sleep(flags.settle * 1000);
+        before.push(readProcessMemory(pidOf(i)));
       }
-      await readAll(m);
+      await collectAll(m, before);
       throwIfDead(servers);
     }
     out('');
