@@ -65,10 +65,6 @@ function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   else session.handleFrame(data.toString());
 }
 
-function onClose(this: WebSocket, code: number): void {
-  (this as WithSession)[kSession].connectionClosed(code);
-}
-
 /** ws hands a Buffer (one fragment or joined), an ArrayBuffer or Buffer[] depending on binaryType. */
 function asBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
