@@ -193,6 +193,23 @@ describe('BunConnection native fan-out', () => {
     for (const i of [2, 3]) assert.deepEqual(texts(conns[i]!.ws), ['bin p1', 'bin p2', 'bin p3'], `Protobuf socket ${i}`);
   });
 
+  it("leaves Bun's readyState unasked for a member the publish reached and for the backlog (a native call per subscriber)", () => {
+    const { conns } = setUp(2);
+    const m1 = pub('c', 'm1');
+    for (const { conn } of conns) conn.writeShared(m1);
+    let asked = 0;
+    for (const { ws } of conns) {
+      Object.defineProperty(ws, 'readyState', { get: () => (asked++, 1) });
+    }
+    const m2 = pub('c', 'm2');
+    for (const { conn } of conns) {
+      assert.equal(conn.unsentBytes(), 0);
+      conn.writeShared(m2);
+    }
+    assert.equal(asked, 1, 'only the socket that published asked, before publishing');
+    assert.deepEqual(conns.map(({ ws }) => ws.received.slice(1)), [['topic:m2'], ['topic:m2']]);
+  });
+
   it('writes nothing once the socket is closed, and leaves the topics with it', () => {
     const { server, conns } = setUp(2);
     const m1 = pub('c', 'm1');
