@@ -37,6 +37,12 @@ export class SharedMessage {
   channel: string | undefined = undefined;
   /** When the transport fanned this message out natively (its own counter); 0: not yet. Only the transport reads or sets it. */
   fannedOut = 0;
+  /**
+   * Whether that native fan-out left no recipient with bytes unsent (all of it taken by the
+   * kernel), so a recipient's backlog is known to be empty without asking its socket. Only the
+   * transport reads or sets it.
+   */
+  fannedOutDrained = false;
 
   constructor(text: string, bytes?: Uint8Array, parts?: readonly SharedMessage[], count = parts?.length ?? 1) {
     this.text = text;

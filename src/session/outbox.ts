@@ -17,8 +17,12 @@ export interface MessageSink {
   /** Writes `bytes` as one binary frame (Protobuf replies). */
   writeBinary(bytes: Uint8Array): void;
   writeShared(message: SharedMessage): void;
-  /** Bytes accepted for sending but not yet handed to the kernel. */
-  unsentBytes(): number;
+  /**
+   * Bytes accepted for sending but not yet handed to the kernel. `message`: the shared message
+   * about to be written, when the outbox asks before writing one (a transport that already sent
+   * it natively may know the answer without asking the socket).
+   */
+  unsentBytes(message?: SharedMessage): number;
   /** Holds writes until uncork(), so several frames leave in one system call. */
   cork(): void;
   uncork(): void;
@@ -203,7 +207,7 @@ export class Outbox<S extends MessageSink = MessageSink> {
       // Profiled at 10,000 subscribers: a second pass over every connection at the end of the
       // turn (deferring each write) cost about 1 µs per delivery in cache misses alone.
       const writer = this.#writer;
-      const unsent = writer !== undefined ? writer.writableLength : this.sink.unsentBytes();
+      const unsent = writer !== undefined ? writer.writableLength : this.sink.unsentBytes(isShared(item) ? item : undefined);
       if ((unsent > 0 || countOf(item) > 1) && unsent + sizeOf(item) > this.#settings.maxBytes) {
         this.#flags |= CLOSED;
         return true;

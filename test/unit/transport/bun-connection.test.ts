@@ -14,15 +14,20 @@ import type { BunServer, BunSocket } from '../../../src/transport/bun-api.js';
 import { BunConnection, BunEndpoint, BunFanOut, SocketKind } from '../../../src/transport/bun-connection.js';
 import { PROTOBUF_SUBPROTOCOL } from '../../../src/transport/protocol-endpoint.js';
 
-/** A fake server: topics hold sockets; publish delivers to the members of that moment. */
+/**
+ * A fake server: topics hold sockets; publish delivers to the members of that moment and answers
+ * as Bun does: -1 when a member is left with bytes unsent (backpressure), else the bytes sent.
+ */
 class FakeServer {
   readonly topics = new Map<string, Set<FakeSocket>>();
   publishes = 0;
   publish(topic: string, message: string | Uint8Array): number {
     this.publishes++;
     const text = typeof message === 'string' ? message : `bin ${Buffer.from(message).toString()}`;
-    for (const s of this.topics.get(topic) ?? []) s.received.push(`topic:${text}`);
-    return 1;
+    const members = this.topics.get(topic) ?? new Set();
+    for (const s of members) s.received.push(`topic:${text}`);
+    if (members.size === 0) return 0;
+    return [...members].some((s) => s.buffered > 0) ? -1 : message.length;
   }
 }
 
@@ -41,7 +46,10 @@ class FakeSocket {
     this.received.push(`direct:bin ${Buffer.from(bytes).toString()}`);
     return bytes.length;
   }
+  /** How many times getBufferedAmount was called (a native call on Bun). */
+  bufferedAsked = 0;
   getBufferedAmount(): number {
+    this.bufferedAsked++;
     return this.buffered;
   }
   subscribe(topic: string): void {
@@ -208,6 +216,41 @@ describe('BunConnection native fan-out', () => {
     }
     assert.equal(asked, 1, 'only the socket that published asked, before publishing');
     assert.deepEqual(conns.map(({ ws }) => ws.received.slice(1)), [['topic:m2'], ['topic:m2']]);
+  });
+
+  it('asks a member the publish reached for its backlog only when the publish left some member with bytes unsent', () => {
+    const { conns } = setUp(3);
+    for (const { conn } of conns) conn.writeShared(pub('c', 'm1'));
+    const asked = (): number[] => conns.map(({ ws }) => ws.bufferedAsked);
+    const clean = pub('c', 'm2');
+    for (const { conn } of conns) {
+      assert.equal(conn.unsentBytes(clean), 0);
+      conn.writeShared(clean);
+    }
+    assert.deepEqual(asked(), [1, 0, 0], 'only the socket that published asked, before publishing');
+    conns[2]!.ws.buffered = 5000;
+    const backlogged = pub('c', 'm3');
+    const unsent = conns.map(({ conn }) => {
+      const n = conn.unsentBytes(backlogged);
+      conn.writeShared(backlogged);
+      return n;
+    });
+    assert.deepEqual(unsent, [0, 0, 5000], "the member left with a backlog reports it: the outbox's slow-consumer limit sees it");
+    assert.deepEqual(asked(), [2, 1, 1]);
+    assert.equal(conns[0]!.conn.unsentBytes(pub('c', 'unpublished')), 0);
+    assert.deepEqual(asked(), [3, 1, 1], 'a message not yet published: Bun is asked');
+  });
+
+  it("cuts off a slow member that the topic publish reached, as when it writes the message itself", () => {
+    const { conns } = setUp(2);
+    const flushes = new FlushQueue(() => {});
+    const outboxes = conns.map(({ conn }) => new Outbox(conn, { maxBytes: 1000, flushes }));
+    const first = pub('c', 'm1');
+    assert.deepEqual(outboxes.map((o) => o.enqueue(first, 'c')), [false, false]);
+    flushes.turn++;
+    conns[1]!.ws.buffered = 999;
+    const next = pub('c', 'm2');
+    assert.deepEqual(outboxes.map((o) => o.enqueue(next, 'c')), [false, true], 'the member with 999 bytes unsent overflows at 1,000');
   });
 
   it('writes nothing once the socket is closed, and leaves the topics with it', () => {
