@@ -94,6 +94,15 @@ export class BunEndpoint {
   }
 }
 
+/**
+ * The last message {@link BunConnection.unsentBytes} found that the topic publish reached, and on
+ * which socket: the writeShared the outbox calls next for it returns at once instead of looking
+ * again (one per subscriber in a fan-out). Having been reached by a publish stays true, so an
+ * older pair is never wrong, only unused; module state, as JavaScript runs one call at a time.
+ */
+let reachedMessage: SharedMessage | undefined;
+let reachedConnection: BunConnection | undefined;
+
 /** The bits of BunConnection's flags. */
 const AWAITING_PONG = 1;
 const CLOSED = 2;
@@ -104,7 +113,14 @@ export class BunConnection {
   ws: BunSocket<BunConnection> | undefined = undefined;
   /** The session its messages go to (protocol and /raw/ sockets), set when Bun opens the socket. */
   session: unknown = undefined;
-  /** The channels whose topic this socket joined, with when (BunFanOut.tick); made at the first join. */
+  /**
+   * A channel whose topic this socket joined, and when (BunFanOut.tick): most sockets are in one
+   * channel, which two fields hold without a Map — read per subscriber in a fan-out, they are in
+   * this object already, where a Map lookup reads the Map and its table too (docs/benchmarks.md).
+   */
+  #channel: string | undefined = undefined;
+  #channelJoined = 0;
+  /** The other channels whose topic it joined, with when; made at the first such join. */
   #topics: Map<string, number> | undefined = undefined;
   /** Of those, the channels whose topic it left since, held behind a queued message, with when; made at the first hold. */
   #held: Map<string, number> | undefined = undefined;
@@ -189,7 +205,9 @@ export class BunConnection {
       if (this.open) this.#send(message);
       return;
     }
-    const joined = this.#topics?.get(channel);
+    // The outbox has just asked unsentBytes about this very message, which found it reached here.
+    if (message === reachedMessage && this === reachedConnection) return;
+    const joined = this.#joinedAt(channel);
     // A member the publish reached has nothing to do, which is known without asking Bun for the
     // socket's readyState: a native call that took a third of canal's JavaScript time per
     // subscriber in a fan-out to 10,000 (docs/benchmarks.md).
@@ -203,9 +221,20 @@ export class BunConnection {
     this.#send(message);
     if (joined === undefined || this.#held?.has(channel) === true) {
       this.#held?.delete(channel);
-      (this.#topics ??= new Map()).set(channel, fanOut.tick());
+      const at = fanOut.tick();
+      if (this.#channel === channel || (this.#channel === undefined && this.#topics?.has(channel) !== true)) {
+        this.#channel = channel;
+        this.#channelJoined = at;
+      } else {
+        (this.#topics ??= new Map()).set(channel, at);
+      }
       this.ws!.subscribe(this.#topic(channel));
     }
+  }
+
+  /** When this socket joined `channel`'s topic; undefined when it is not in it. */
+  #joinedAt(channel: string): number | undefined {
+    return channel === this.#channel ? this.#channelJoined : this.#topics?.get(channel);
   }
 
   /**
@@ -223,7 +252,7 @@ export class BunConnection {
    * (MessageSink.holdChannel), so no publication overtakes it; writeShared rejoins.
    */
   holdChannel(channel: string): void {
-    if (this.#topics?.has(channel) !== true || this.#held?.has(channel) === true) return;
+    if (this.#joinedAt(channel) === undefined || this.#held?.has(channel) === true) return;
     (this.#held ??= new Map()).set(channel, this.fanOut!.tick());
     // What the topic published to the socket before this still reaches it, ahead of its later
     // sends: uWebSockets' send drains the socket's pending publishes first (Bun's
@@ -252,7 +281,14 @@ export class BunConnection {
 
   channelEnded(channel: string): void {
     const held = this.#held?.delete(channel) === true;
-    if (this.#topics?.delete(channel) === true && !held && this.open) this.ws!.unsubscribe(this.#topic(channel));
+    let joined: boolean;
+    if (channel === this.#channel) {
+      this.#channel = undefined;
+      joined = true;
+    } else {
+      joined = this.#topics?.delete(channel) === true;
+    }
+    if (joined && !held && this.open) this.ws!.unsubscribe(this.#topic(channel));
   }
 
   /**
@@ -265,7 +301,11 @@ export class BunConnection {
   unsentBytes(message?: SharedMessage): number {
     if (this.#closed || this.ws === undefined) return 0;
     const channel = message?.channel;
-    if (channel !== undefined && message!.fannedOutDrained && this.#reachedBy(message!, channel, this.#topics?.get(channel))) return 0;
+    if (channel !== undefined && message!.fannedOutDrained && this.#reachedBy(message!, channel, this.#joinedAt(channel))) {
+      reachedMessage = message;
+      reachedConnection = this;
+      return 0;
+    }
     return this.ws.getBufferedAmount();
   }
 

@@ -137,6 +137,64 @@ describe('BunConnection native fan-out', () => {
     assert.deepEqual(texts(a!.ws), ['m1', 'm2', 'm3', 'm4']);
   });
 
+  it('gets each message of a channel it is subscribed to once, through joins, holds and ends over several channels', () => {
+    // The first channel a socket joins is kept in fields, the others in a Map: a channel that
+    // joined into the Map, held, then joined again once the fields were free must leave the Map,
+    // or ending it later leaves a stale join that takes a later message for delivered.
+    const { conns } = setUp(2);
+    const [p, b] = conns;
+    const deliver = (ch: string, text: string, toB: boolean): void => {
+      const m = pub(ch, text);
+      p!.conn.writeShared(m);
+      if (toB) b!.conn.writeShared(m);
+    };
+    deliver('a', 'a1', true);
+    deliver('x', 'x1', true); // a in the fields, x in the Map
+    b!.conn.channelEnded('a');
+    b!.conn.holdChannel('x');
+    deliver('x', 'x2', true); // joins x again, with the fields free
+    b!.conn.channelEnded('x');
+    deliver('x', 'x3', false);
+    deliver('x', 'x4', true); // subscribed again
+    deliver('a', 'a2', false);
+    assert.deepEqual(texts(b!.ws), ['a1', 'x1', 'x2', 'x4']);
+
+    // A seeded random walk over three channels (two in every other walk) for the rest.
+    let seed = 7;
+    const random = (n: number): number => { // mulberry32
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % n;
+    };
+    for (let walk = 0; walk < 2000; walk++) {
+      const { conns: [p2, b2] } = setUp(2);
+      const channels = walk % 2 === 0 ? ['a', 'x'] : ['a', 'x', 'y'];
+      const subscribed = new Set<string>();
+      const expected: string[] = [];
+      for (let step = 0; step < 64; step++) {
+        const ch = channels[random(channels.length)]!;
+        const op = random(4);
+        if (op === 0) {
+          subscribed.add(ch);
+        } else if (op === 1 && subscribed.has(ch)) {
+          b2!.conn.channelEnded(ch);
+          subscribed.delete(ch);
+        } else if (op === 2 && subscribed.has(ch)) {
+          b2!.conn.holdChannel(ch);
+        } else if (op === 3) {
+          const m = pub(ch, `${ch}${step}`);
+          p2!.conn.writeShared(m);
+          if (subscribed.has(ch)) {
+            b2!.conn.writeShared(m);
+            expected.push(m.text);
+          }
+        }
+      }
+      assert.deepEqual(texts(b2!.ws), expected, `walk ${walk}`);
+    }
+  });
+
   it('keeps channels apart, and writes unmarked messages (replies, Protobuf, deltas) directly', () => {
     const { conns } = setUp(2);
     const x1 = pub('x', 'x1');
@@ -239,6 +297,19 @@ describe('BunConnection native fan-out', () => {
     assert.deepEqual(asked(), [2, 1, 1]);
     assert.equal(conns[0]!.conn.unsentBytes(pub('c', 'unpublished')), 0);
     assert.deepEqual(asked(), [3, 1, 1], 'a message not yet published: Bun is asked');
+  });
+
+  it('sends a message itself to a socket outside the topic that writes it after a member the publish reached', () => {
+    const { conns } = setUp(3);
+    const flushes = new FlushQueue(() => {});
+    const outboxes = conns.map(({ conn }) => new Outbox(conn, { maxBytes: 1 << 20, flushes }));
+    const m1 = pub('c', 'm1');
+    outboxes[0]!.enqueue(m1, 'c');
+    outboxes[1]!.enqueue(m1, 'c'); // a and b join the topic; c is not subscribed yet
+    flushes.turn++;
+    const m2 = pub('c', 'm2');
+    for (const outbox of outboxes) outbox.enqueue(m2, 'c'); // a publishes, b was reached, c joins now
+    assert.deepEqual(conns.map(({ ws }) => ws.received), [['direct:m1', 'topic:m2'], ['direct:m1', 'topic:m2'], ['direct:m2']]);
   });
 
   it("cuts off a slow member that the topic publish reached, as when it writes the message itself", () => {
