@@ -114,14 +114,14 @@ export class BunConnection {
   /** The session its messages go to (protocol and /raw/ sockets), set when Bun opens the socket. */
   session: unknown = undefined;
   /**
-   * A channel whose topic this socket joined, and when (BunFanOut.tick): most sockets are in one
-   * channel, which two fields hold without a Map — read per subscriber in a fan-out, they are in
-   * this object already, where a Map lookup reads the Map and its table too (docs/benchmarks.md).
+   * The channels whose topic this socket joined, with when (BunFanOut.tick): most sockets are in
+   * one channel, kept as its name with the time in {@link #joined} — read per subscriber in a
+   * fan-out, both are in this object already, where a Map lookup reads the Map and its table too
+   * (docs/benchmarks.md); a Map from the second channel on.
    */
-  #channel: string | undefined = undefined;
-  #channelJoined = 0;
-  /** The other channels whose topic it joined, with when; made at the first such join. */
-  #topics: Map<string, number> | undefined = undefined;
+  #topics: string | Map<string, number> | undefined = undefined;
+  /** When the socket joined the topic of `#topics` when that is one channel's name. */
+  #joined = 0;
   /** Of those, the channels whose topic it left since, held behind a queued message, with when; made at the first hold. */
   #held: Map<string, number> | undefined = undefined;
   /** Until the handshake is done: the upgrade request's headers (read by the session), and the /raw/ target. */
@@ -222,11 +222,14 @@ export class BunConnection {
     if (joined === undefined || this.#held?.has(channel) === true) {
       this.#held?.delete(channel);
       const at = fanOut.tick();
-      if (this.#channel === channel || (this.#channel === undefined && this.#topics?.has(channel) !== true)) {
-        this.#channel = channel;
-        this.#channelJoined = at;
+      const topics = this.#topics;
+      if (topics === undefined || topics === channel) {
+        this.#topics = channel;
+        this.#joined = at;
+      } else if (typeof topics === 'string') {
+        this.#topics = new Map([[topics, this.#joined], [channel, at]]);
       } else {
-        (this.#topics ??= new Map()).set(channel, at);
+        topics.set(channel, at);
       }
       this.ws!.subscribe(this.#topic(channel));
     }
@@ -234,7 +237,9 @@ export class BunConnection {
 
   /** When this socket joined `channel`'s topic; undefined when it is not in it. */
   #joinedAt(channel: string): number | undefined {
-    return channel === this.#channel ? this.#channelJoined : this.#topics?.get(channel);
+    const topics = this.#topics;
+    if (typeof topics === 'string') return topics === channel ? this.#joined : undefined;
+    return topics?.get(channel);
   }
 
   /**
@@ -281,12 +286,13 @@ export class BunConnection {
 
   channelEnded(channel: string): void {
     const held = this.#held?.delete(channel) === true;
+    const topics = this.#topics;
     let joined: boolean;
-    if (channel === this.#channel) {
-      this.#channel = undefined;
-      joined = true;
+    if (typeof topics === 'string') {
+      joined = topics === channel;
+      if (joined) this.#topics = undefined;
     } else {
-      joined = this.#topics?.delete(channel) === true;
+      joined = topics?.delete(channel) === true;
     }
     if (joined && !held && this.open) this.ws!.unsubscribe(this.#topic(channel));
   }

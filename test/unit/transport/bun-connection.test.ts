@@ -138,9 +138,9 @@ describe('BunConnection native fan-out', () => {
   });
 
   it('gets each message of a channel it is subscribed to once, through joins, holds and ends over several channels', () => {
-    // The first channel a socket joins is kept in fields, the others in a Map: a channel that
-    // joined into the Map, held, then joined again once the fields were free must leave the Map,
-    // or ending it later leaves a stale join that takes a later message for delivered.
+    // A socket keeps its one channel in a field and several in a Map: a channel that joined
+    // with another, held, joined again once the other ended, then ended itself must leave no
+    // join behind, or a later message would be taken for delivered by the topic.
     const { conns } = setUp(2);
     const [p, b] = conns;
     const deliver = (ch: string, text: string, toB: boolean): void => {
@@ -149,10 +149,10 @@ describe('BunConnection native fan-out', () => {
       if (toB) b!.conn.writeShared(m);
     };
     deliver('a', 'a1', true);
-    deliver('x', 'x1', true); // a in the fields, x in the Map
+    deliver('x', 'x1', true); // a and x: a Map
     b!.conn.channelEnded('a');
     b!.conn.holdChannel('x');
-    deliver('x', 'x2', true); // joins x again, with the fields free
+    deliver('x', 'x2', true); // joins x again, alone now
     b!.conn.channelEnded('x');
     deliver('x', 'x3', false);
     deliver('x', 'x4', true); // subscribed again
