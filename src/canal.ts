@@ -30,6 +30,7 @@ import type { ClientSession } from './session/client-session.js';
 import { systemClock, type SessionContext } from './session/context.js';
 import { FlushQueue } from './session/outbox.js';
 import type { PlainContext } from './session/plain-session.js';
+import { CommandRate } from './session/rate-limit.js';
 import { Heartbeat } from './transport/heartbeat.js';
 import { matchPlain } from './transport/plain-endpoint.js';
 import { Emulation, EMULATION_PATH, HTTP_STREAM_PATH, SSE_PATH } from './transport/emulation.js';
@@ -196,6 +197,7 @@ export class Canal {
     this.#node = new CanalNode(this.#engine, this.config, this.#log, VERSION, this.metrics);
     this.#node.name = this.#nodeName(this.config.port);
     this.#proxies = new Proxies(resolveProxies(this.config), this.#log);
+    const commandRate = new CommandRate(this.config.client_command_rate, this.config.client_command_burst, systemClock.now());
     this.#sessionContext = {
       node: this.#node,
       config: this.config,
@@ -208,6 +210,7 @@ export class Canal {
       anonymousAllowed: this.config.dev || this.config.allow_anonymous_connect,
       metrics: this.metrics,
       clock: systemClock,
+      commandRate,
       outbox: { maxBytes: this.config.client_queue_max_bytes, flushes: new FlushQueue() },
       connecting: new Set<ClientSession>(),
     };
@@ -218,8 +221,7 @@ export class Canal {
       log: this.#log,
       metrics: this.metrics,
       maxQueueBytes: this.config.client_queue_max_bytes,
-      commandRate: this.config.client_command_rate,
-      commandBurst: this.config.client_command_burst,
+      commandRate,
       clock: systemClock,
     };
 

@@ -27,7 +27,7 @@ import { connectResult, identify, logConnectRefused } from './connect.js';
 import type { SessionConnection, SessionContext } from './context.js';
 import { overdue, refreshDeadline, ttlSeconds } from './expiry.js';
 import { Outbox } from './outbox.js';
-import { RateLimiter, type Verdict } from './rate-limit.js';
+import { FULL_BUCKET, REFUSED, Refusals, type Verdict } from './rate-limit.js';
 import {
   AWAITING_PONG, CLEANED_UP, emptyRareState, PAUSED, PROCESSING, REFRESHING, stateOf, WAS_CONNECTED, withState, type RareState, type State,
 } from './session-state.js';
@@ -79,8 +79,8 @@ export class ClientSession extends Outbox<SessionConnection> implements SessionH
   readonly #subs: Subscriptions;
   /** Commands waiting to be handled, oldest first; none (undefined) when idle, so an idle connection keeps no array. */
   #queue: Command[] | undefined = undefined;
-  /** Made at the first command, dropped when it has rested (see tick): idle connections keep none. */
-  #limiter: RateLimiter | undefined;
+  /** The rate limit's bucket: when it is full again (CommandRate.take), a number rather than an object per connection. */
+  #bucket = FULL_BUCKET;
   /** PROCESSING, PAUSED, AWAITING_PONG, CLEANED_UP, WAS_CONNECTED, REFRESHING: six booleans and the state in one number, one field instead of seven. */
   #flags = 0;
   #user = '';
@@ -242,11 +242,16 @@ export class ClientSession extends Outbox<SessionConnection> implements SessionH
     this.#flags &= ~flag;
   }
 
-  /** One command against the rate limit. */
+  /** One command against the rate limit; a refusal is counted in the rare state, where a flood is seen. */
   #take(): Verdict {
-    const { config, clock } = this.#ctx;
+    const { commandRate, clock } = this.#ctx;
     const now = clock.now();
-    return (this.#limiter ??= new RateLimiter(config.client_command_rate, config.client_command_burst, now)).take(now);
+    const bucket = commandRate.take(this.#bucket, now);
+    if (bucket !== REFUSED) {
+      this.#bucket = bucket;
+      return 'ok';
+    }
+    return (this.#more().refusals ??= new Refusals(now)).count(now, commandRate.burst);
   }
 
   #flooded(): void {
@@ -521,7 +526,7 @@ export class ClientSession extends Outbox<SessionConnection> implements SessionH
       return;
     }
     this.#subs.expire(now, grace);
-    if (this.#limiter?.isRested(now)) this.#limiter = undefined;
+    if (this.#rare?.refusals?.isOver(now)) this.#rare.refusals = undefined;
     this.refreshPresence();
     if (this.#rare?.admission !== undefined) {
       void this.#ctx.node.users.renew(this.#user, this.id, this.#ctx.node.userConnectionTtl)

@@ -13,6 +13,7 @@ import type { CanalNode } from '../node.js';
 import type { Proxies } from '../proxy/proxies.js';
 import type { ClientSession } from './client-session.js';
 import type { MessageSink, OutboxSettings } from './outbox.js';
+import type { CommandRate } from './rate-limit.js';
 
 /** The time, and timers. */
 export interface Clock {
@@ -66,6 +67,8 @@ export interface SessionContext {
   readonly anonymousAllowed: boolean;
   readonly metrics: Metrics;
   readonly clock: Clock;
+  /** client_command_rate and client_command_burst: every session's bucket is a number it takes from with this. */
+  readonly commandRate: CommandRate;
   /** The byte limit of every outbox, and where outboxes with something queued wait for the end of the turn. */
   readonly outbox: OutboxSettings;
   /**

@@ -23,7 +23,7 @@ import type { SharedMessage } from '../hub/shared-message.js';
 import type { Proxies } from '../proxy/proxies.js';
 import type { Caller } from '../proxy/proxy.js';
 import type { Clock } from './context.js';
-import { RateLimiter } from './rate-limit.js';
+import { FULL_BUCKET, REFUSED, type CommandRate } from './rate-limit.js';
 import { withDefined } from '../util/defined.js';
 
 export interface PlainConnection {
@@ -81,8 +81,7 @@ export interface PlainContext {
   readonly metrics: Metrics;
   readonly maxQueueBytes: number;
   /** The per-connection rate limit, the same as protocol clients'. */
-  readonly commandRate: number;
-  readonly commandBurst: number;
+  readonly commandRate: CommandRate;
   readonly clock: Clock;
 }
 
@@ -101,14 +100,14 @@ export class PlainSession implements PlainSubscriber {
   #paused = false;
   /** Accepts nothing more; closes with this once the queue is published. */
   #closeWhenDrained: { readonly code: number; readonly reason: string } | undefined;
-  readonly #limiter: RateLimiter;
+  /** The rate limit's bucket: when it is full again (CommandRate.take). */
+  #bucket = FULL_BUCKET;
 
   constructor(conn: PlainConnection, channel: string, ns: NamespaceOptions, ctx: PlainContext) {
     this.#conn = conn;
     this.channel = channel;
     this.#ns = ns;
     this.#ctx = ctx;
-    this.#limiter = new RateLimiter(ctx.commandRate, ctx.commandBurst, ctx.clock.now());
   }
 
   /**
@@ -155,14 +154,16 @@ export class PlainSession implements PlainSubscriber {
       this.#closeAfterQueue(CloseCode.PolicyViolation, `refused: the message nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
       return;
     }
-    if (this.#limiter.take(this.#ctx.clock.now()) !== 'ok') {
+    const bucket = this.#ctx.commandRate.take(this.#bucket, this.#ctx.clock.now());
+    if (bucket === REFUSED) {
       // A plain client cannot be told that one message was refused, and dropping it silently
       // would lose data it believes sent: past the rate, the connection ends, with the reason,
       // once the messages accepted before this one are published.
-      const { commandRate, commandBurst } = this.#ctx;
-      this.#closeAfterQueue(CloseCode.PolicyViolation, `too many messages: at most ${commandRate} per second (${commandBurst} at once)`);
+      const { ratePerSecond, burst } = this.#ctx.commandRate;
+      this.#closeAfterQueue(CloseCode.PolicyViolation, `too many messages: at most ${ratePerSecond} per second (${burst} at once)`);
       return;
     }
+    this.#bucket = bucket;
     if (this.#queuedLength + text.length > this.#ctx.maxQueueBytes && this.#queue.length > 0) {
       // Reading went on while earlier messages wait for the engine (a transport that cannot
       // pause, or a stalled engine): keep what was accepted, take nothing more.

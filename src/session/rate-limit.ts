@@ -5,9 +5,11 @@
  * often a refilled token lets one command through (issue 13: counting refusals "in a row" let
  * 19,100 commands/s run for 5 s, since every refill reset the count).
  *
- * One limiter per connection, so it is kept small: every field is a small integer (V8 stores
- * those in the object itself; a fractional or large number would be a separate 16-byte box).
- * Tokens are counted in thousandths, and times in ms since the first limiter was made.
+ * The bucket is kept as GCRA (the generic cell rate algorithm) keeps it: as one number, the time
+ * at which it will be full again, at or before now when it is full. So a connection's whole
+ * limiter is one number field of its session, and the settings live once per server in a
+ * {@link CommandRate} (it was an object per connection: 64 to 72 bytes each, issues 11 and 17).
+ * Only a connection that has been refused keeps more: its {@link Refusals}.
  */
 
 /** What a command gets from the limiter. */
@@ -22,57 +24,76 @@ export type Verdict =
 /** The window over which refusals are counted. */
 export const REFUSAL_WINDOW_MS = 1000;
 
-/** A token, in the units the bucket counts. */
-const UNIT = 1000;
+/** What {@link CommandRate.take} returns when the bucket has no token: below every time it returns otherwise. */
+export const REFUSED = Number.NEGATIVE_INFINITY;
 
-/** Times are kept relative to this (set by the first limiter), so they stay small integers for weeks. */
-let origin: number | undefined;
+/** A bucket as a new connection starts with it: full. */
+export const FULL_BUCKET = 0;
 
-export class RateLimiter {
-  /** Units added per ms: `ratePerSecond` tokens a second is that many thousandths a ms. */
-  readonly #rate: number;
-  readonly #burst: number;
-  #units: number;
-  #last: number;
-  #windowStart: number;
-  #refusals = 0;
+/**
+ * A nanosecond of slack in the comparison: where a token's time is a fraction of a microsecond,
+ * the sum of `burst` of them may round above `burst * interval`, which would refuse the last one.
+ */
+const SLACK_US = 1e-3;
+
+/** A server's rate and burst, shared by the buckets of all its connections. */
+export class CommandRate {
+  readonly ratePerSecond: number;
+  readonly burst: number;
+  /** The time one token takes to refill, in µs: a whole number at every rate that divides a million. */
+  readonly #interval: number;
+  /** How far past now a bucket's full time may be after a take: `burst` tokens' worth, in µs. */
+  readonly #limit: number;
+  /**
+   * Times are µs since this: whole numbers, exact in a double for 285 years, so a bucket adds up
+   * exactly at such rates (a fraction of a µs per token drifts by at most a thousandth of it).
+   */
+  readonly #origin: number;
 
   constructor(ratePerSecond: number, burst: number, nowMs: number) {
-    origin ??= nowMs;
-    this.#rate = ratePerSecond;
-    this.#burst = burst;
-    this.#units = burst * UNIT;
-    this.#last = nowMs - origin;
-    this.#windowStart = this.#last;
+    this.ratePerSecond = ratePerSecond;
+    this.burst = burst;
+    this.#interval = 1_000_000 / ratePerSecond;
+    this.#limit = burst * this.#interval + SLACK_US;
+    this.#origin = nowMs;
   }
 
   /**
-   * Whether the limiter is back where a new one starts — a full bucket, no refusal within the
-   * window — so its owner may drop it and make a new one at the next command (an idle connection
-   * then keeps no limiter).
+   * Takes one token from the bucket whose full time is `full` ({@link FULL_BUCKET} for a new
+   * one): returns the bucket's full time after it, or {@link REFUSED} when it holds no token
+   * (and is then unchanged).
    */
-  isRested(nowMs: number): boolean {
-    const now = nowMs - origin!;
-    const full = this.#units + (now - this.#last) * this.#rate >= this.#burst * UNIT;
-    return full && (this.#refusals === 0 || now - this.#windowStart >= REFUSAL_WINDOW_MS);
+  take(full: number, nowMs: number): number {
+    const now = (nowMs - this.#origin) * 1000;
+    const next = (full > now ? full : now) + this.#interval;
+    return next - now <= this.#limit ? next : REFUSED;
+  }
+}
+
+/**
+ * A refused connection's refusals in the current window; made at its first refusal, and
+ * droppable once {@link Refusals.isOver} (a connection that stopped flooding keeps nothing).
+ */
+export class Refusals {
+  #windowStart: number;
+  #count = 0;
+
+  constructor(nowMs: number) {
+    this.#windowStart = nowMs;
   }
 
-  /** Takes a token if there is one; otherwise counts a refusal and says whether that makes a flood. */
-  take(nowMs: number): Verdict {
-    const now = nowMs - origin!;
-    if (now > this.#last) {
-      this.#units = Math.min(this.#burst * UNIT, this.#units + (now - this.#last) * this.#rate);
-      this.#last = now;
+  /** Counts a refusal at `nowMs`: 'flood' when that makes more than `burst` within the window, else 'refused'. */
+  count(nowMs: number, burst: number): Verdict {
+    if (nowMs - this.#windowStart >= REFUSAL_WINDOW_MS) {
+      this.#windowStart = nowMs;
+      this.#count = 0;
     }
-    if (this.#units >= UNIT) {
-      this.#units -= UNIT;
-      return 'ok';
-    }
-    if (now - this.#windowStart >= REFUSAL_WINDOW_MS) {
-      this.#windowStart = now;
-      this.#refusals = 0;
-    }
-    this.#refusals++;
-    return this.#refusals > this.#burst ? 'flood' : 'refused';
+    this.#count++;
+    return this.#count > burst ? 'flood' : 'refused';
+  }
+
+  /** Whether the window of the last refusal has passed: the next refusal starts a new count. */
+  isOver(nowMs: number): boolean {
+    return nowMs - this.#windowStart >= REFUSAL_WINDOW_MS;
   }
 }

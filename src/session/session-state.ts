@@ -7,6 +7,7 @@
 import type { Codec } from '../protocol/codec.js';
 import type { JsonText } from '../protocol/types.js';
 import type { UpgradeHeaders } from '../proxy/proxy.js';
+import type { Refusals } from './rate-limit.js';
 
 /** Where a connection is: connecting -> connected -> closed. */
 export type State = 'connecting' | 'connected' | 'closed';
@@ -56,12 +57,14 @@ export interface RareState {
    */
   expiresAt: number | undefined;
   closeCode: number;
+  /** The rate limit's refusals in their window, from the first refusal until a heartbeat finds the window over. */
+  refusals: Refusals | undefined;
 }
 
 /** A RareState with nothing set (every field present, so all of them share one shape). */
 export function emptyRareState(): RareState {
   return {
     codec: undefined, emulationSession: undefined, meta: undefined, headers: undefined,
-    emulated: undefined, admission: undefined, expiresAt: undefined, closeCode: 0,
+    emulated: undefined, admission: undefined, expiresAt: undefined, closeCode: 0, refusals: undefined,
   };
 }

@@ -17,6 +17,7 @@ import { CanalNode } from '../../src/node.js';
 import { ClientSession } from '../../src/session/client-session.js';
 import type { Clock, SessionConnection, SessionContext } from '../../src/session/context.js';
 import { FlushQueue } from '../../src/session/outbox.js';
+import { CommandRate } from '../../src/session/rate-limit.js';
 import { Proxies } from '../../src/proxy/proxies.js';
 import type { Wire } from './protocol-client.js';
 import { HMAC_SECRET } from './tokens.js';
@@ -185,6 +186,7 @@ export function sessionHarness(options: Record<string, unknown> = {}, handlers: 
     anonymousAllowed: config.dev || config.allow_anonymous_connect,
     metrics,
     clock,
+    commandRate: new CommandRate(config.client_command_rate, config.client_command_burst, clock.now()),
     outbox: { maxBytes: config.client_queue_max_bytes, flushes: new FlushQueue((fn) => deferred.push(fn)) },
     connecting: new Set(),
   };

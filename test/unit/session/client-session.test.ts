@@ -433,3 +433,40 @@ describe('ClientSession: refused connects in the log', () => {
     assert.deepEqual(h.refusals.lines, []);
   });
 });
+
+describe('ClientSession: the command rate limit', () => {
+  /** Sends `n` rpc commands (ids from `first`) in one frame and returns their replies' error codes (0: a result). */
+  async function burst(h: SessionHarness, session: ClientSession, conn: FakeConnection, first: number, n: number): Promise<number[]> {
+    const ids = Array.from({ length: n }, (_, i) => first + i);
+    session.handleFrame(ids.map((id) => JSON.stringify({ id, rpc: { method: 'm', data: {} } })).join('\n'));
+    await h.settleUntil(() => ids.every((id) => conn.lines.some((l) => l.id === id)) || conn.closedWith() !== undefined, `replies to ${first}..${first + n - 1}`);
+    const replies = conn.take();
+    return ids.filter((id) => replies.some((l) => l.id === id)).map((id) => replies.find((l) => l.id === id)!.error?.code ?? 0);
+  }
+
+  it('refuses past the burst with 111, refills at the rate, and disconnects a flood with 3013', async () => {
+    const h = sessionHarness({ client_command_rate: 10, client_command_burst: 4 }, { onRpc: () => ({}) });
+    const { session, conn } = h.open();
+    await connect(h, session, conn); // one token
+    assert.deepEqual(await burst(h, session, conn, 10, 4), [0, 0, 0, 111], 'three tokens left of four');
+    h.clock.advance(200); // two tokens back at 10/s
+    assert.deepEqual(await burst(h, session, conn, 20, 3), [0, 0, 111]);
+    assert.equal(conn.closedWith(), undefined, 'two refusals are no flood');
+    await burst(h, session, conn, 30, 3); // five refusals within the window: more than the burst
+    assert.equal(conn.closedWith()?.code, 3013);
+    assert.match(conn.closedWith()!.reason, /^too many requests: more than 4 commands refused within a second/);
+  });
+
+  it('does not add up refusals of two windows, across the heartbeat that forgets the first', async () => {
+    const h = sessionHarness({ client_command_rate: 10, client_command_burst: 2 }, { onRpc: () => ({}) });
+    const { session, conn } = h.open();
+    await connect(h, session, conn);
+    assert.deepEqual(await burst(h, session, conn, 10, 3), [0, 111, 111], 'two refusals: at the burst, no flood');
+    h.clock.advance(1000);
+    h.heartbeat(session);
+    conn.take();
+    // Ten tokens' time passed, the bucket holds its burst of two again; two more refusals now are a new window's.
+    assert.deepEqual(await burst(h, session, conn, 20, 4), [0, 0, 111, 111]);
+    assert.equal(conn.closedWith(), undefined, 'refusals of two windows are not added up');
+  });
+});

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { NAMESPACE_DEFAULTS } from '../../../src/config/namespaces.js';
 import { SharedMessage } from '../../../src/hub/shared-message.js';
 import { PlainSession, type PlainConnection } from '../../../src/session/plain-session.js';
+import { CommandRate } from '../../../src/session/rate-limit.js';
 import { sessionHarness } from '../../helpers/session.js';
 
 /** A plain connection that records what is written, with a settable backlog in its socket. */
@@ -39,7 +40,7 @@ function plainSession(maxQueueBytes: number): { session: PlainSession; conn: Fak
   const { node, handlers, proxies, log, metrics, clock } = h.context;
   const conn = new FakePlainConnection();
   const session = new PlainSession(conn, 'chat:a', NAMESPACE_DEFAULTS, {
-    node, handlers, proxies, log, metrics, clock, maxQueueBytes, commandRate: 100, commandBurst: 100,
+    node, handlers, proxies, log, metrics, clock, maxQueueBytes, commandRate: new CommandRate(100, 100, clock.now()),
   });
   return { session, conn };
 }
@@ -81,7 +82,7 @@ describe('PlainSession publishing', () => {
     const { node, handlers, proxies, log, metrics, clock } = h.context;
     const conn = new FakePlainConnection();
     const session = new PlainSession(conn, 'chat:a', NAMESPACE_DEFAULTS, {
-      node, handlers, proxies, log, metrics, clock, maxQueueBytes, commandRate: 1000, commandBurst: 1000,
+      node, handlers, proxies, log, metrics, clock, maxQueueBytes, commandRate: new CommandRate(1000, 1000, clock.now()),
     });
     return { session, conn, published, release: open };
   }
