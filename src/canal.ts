@@ -26,7 +26,6 @@ import { CanalNode, type SessionHandle } from './node.js';
 import { CloseCode, DisconnectCode } from './protocol/codes.js';
 import { Proxies } from './proxy/proxies.js';
 import type { JsonText, StreamPosition } from './protocol/types.js';
-import type { ClientSession } from './session/client-session.js';
 import { systemClock, type SessionContext } from './session/context.js';
 import { FlushQueue } from './session/outbox.js';
 import type { PlainContext } from './session/plain-session.js';
@@ -212,7 +211,7 @@ export class Canal {
       clock: systemClock,
       commandRate,
       outbox: { maxBytes: this.config.client_queue_max_bytes, flushes: new FlushQueue() },
-      connecting: new Set<ClientSession>(),
+      connecting: new Map(),
     };
     this.#plainContext = {
       node: this.#node,
@@ -470,7 +469,7 @@ export class Canal {
     const allClosed = this.#transport.socketsClosed();
     this.#transport.closeEchoAndPlainSockets(CloseCode.GoingAway, 'server shutting down');
     const window = Math.min(this.config.shutdown_drain_window, this.config.shutdown_timeout / 2);
-    const drained = this.#drain([...this.#sessionContext.connecting, ...this.#node.sessions()], window);
+    const drained = this.#drain([...this.#sessionContext.connecting.keys(), ...this.#node.sessions()], window);
     const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, this.config.shutdown_timeout, 'timeout').unref());
     if ((await Promise.race([drained.then(() => allClosed), timer])) === 'timeout') this.#transport.terminateSockets();
     const stopped = this.#transport.close();

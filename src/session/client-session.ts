@@ -88,7 +88,6 @@ export class ClientSession extends Outbox<SessionConnection> implements SessionH
   #info: ClientInfo | undefined;
   /** See RareState; undefined until one of its fields is set. */
   #rare: RareState | undefined = undefined;
-  #cancelStale: (() => void) | undefined;
 
   constructor(conn: SessionConnection, ctx: SessionContext, options: SessionOptions = {}) {
     super(conn, ctx.outbox);
@@ -99,9 +98,10 @@ export class ClientSession extends Outbox<SessionConnection> implements SessionH
     if (headers !== undefined) this.#more().headers = headers;
     const { config, clock } = ctx;
     this.#subs = new Subscriptions(ctx, this);
-    this.#cancelStale = clock.after(config.client_connect_timeout,
-      () => this.disconnect(DisconnectCode.Stale, `stale: no connect command within ${config.client_connect_timeout} ms`));
-    ctx.connecting.add(this);
+    // The stale timer's cancel is kept in `connecting`, not in a field: a connected session needs
+    // neither, and on Bun one field fewer puts a session in a smaller size class (224 -> 160 bytes).
+    ctx.connecting.set(this, clock.after(config.client_connect_timeout,
+      () => this.disconnect(DisconnectCode.Stale, `stale: no connect command within ${config.client_connect_timeout} ms`)));
   }
 
   /** The rarely used state, made now if it was not. */
@@ -240,6 +240,15 @@ export class ClientSession extends Outbox<SessionConnection> implements SessionH
 
   #clear(flag: number): void {
     this.#flags &= ~flag;
+  }
+
+  /** Leaves the sessions still connecting, and stops the stale timer (a connect succeeded, or the connection closed). */
+  #connected(): void {
+    const connecting = this.#ctx.connecting;
+    const cancelStale = connecting.get(this);
+    if (cancelStale === undefined) return;
+    cancelStale();
+    connecting.delete(this);
   }
 
   /** One command against the rate limit; a refusal is counted in the rare state, where a flood is seen. */
@@ -390,9 +399,7 @@ export class ClientSession extends Outbox<SessionConnection> implements SessionH
     this.#state = 'connected';
     this.#set(WAS_CONNECTED);
     // Only a connect that succeeds stops the stale timer: a client whose connects fail stays stale.
-    this.#cancelStale?.();
-    this.#cancelStale = undefined;
-    this.#ctx.connecting.delete(this);
+    this.#connected();
     node.register(this);
     const admission = this.#rare?.admission;
     if (config.single_connection && admission !== undefined) {
@@ -608,12 +615,11 @@ export class ClientSession extends Outbox<SessionConnection> implements SessionH
   connectionClosed(code: number): void {
     if (this.#has(CLEANED_UP)) return;
     this.#set(CLEANED_UP);
-    this.#ctx.connecting.delete(this);
+    this.#connected();
     const wasConnected = this.#has(WAS_CONNECTED);
     this.#state = 'closed';
     const rare = this.#more();
     if (rare.closeCode === 0) rare.closeCode = code;
-    this.#cancelStale?.();
     this.closeOutbox();
     this.#ctx.node.unregister(this);
     this.#release(this.#user);

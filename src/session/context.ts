@@ -47,6 +47,9 @@ export interface SessionConnection extends MessageSink {
   readonly transport: TransportName;
 }
 
+/** Cancels a connecting session's stale timer (client_connect_timeout). */
+export type StaleTimer = () => void;
+
 /** Shared by every session of a server: one object, not one per connection. */
 export interface SessionContext {
   readonly node: CanalNode;
@@ -72,9 +75,10 @@ export interface SessionContext {
   /** The byte limit of every outbox, and where outboxes with something queued wait for the end of the turn. */
   readonly outbox: OutboxSettings;
   /**
-   * The protocol sessions that have not connected yet, for shutdown. A session leaves it when it
-   * connects and is then in the node's registry of connected sessions (CanalNode.sessions()) —
-   * one registry entry per connection, not two (issue 11, idle memory).
+   * The protocol sessions that have not connected yet, for shutdown, each with the cancel of its
+   * stale timer (kept here, not in the session: a connected one needs neither). A session leaves
+   * it when it connects and is then in the node's registry of connected sessions
+   * (CanalNode.sessions()) — one registry entry per connection, not two (issue 11, idle memory).
    */
-  readonly connecting: Set<ClientSession>;
+  readonly connecting: Map<ClientSession, StaleTimer>;
 }

@@ -188,7 +188,7 @@ export function sessionHarness(options: Record<string, unknown> = {}, handlers: 
     clock,
     commandRate: new CommandRate(config.client_command_rate, config.client_command_burst, clock.now()),
     outbox: { maxBytes: config.client_queue_max_bytes, flushes: new FlushQueue((fn) => deferred.push(fn)) },
-    connecting: new Set(),
+    connecting: new Map(),
   };
   const runDeferred = (): number => {
     let n = 0;

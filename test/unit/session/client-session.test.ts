@@ -55,10 +55,21 @@ describe('ClientSession: stale connections', () => {
     assert.equal(conn.closedWith()?.code, 3502);
   });
 
+  it('is listed as connecting, with its stale timer, until the connection closes; then the timer is stopped', () => {
+    const h = sessionHarness({ client_connect_timeout: 10_000 });
+    const { session, conn } = h.open();
+    assert.equal(h.context.connecting.has(session), true);
+    session.connectionClosed(1001);
+    assert.equal(h.context.connecting.has(session), false);
+    h.clock.advance(10_000);
+    assert.equal(conn.closedWith(), undefined, 'no stale close for a connection already closed');
+  });
+
   it('stops the stale timer on a successful connect', async () => {
     const h = sessionHarness({ client_connect_timeout: 10_000 });
     const { session, conn } = h.open();
     await connect(h, session, conn);
+    assert.equal(h.context.connecting.has(session), false, 'connected sessions are in the node registry instead');
     h.clock.advance(60_000);
     assert.equal(conn.closedWith(), undefined);
   });
