@@ -139,6 +139,9 @@ export class ClientSession extends Outbox<SessionConnection> implements SessionH
 
   /** New conn_info (a refresh): what the connection's later subscriptions and publications show. */
   #setConnInfo(info: JsonText): void {
+    // The subscriptions made before keep showing the info they were made with.
+    const before = this.info;
+    for (const sub of this.#subs.values()) sub.keepInfo(before);
     this.#info = withDefined<ClientInfo>({ user: this.#user, client: this.id }, { conn_info: info });
   }
 

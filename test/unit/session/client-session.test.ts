@@ -481,3 +481,26 @@ describe('ClientSession: the command rate limit', () => {
     assert.equal(conn.closedWith(), undefined, 'refusals of two windows are not added up');
   });
 });
+
+describe('ClientSession: conn_info changed by a refresh', () => {
+  it('shows the new info in later subscriptions only: earlier ones keep theirs, in presence and after a heartbeat', async () => {
+    const h = sessionHarness();
+    const { session, conn } = h.open();
+    await connect(h, session, conn, await tokenFor(h, { sub: 'ann', info: { v: 1 } }, 60));
+    await send(h, session, conn, { id: 2, subscribe: { channel: 'chat:before' } });
+    await send(h, session, conn, { id: 3, subscribe: { channel: 'chat:chan-info', token: await mintToken(hmacKey(), { sub: 'ann', channel: 'chat:chan-info', info: { c: 1 } }) } });
+    await send(h, session, conn, { id: 4, refresh: { token: await tokenFor(h, { sub: 'ann', info: { v: 2 } }, 60) } });
+    await send(h, session, conn, { id: 5, subscribe: { channel: 'chat:after' } });
+    assert.deepEqual(conn.take().filter((l) => l.error !== undefined), [], 'every command succeeded');
+    h.heartbeat(session); // presence is added again, from each subscription's info
+    conn.take();
+    const presence = async (id: number, channel: string): Promise<unknown> => {
+      await send(h, session, conn, { id, presence: { channel } });
+      const entry = Object.values(conn.take().find((l) => l.id === id)!.presence.presence as Record<string, Wire>)[0]!;
+      return { conn_info: entry.conn_info, chan_info: entry.chan_info };
+    };
+    assert.deepEqual(await presence(6, 'chat:before'), { conn_info: { v: 1 }, chan_info: undefined });
+    assert.deepEqual(await presence(7, 'chat:chan-info'), { conn_info: { v: 1 }, chan_info: { c: 1 } });
+    assert.deepEqual(await presence(8, 'chat:after'), { conn_info: { v: 2 }, chan_info: undefined });
+  });
+});

@@ -7,14 +7,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NAMESPACE_DEFAULTS } from '../../../src/config/namespaces.js';
-import type { PublicationEncodings, PushEncodings } from '../../../src/hub/publication-encodings.js';
+import { WireFormat, type PublicationEncodings, type PushEncodings } from '../../../src/hub/publication-encodings.js';
 import { SharedMessage } from '../../../src/hub/shared-message.js';
+import type { ClientInfo, JsonText } from '../../../src/protocol/types.js';
 import { Subscription, type SubscriptionOwner } from '../../../src/session/subscription.js';
 
 /** Records what the subscription sends and every lost position. */
 class Owner implements SubscriptionOwner {
   readonly sent: string[] = [];
   readonly lost: string[] = [];
+  info: ClientInfo = { user: 'ann', client: 'c1' };
 
   push(message: SharedMessage): void {
     this.sent.push(message.text);
@@ -162,5 +164,44 @@ describe('Subscription', () => {
     sub.activate();
     sub.activate();
     assert.deepEqual(owner.sent, ['p1']);
+  });
+
+  it('shows the owner\'s info unless made with its own, and keeps the owner\'s earlier info when told it changes', () => {
+    const owner = new Owner();
+    const init = { channel: 'chat:1', ns: NAMESPACE_DEFAULTS, joinLeave: false, positioned: false, serverSide: false, expiresAt: undefined };
+    const shared = new Subscription(owner, { ...init, info: owner.info });
+    const own = new Subscription(owner, { ...init, info: { user: 'ann', client: 'c1', chan_info: '{"c":1}' as JsonText } });
+    const first = owner.info;
+    shared.keepInfo(first);
+    own.keepInfo(first);
+    owner.info = { user: 'ann', client: 'c1', conn_info: '{"v":2}' as JsonText };
+    const later = new Subscription(owner, { ...init, info: owner.info });
+    assert.equal(shared.info, first);
+    assert.equal(own.info.chan_info, '{"c":1}');
+    assert.equal(later.info, owner.info);
+  });
+
+  it('keeps a token expiry and a delta subscriber\'s last publication through activation', () => {
+    const owner = new Owner();
+    const sub = new Subscription(owner, {
+      channel: 'chat:1', ns: NAMESPACE_DEFAULTS, joinLeave: false, positioned: false, info: owner.info, serverSide: false,
+      expiresAt: 5000, format: WireFormat.JsonDelta,
+    });
+    /** The encodings of publication number `seq`: the message names the publication its delta is against. */
+    const numbered = (seq: number): PublicationEncodings => ({
+      seq, messageFor: (_format: WireFormat, lastSeq: number) => new SharedMessage(`p${seq}<${lastSeq}`),
+    }) as unknown as PublicationEncodings;
+    sub.deliverPublication(numbered(11), { offset: 0, epoch: '' });
+    sub.activate();
+    sub.deliverPublication(numbered(12), { offset: 0, epoch: '' });
+    assert.deepEqual(owner.sent, ['p11<0', 'p12<11']);
+    assert.equal(sub.expiresAt, 5000);
+    sub.expiresAt = undefined;
+    assert.equal(sub.expiresAt, undefined);
+    const plain = subscription(owner);
+    plain.activate();
+    assert.equal(plain.expiresAt, undefined);
+    plain.expiresAt = 7000;
+    assert.equal(plain.expiresAt, 7000);
   });
 });

@@ -354,6 +354,7 @@ describe('BunConnection native fan-out behind a session outbox', () => {
           if (outbox.enqueue(message, channel)) assert.fail('unexpected overflow');
         },
         lostPosition: () => assert.fail('unexpected lost position'),
+        info: { user: `u${i}`, client: `c${i}` },
       }, {
         channel: X,
         ns: NAMESPACE_DEFAULTS,
