@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CommandRate, FULL_BUCKET, REFUSAL_WINDOW_MS, REFUSED, Refusals, type Verdict } from '../../../src/session/rate-limit.js';
+import { seededRandom } from '../../helpers/random.js';
 
 /** A connection's limiter as ClientSession keeps it: a bucket number, and refusals once refused. */
 class Limiter {
@@ -48,18 +49,6 @@ class ReferenceBucket {
   }
 }
 
-/** mulberry32: a small seeded generator, so a failing sequence can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('CommandRate and Refusals', () => {
   it('lets a full burst through at once, then refuses', () => {
     const limiter = new Limiter(10, 5);
@@ -102,7 +91,7 @@ describe('CommandRate and Refusals', () => {
     // Rates whose token time is a whole number of ms, so that both sides compute exactly.
     const rates = [1, 2, 4, 5, 8, 10, 20, 25, 40, 50, 100, 125, 200, 250, 500, 1000];
     for (let seed = 1; seed <= 300; seed++) {
-      const next = random(seed);
+      const next = seededRandom(seed);
       const rate = rates[Math.floor(next() * rates.length)]!;
       const burst = 1 + Math.floor(next() * 20);
       const start = Math.floor(next() * 1e12);
