@@ -79,8 +79,13 @@ export class ClientSession extends Outbox<SessionConnection> implements SessionH
   readonly #subs: Subscriptions;
   /** Commands waiting to be handled, oldest first; none (undefined) when idle, so an idle connection keeps no array. */
   #queue: Command[] | undefined = undefined;
-  /** The rate limit's bucket: when it is full again (CommandRate.take), a number rather than an object per connection. */
-  #bucket = FULL_BUCKET;
+  /**
+   * The rate limit's bucket: when it is full again (CommandRate.take), a number rather than an
+   * object per connection; undefined while full, set back by the heartbeat tick. On Node a
+   * fraction here is a 16-byte box: a field that starts as undefined holds one only while set,
+   * where one that starts as 0 keeps it for good once any session stored a fraction.
+   */
+  #bucket: number | undefined = undefined;
   /** PROCESSING, PAUSED, AWAITING_PONG, CLEANED_UP, WAS_CONNECTED, REFRESHING: six booleans and the state in one number, one field instead of seven. */
   #flags = 0;
   #user = '';
@@ -258,7 +263,7 @@ export class ClientSession extends Outbox<SessionConnection> implements SessionH
   #take(): Verdict {
     const { commandRate, clock } = this.#ctx;
     const now = clock.now();
-    const bucket = commandRate.take(this.#bucket, now);
+    const bucket = commandRate.take(this.#bucket ?? FULL_BUCKET, now);
     if (bucket !== REFUSED) {
       this.#bucket = bucket;
       return 'ok';
@@ -536,6 +541,7 @@ export class ClientSession extends Outbox<SessionConnection> implements SessionH
       return;
     }
     this.#subs.expire(now, grace);
+    if (this.#bucket !== undefined && this.#ctx.commandRate.isFull(this.#bucket, now)) this.#bucket = undefined;
     if (this.#rare?.refusals?.isOver(now)) this.#rare.refusals = undefined;
     this.refreshPresence();
     if (this.#rare?.admission !== undefined) {

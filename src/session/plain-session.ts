@@ -100,8 +100,8 @@ export class PlainSession implements PlainSubscriber {
   #paused = false;
   /** Accepts nothing more; closes with this once the queue is published. */
   #closeWhenDrained: { readonly code: number; readonly reason: string } | undefined;
-  /** The rate limit's bucket: when it is full again (CommandRate.take). */
-  #bucket = FULL_BUCKET;
+  /** The rate limit's bucket: when it is full again (CommandRate.take); undefined until the first message (see ClientSession's). */
+  #bucket: number | undefined = undefined;
 
   constructor(conn: PlainConnection, channel: string, ns: NamespaceOptions, ctx: PlainContext) {
     this.#conn = conn;
@@ -154,7 +154,7 @@ export class PlainSession implements PlainSubscriber {
       this.#closeAfterQueue(CloseCode.PolicyViolation, `refused: the message nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
       return;
     }
-    const bucket = this.#ctx.commandRate.take(this.#bucket, this.#ctx.clock.now());
+    const bucket = this.#ctx.commandRate.take(this.#bucket ?? FULL_BUCKET, this.#ctx.clock.now());
     if (bucket === REFUSED) {
       // A plain client cannot be told that one message was refused, and dropping it silently
       // would lose data it believes sent: past the rate, the connection ends, with the reason,

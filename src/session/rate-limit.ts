@@ -68,6 +68,11 @@ export class CommandRate {
     const next = (full > now ? full : now) + this.#interval;
     return next - now <= this.#limit ? next : REFUSED;
   }
+
+  /** Whether the bucket whose full time is `full` is full at `nowMs` (its owner may then forget it: FULL_BUCKET). */
+  isFull(full: number, nowMs: number): boolean {
+    return full <= (nowMs - this.#origin) * 1000;
+  }
 }
 
 /**

@@ -108,6 +108,14 @@ describe('CommandRate and Refusals', () => {
     }
   });
 
+  it('says when a bucket is full again, which its owner may then forget', () => {
+    const rate = new CommandRate(10, 5, 1000);
+    assert.equal(rate.isFull(FULL_BUCKET, 1000), true);
+    const full = rate.take(rate.take(FULL_BUCKET, 1000), 1000);
+    assert.equal(rate.isFull(full, 1199), false, 'two tokens take 200 ms to come back at 10/s');
+    assert.equal(rate.isFull(full, 1200), true);
+  });
+
   it('says flood once more than burst commands are refused within one window', () => {
     const limiter = new Limiter(10, 5);
     takeMany(limiter, 5, 0);
