@@ -106,13 +106,27 @@ let reachedConnection: BunConnection | undefined;
 /** The bits of BunConnection's flags. */
 const AWAITING_PONG = 1;
 const CLOSED = 2;
+/** The connection has a map in {@link heldChannels}. */
+const HELD = 4;
+
+/**
+ * Per connection, the channels whose topic it left while a message of them waits in its outbox
+ * (BunConnection.holdChannel), with when. Few connections ever hold one, so the map is kept here
+ * rather than in a field of every connection (the HELD flag says whether there is one): six
+ * fields keep a connection in JavaScriptCore's 64-byte size class instead of 80 (issue 17).
+ */
+const heldChannels = new WeakMap<BunConnection, Map<string, number>>();
 
 export class BunConnection {
   readonly endpoint: BunEndpoint;
   /** Set when Bun opens the socket. */
   ws: BunSocket<BunConnection> | undefined = undefined;
-  /** The session its messages go to (protocol and /raw/ sockets), set when Bun opens the socket. */
-  session: unknown = undefined;
+  /**
+   * Until Bun opens the socket, what its upgrade carried for the session: the request's headers
+   * (a protocol socket) or the /raw/ target. From then on, the session its messages go to
+   * (protocol and /raw/ sockets). One field for both: the first is read once, as the second is made.
+   */
+  session: unknown;
   /**
    * The channels whose topic this socket joined, with when (BunFanOut.tick): most sockets are in
    * one channel, kept as its name with the time in {@link #joined} — read per subscriber in a
@@ -122,16 +136,28 @@ export class BunConnection {
   #topics: string | Map<string, number> | undefined = undefined;
   /** When the socket joined the topic of `#topics` when that is one channel's name. */
   #joined = 0;
-  /** Of those, the channels whose topic it left since, held behind a queued message, with when; made at the first hold. */
-  #held: Map<string, number> | undefined = undefined;
-  /** Until the handshake is done: the upgrade request's headers (read by the session), and the /raw/ target. */
-  upgrade: unknown = undefined;
-  /** AWAITING_PONG and CLOSED: two booleans in one field. */
+  /** AWAITING_PONG, CLOSED and HELD: three booleans in one field. */
   #flags = 0;
 
   constructor(endpoint: BunEndpoint, upgrade: unknown) {
     this.endpoint = endpoint;
-    this.upgrade = upgrade;
+    this.session = upgrade;
+  }
+
+  /** Of the channels joined, those whose topic it left since, held behind a queued message, with when (see heldChannels). */
+  get #held(): Map<string, number> | undefined {
+    return (this.#flags & HELD) !== 0 ? heldChannels.get(this) : undefined;
+  }
+
+  /** The held channels' map, made now if there is none. */
+  #heldMap(): Map<string, number> {
+    let held = this.#held;
+    if (held === undefined) {
+      held = new Map();
+      heldChannels.set(this, held);
+      this.#flags |= HELD;
+    }
+    return held;
   }
 
   /** How the session layer names this transport (on the prototype: nothing per connection). */
@@ -258,7 +284,7 @@ export class BunConnection {
    */
   holdChannel(channel: string): void {
     if (this.#joinedAt(channel) === undefined || this.#held?.has(channel) === true) return;
-    (this.#held ??= new Map()).set(channel, this.fanOut!.tick());
+    this.#heldMap().set(channel, this.fanOut!.tick());
     // What the topic published to the socket before this still reaches it, ahead of its later
     // sends: uWebSockets' send drains the socket's pending publishes first (Bun's
     // packages/bun-uws/src/WebSocket.h, sendFrame), so held counts from here on.

@@ -169,8 +169,8 @@ export class BunTransport implements Transport {
   /** Bun opened `conn`'s socket: start its session. */
   opened(conn: BunConnection): void {
     this.#open[conn.kind].add(conn);
-    const upgrade = conn.upgrade;
-    conn.upgrade = undefined;
+    const upgrade = conn.session;
+    conn.session = undefined;
     if (conn.kind === SocketKind.Protocol) {
       const { ctx } = this.#options.protocol;
       const headers = upgrade as UpgradeRequest['headers'];
