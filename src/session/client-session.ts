@@ -102,11 +102,16 @@ export class ClientSession extends Outbox<SessionConnection> implements SessionH
     const headers = ctx.proxies.keepHeaders(options.upgradeHeaders);
     if (headers !== undefined) this.#more().headers = headers;
     const { config, clock } = ctx;
-    this.#subs = new Subscriptions(ctx, this);
+    this.#subs = new Subscriptions(this);
     // The stale timer's cancel is kept in `connecting`, not in a field: a connected session needs
     // neither, and on Bun one field fewer puts a session in a smaller size class (224 -> 160 bytes).
     ctx.connecting.set(this, clock.after(config.client_connect_timeout,
       () => this.disconnect(DisconnectCode.Stale, `stale: no connect command within ${config.client_connect_timeout} ms`)));
+  }
+
+  /** The server's context this session was made with (SubscriptionsHost). */
+  get context(): SessionContext {
+    return this.#ctx;
   }
 
   /** The rarely used state, made now if it was not. */

@@ -28,6 +28,8 @@ import { Subscription } from './subscription.js';
 /** What the subscriptions need from their connection. */
 export interface SubscriptionsHost {
   readonly id: string;
+  /** The server's context the connection was made with. */
+  readonly context: SessionContext;
   /** The connection's user ('' when anonymous), known once connected. */
   readonly user: string;
   /** How the connection appears to others: user, client id and its conn_info, from connect. */
@@ -69,6 +71,13 @@ interface BackendRefreshed {
 }
 
 /**
+ * Each connection's BackendRefreshed, made on first use: few connections have subscriptions the
+ * sub_refresh proxy prolongs, so it is kept here rather than in a field of every connection's
+ * Subscriptions (four fields keep that object in JavaScriptCore's 48-byte size class; issue 17).
+ */
+const backendRefreshed = new WeakMap<Subscriptions, BackendRefreshed>();
+
+/**
  * When the sub_refresh proxy fails, the subscription lives this much longer and is asked about
  * again (Centrifugo's rule, as for connections).
  */
@@ -91,19 +100,30 @@ function overridden(ns: NamespaceOptions, o: SubscribeOverride | undefined): Nam
  * two; its set and delete are for the steps below, callers use the methods that run them).
  */
 export class Subscriptions extends SmallMap<string, Subscription> {
-  readonly #ctx: SessionContext;
   readonly #host: SubscriptionsHost;
-  /** See BackendRefreshed: made on first use, so a connection without such subscriptions keeps one empty field. */
-  #backend: BackendRefreshed | undefined = undefined;
 
-  constructor(ctx: SessionContext, host: SubscriptionsHost) {
+  constructor(host: SubscriptionsHost) {
     super();
-    this.#ctx = ctx;
     this.#host = host;
   }
 
+  /** The server's context, as the connection has it (one field fewer here). */
+  get #ctx(): SessionContext {
+    return this.#host.context;
+  }
+
+  /** See BackendRefreshed; undefined until first used. */
+  get #backend(): BackendRefreshed | undefined {
+    return backendRefreshed.get(this);
+  }
+
   #backendRefreshed(): BackendRefreshed {
-    return this.#backend ??= { prolonged: new Set(), asking: new Set() };
+    let backend = backendRefreshed.get(this);
+    if (backend === undefined) {
+      backend = { prolonged: new Set(), asking: new Set() };
+      backendRefreshed.set(this, backend);
+    }
+    return backend;
   }
 
   channels(): Iterable<string> {
