@@ -8,8 +8,8 @@
  * nothing else), `canal` (every connection subscribed to one shared channel), `canal-own` (each
  * to a channel of its own, as with per-user channels: one hub entry per connection), optionally
  * `canal-bun` (canal run by Bun, one shared channel), `ws2` (a second ws server: the A/A
- * control) and `bun` (the fan-out benchmark's raw Bun server: each connection subscribed to one
- * topic).
+ * control), `bun` (the fan-out benchmark's raw Bun server: each connection subscribed to one
+ * topic) and `bun2` (a second one: the A/A control of the Bun figures).
  *
  * Memory is read two ways. (1) RSS from /proc/PID/status a settle time after the target's own
  * connections opened, without touching the process: what an operator sees, including garbage not
@@ -35,14 +35,14 @@ import { attachProbe, probeDescription, withProbe, type HeapProbe } from './prob
 import { memoryReport, type Reading, type TargetPlan } from './report.js';
 import type { MemoryCommand, MemoryLoadConfig, OpenedLine } from './types.js';
 
-const PEERS = ['ws', 'ws2', 'bun'] as const;
+const PEERS = ['ws', 'ws2', 'bun', 'bun2'] as const;
 type Peer = (typeof PEERS)[number];
 
 const FLAGS = {
   connections: intList([5000, 10_000], 1, 50_000, 'connections per target at each step (increasing)'),
   namespace: oneOf(NAMESPACES, 'bench', 'canal\'s channels: bench (a config file: no history, no presence) or chat (dev mode\'s chat: namespace: presence kept in memory)'),
   runtimes: someOf(RUNTIMES, ['node'], 'canal targets: node (`canal` and `canal-own`: node dist/cli/bin.js serve), bun (`canal-bun`: bun dist/cli/bin.js serve)'),
-  peers: someOf(PEERS, [...PEERS], 'peers: ws (bare ws connections), ws2 (the same again: the A/A control), bun (Bun.serve, each connection subscribed to a topic)'),
+  peers: someOf(PEERS, [...PEERS], 'peers: ws (bare ws connections), ws2 (the same again: the A/A control), bun (Bun.serve, each connection subscribed to a topic), bun2 (the same again: the A/A control of the Bun figures)'),
   'serve-flags': text('', '"FLAGS"', 'extra flags for every canal serve, split at spaces (e.g. "--workers 2")'),
   settle: int(5, 1, 120, 'seconds from a target\'s connections being open to reading its RSS'),
   pin: PIN_CHOICES,
@@ -61,10 +61,10 @@ function usage(): string {
     '',
     'Idle memory per connection: canal\'s protocol endpoint (dist/: run `npm run build` first), each connection',
     'connected and subscribed (canal: one shared channel; canal-own: one channel each), bare ws connections',
-    '(ws, and ws2 as the A/A control) and a raw Bun server. RSS from /proc --settle seconds after the target\'s',
-    'own connections opened (every target idle equally long), then the JavaScript heap and RSS after a forced',
-    'GC, minus the same at 0 connections.',
-    'The defaults take about 3 minutes (one --settle wait per target and step, and opening the connections).',
+    '(ws, and ws2 as the A/A control) and a raw Bun server (bun, and bun2 as its A/A control). RSS from /proc',
+    '--settle seconds after the target\'s own connections opened (every target idle equally long), then the',
+    'JavaScript heap and RSS after a forced GC, minus the same at 0 connections.',
+    'The defaults take about 3 to 4 minutes (one --settle wait per target and step, and opening the connections).',
     '',
     'Flags:',
     ...flagsHelp(FLAGS),
@@ -83,6 +83,7 @@ function plans(setup: CanalSetup, canals: readonly CanalVariant[], peers: readon
     ...canals.flatMap(canal),
     ...peer('ws2', (n) => nodePeer(n, 'bench/fanout/peers/ws-fanout.ts')),
     ...peer('bun', (n) => bunPeer(n, 'bench/fanout/peers/bun-fanout.ts')),
+    ...peer('bun2', (n) => bunPeer(n, 'bench/fanout/peers/bun-fanout.ts')),
   ];
 }
 

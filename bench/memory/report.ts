@@ -30,6 +30,9 @@ const GOALS = [
   { source: 'issue 17', subject: 'canal-bun', baseline: 'bun', atMostBytes: 1024 },
 ] as const;
 
+/** Each A/A control and the peer it repeats: their difference is the noise of a goal's difference against that peer. */
+const CONTROLS = [['ws2', 'ws'], ['bun2', 'bun']] as const;
+
 function mib(bytes: number): string {
   return formatFixed(bytes / 2 ** 20, 1);
 }
@@ -78,10 +81,12 @@ export function memoryReport(targets: readonly TargetPlan[], readings: ReadonlyM
       ),
     );
     out.push('');
-    if (names.includes('ws2') && names.includes('ws')) {
+    for (const [twin, peer] of CONTROLS) {
+      if (!names.includes(twin) || !names.includes(peer)) continue;
       out.push(
-        `A/A control: ws2/ws = ${formatFixed(rssPer('ws2') / rssPer('ws'), 2)} RSS, ${formatFixed(gcPer('ws2') / gcPer('ws'), 2)} after GC, ` +
-          `${formatFixed(heapPer('ws2') / heapPer('ws'), 2)} heap (two identical servers: the noise of each figure)`,
+        `A/A control: ${twin}/${peer} = ${formatFixed(rssPer(twin) / rssPer(peer), 2)} RSS, ${formatFixed(gcPer(twin) / gcPer(peer), 2)} after GC, ` +
+          `${formatFixed(heapPer(twin) / heapPer(peer), 2)} heap (two identical servers: the noise of each figure); ` +
+          `${twin} - ${peer} per connection: RSS ${signed(rssPer(twin) - rssPer(peer))} bytes, after GC ${signed(gcPer(twin) - gcPer(peer))} (the noise of a goal's difference)`,
       );
     }
     if (names.includes('canal-own') && names.includes('canal')) {
