@@ -73,7 +73,7 @@ interface RareSubscriptionState {
 }
 
 /**
- * The bits of Subscription's flags: three booleans and the wire format in one field (there is one
+ * The bits of Subscription's flags: four booleans and the wire format in one field (there is one
  * subscription per channel per connection).
  */
 const JOIN_LEAVE = 1;
@@ -122,8 +122,7 @@ export class Subscription implements ProtocolSubscriber {
    * subscription keeps showing what it showed, as subscriptions made before a refresh do.
    */
   keepInfo(info: ClientInfo): void {
-    const rare = Subscription.#more(this);
-    rare.info ??= info;
+    Subscription.#more(this).info ??= info;
   }
 
   /** Unix ms by which the subscription token must be refreshed, when it has one. */
@@ -234,7 +233,7 @@ export class Subscription implements ProtocolSubscriber {
     rare.buffer = undefined;
     for (const { encodings, position } of buffered) this.deliverPublication(encodings, position);
     // Most subscriptions need nothing more of it once live.
-    if (rare.expiresAt === undefined && rare.lastSeq === NO_PUBLICATION && rare.info === undefined && this.#rare === rare) this.#rare = undefined;
+    if (rare.expiresAt === undefined && rare.lastSeq === NO_PUBLICATION && rare.info === undefined) this.#rare = undefined;
   }
 
   /**
