@@ -116,13 +116,22 @@ export class CanalNode implements BrokerEventHandler {
   readonly #metrics: Metrics | undefined;
   readonly #namespaces: Record<string, NamespaceOptions>;
   readonly #locks = new KeyedLock();
-  readonly #sessions = new Map<string, SessionHandle>();
+  /**
+   * Connected sessions. A Set, not a Map by client id: nothing looks a session up by id on a hot
+   * path, and a Map entry holds a key beside the value (issue 17, idle memory).
+   */
+  readonly #sessions = new Set<SessionHandle>();
   /**
    * Connected sessions by user: the session itself while the user has one here (most users), a
    * Set from the second on. A Set for every user cost 213 bytes per user with one connection
    * against 54 for the session itself (key and map entry included; V8 heap, Node 20).
+   * Anonymous sessions (user '') are not here, only counted in {@link #anonymous}: all of them
+   * under '' made one Set as large as the node, a second registry of every anonymous connection
+   * (about 100 bytes each on Bun, docs/benchmarks.md) for the rare action aimed at user ''.
    */
   readonly #users = new Map<string, SessionHandle | Set<SessionHandle>>();
+  /** Connected anonymous sessions: see {@link #users}. */
+  #anonymous = 0;
   readonly #version: string;
   #announcer: NodeJS.Timeout | undefined;
   /** Per channel with history and local subscribers: what was delivered; repairs gaps. */
@@ -492,16 +501,25 @@ export class CanalNode implements BrokerEventHandler {
 
   /** Registers a connected session (after its connect command succeeded). */
   register(session: SessionHandle): void {
-    this.#sessions.set(session.id, session);
+    const before = this.#sessions.size;
+    this.#sessions.add(session);
+    if (this.#sessions.size === before) return;
+    if (session.user === '') {
+      this.#anonymous++;
+      return;
+    }
     const entry = this.#users.get(session.user);
     if (entry === undefined) this.#users.set(session.user, session);
     else if (entry instanceof Set) entry.add(session);
-    else if (entry !== session) this.#users.set(session.user, new Set([entry, session]));
+    else this.#users.set(session.user, new Set([entry, session]));
   }
 
   unregister(session: SessionHandle): void {
-    if (this.#sessions.get(session.id) !== session) return;
-    this.#sessions.delete(session.id);
+    if (!this.#sessions.delete(session)) return;
+    if (session.user === '') {
+      this.#anonymous--;
+      return;
+    }
     const entry = this.#users.get(session.user);
     if (entry === session) {
       this.#users.delete(session.user);
@@ -511,14 +529,17 @@ export class CanalNode implements BrokerEventHandler {
     }
   }
 
-  /** Connected sessions of `user` on this node. */
+  /** Connected sessions of `user` on this node; for '' (anonymous), a scan of every session, as that index is not kept. */
   sessionsOf(user: string): SessionHandle[] {
+    if (user === '') return this.#anonymous === 0 ? [] : [...this.#sessions].filter((s) => s.user === '');
     const entry = this.#users.get(user);
     return entry === undefined ? [] : entry instanceof Set ? [...entry] : [entry];
   }
 
+  /** The connected session with client id `clientId`: a scan, for tests and tools (nothing on a hot path asks). */
   session(clientId: string): SessionHandle | undefined {
-    return this.#sessions.get(clientId);
+    for (const session of this.#sessions) if (session.id === clientId) return session;
+    return undefined;
   }
 
   sessions(): IterableIterator<SessionHandle> {
@@ -531,13 +552,13 @@ export class CanalNode implements BrokerEventHandler {
 
   /** Distinct users among connected sessions (anonymous connections count as one user ''). */
   get numUsers(): number {
-    return this.#users.size;
+    return this.#users.size + (this.#anonymous > 0 ? 1 : 0);
   }
 
   /** Sizes of internal maps, for tests that prove nothing is left behind. */
   internalSizes(): Record<string, number> {
     return {
-      sessions: this.#sessions.size, users: this.#users.size, hubChannels: this.hub.numChannels, locks: this.#locks.size,
+      sessions: this.#sessions.size, users: this.#users.size, anonymous: this.#anonymous, hubChannels: this.hub.numChannels, locks: this.#locks.size,
       trackedStreams: this.streams.size, channelQueries: this.#channelQueries.size,
     };
   }

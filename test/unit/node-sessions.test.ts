@@ -1,8 +1,10 @@
 /**
  * The node's index of connected sessions by user (CanalNode.register, unregister, sessionsOf,
  * numUsers): a user with one session keeps the session itself, a user with more a Set, and the
- * index follows every order of connects and disconnects back to empty. User actions (disconnect
- * by user, by user and client) reach exactly the sessions the index names.
+ * index follows every order of connects and disconnects back to empty. Anonymous sessions are
+ * only counted (no index of their own), yet count as the user "" and are reached by an action
+ * aimed at "". User actions (disconnect by user, by user and client) reach exactly the sessions
+ * the index names.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -49,6 +51,10 @@ describe("the node's sessions by user", () => {
     assert.deepEqual(node.sessionsOf('carol'), []);
     assert.equal(node.numUsers, 3);
     assert.equal(node.numClients, 6);
+    assert.equal(node.internalSizes().users, 2, 'no entry for the anonymous user');
+    assert.equal(node.internalSizes().anonymous, 2);
+    assert.equal(node.session('x2'), anon2);
+    assert.equal(node.session('nobody'), undefined);
 
     node.unregister(a2);
     assert.deepEqual(ids(node.sessionsOf('alice')), ['a1', 'a3']);
@@ -61,11 +67,30 @@ describe("the node's sessions by user", () => {
     assert.deepEqual(node.sessionsOf('alice'), []);
     node.unregister(b1);
     node.unregister(anon2);
+    assert.deepEqual(ids(node.sessionsOf('')), ['x1']);
+    assert.equal(node.numUsers, 1, 'one anonymous session left: still the user ""');
     node.unregister(anon1);
+    node.unregister(anon1);
+    assert.deepEqual(node.sessionsOf(''), []);
     assert.equal(node.numUsers, 0);
     assert.equal(node.numClients, 0);
     assert.equal(node.internalSizes().users, 0, 'nothing left behind');
     assert.equal(node.internalSizes().sessions, 0);
+    assert.equal(node.internalSizes().anonymous, 0, 'an unregister twice does not count down twice');
+  });
+
+  it('counts a session registered twice once', () => {
+    const { node } = sessionHarness();
+    const anon = fakeSession('x1', '');
+    const alice = fakeSession('a1', 'alice');
+    for (const s of [anon, alice, anon, alice]) node.register(s);
+    assert.equal(node.numClients, 2);
+    assert.deepEqual(node.sessionsOf('alice'), [alice]);
+    assert.deepEqual(node.sessionsOf(''), [anon]);
+    node.unregister(anon);
+    node.unregister(alice);
+    assert.equal(node.numUsers, 0);
+    assert.deepEqual(node.internalSizes(), { ...node.internalSizes(), sessions: 0, users: 0, anonymous: 0 });
   });
 
   it('ignores the unregister of a session it does not hold, and of one whose id another session took', () => {
@@ -92,5 +117,18 @@ describe("the node's sessions by user", () => {
     assert.deepEqual([a1.closed, a2.closed, b1.closed], [[[4002, 'all']], [[4001, 'one'], [4002, 'all']], []]);
     control({ op: 'disconnect', user: 'bob', code: 4003, reason: 'bob' });
     assert.deepEqual(b1.closed, [[4003, 'bob']]);
+  });
+
+  it('carries an action aimed at the user "" to the anonymous sessions only', () => {
+    const { node } = sessionHarness();
+    const x1 = fakeSession('x1', '');
+    const x2 = fakeSession('x2', '');
+    const a1 = fakeSession('a1', 'alice');
+    for (const s of [x1, a1, x2]) node.register(s);
+    const control = (action: Record<string, unknown>): void => node.onControl(action as unknown as ControlMessage);
+    control({ op: 'disconnect', user: '', client: 'x2', code: 4001, reason: 'one' });
+    assert.deepEqual([x1.closed, x2.closed, a1.closed], [[], [[4001, 'one']], []]);
+    control({ op: 'disconnect', user: '', code: 4002, reason: 'all' });
+    assert.deepEqual([x1.closed, x2.closed, a1.closed], [[[4002, 'all']], [[4001, 'one'], [4002, 'all']], []]);
   });
 });
