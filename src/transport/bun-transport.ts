@@ -49,7 +49,15 @@ export class BunTransport implements Transport {
   readonly #log: Logger;
   readonly #router = new UpgradeRouter<SocketKind>();
   readonly #maxPayload: readonly number[];
-  readonly #open: readonly [Set<BunConnection>, Set<BunConnection>, Set<BunConnection>] = [new Set(), new Set(), new Set()];
+  /** The open echo and plain sockets, which the heartbeat pings and the drain closes; protocol sockets are only counted (#protocolOpen). */
+  readonly #open: readonly [Set<BunConnection>, Set<BunConnection>] = [new Set(), new Set()];
+  /**
+   * Open protocol sockets. Counted, not kept in a set: their sessions are registered already
+   * (connecting, then the node's sessions), which the heartbeat and the drain go through, and a
+   * set of every connection beside them cost about 100 bytes per connection (issue 17, idle
+   * memory; docs/benchmarks.md). terminateSockets reaches them through the server.
+   */
+  #protocolOpen = 0;
   #server: BunServer<BunConnection> | undefined;
   readonly #fanOut = new BunFanOut();
   /** Per kind, its endpoints (one per subprotocol agreed: at most three). */
@@ -85,8 +93,8 @@ export class BunTransport implements Transport {
       refuse: (target) => ('refusal' in target ? target.refusal : undefined),
     });
     options.heartbeat.onTick(() => {
-      sweep(this.#open[SocketKind.Echo]);
-      sweep(this.#open[SocketKind.Plain]);
+      sweep(this.#open[0]);
+      sweep(this.#open[1]);
     });
   }
 
@@ -168,7 +176,8 @@ export class BunTransport implements Transport {
 
   /** Bun opened `conn`'s socket: start its session. */
   opened(conn: BunConnection): void {
-    this.#open[conn.kind].add(conn);
+    if (conn.kind === SocketKind.Protocol) this.#protocolOpen++;
+    else this.#opened(conn.kind).add(conn);
     const upgrade = conn.session;
     conn.session = undefined;
     if (conn.kind === SocketKind.Protocol) {
@@ -190,7 +199,8 @@ export class BunTransport implements Transport {
   /** Bun closed `conn`'s socket (either side): end its session. */
   closed(conn: BunConnection, code: number): void {
     conn.markClosed();
-    this.#open[conn.kind].delete(conn);
+    if (conn.kind === SocketKind.Protocol) this.#protocolOpen--;
+    else this.#opened(conn.kind).delete(conn);
     if (conn.kind === SocketKind.Protocol) (conn.session as ClientSession).connectionClosed(code);
     else if (conn.kind === SocketKind.Plain) (conn.session as PlainSession).connectionClosed();
     if (this.#log.isLevelEnabled('debug')) this.#log.debug({ endpoint: ENDPOINT_NAMES[conn.kind], code, runtime: 'bun' }, 'connection closed');
@@ -201,8 +211,13 @@ export class BunTransport implements Transport {
     }
   }
 
+  /** The set of open sockets of `kind` (echo or plain). */
+  #opened(kind: typeof SocketKind.Echo | typeof SocketKind.Plain): Set<BunConnection> {
+    return this.#open[kind === SocketKind.Echo ? 0 : 1];
+  }
+
   #total(): number {
-    return this.#open[0].size + this.#open[1].size + this.#open[2].size;
+    return this.#open[0].size + this.#protocolOpen + this.#open[1].size;
   }
 
   address(): BoundAddress | undefined {
@@ -213,11 +228,11 @@ export class BunTransport implements Transport {
 
   sockets(): SocketCounts {
     const open = this.#open;
-    return { echo: open[SocketKind.Echo].size, protocol: open[SocketKind.Protocol].size, plain: open[SocketKind.Plain].size };
+    return { echo: open[0].size, protocol: this.#protocolOpen, plain: open[1].size };
   }
 
   closeEchoAndPlainSockets(code: number, reason: string): void {
-    for (const conn of [...this.#open[SocketKind.Echo], ...this.#open[SocketKind.Plain]]) conn.closeWith(code, reason);
+    for (const conn of [...this.#open[0], ...this.#open[1]]) conn.closeWith(code, reason);
   }
 
   socketsClosed(): Promise<void> {
@@ -227,6 +242,9 @@ export class BunTransport implements Transport {
 
   terminateSockets(): void {
     for (const set of this.#open) for (const conn of [...set]) conn.terminate();
+    // Protocol sockets have no set here: Bun closes every socket it still holds (with 1001, its
+    // close handlers run at once) when its server stops for good, which close() does next anyway.
+    if (this.#protocolOpen > 0) void this.#server?.stop(true);
   }
 
   async close(): Promise<void> {

@@ -228,6 +228,28 @@ function describeRuntime(runtime: Runtime): void {
       assert.equal(info.result.nodes.length, 1);
     });
 
+    it('counts protocol sockets in /stats from the upgrade to the close, however they end', async () => {
+      const protocolCount = async (): Promise<number> => {
+        const stats = await (await fetch(`${httpUrl}/stats`)).json() as { connections: Record<string, number> };
+        return stats.connections.protocol!;
+      };
+      const before = await protocolCount();
+      const connected = await Promise.all([connectedClient(wsUrl), connectedClient(wsUrl), connectedClient(wsUrl)]);
+      // Upgraded, never sent connect: counted as well.
+      const bare = await connectClient(`${wsUrl}/connection/websocket`);
+      assert.equal(await protocolCount(), before + 4);
+      connected[0]!.close();
+      connected[1]!.ws.terminate();
+      // A bad first command: the server closes this one itself.
+      connected[2]!.ws.send('not json');
+      bare.close();
+      await until(async () => (await protocolCount()) === before, 'every protocol socket counted out', 5000);
+      const again = await connectedClient(wsUrl);
+      assert.equal(await protocolCount(), before + 1);
+      again.close();
+      await until(async () => (await protocolCount()) === before, 'counted out again', 5000);
+    });
+
     it('refuses a foreign Origin with 403, an unknown path with 404, an unknown namespace with 404, and the 17th connection with 503', async () => {
       assert.equal(await upgradeStatus(`${wsUrl}/`, { origin: 'http://evil.example' }), 403);
       assert.equal(await upgradeStatus(`${wsUrl}/`, { origin: 'http://good.example' }), 101);
