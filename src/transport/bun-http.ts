@@ -65,12 +65,19 @@ export function requestTarget(absolute: string): string {
   return hash < 0 ? absolute.slice(slash) : absolute.slice(slash, hash);
 }
 
+/** Headers as Bun has them: toJSON makes Node's object in native code (one object, no callback per header). */
+type WithToJson = Headers & { toJSON?(): Record<string, string | string[]> };
+
 /** Node's header object from fetch Headers: lower-case names, set-cookie as an array, others joined. */
 export function headersOf(headers: Headers): IncomingHttpHeaders {
+  const toJson = (headers as WithToJson).toJSON;
+  if (toJson !== undefined) return toJson.call(headers) as IncomingHttpHeaders;
   const out: Record<string, string | string[]> = {};
   headers.forEach((value, name) => {
     out[name] = value;
   });
+  const cookies = headers.getSetCookie();
+  if (cookies.length > 0) out['set-cookie'] = cookies;
   return out as IncomingHttpHeaders;
 }
 

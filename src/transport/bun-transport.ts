@@ -24,12 +24,12 @@ import { ClientSession } from '../session/client-session.js';
 import { PlainSession } from '../session/plain-session.js';
 import type { BunGlobal, BunServer, BunSocket, BunWebSocketHandler } from './bun-api.js';
 import { BunConnection, BunEndpoint, BunFanOut, SocketKind } from './bun-connection.js';
-import { headersOf, serveAdapted } from './bun-http.js';
+import { headersOf, requestTarget, serveAdapted } from './bun-http.js';
 import type { EchoCounter } from './echo.js';
 import type { PlainTarget } from './plain-endpoint.js';
 import { PROTOBUF_SUBPROTOCOL, selectSubprotocol } from './protocol-endpoint.js';
 import { RefusalLog } from './refusal-log.js';
-import { UpgradeRouter, type UpgradeRequest } from './router.js';
+import { pathOf, UpgradeRouter, type UpgradeRequest } from './router.js';
 import type { BoundAddress, SocketCounts, Transport, TransportOptions } from './transport.js';
 
 type Socket = BunSocket<BunConnection>;
@@ -134,13 +134,14 @@ export class BunTransport implements Transport {
   }
 
   readonly #fetch = (request: Request, server: BunServer<BunConnection>): Response | Promise<Response> | undefined => {
-    const remoteAddress = server.requestIP(request)?.address;
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
-      return serveAdapted(request, remoteAddress, this.#options.onRequest);
+      return serveAdapted(request, server.requestIP(request)?.address, this.#options.onRequest);
     }
-    const url = new URL(request.url);
-    const req: UpgradeRequest = { url: url.pathname + url.search, headers: headersOf(request.headers), socket: { remoteAddress } };
-    const route = this.#router.route(req, url.pathname);
+    // Bun's request.url is already normalised (percent-encoded, dot segments resolved): cut, not
+    // parsed again by a URL object, and the peer's address read only if a refusal logs it.
+    const target = requestTarget(request.url);
+    const req: UpgradeRequest = { url: target, headers: headersOf(request.headers), socket: new UpgradePeer(server, request) };
+    const route = this.#router.route(req, pathOf(target));
     if ('refusal' in route) {
       return new Response(route.refusal.message, {
         status: route.refusal.status,
@@ -253,6 +254,24 @@ export class BunTransport implements Transport {
     this.#fanOut.server = undefined;
     if (!server) return;
     await server.stop(true);
+  }
+}
+
+/**
+ * The peer of an upgrade request, as UpgradeRequest.socket: its address is asked of Bun only when
+ * read (a refusal's log line), not for every upgrade.
+ */
+class UpgradePeer {
+  readonly #server: BunServer<BunConnection>;
+  readonly #request: Request;
+
+  constructor(server: BunServer<BunConnection>, request: Request) {
+    this.#server = server;
+    this.#request = request;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.#server.requestIP(this.#request)?.address;
   }
 }
 

@@ -1,13 +1,17 @@
 /**
  * The node:http-style request and response over fetch's Request and Response (what the Bun
  * transport hands the HTTP handlers): status, headers, whole and streamed bodies, the request's
- * body as a stream, and a client that goes away ending the response.
+ * body as a stream, and a client that goes away ending the response; request headers in Node's
+ * form on both runtimes.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
-import { requestTarget, serveAdapted } from '../../../src/transport/bun-http.js';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { headersOf, requestTarget, serveAdapted } from '../../../src/transport/bun-http.js';
+import { BUN } from '../../helpers/cli.js';
 
 function serve(request: Request, listener: (req: IncomingMessage, res: ServerResponse) => void): Promise<Response> {
   return serveAdapted(request, '127.0.0.9', listener);
@@ -107,6 +111,20 @@ describe('serveAdapted', () => {
     fail(new Error('client went away'));
     const [err] = await seen!;
     assert.equal((err as Error).message, 'client went away');
+  });
+
+  it('makes Node\'s header object: lower-case names, repeated headers joined, set-cookie as an array, on Node and on Bun', () => {
+    const entries: Array<[string, string]> = [['Origin', 'http://x'], ['X-Multi', '1'], ['x-multi', '2'], ['Set-Cookie', 'a=1'], ['set-cookie', 'b=2']];
+    const expected = { origin: 'http://x', 'x-multi': '1, 2', 'set-cookie': ['a=1', 'b=2'] };
+    assert.deepEqual({ ...headersOf(new Headers(entries)) }, expected);
+    assert.deepEqual({ ...headersOf(new Headers([['origin', 'http://x']])) }, { origin: 'http://x' }, 'no set-cookie, no key');
+    // Bun has Headers.prototype.toJSON, which headersOf uses there: the same object.
+    const module = fileURLToPath(new URL('../../../src/transport/bun-http.ts', import.meta.url));
+    const script = `const { headersOf } = await import(${JSON.stringify(module)});
+      console.log(JSON.stringify([typeof Headers.prototype.toJSON, headersOf(new Headers(${JSON.stringify(entries)}))]));`;
+    const [toJson, onBun] = JSON.parse(execFileSync(BUN, ['-e', script], { encoding: 'utf8' })) as [string, unknown];
+    assert.equal(toJson, 'function');
+    assert.deepEqual(onBun, expected);
   });
 
   it('passes the path and query on as the request line had them, not parsed again', () => {
