@@ -89,7 +89,11 @@ export class ClientSession extends Outbox<SessionConnection> implements SessionH
   /** PROCESSING, PAUSED, AWAITING_PONG, CLEANED_UP, WAS_CONNECTED, REFRESHING: six booleans and the state in one number, one field instead of seven. */
   #flags = 0;
   #user = '';
-  /** How the connection appears to others (presence, joins, publications), made once at connect and shared by its subscriptions. */
+  /**
+   * How the connection appears to others (presence, joins, publications), shared by its
+   * subscriptions: made at connect when the connection has conn_info, else on the first read
+   * (a connection that never shows itself to others keeps none).
+   */
   #info: ClientInfo | undefined;
   /** See RareState; undefined until one of its fields is set. */
   #rare: RareState | undefined = undefined;
@@ -404,7 +408,8 @@ export class ClientSession extends Outbox<SessionConnection> implements SessionH
       throw new DisconnectError(DisconnectCode.ConnectionClosed);
     }
     this.#user = user;
-    this.#info = withDefined<ClientInfo>({ user, client: this.id }, { conn_info: identity.info });
+    // Without conn_info, the info object is made when first read (presence, joins, a publication), as many connections never need it.
+    this.#info = identity.info === undefined ? undefined : { user, client: this.id, conn_info: identity.info };
     this.#keep('meta', identity.meta);
     const serverRefresh = proxies.refresh !== undefined;
     // With a refresh proxy the server asks the backend at the expiry itself; the client is not told.

@@ -28,8 +28,9 @@ export interface SubscriptionOwner {
   /** A positioned subscription saw a gap in `channel`: the client must recover. */
   lostPosition(channel: string): void;
   /**
-   * How the connection appears to others now: a subscription made with this very object keeps
-   * no reference of its own (see Subscription.keepInfo for when it changes).
+   * How the connection appears to others now: a subscription of the owner's info keeps no
+   * reference of its own (see Subscription.keepInfo for when it changes). The owner may make it
+   * on the first read.
    */
   readonly info: ClientInfo;
 }
@@ -41,8 +42,12 @@ export interface SubscriptionInit {
   readonly joinLeave: boolean;
   /** Whether offsets are checked for gaps. */
   readonly positioned: boolean;
-  /** How the connection appears in this channel's presence, joins, leaves and publications. */
-  readonly info: ClientInfo;
+  /**
+   * How the connection appears in this channel's presence, joins, leaves and publications when
+   * that is not the owner's info (a channel info from a token or the subscribe proxy); undefined
+   * (or the owner's own object) for the owner's, read from it when needed.
+   */
+  readonly info?: ClientInfo | undefined;
   /** From a token or the connection (not the client's own subscribe command). */
   readonly serverSide: boolean;
   /** Unix ms by which a subscription token must be refreshed, when it has one. */
@@ -108,7 +113,8 @@ export class Subscription implements ProtocolSubscriber {
       buffer: [],
       expiresAt: init.expiresAt,
       lastSeq: NO_PUBLICATION,
-      info: init.info === owner.info ? undefined : init.info,
+      // The owner's info is made only when something reads it (a connection without presence or joins never does).
+      info: init.info === undefined || init.info === owner.info ? undefined : init.info,
     };
   }
 

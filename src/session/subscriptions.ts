@@ -252,8 +252,9 @@ export class Subscriptions extends SmallMap<string, Subscription> {
     const hasHistory = ns.history_size > 0;
     const recoverable = hasHistory && (req.recoverable || ns.force_recovery);
     const positioned = hasHistory && (req.positioned || ns.force_positioning || recoverable);
-    // Subscriptions without channel info share the connection's info object (one per connection, not per channel).
-    const info = grant.chanInfo === undefined ? host.info : { ...host.info, chan_info: grant.chanInfo };
+    // Subscriptions without channel info share the connection's info object (one per connection,
+    // not per channel), which the connection makes only when one is read: not here.
+    const info = grant.chanInfo === undefined ? undefined : { ...host.info, chan_info: grant.chanInfo };
     const delta = this.#delta(req.delta, ns);
     const sub = new Subscription(host, {
       channel, ns, joinLeave: ns.join_leave && req.join_leave, positioned, info, serverSide: grant.serverSide, expiresAt: grant.expiresAt,
@@ -267,7 +268,7 @@ export class Subscriptions extends SmallMap<string, Subscription> {
         result = await this.#position(channel, ns, req, recoverable, positioned, config.recovery_max_publications);
         sub.setPosition({ epoch: result.epoch ?? '', offset: result.offset ?? 0 });
       }
-      if (ns.presence) await node.addPresence(channel, info);
+      if (ns.presence) await node.addPresence(channel, sub.info);
       if (host.closed || this.get(channel) !== sub) throw new DisconnectError(DisconnectCode.ConnectionClosed);
       if (grant.backendRefresh) {
         // The sub_refresh proxy prolongs it: the client is not told of an expiry (it could do nothing about it).

@@ -503,4 +503,24 @@ describe('ClientSession: conn_info changed by a refresh', () => {
     assert.deepEqual(await presence(7, 'chat:chan-info'), { conn_info: { v: 1 }, chan_info: { c: 1 } });
     assert.deepEqual(await presence(8, 'chat:after'), { conn_info: { v: 2 }, chan_info: undefined });
   });
+
+  it('shows a connection without conn_info as its user and client, also when a refresh adds conn_info later', async () => {
+    const h = sessionHarness();
+    const { session, conn } = h.open();
+    const reply = await connect(h, session, conn, await tokenFor(h, { sub: 'bob' }, 60));
+    const client = reply.client;
+    await send(h, session, conn, { id: 2, subscribe: { channel: 'chat:before' } });
+    await send(h, session, conn, { id: 3, refresh: { token: await tokenFor(h, { sub: 'bob', info: { v: 2 } }, 60) } });
+    await send(h, session, conn, { id: 4, subscribe: { channel: 'chat:after' } });
+    assert.deepEqual(conn.take().filter((l) => l.error !== undefined), [], 'every command succeeded');
+    const presence = async (id: number, channel: string): Promise<unknown> => {
+      await send(h, session, conn, { id, presence: { channel } });
+      return Object.values(conn.take().find((l) => l.id === id)!.presence.presence as Record<string, Wire>);
+    };
+    assert.deepEqual(await presence(5, 'chat:before'), [{ user: 'bob', client }]);
+    assert.deepEqual(await presence(6, 'chat:after'), [{ user: 'bob', client, conn_info: { v: 2 } }]);
+    h.heartbeat(session); // presence is added again, from each subscription's info
+    conn.take();
+    assert.deepEqual(await presence(7, 'chat:before'), [{ user: 'bob', client }]);
+  });
 });
