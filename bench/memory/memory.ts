@@ -11,9 +11,11 @@
  * control), `bun` (the fan-out benchmark's raw Bun server: each connection subscribed to one
  * topic) and `bun2` (a second one: the A/A control of the Bun figures).
  *
- * Memory is read two ways. (1) RSS from /proc/PID/status a settle time after the target's own
- * connections opened, without touching the process: what an operator sees, including garbage not
- * yet collected. (2) After a forced
+ * Memory is read two ways. (1) RSS from /proc/PID/status, without touching the process: what an
+ * operator sees, garbage not yet collected included; read twice after the target's own
+ * connections opened, `--early` seconds after (the connection storm's transient: garbage, and
+ * memory the runtime has not yet given back) and `--settle` seconds after (idle: each runtime's
+ * collector has had time to run; the goals' reading). (2) After a forced
  * full collection (probe.ts: the V8 inspector for Node servers, a preloaded module for Bun
  * ones; canal's source is not changed): the JavaScript heap in use, and RSS again. Kernel memory
  * for the sockets (buffers) is in neither: it is the kernel's, not the process's.
@@ -44,7 +46,8 @@ const FLAGS = {
   runtimes: someOf(RUNTIMES, ['node'], 'canal targets: node (`canal` and `canal-own`: node dist/cli/bin.js serve), bun (`canal-bun`: bun dist/cli/bin.js serve)'),
   peers: someOf(PEERS, [...PEERS], 'peers: ws (bare ws connections), ws2 (the same again: the A/A control), bun (Bun.serve, each connection subscribed to a topic), bun2 (the same again: the A/A control of the Bun figures)'),
   'serve-flags': text('', '"FLAGS"', 'extra flags for every canal serve, split at spaces (e.g. "--workers 2")'),
-  settle: int(5, 1, 120, 'seconds from a target\'s connections being open to reading its RSS'),
+  early: int(5, 1, 120, 'seconds from a target\'s connections being open to its first RSS reading (the storm\'s transient)'),
+  settle: int(30, 2, 300, 'seconds from a target\'s connections being open to its idle RSS reading (the goals\' reading)'),
   pin: PIN_CHOICES,
 } as const;
 
@@ -62,9 +65,10 @@ function usage(): string {
     'Idle memory per connection: canal\'s protocol endpoint (dist/: run `npm run build` first), each connection',
     'connected and subscribed (canal: one shared channel; canal-own: one channel each), bare ws connections',
     '(ws, and ws2 as the A/A control) and a raw Bun server (bun, and bun2 as its A/A control). RSS from /proc',
-    '--settle seconds after the target\'s own connections opened (every target idle equally long), then the',
-    'JavaScript heap and RSS after a forced GC, minus the same at 0 connections.',
-    'The defaults take about 3 to 4 minutes (one --settle wait per target and step, and opening the connections).',
+    '--early and --settle seconds after the target\'s own connections opened (every target idle equally long:',
+    'just after the connection storm, and idle), then the JavaScript heap and RSS after a forced GC, minus the',
+    'same at 0 connections. The goals are judged on the idle RSS and on RSS after GC.',
+    'The defaults take about 8 minutes (one --settle wait per target and step, and opening the connections).',
     '',
     'Flags:',
     ...flagsHelp(FLAGS),
@@ -93,6 +97,10 @@ async function runMemory(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${usage()}\n`);
     return 0;
   }
+  if (flags.early >= flags.settle) {
+    process.stderr.write(`memory: --early (${flags.early} s) must be shorter than --settle (${flags.settle} s): the first reading comes before the idle one\n`);
+    return 2;
+  }
   const steps = [...flags.connections].sort((a, b) => a - b);
   const most = steps[steps.length - 1]!;
   const ns = flags.namespace;
@@ -111,7 +119,7 @@ async function runMemory(argv: readonly string[]): Promise<number> {
     const machine = describeMachine();
     out(
       `memory: ${steps.map(formatCount).join(', then ')} idle connections per target (${names.join(', ')}); canal connections connected and subscribed ` +
-        `(all to ${ns}:idle; canal-own: each to ${ns}:idle-<i>); RSS read ${flags.settle} s after each target's connections opened`,
+        `(all to ${ns}:idle; canal-own: each to ${ns}:idle-<i>); RSS read ${flags.early} s and ${flags.settle} s (idle) after each target's connections opened`,
     );
     for (const c of canals) out(`${c.name}: ${setup.describe(c)} (with ${probeDescription(c.runtime)}, as every server on ${c.runtime} here)`);
     out(`machine: ${machine.line}; pinning: ${pinning.description}`);
@@ -123,7 +131,7 @@ async function runMemory(argv: readonly string[]): Promise<number> {
       const config: MemoryLoadConfig = {
         load: 'memory',
         name: t.name,
-        deadlineMs: 600_000 + most * OPEN_MS_PER_CONNECTION * 2 * steps.length,
+        deadlineMs: 600_000 + (most * OPEN_MS_PER_CONNECTION * 2 + flags.settle * 1000 * 8) * steps.length,
         kind: t.kind,
         port: server.port,
         channel: `${ns}:idle`,
@@ -133,36 +141,43 @@ async function runMemory(argv: readonly string[]): Promise<number> {
     }
     const readings = new Map<string, Reading[]>(names.map((n) => [n, []]));
     const pidOf = (i: number): number => servers[i]!.child.process.pid!;
-    /** Each target's heap and RSS after a forced collection, with the RSS read before it (`before[i]`). */
-    const collectAll = async (connections: number, before: readonly ProcessMemory[]): Promise<void> => {
+    /** Each target's heap and RSS after a forced collection, with the RSS read before it (`early[i]`, `idle[i]`). */
+    const collectAll = async (connections: number, early: readonly ProcessMemory[], idle: readonly ProcessMemory[]): Promise<void> => {
       for (const [i, t] of targets.entries()) {
         const heapUsed = await probes[i]!.heapAfterGc();
         await sleep(AFTER_GC_MS);
-        readings.get(t.name)!.push({ connections, before: before[i]!, heapUsed, afterGc: readProcessMemory(pidOf(i)) });
+        readings.get(t.name)!.push({ connections, early: early[i]!, idle: idle[i]!, heapUsed, afterGc: readProcessMemory(pidOf(i)) });
       }
     };
     // One collection first, so the baseline's first reading does not count start-up garbage
     // that later readings would not have (each reading ends with a collection).
     for (const probe of probes) await probe.heapAfterGc();
     await sleep(flags.settle * 1000);
-    await collectAll(0, targets.map((_t, i) => readProcessMemory(pidOf(i))));
+    const baseline = targets.map((_t, i) => readProcessMemory(pidOf(i)));
+    await collectAll(0, baseline, baseline);
     for (const m of steps) {
-      // Each target's RSS is read --settle seconds after its own connections opened: every target
-      // has then been idle equally long. Read together after the last one opened, the first
-      // target had been idle a minute longer, long enough for V8's memory reducer to run in it
-      // and not in a later one (an A/A control read 1.59 that way, docs/benchmarks.md).
-      const before: ProcessMemory[] = [];
+      // Each target's RSS is read --early and --settle seconds after its own connections opened:
+      // every target has then been idle equally long. Read together after the last one opened, the
+      // first target had been idle a minute longer, long enough for V8's memory reducer to run in
+      // it and not in a later one (an A/A control read 1.59 that way, docs/benchmarks.md). The
+      // early reading is the storm's transient: JavaScriptCore gave back canal-on-Bun's about 10 s
+      // after its connections opened, and two raw Bun servers read 751 bytes per connection apart
+      // at 5 s and 14 at 30 s (docs/benchmarks.md).
+      const early: ProcessMemory[] = [];
+      const idle: ProcessMemory[] = [];
       for (const [i, t] of targets.entries()) {
         const opened = await holders[i]!.request({ cmd: 'open', total: m }, 60_000 + m * OPEN_MS_PER_CONNECTION, `open ${m} connections`);
         out(`${t.name}: ${formatCount(opened.total)} connections open (${opened.seconds.toFixed(1)} s for this step)`);
-        await sleep(flags.settle * 1000);
-        before.push(readProcessMemory(pidOf(i)));
+        await sleep(flags.early * 1000);
+        early.push(readProcessMemory(pidOf(i)));
+        await sleep((flags.settle - flags.early) * 1000);
+        idle.push(readProcessMemory(pidOf(i)));
       }
-      await collectAll(m, before);
+      await collectAll(m, early, idle);
       throwIfDead(servers);
     }
     out('');
-    out(memoryReport(targets, readings, steps));
+    out(memoryReport(targets, readings, steps, flags.early));
   } catch (err) {
     throwIfDead(servers);
     throw err;
