@@ -3,24 +3,28 @@
  * not refreshed by `add` within their TTL vanish (from reads at once, from memory at the next
  * sweep), and an empty channel leaves nothing behind.
  *
- * An entry is its own key in the expiry queue and is refreshed in place, so a connection's
- * presence costs one small object and no key string (measured: a `channel + client` key string
- * per entry was 64 of the 300 bytes a presence-enabled subscription adds, docs/benchmarks.md).
+ * An entry is refreshed in place and is itself the item of the expiry heap (its `due`), queued
+ * once when made and again only by the sweep that popped it: a connection's presence costs one
+ * small object, no key string (measured: a `channel + client` key string per entry was 64 of the
+ * 300 bytes a presence-enabled subscription adds), and no expiry slot or queued-set entry beside
+ * it (about 100 bytes on Bun; docs/benchmarks.md).
  */
 import type { ClientInfo } from '../../protocol/types.js';
 import type { PresenceManager, PresenceStats } from '../types.js';
-import { ExpiryQueue } from './expiry-queue.js';
+import { DueHeap } from './expiry-queue.js';
 
 interface Entry {
   readonly channel: string;
   info: ClientInfo;
   expiresAt: number;
+  /** When the sweep looks at it next: its expiry when it was queued (a refresh moves expiresAt only). */
+  due: number;
 }
 
 export class MemoryPresence implements PresenceManager {
   readonly #now: () => number;
   readonly #channels = new Map<string, Map<string, Entry>>();
-  readonly #expiry = new ExpiryQueue<Entry>();
+  readonly #expiry = new DueHeap<Entry>();
 
   constructor(options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
@@ -40,9 +44,9 @@ export class MemoryPresence implements PresenceManager {
       known.expiresAt = expiresAt;
       return;
     }
-    const entry: Entry = { channel, info, expiresAt };
+    const entry: Entry = { channel, info, expiresAt, due: expiresAt };
     entries.set(info.client, entry);
-    this.#expiry.schedule(entry, expiresAt);
+    this.#expiry.push(entry);
   }
 
   async remove(channel: string, clientId: string): Promise<void> {
@@ -80,7 +84,8 @@ export class MemoryPresence implements PresenceManager {
       // Removed (or removed and added again as a new entry) since it was queued: nothing to do.
       if (entries?.get(entry.info.client) !== entry) continue;
       if (entry.expiresAt > now) {
-        this.#expiry.schedule(entry, entry.expiresAt);
+        entry.due = entry.expiresAt;
+        this.#expiry.push(entry);
         continue;
       }
       entries.delete(entry.info.client);

@@ -1,11 +1,12 @@
 /**
  * ExpiryQueue: keys with a due time, popped earliest first once due, at most one entry per key
  * (a key scheduled again while queued keeps its first time; its owner re-schedules it after the
- * pop if it was extended). Checked by example and against a plain reference model.
+ * pop if it was extended). Checked by example and against a plain reference model. DueHeap, the
+ * heap under it: items that carry their own due time, queued again by their owner after a pop.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ExpiryQueue } from '../../../src/engine/memory/expiry-queue.js';
+import { DueHeap, ExpiryQueue } from '../../../src/engine/memory/expiry-queue.js';
 import { seededRandom } from '../../helpers/random.js';
 
 describe('ExpiryQueue', () => {
@@ -119,5 +120,42 @@ describe('ExpiryQueue', () => {
     const rest = q.popDue(Number.MAX_SAFE_INTEGER);
     assert.deepEqual(rest.sort((x, y) => x - y), [...reference.keys()].sort((x, y) => x - y));
     assert.equal(q.size, 0);
+  });
+});
+
+describe('DueHeap', () => {
+  it('pops items by their own due time, earliest first, and takes an item back with a later due after its pop', () => {
+    const heap = new DueHeap<{ name: string; due: number }>();
+    const items = [{ name: 'c', due: 30 }, { name: 'a', due: 10 }, { name: 'd', due: 40 }, { name: 'b', due: 20 }];
+    for (const item of items) heap.push(item);
+    assert.equal(heap.size, 4);
+    const first = heap.popDue(20);
+    assert.deepEqual(first.map((i) => i.name), ['a', 'b']);
+    first[0]!.due = 35; // extended: queued again by its owner
+    heap.push(first[0]!);
+    assert.deepEqual(heap.popDue(100).map((i) => `${i.name}@${i.due}`), ['c@30', 'a@35', 'd@40']);
+    assert.equal(heap.size, 0);
+  });
+
+  it('matches a sorted list over 5,000 random pushes and pops (fixed seed)', () => {
+    const random = seededRandom(0xd0e_4ea9);
+    const heap = new DueHeap<{ id: number; due: number }>();
+    let queued: Array<{ id: number; due: number }> = [];
+    let now = 0;
+    for (let op = 0; op < 5000; op++) {
+      if (random() < 0.6) {
+        const item = { id: op, due: now + Math.floor(random() * 100) - 10 };
+        heap.push(item);
+        queued.push(item);
+      } else {
+        now += Math.floor(random() * 20);
+        const got = heap.popDue(now);
+        const due = queued.filter((i) => i.due <= now).sort((x, y) => x.due - y.due);
+        assert.deepEqual(got.map((i) => i.due), due.map((i) => i.due), `op ${op}: popDue(${now})`);
+        assert.deepEqual(new Set(got), new Set(due), `op ${op}: the same items`);
+        queued = queued.filter((i) => i.due > now);
+      }
+      assert.equal(heap.size, queued.length);
+    }
   });
 });
