@@ -104,31 +104,21 @@ describe("the node's sessions by user", () => {
     assert.equal(node.numUsers, 1);
   });
 
-  it('carries a disconnect by user to each of the user\'s sessions, and one by user and client to that one', () => {
-    const { node } = sessionHarness();
-    const a1 = fakeSession('a1', 'alice');
-    const a2 = fakeSession('a2', 'alice');
-    const b1 = fakeSession('b1', 'bob');
-    for (const s of [a1, a2, b1]) node.register(s);
-    const control = (action: Record<string, unknown>): void => node.onControl(action as unknown as ControlMessage);
-    control({ op: 'disconnect', user: 'alice', client: 'a2', code: 4001, reason: 'one' });
-    assert.deepEqual([a1.closed, a2.closed, b1.closed], [[], [[4001, 'one']], []]);
-    control({ op: 'disconnect', user: 'alice', code: 4002, reason: 'all' });
-    assert.deepEqual([a1.closed, a2.closed, b1.closed], [[[4002, 'all']], [[4001, 'one'], [4002, 'all']], []]);
-    control({ op: 'disconnect', user: 'bob', code: 4003, reason: 'bob' });
-    assert.deepEqual(b1.closed, [[4003, 'bob']]);
-  });
-
-  it('carries an action aimed at the user "" to the anonymous sessions only', () => {
-    const { node } = sessionHarness();
-    const x1 = fakeSession('x1', '');
-    const x2 = fakeSession('x2', '');
-    const a1 = fakeSession('a1', 'alice');
-    for (const s of [x1, a1, x2]) node.register(s);
-    const control = (action: Record<string, unknown>): void => node.onControl(action as unknown as ControlMessage);
-    control({ op: 'disconnect', user: '', client: 'x2', code: 4001, reason: 'one' });
-    assert.deepEqual([x1.closed, x2.closed, a1.closed], [[], [[4001, 'one']], []]);
-    control({ op: 'disconnect', user: '', code: 4002, reason: 'all' });
-    assert.deepEqual([x1.closed, x2.closed, a1.closed], [[[4002, 'all']], [[4001, 'one'], [4002, 'all']], []]);
-  });
+  // The same actions for a named user and for the user "" (anonymous sessions, which are counted, not indexed).
+  for (const [user, other, what] of [['alice', 'bob', 'a user'], ['', 'alice', 'the user "" (anonymous sessions only)']] as const) {
+    it(`carries a disconnect aimed at ${what} to each of its sessions, and one by user and client to that one`, () => {
+      const { node } = sessionHarness();
+      const s1 = fakeSession('s1', user);
+      const s2 = fakeSession('s2', user);
+      const o1 = fakeSession('o1', other);
+      for (const s of [s1, o1, s2]) node.register(s);
+      const control = (action: Record<string, unknown>): void => node.onControl(action as unknown as ControlMessage);
+      control({ op: 'disconnect', user, client: 's2', code: 4001, reason: 'one' });
+      assert.deepEqual([s1.closed, s2.closed, o1.closed], [[], [[4001, 'one']], []]);
+      control({ op: 'disconnect', user, code: 4002, reason: 'all' });
+      assert.deepEqual([s1.closed, s2.closed, o1.closed], [[[4002, 'all']], [[4001, 'one'], [4002, 'all']], []]);
+      control({ op: 'disconnect', user: other, code: 4003, reason: 'other' });
+      assert.deepEqual(o1.closed, [[4003, 'other']]);
+    });
+  }
 });
