@@ -35,7 +35,7 @@ import { matchPlain } from './transport/plain-endpoint.js';
 import { Emulation, EMULATION_PATH, HTTP_STREAM_PATH, SSE_PATH } from './transport/emulation.js';
 import { originChecker } from './transport/origin.js';
 import type { UpgradeGate } from './transport/router.js';
-import { createTransport, type Transport } from './transport/transport.js';
+import { createTransport, transportDirectWrites, type Transport } from './transport/transport.js';
 import { VERSION } from './version.js';
 
 /** Configuration fields as the embedding API takes them: all optional, namespace and proxy options too. */
@@ -210,7 +210,7 @@ export class Canal {
       metrics: this.metrics,
       clock: systemClock,
       commandRate,
-      outbox: { maxBytes: this.config.client_queue_max_bytes, flushes: new FlushQueue() },
+      outbox: { maxBytes: this.config.client_queue_max_bytes, flushes: new FlushQueue(), direct: transportDirectWrites() },
       connecting: new Map(),
     };
     this.#plainContext = {

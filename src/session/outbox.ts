@@ -42,22 +42,35 @@ export interface MessageSink {
   holdChannel?(channel: string): void;
   /**
    * Optional: the byte stream under the connection, for the outbox to write shared messages to
-   * itself, and the bytes to write: `message.wire`, which {@link frameOf} makes the first time.
-   * The connection keeps `owner` and calls its {@link Outbox.connectionClosing} before it sends
-   * anything that must be the last thing written (a closing frame); after that, or once the
-   * stream is not writable, the outbox writes through the sink again. Undefined: always the sink.
+   * itself through the transport's {@link DirectWrites} (OutboxSettings.direct), and the bytes to
+   * write: `message.wire`, which {@link frameOf} makes the first time. Asked only when the
+   * settings have DirectWrites. The connection keeps `owner` and calls its
+   * {@link Outbox.connectionClosing} before it sends anything that must be the last thing written
+   * (a closing frame); after that the outbox writes through the sink again. Undefined: always the sink.
    */
   directWriter?(owner: Outbox): DirectWriter | undefined;
   /** The bytes of `message` on the wire, cached in `message.wire` (with {@link directWriter}). */
   frameOf?(message: SharedMessage): Uint8Array;
 }
 
-/** A connection's byte stream as the outbox writes to it directly (Node: the TCP socket). */
-export interface DirectWriter {
-  readonly writable: boolean;
-  /** Bytes accepted but not yet handed to the kernel. */
-  readonly writableLength: number;
-  write(bytes: Uint8Array): unknown;
+/** A connection's byte stream as its transport's {@link DirectWrites} know it (Node: the TCP socket). */
+export type DirectWriter = object;
+
+/**
+ * How outboxes write to the byte streams under their connections: the transport's, one object
+ * for all of them (OutboxSettings.direct), so that an outbox keeps only its stream.
+ */
+export interface DirectWrites {
+  /**
+   * Bytes accepted for `stream` but not yet handed to the kernel. `afterAsync`: a write of
+   * {@link write}'s went asynchronous since a call found none (it may need to look further).
+   */
+  unsent(stream: DirectWriter, afterAsync: boolean): number;
+  /**
+   * Writes `bytes` after everything written to `stream` before; nothing once it is no longer
+   * writable. Returns true when the kernel did not take every byte at once.
+   */
+  write(stream: DirectWriter, bytes: Uint8Array): boolean;
 }
 
 /** A reply or push of this connection alone (JSON text, or Protobuf bytes), or a message shared by many. */
@@ -123,6 +136,8 @@ export interface OutboxSettings {
   /** Bytes queued (here and in the socket) past which a connection is a slow consumer. */
   readonly maxBytes: number;
   readonly flushes: FlushQueue;
+  /** How this server's transport writes to its connections' streams directly, if it does (MessageSink.directWriter). */
+  readonly direct?: DirectWrites | undefined;
 }
 
 /**
@@ -137,6 +152,8 @@ const SCHEDULED = 1;
 const CLOSED = 2;
 /** The socket held unsent bytes when this turn's first item came: our own writes happen at flush. */
 const UNSENT = 4;
+/** A direct write went asynchronous, and no check since found the stream empty (DirectWrites.unsent). */
+const DIRECT_ASYNC = 8;
 
 /**
  * A connection's outbound queue. A session class extends it rather than holding one, so the
@@ -147,7 +164,7 @@ const UNSENT = 4;
  */
 export class Outbox<S extends MessageSink = MessageSink> {
   // The fields a delivery reads come first, together: fewer cache lines per subscriber.
-  /** SCHEDULED, CLOSED and UNSENT. */
+  /** SCHEDULED, CLOSED, UNSENT and DIRECT_ASYNC. */
   #flags = 0;
   /**
    * This turn's items: the first in `#first` (a turn with one item, as in a fan-out, allocates
@@ -179,7 +196,7 @@ export class Outbox<S extends MessageSink = MessageSink> {
   #pending = 0;
 
   constructor(sink: S, settings: OutboxSettings) {
-    this.#writer = sink.directWriter?.(this);
+    this.#writer = settings.direct !== undefined ? sink.directWriter?.(this) : undefined;
     this.#settings = settings;
     this.sink = sink;
   }
@@ -202,20 +219,29 @@ export class Outbox<S extends MessageSink = MessageSink> {
   enqueue(item: Item, channel?: string): boolean {
     if ((this.#flags & CLOSED) !== 0) return false;
     const alone = this.#first === undefined;
-    const flushes = this.#settings.flushes;
+    const settings = this.#settings;
+    const flushes = settings.flushes;
     if (alone && this.#directTurn !== flushes.turn) {
       // Profiled at 10,000 subscribers: a second pass over every connection at the end of the
       // turn (deferring each write) cost about 1 µs per delivery in cache misses alone.
       const writer = this.#writer;
-      const unsent = writer !== undefined ? writer.writableLength : this.sink.unsentBytes(isShared(item) ? item : undefined);
-      if ((unsent > 0 || countOf(item) > 1) && unsent + sizeOf(item) > this.#settings.maxBytes) {
+      const shared = isShared(item);
+      let unsent: number;
+      if (writer === undefined) {
+        unsent = this.sink.unsentBytes(shared ? item : undefined);
+      } else {
+        const afterAsync = (this.#flags & DIRECT_ASYNC) !== 0;
+        unsent = settings.direct!.unsent(writer, afterAsync);
+        if (afterAsync && unsent === 0) this.#flags &= ~DIRECT_ASYNC;
+      }
+      if ((unsent > 0 || (shared && item.count > 1)) && unsent + sizeOf(item) > settings.maxBytes) {
         this.#flags |= CLOSED;
         return true;
       }
       this.#directTurn = flushes.turn;
       flushes.noteDirect();
-      if (writer === undefined || !isShared(item)) writeOne(this.sink, item);
-      else if (writer.writable) writer.write(item.wire ?? this.sink.frameOf!(item));
+      if (writer === undefined || !shared) writeOne(this.sink, item);
+      else if (settings.direct!.write(writer, item.wire ?? this.sink.frameOf!(item))) this.#flags |= DIRECT_ASYNC;
       return false;
     }
     if (alone) {

@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { SessionContext } from '../session/context.js';
+import type { DirectWrites } from '../session/outbox.js';
 import type { PlainContext } from '../session/plain-session.js';
 import { bunRuntime } from './bun-api.js';
 import { BunTransport } from './bun-transport.js';
@@ -18,6 +19,7 @@ import type { Heartbeat } from './heartbeat.js';
 import { NodeTransport } from './node-transport.js';
 import type { PlainTarget } from './plain-endpoint.js';
 import type { UpgradeGate } from './router.js';
+import { socketWrites } from './socket-writes.js';
 
 /** node:http's request listener: the HTTP side (dispatcher) on either runtime. */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -88,4 +90,13 @@ export interface Transport {
 export function createTransport(options: TransportOptions): Transport {
   const bun = bunRuntime();
   return bun ? new BunTransport(bun, options) : new NodeTransport(options);
+}
+
+/**
+ * How sessions' outboxes write publications to their sockets themselves on this runtime
+ * (OutboxSettings.direct): Node's TCP sockets (socket-writes.ts); none on Bun, whose
+ * connections write through the sink.
+ */
+export function transportDirectWrites(): DirectWrites | undefined {
+  return bunRuntime() ? undefined : socketWrites;
 }

@@ -22,6 +22,7 @@ import * as ws from 'ws';
 import type { SharedMessage } from '../hub/shared-message.js';
 import { truncateReason } from '../protocol/errors.js';
 import type { DirectWriter, Outbox } from '../session/outbox.js';
+import { socketUnsent } from './socket-writes.js';
 
 /** The parts of ws's internals the direct path relies on (ws 8: lib/websocket.js). */
 export interface WsInternals {
@@ -124,11 +125,11 @@ export class WsConnection extends ws.WebSocket {
   }
 
   /**
-   * The TCP socket, for `owner` to write shared messages' frames to itself (MessageSink.directWriter):
-   * without compression those are the bytes writeShared would write. ws sends its closing frame
-   * through close() (canal's closeWith, and ws itself when the peer's closing frame comes), which
-   * tells `owner` first; every other way ws stops ends or destroys the socket, which then is not
-   * writable.
+   * The TCP socket, for `owner` to write shared messages' frames to itself (MessageSink.directWriter,
+   * through socket-writes.ts): without compression those are the bytes writeShared would write.
+   * ws sends its closing frame through close() (canal's closeWith, and ws itself when the peer's
+   * closing frame comes), which tells `owner` first; every other way ws stops ends or destroys
+   * the socket, which then is not writable.
    */
   directWriter(owner: Outbox): DirectWriter | undefined {
     if (this.readyState !== this.OPEN) return undefined;
@@ -150,11 +151,12 @@ export class WsConnection extends ws.WebSocket {
   }
 
   /**
-   * Bytes accepted for sending but not yet handed to the kernel: the TCP socket's (ws's
-   * bufferedAmount adds its sender's queue, always empty without compression).
+   * Bytes accepted for sending but not yet handed to the kernel: the TCP socket's, in its stream
+   * and in libuv's queue, where direct writes wait (socket-writes.ts). ws's bufferedAmount adds
+   * its sender's queue, always empty without compression.
    */
   unsentBytes(): number {
-    return (this as unknown as WsInternals)._socket!.writableLength;
+    return socketUnsent((this as unknown as WsInternals)._socket!);
   }
 
   /** Holds the socket's writes until uncork(): several frames, one system call. */

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FlushQueue, Outbox, type MessageSink } from '../../../src/session/outbox.js';
+import { FlushQueue, Outbox, type DirectWrites, type MessageSink } from '../../../src/session/outbox.js';
 import { SharedMessage } from '../../../src/hub/shared-message.js';
 
 type Write = { readonly text: string } | { readonly bytes: string } | { readonly shared: SharedMessage } | { readonly cork: boolean };
@@ -53,8 +53,8 @@ async function nextTurn(): Promise<void> {
 const LIMIT = 1024 * 1024;
 
 /** An outbox whose pushes call `onOverflow` when they report an overflow, as the session does. */
-function writer(sink: MessageSink, maxBytes = LIMIT, onOverflow: () => void = () => assert.fail('unexpected overflow')) {
-  const outbox = new Outbox(sink, { maxBytes, flushes });
+function writer(sink: MessageSink, maxBytes = LIMIT, onOverflow: () => void = () => assert.fail('unexpected overflow'), direct?: DirectWrites) {
+  const outbox = new Outbox(sink, { maxBytes, flushes, direct });
   return {
     push(item: Parameters<Outbox['enqueue']>[0], channel?: string): void {
       if (outbox.enqueue(item, channel)) onOverflow();
@@ -394,9 +394,24 @@ describe('Outbox and native fan-out', () => {
 });
 
 describe('Outbox writing to the stream under the connection', () => {
+  interface Stream {
+    writable: boolean;
+    writableLength: number;
+    readonly written: string[];
+  }
+
+  /** The transport's direct writes, over the test's streams. */
+  const direct: DirectWrites = {
+    unsent: (stream) => (stream as Stream).writableLength,
+    write(stream, bytes) {
+      if ((stream as Stream).writable) (stream as Stream).written.push(Buffer.from(bytes).toString());
+      return false;
+    },
+  };
+
   /** A sink with a byte stream the outbox may write shared messages' frames to itself. */
   class StreamSink extends FakeSink {
-    readonly stream = { writable: true, writableLength: 0, written: [] as string[], write(bytes: Uint8Array) { this.written.push(Buffer.from(bytes).toString()); } };
+    readonly stream: Stream = { writable: true, writableLength: 0, written: [] };
     owner: Outbox | undefined;
 
     directWriter(owner: Outbox) {
@@ -409,10 +424,12 @@ describe('Outbox writing to the stream under the connection', () => {
     }
   }
 
+  const streamWriter = (sink: StreamSink, maxBytes = LIMIT, onOverflow?: () => void) => writer(sink, maxBytes, onOverflow, direct);
+
   it('writes a shared message at once to the stream, framed once, and its own messages through the sink', async () => {
     const sink = new StreamSink();
-    const a = writer(sink);
-    const b = writer(new StreamSink());
+    const a = streamWriter(sink);
+    const b = streamWriter(new StreamSink());
     const shared = new SharedMessage('pub');
     a.push(shared);
     b.push(shared);
@@ -427,18 +444,26 @@ describe('Outbox writing to the stream under the connection', () => {
     assert.deepEqual(sink.writes, [{ text: '{"id":1}' }, { shared: new SharedMessage('second') }]);
   });
 
+  it('asks for no stream, and writes through the sink, when the settings have no direct writes', () => {
+    const sink = new StreamSink();
+    writer(sink).push(new SharedMessage('pub'));
+    assert.equal(sink.owner, undefined);
+    assert.deepEqual(sink.stream.written, []);
+    assert.deepEqual(sink.writes, [{ shared: new SharedMessage('pub') }]);
+  });
+
   it('reads the backlog from the stream for the slow-consumer limit', () => {
     const sink = new StreamSink();
     sink.stream.writableLength = 100;
     let overflows = 0;
-    writer(sink, 100, () => overflows++).push(new SharedMessage('pub'));
+    streamWriter(sink, 100, () => overflows++).push(new SharedMessage('pub'));
     assert.equal(overflows, 1);
     assert.deepEqual(sink.stream.written, []);
   });
 
   it('writes nothing more to the stream once the connection is closing, or the stream is not writable', async () => {
     const sink = new StreamSink();
-    const w = writer(sink);
+    const w = streamWriter(sink);
     sink.stream.writable = false;
     w.push(new SharedMessage('ended'));
     assert.deepEqual(sink.stream.written, [], 'a stream that is not writable is not written to');

@@ -13,6 +13,7 @@ import { after, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { SharedMessage } from '../../../src/hub/shared-message.js';
 import { FlushQueue, Outbox } from '../../../src/session/outbox.js';
+import { socketWrites } from '../../../src/transport/socket-writes.js';
 import { adoptCompression, binaryFrame, textFrame, WsConnection, type WsInternals } from '../../../src/transport/ws-connection.js';
 
 /** ws's sender, as far as this test reads it (lib/sender.js). */
@@ -116,7 +117,7 @@ describe('the ws internals canal writes through', async () => {
 
   it("lets an outbox write shared frames to the TCP socket, and stops it before ws's closing frame", async () => {
     const { server, client, bytes } = await pair();
-    const outbox = new Outbox(server, { maxBytes: 1 << 20, flushes: new FlushQueue((fn) => setImmediate(fn)) });
+    const outbox = new Outbox(server, { maxBytes: 1 << 20, flushes: new FlushQueue((fn) => setImmediate(fn)), direct: socketWrites });
     const got: string[] = [];
     client.on('message', (d) => got.push(String(d)));
     const closed = once(client, 'close');
