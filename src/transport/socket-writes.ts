@@ -12,7 +12,8 @@
  *
  * The handle path does what Node's own `writeGeneric` does for a Buffer: a `WriteWrap` request
  * object per write, the handle's `writeBuffer`, and when libuv could not hand every byte to the
- * kernel at once, the buffer kept alive on the request until libuv calls its `oncomplete`. It is
+ * kernel at once, the buffer kept alive on the request until libuv calls its `oncomplete` (set
+ * only then: a write the kernel took whole never reads the request). It is
  * taken only when nothing can be overtaken: no byte waits in the stream (a chunk there may not
  * have been handed to libuv yet). Bytes waiting in libuv's own queue (a write, direct or not,
  * that the kernel did not take whole) need no such care: while that queue is not empty, libuv
@@ -38,12 +39,12 @@ interface StreamHandle {
   writeBuffer(req: WriteRequest, bytes: Uint8Array): number;
 }
 
-/** A `WriteWrap`: the request object libuv completes when a write went asynchronous. */
+/**
+ * A `WriteWrap`: the request object of a write. Node's C++ reads nothing of it when the kernel
+ * took every byte at once; when not, it calls its `oncomplete` once libuv is done.
+ */
 interface WriteRequest {
-  handle: StreamHandle;
   oncomplete: (this: WriteRequest, status: number) => void;
-  async: boolean;
-  bytes: number;
   /** The bytes being written: kept alive until the write completes. */
   buffer: Uint8Array | null;
   /** Which socket it wrote to (for a failure reported later). */
@@ -132,19 +133,16 @@ export function socketWritesWith(binding: StreamWrapBinding | undefined): Direct
         return false;
       }
       const req = new WriteWrap();
-      req.handle = handle;
-      req.oncomplete = writeDone;
-      req.async = false;
-      req.bytes = 0;
-      req.buffer = null;
-      req.socket = stream as Socket;
       const status = handle.writeBuffer(req, bytes);
       if (status !== 0) {
         (stream as Socket).destroy(errnoError(status));
         return false;
       }
-      if (streamBaseState[kLastWriteWasAsync] === 0) return false;
-      req.buffer = bytes; // libuv writes the rest later: the bytes must live until then
+      if (streamBaseState[kLastWriteWasAsync] === 0) return false; // the kernel took it all: req is not used
+      // libuv writes the rest later and then calls req.oncomplete (never before this returns).
+      req.oncomplete = writeDone;
+      req.socket = stream as Socket;
+      req.buffer = bytes; // the bytes must live until then
       return true;
     },
   };

@@ -124,15 +124,25 @@ describe('direct writes to a TCP socket', async () => {
 
   it('ends the socket with an error, not the process, when a write that went asynchronous fails', async () => {
     const { socket, client } = await pair();
+    // Neither side reads: the server's socket stops reading once its buffer is full, so the
+    // peer's reset reaches it through the write libuv still has queued, not through a read.
+    socket.pause();
     client.pause();
+    client.write(Buffer.alloc(256 * 1024));
     const big = Buffer.alloc(1024 * 1024, 1);
     let async = false;
     for (let i = 0; i < 64 && !async; i++) async = socketWrites.write(socket, big);
     assert.ok(async, 'a direct write went asynchronous');
+    const errors: Array<Error & { code?: string; syscall?: string }> = [];
+    socket.on('error', (err) => errors.push(err));
     const closed = new Promise((resolve) => socket.once('close', resolve));
+    await new Promise((r) => setTimeout(r, 20));
     client.resetAndDestroy();
-    await closed;
+    await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the socket did not close within 5 s')), 5000).unref())]);
     assert.equal(socket.destroyed, true);
+    assert.equal(errors.length, 1, 'one error');
+    assert.equal(errors[0]!.syscall, 'write', 'reported by the write that failed');
+    assert.match(errors[0]!.message, /^write E[A-Z]+$/);
     assert.equal(socketWrites.write(socket, big), false, 'a destroyed socket takes nothing');
   });
 });
