@@ -14,8 +14,8 @@
  * object per write, the handle's `writeBuffer`, and when libuv could not hand every byte to the
  * kernel at once, the buffer kept alive on the request until libuv calls its `oncomplete` (set
  * only then: a write the kernel took whole never reads the request). It is
- * taken only when nothing can be overtaken: no byte waits in the stream (a chunk there may not
- * have been handed to libuv yet). Bytes waiting in libuv's own queue (a write, direct or not,
+ * taken only when nothing can be overtaken and nothing is to be joined: no byte waits in the
+ * stream (a chunk there may not have been handed to libuv yet) and the socket is not corked. Bytes waiting in libuv's own queue (a write, direct or not,
  * that the kernel did not take whole) need no such care: while that queue is not empty, libuv
  * appends every write to it, so whatever follows — the next publication, a reply, ws's ping or
  * closing frame — leaves in the order it was written. The stream does not count a direct
@@ -61,7 +61,7 @@ interface StreamWrapBinding {
 /** The parts of a net.Socket's internals read here. */
 interface SocketInternals {
   _handle: StreamHandle | null;
-  _writableState: { length: number; ending: boolean; destroyed: boolean };
+  _writableState: { length: number; corked: number; ending: boolean; destroyed: boolean };
 }
 
 /** Node's `stream_wrap` binding, or undefined where it is missing or not as expected. */
@@ -126,9 +126,10 @@ export function socketWritesWith(binding: StreamWrapBinding | undefined): Direct
       const socket = stream as SocketInternals;
       const handle = socket._handle;
       const state = socket._writableState;
-      // A chunk held in the stream (corked, or behind one being written) must go first: so must this.
-      // Bytes in libuv's queue need no such care: libuv appends to its queue whatever comes while it is not empty.
-      if (handle === null || state.length !== 0 || state.ending || state.destroyed) {
+      // A chunk held in the stream (corked, or behind one being written) must go first, and a
+      // corked socket's writes are to leave together: through the stream, then. Bytes in
+      // libuv's queue need no such care: libuv appends whatever comes while it is not empty.
+      if (handle === null || state.length !== 0 || state.corked !== 0 || state.ending || state.destroyed) {
         if ((stream as Socket).writable) (stream as Socket).write(bytes);
         return false;
       }

@@ -75,6 +75,17 @@ describe('direct writes to a TCP socket', async () => {
         assert.equal(String(received()), 'abcde');
       });
 
+      it('leaves a corked socket\'s writes to the stream, to go out together at uncork', async () => {
+        const { socket, received } = await pair();
+        socket.cork();
+        writes.write(socket, Buffer.from('x'));
+        assert.equal(socket.writableLength, 1, 'held in the stream while corked');
+        socket.write('y');
+        socket.uncork();
+        await until(() => received().length === 2, 'two bytes');
+        assert.equal(String(received()), 'xy');
+      });
+
       it('counts what the kernel did not take, and delivers every byte in order once the peer reads', async () => {
         const { socket, client, received } = await pair();
         client.pause();
