@@ -86,36 +86,56 @@ describe('direct writes to a TCP socket', async () => {
         assert.equal(String(received()), 'xy');
       });
 
-      it('counts what the kernel did not take, and delivers every byte in order once the peer reads', async () => {
+      it('counts what the kernel did not take, and delivers every byte in order once the peer reads, episode after episode', async () => {
         const { socket, client, received } = await pair();
-        client.pause();
         const CHUNK = 16 * 1024;
         const chunk = (i: number): Buffer => Buffer.alloc(CHUNK, 48 + (i % 10));
         let chunks = 0;
-        let wentAsync = false;
-        // Until the kernel's buffers are full and bytes wait in the process: at most 64 MiB.
-        while (!wentAsync && socketUnsent(socket) === 0 && chunks < 4096) wentAsync = writes.write(socket, chunk(chunks++));
-        const unsent = socketUnsent(socket);
-        assert.ok(unsent > 0, 'the peer does not read: bytes wait');
-        assert.equal(writes.unsent(socket, true), unsent);
-        if (writes === socketWrites) {
-          assert.ok(wentAsync, 'the write the kernel did not take whole went asynchronous');
-          assert.equal(writes.unsent(socket, false), 0, 'the stream does not count it: only libuv does');
-          // libuv's queue is not empty: the next direct write goes behind it.
-          assert.equal(writes.write(socket, chunk(chunks++)), true);
-        } else {
-          assert.equal(wentAsync, false, 'through socket.write, nothing is reported asynchronous');
-          assert.equal(writes.unsent(socket, false), unsent, 'the stream counts its own');
-          writes.write(socket, chunk(chunks++));
+        let total = 0;
+        // Three times over: writes the kernel takes at once, then more than it takes while the
+        // peer does not read (a request bound to a queued write, and another after it), then
+        // everything drained. Each write's request is one the previous writes left, or a new one.
+        for (let episode = 0; episode < 3; episode++) {
+          for (let i = 0; i < 8; i++) assert.equal(writes.write(socket, chunk(chunks++)), false, 'taken at once while the peer reads');
+          total += 8 * CHUNK;
+          await until(() => received().length === total, `${total} bytes`);
+          client.pause();
+          let wentAsync = false;
+          // Until the kernel's buffers are full and bytes wait in the process: at most 64 MiB.
+          for (let i = 0; !wentAsync && socketUnsent(socket) === 0 && i < 4096; i++) {
+            wentAsync = writes.write(socket, chunk(chunks++));
+            total += CHUNK;
+          }
+          const unsent = socketUnsent(socket);
+          assert.ok(unsent > 0, 'the peer does not read: bytes wait');
+          assert.equal(writes.unsent(socket, true), unsent);
+          if (writes === socketWrites) {
+            assert.ok(wentAsync, 'the write the kernel did not take whole went asynchronous');
+            assert.equal(writes.unsent(socket, false), 0, 'the stream does not count it: only libuv does');
+            // libuv's queue is not empty: the next direct write goes behind it.
+            assert.equal(writes.write(socket, chunk(chunks++)), true);
+          } else {
+            assert.equal(wentAsync, false, 'through socket.write, nothing is reported asynchronous');
+            assert.equal(writes.unsent(socket, false), unsent, 'the stream counts its own');
+            writes.write(socket, chunk(chunks++));
+          }
+          socket.write('end');
+          total += CHUNK + 3;
+          client.resume();
+          await until(() => received().length === total, `${total} bytes`);
+          await until(() => writes.unsent(socket, true) === 0, 'nothing left unsent');
+          chunks++; // the 'end' marker's place, in the count below
         }
-        socket.write('end');
-        const total = chunks * CHUNK + 3;
-        client.resume();
-        await until(() => received().length === total, `${total} bytes`);
         const bytes = received();
-        for (let i = 0; i < chunks; i++) assert.equal(bytes[i * CHUNK], 48 + (i % 10), `chunk ${i} is in its place`);
-        assert.equal(String(bytes.subarray(-3)), 'end', "the stream's write after them came last");
-        await until(() => writes.unsent(socket, true) === 0, 'nothing left unsent');
+        for (let i = 0, at = 0; i < chunks; i++) {
+          if (bytes[at] === 0x65 /* e */) {
+            assert.equal(String(bytes.subarray(at, at + 3)), 'end', "the stream's write after an episode's direct writes came after them");
+            at += 3;
+            continue;
+          }
+          assert.equal(bytes[at], 48 + (i % 10), `chunk ${i} is in its place`);
+          at += CHUNK;
+        }
       });
 
       it('writes nothing once the socket ended or was destroyed, and does not throw', async () => {
