@@ -8,7 +8,10 @@
  * handle's `writeBuffer`. For a fan-out that is one call per subscriber per publication: in one
  * server process switched between the two every 4 s at the fixed fan-out load, the handle path
  * took 8% of the CPU per delivery off at 1,000 subscribers (docs/benchmarks.md, "The socket's
- * handle written directly").
+ * handle written directly"). What the handle path skips is only bookkeeping for callers that
+ * need it: the socket's inactivity timer (ws sets none: `setTimeout(0)` on every socket it
+ * takes), write callbacks and 'drain' (the outbox reads the backlog instead); the handle counts
+ * the bytes in `bytesWritten` all the same.
  *
  * The handle path does what Node's own `writeGeneric` does for a Buffer: a `WriteWrap` request
  * object, the handle's `writeBuffer`, and when libuv could not hand every byte to the kernel at
