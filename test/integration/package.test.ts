@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -137,6 +137,13 @@ describe('the npm package canal-server', async () => {
     }
     const stray = files.filter((f) => /^(src|test|bench|scripts|node_modules)\//.test(f) || f.endsWith('.map') || f.startsWith('.'));
     assert.deepEqual(stray, [], 'no sources, tests, source maps or dotfiles');
+  });
+
+  it('leaves dist/cli/bin.js executable after the build, and `npx canal --help` works in the clone itself', async () => {
+    // tsc writes it 0644; npx runs the clone's bin through a link it does not always refresh
+    // after a rebuild, so the README's `npx canal --help` failed there with "Permission denied".
+    assert.notEqual(statSync(join(ROOT, 'dist/cli/bin.js')).mode & 0o111, 0, 'dist/cli/bin.js is executable');
+    assert.match(await npxCanal(['--help'], ROOT), /^\s+serve\s/m);
   });
 
   it('prints the commands with `npx canal --help` there', async () => {
