@@ -151,14 +151,17 @@ describe('proxies to a Python backend', async () => {
     const alice = client(t, 's-alice', { expire_in: 1 });
     const bob = client(t, 's-bob', { expire_in: 1 });
     const aliceEvents = collect(alice, 'disconnected');
-    const bobEnded = once(bob, 'connecting', 8000, (ctx) => ctx.code === 3005);
+    const bobEnded = once(bob, 'connecting', 15_000, (ctx) => ctx.code === 3005);
     const connected = once(alice, 'connected');
     alice.connect();
     bob.connect();
     await connected;
-    await bobEnded.catch((err: Error) => {
-      // A refresh call that failed is tried again a minute later: say so if that is why.
-      throw new Error(`${err.message}; canal's proxy log: ${JSON.stringify(log.lines.filter((l) => String(l.msg).startsWith('proxy')))}`);
+    await bobEnded.catch(async (err: Error) => {
+      // A refresh call that failed is tried again a minute later: say so if that is why, and
+      // what the backend was asked for bob, and what bob's client saw.
+      const asked = (await backend.requests()).filter((r) => r.body.user === 'bob' || r.headers.cookie?.includes('s-bob')).map((r) => r.path);
+      throw new Error(`${err.message}; bob's state: ${bob.state}; the backend was asked for bob: ${JSON.stringify(asked)}; ` +
+        `canal's proxy log: ${JSON.stringify(log.lines.filter((l) => String(l.msg).startsWith('proxy')))}`);
     });
     const refreshed = (await backend.requests()).filter((r) => r.path === '/refresh' && r.body.user === 'alice');
     assert.ok(refreshed.length >= 1, 'the backend was asked to refresh alice');
