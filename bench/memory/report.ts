@@ -36,6 +36,18 @@ const GOALS = [
 /** Each A/A control and the peer it repeats: their difference is the noise of a goal's difference against that peer. */
 const CONTROLS = [['ws2', 'ws'], ['bun2', 'bun']] as const;
 
+/**
+ * The verdict on one reading of a goal: `difference` (subject − baseline, bytes per connection)
+ * against `limit`, unless `noise` — the same reading's A/A difference, twin − baseline — is larger
+ * than the limit itself: then two identical servers differ by more than the goal allows, and the
+ * reading cannot tell either way (Node's idle RSS, when V8 shrinks one process's young generation
+ * and not the other's). Undefined `noise`: no A/A control in the run.
+ */
+export function goalVerdict(difference: number, limit: number, noise?: number): string {
+  if (noise !== undefined && Math.abs(noise) > limit) return `CANNOT TELL (A/A ${signed(noise)})`;
+  return difference <= limit ? 'met' : 'NOT MET';
+}
+
 function mib(bytes: number): string {
   return formatFixed(bytes / 2 ** 20, 1);
 }
@@ -108,11 +120,15 @@ export function memoryReport(targets: readonly TargetPlan[], readings: ReadonlyM
       const rss = rssPer(goal.subject) - rssPer(goal.baseline);
       const gc = gcPer(goal.subject) - gcPer(goal.baseline);
       const heap = runtime.get(goal.subject) === runtime.get(goal.baseline) ? `, JS heap ${signed(heapPer(goal.subject) - heapPer(goal.baseline))}` : '';
-      const judge = (bytes: number): string => (bytes <= goal.atMostBytes ? 'met' : 'NOT MET');
+      // The A/A control of the goal's baseline, where the run has it: its difference is the noise of this one.
+      const twin = CONTROLS.find(([, peer]) => peer === goal.baseline)?.[0];
+      const noise = (per: (name: string) => number): number | undefined =>
+        twin !== undefined && names.includes(twin) ? per(twin) - per(goal.baseline) : undefined;
+      const judge = (bytes: number, per: (name: string) => number): string => goalVerdict(bytes, goal.atMostBytes, noise(per));
       out.push(
         `${goal.subject} - ${goal.baseline} per connection: RSS at ${earlySeconds} s ${signed(early)} bytes, idle RSS ${signed(rss)}, after GC ${signed(gc)}${heap}; ` +
-          `${goal.source} (<= ${goal.baseline} + ${formatCount(goal.atMostBytes)} bytes idle): idle RSS ${judge(rss)}, after GC ${judge(gc)} ` +
-          `(at ${earlySeconds} s: ${judge(early)})`,
+          `${goal.source} (<= ${goal.baseline} + ${formatCount(goal.atMostBytes)} bytes idle): idle RSS ${judge(rss, rssPer)}, after GC ${judge(gc, gcPer)} ` +
+          `(at ${earlySeconds} s: ${judge(early, earlyPer)})`,
       );
     }
   }
